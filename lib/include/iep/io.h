@@ -1,0 +1,150 @@
+// Byte streams: the seam every stage of a package pipeline plugs into.
+//
+// A Source yields bytes until it returns 0; a Sink takes bytes and is told
+// when the stream is complete with finish(). Stages (zstd, age, tar, hashing
+// taps) wrap another Source or Sink, so pack | compress | encrypt | file is a
+// chain of objects with constant memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace iep {
+
+using Bytes = std::vector<std::uint8_t>;
+using ByteSpan = std::span<const std::uint8_t>;
+using MutableByteSpan = std::span<std::uint8_t>;
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Reads up to buf.size() bytes; returns 0 only at the end of the stream.
+  virtual std::size_t read(MutableByteSpan buf) = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void write(ByteSpan data) = 0;
+  // The stream is complete: flush, write trailers. Called once.
+  virtual void finish() = 0;
+};
+
+// Fills buf completely unless the stream ends first; returns bytes read.
+std::size_t read_full(Source& src, MutableByteSpan buf);
+// Copies src to dst until src ends (does not call dst.finish()).
+std::uint64_t copy(Source& src, Sink& dst);
+
+// An owned file descriptor, closed on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  [[nodiscard]] int get() const { return fd_; }
+  int release();
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+// Reads a file descriptor. `name` is used in error messages ("-" shows as stdin).
+class FdSource : public Source {
+ public:
+  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  std::size_t read(MutableByteSpan buf) override;
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+// Opens a file for reading; throws Error(Exit::input) naming the path.
+class FileSource : public Source {
+ public:
+  explicit FileSource(const std::filesystem::path& path);
+  std::size_t read(MutableByteSpan buf) override;
+  [[nodiscard]] int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  std::string name_;
+};
+
+// Writes to a file descriptor (stdout); a write failure is Error(Exit::output).
+class FdSink : public Sink {
+ public:
+  FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  void write(ByteSpan data) override;
+  void finish() override {}
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+// Writes a file atomically: into a temporary sibling, which commit() fsyncs
+// and renames over `path`. Destroyed without commit(), it removes the
+// temporary, so a failed run leaves nothing behind. Refuses to replace an
+// existing file unless `overwrite`.
+class AtomicFile : public Sink {
+ public:
+  explicit AtomicFile(std::filesystem::path path, bool overwrite = false, unsigned mode = 0644);
+  ~AtomicFile() override;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(ByteSpan data) override;
+  void finish() override {}
+  void commit();
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path tmp_;
+  UniqueFd fd_;
+  bool overwrite_;
+  bool committed_ = false;
+};
+
+// Discards everything (iep-verify opens a package into nothing).
+class NullSink : public Sink {
+ public:
+  void write(ByteSpan) override {}
+  void finish() override {}
+};
+
+// Collects a stream in memory; for small things (manifests, tests).
+class BytesSink : public Sink {
+ public:
+  void write(ByteSpan data) override { bytes.insert(bytes.end(), data.begin(), data.end()); }
+  void finish() override {}
+  Bytes bytes;
+};
+
+class BytesSource : public Source {
+ public:
+  explicit BytesSource(ByteSpan data) : data_(data) {}
+  std::size_t read(MutableByteSpan buf) override;
+
+ private:
+  ByteSpan data_;
+  std::size_t pos_ = 0;
+};
+
+// fsyncs a directory so a rename inside it is durable.
+void fsync_dir(const std::filesystem::path& dir);
+
+// Reads a whole small file (keys, cards, signatures); refuses files larger
+// than max_size. Errors are Error(Exit::input) naming the path.
+std::string read_small_file(const std::filesystem::path& path, std::size_t max_size = 1 << 20);
+
+}  // namespace iep

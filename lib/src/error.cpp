@@ -1,0 +1,23 @@
+#include "iep/error.h"
+
+namespace iep {
+
+const char* exit_name(Exit code) {
+  switch (code) {
+    case Exit::ok: return "ok";
+    case Exit::internal: return "internal";
+    case Exit::usage: return "usage";
+    case Exit::input: return "input";
+    case Exit::not_package: return "not_package";
+    case Exit::bad_signature: return "bad_signature";
+    case Exit::not_for_us: return "not_for_us";
+    case Exit::corrupt: return "corrupt";
+    case Exit::invalid_dicom: return "invalid_dicom";
+    case Exit::output: return "output";
+    case Exit::identity: return "identity";
+    case Exit::several_studies: return "several_studies";
+  }
+  return "unknown";
+}
+
+}  // namespace iep

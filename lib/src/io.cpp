@@ -1,0 +1,177 @@
+#include "iep/io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "iep/error.h"
+
+namespace iep {
+namespace fs = std::filesystem;
+
+namespace {
+std::string display(const std::string& name) { return name == "-" ? "stdin" : name; }
+}  // namespace
+
+std::size_t read_full(Source& src, MutableByteSpan buf) {
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    std::size_t n = src.read(buf.subspan(got));
+    if (n == 0) break;
+    got += n;
+  }
+  return got;
+}
+
+std::uint64_t copy(Source& src, Sink& dst) {
+  std::vector<std::uint8_t> buf(256 * 1024);
+  std::uint64_t total = 0;
+  for (;;) {
+    std::size_t n = src.read(buf);
+    if (n == 0) return total;
+    dst.write(ByteSpan(buf.data(), n));
+    total += n;
+  }
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) reset(o.release());
+  return *this;
+}
+UniqueFd::~UniqueFd() { reset(); }
+int UniqueFd::release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+void UniqueFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+std::size_t FdSource::read(MutableByteSpan buf) {
+  for (;;) {
+    ssize_t n = ::read(fd_, buf.data(), buf.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    throw Error(Exit::input, display(name_) + ": read failed: " + std::strerror(errno));
+  }
+}
+
+FileSource::FileSource(const fs::path& path) : name_(path.string()) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(Exit::input, name_ + ": " + std::strerror(errno));
+  fd_.reset(fd);
+  struct stat st{};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+    throw Error(Exit::input, name_ + ": is a directory");
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+}
+
+std::size_t FileSource::read(MutableByteSpan buf) {
+  for (;;) {
+    ssize_t n = ::read(fd_.get(), buf.data(), buf.size());
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    throw Error(Exit::input, name_ + ": read failed: " + std::strerror(errno));
+  }
+}
+
+namespace {
+void write_all(int fd, ByteSpan data, const std::string& name) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(Exit::output, name + ": write failed: " + std::strerror(errno));
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+}
+}  // namespace
+
+void FdSink::write(ByteSpan data) { write_all(fd_, data, name_ == "-" ? "stdout" : name_); }
+
+AtomicFile::AtomicFile(fs::path path, bool overwrite, unsigned mode)
+    : path_(std::move(path)), overwrite_(overwrite) {
+  if (!overwrite_ && fs::exists(fs::symlink_status(path_)))
+    throw Error(Exit::output, path_.string() + ": already exists; refusing to overwrite it");
+  std::random_device rd;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, ".%08x.tmp", rd());
+    fs::path tmp = path_;
+    tmp += suffix;
+    tmp = tmp.parent_path() / ("." + tmp.filename().string());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0) {
+      fd_.reset(fd);
+      tmp_ = tmp;
+      return;
+    }
+    if (errno != EEXIST)
+      throw Error(Exit::output, path_.string() + ": cannot create: " + std::strerror(errno));
+  }
+  throw Error(Exit::output, path_.string() + ": cannot create a temporary file beside it");
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_ && !tmp_.empty()) {
+    fd_.reset();
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void AtomicFile::write(ByteSpan data) { write_all(fd_.get(), data, path_.string()); }
+
+void AtomicFile::commit() {
+  if (::fsync(fd_.get()) != 0)
+    throw Error(Exit::output, path_.string() + ": fsync failed: " + std::strerror(errno));
+  if (::close(fd_.release()) != 0)
+    throw Error(Exit::output, path_.string() + ": close failed: " + std::strerror(errno));
+  if (overwrite_) {
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0)
+      throw Error(Exit::output, path_.string() + ": rename failed: " + std::strerror(errno));
+  } else {
+    // link() fails if the target appeared meanwhile: never replace a file.
+    if (::link(tmp_.c_str(), path_.c_str()) != 0)
+      throw Error(Exit::output, path_.string() + ": cannot create: " + std::strerror(errno));
+    ::unlink(tmp_.c_str());
+  }
+  committed_ = true;
+  fs::path dir = path_.parent_path();
+  fsync_dir(dir.empty() ? fs::path(".") : dir);
+}
+
+std::size_t BytesSource::read(MutableByteSpan buf) {
+  std::size_t n = std::min(buf.size(), data_.size() - pos_);
+  std::memcpy(buf.data(), data_.data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+void fsync_dir(const fs::path& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0)
+    throw Error(Exit::output, dir.string() + ": fsync failed: " + std::strerror(errno));
+}
+
+std::string read_small_file(const fs::path& path, std::size_t max_size) {
+  FileSource src(path);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    std::size_t n = src.read(MutableByteSpan(reinterpret_cast<std::uint8_t*>(buf), sizeof buf));
+    if (n == 0) break;
+    out.append(buf, n);
+    if (out.size() > max_size)
+      throw Error(Exit::input, path.string() + ": too large (over " + std::to_string(max_size) + " bytes)");
+  }
+  return out;
+}
+
+}  // namespace iep

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs everything iep needs to build, test and benchmark, from Debian
+# packages by name. Idempotent: a second run installs nothing new.
+set -eu
+PKGS="build-essential cmake pkg-config ninja-build
+  libdcmtk-dev libsodium-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
+  doctest-dev libzstd-dev nlohmann-json3-dev
+  clang libclang-rt-14-dev clang-tidy clang-format
+  age minisign zstd tar time mandoc dcmtk python3 python3-pydicom python3-numpy"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+# npm may come with a non-Debian nodejs already on the machine; only ask
+# Debian for it when there is no npm at all.
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
