@@ -1,8 +1,11 @@
 #include "tool_main.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 
 #include "iep/error.h"
 
@@ -20,6 +23,56 @@ int run(const char* name, const std::function<int()>& body) {
     std::fprintf(stderr, "%s: internal error: %s\n", name, e.what());
     return static_cast<int>(Exit::internal);
   }
+}
+
+SiteIdentity load_identity(const std::string& flag) { return SiteIdentity::load(identity_path(flag)); }
+
+std::optional<SiteIdentity> maybe_identity(const std::string& flag) {
+  std::filesystem::path p;
+  try {
+    p = identity_path(flag);
+  } catch (const Error&) {
+    return std::nullopt;  // none given, none configured
+  }
+  return SiteIdentity::load(p);
+}
+
+TrustStore load_trust(const std::vector<std::string>& from) {
+  TrustStore t;
+  for (const auto& f : from) t.add(find_card(f));
+  t.add_dirs();
+  return t;
+}
+
+std::optional<minisign::Signature> load_signature(const std::string& flag, const std::string& input) {
+  std::filesystem::path p = flag;
+  if (p.empty()) {
+    if (input == "-") return std::nullopt;
+    p = package::signature_path(input);
+    if (!std::filesystem::exists(p)) return std::nullopt;
+  }
+  std::string text;
+  try {
+    text = read_small_file(p, 8192);
+  } catch (const Error& e) {
+    throw Error(Exit::bad_signature, e.what());
+  }
+  try {
+    return minisign::Signature::parse(text);
+  } catch (const Error& e) {
+    throw Error(Exit::bad_signature, p.string() + ": " + e.what());
+  }
+}
+
+std::unique_ptr<Source> open_input(const std::string& path) {
+  if (path == "-") return std::make_unique<FdSource>(0, "-");
+  return std::make_unique<FileSource>(path);
+}
+
+void refuse_tty_stdout(const char* what) {
+  if (::isatty(1))
+    throw Error(Exit::usage, std::string("refusing to write ") + what +
+                                 " to a terminal; redirect stdout or give --output FILE");
 }
 
 }  // namespace iep::tool

@@ -11,3 +11,27 @@ namespace iep::tool {
 int run(const char* name, const std::function<int()>& body);
 
 }  // namespace iep::tool
+
+#include <optional>
+#include <vector>
+
+#include "iep/package.h"
+#include "iep/site.h"
+
+namespace iep::tool {
+
+// This site's identity from --identity, IEP_IDENTITY or the default places.
+SiteIdentity load_identity(const std::string& flag);
+// As load_identity, but none when no flag was given and none is configured.
+std::optional<SiteIdentity> maybe_identity(const std::string& flag);
+// Known senders: the --from cards plus every card in the site folders.
+TrustStore load_trust(const std::vector<std::string>& from);
+// The detached signature of a sealed package: --signature FILE if given,
+// else FILE.minisig beside the input if it exists.
+std::optional<minisign::Signature> load_signature(const std::string& flag, const std::string& input);
+// Opens an input path, "-" meaning stdin.
+std::unique_ptr<Source> open_input(const std::string& path);
+// Refuses to write binary data to a terminal.
+void refuse_tty_stdout(const char* what);
+
+}  // namespace iep::tool

@@ -25,7 +25,11 @@ class Prehash : public Sink {
   [[nodiscard]] std::array<std::uint8_t, 64> digest();  // once
 
  private:
-  alignas(64) std::array<std::uint8_t, 384> state_{};  // crypto_generichash_state
+  // Storage for libsodium's crypto_generichash_state (64-byte aligned, 384
+  // bytes in libsodium 1.0.18; checked by a static_assert in minisign.cpp),
+  // so this header does not need <sodium.h>.
+  alignas(64) std::array<std::uint8_t, 384> state_{};
+  bool done_ = false;  // digest() taken: further use is a bug
 };
 
 struct PublicKey {
@@ -76,7 +80,8 @@ struct Signature {
   // Throws Error(Exit::bad_signature) when malformed.
   static Signature parse(std::string_view text);
   // True when both signatures verify under `key` and the key ids match.
-  [[nodiscard]] bool verify(const PublicKey& key, const std::array<std::uint8_t, 64>& prehash) const;
+  [[nodiscard]] bool verify(const PublicKey& key,
+                            const std::array<std::uint8_t, 64>& prehash) const;
 };
 
 }  // namespace iep::minisign

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "iep/io.h"
 
@@ -33,6 +34,7 @@ class Writer {
 
  private:
   Sink& out_;
+  std::string path_;  // the open entry, for error messages
   std::uint64_t remaining_ = 0;
   std::uint64_t size_ = 0;
   bool in_file_ = false;
@@ -64,6 +66,9 @@ class Reader {
   std::uint64_t padding_ = 0;
   bool first_ = true;
   bool done_ = false;
+  std::string path_;                     // the current entry, for error messages
+  std::unordered_set<std::string> seen_;  // entry names so far, to refuse duplicates
+  std::size_t seen_bytes_ = 0;            // bounds seen_ (memory)
 };
 
 // The current entry's content as a Source (reads through Reader::read).

@@ -1,0 +1,66 @@
+// The manifest of a package: what it holds, who sent it, to whom.
+// Serialised as JSON (MANIFEST.json, the last-but-one tar entry) and signed
+// by the sender (MANIFEST.json.minisig). Specified in iep-package(5).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iep {
+
+struct ManifestFile {
+  std::string path;  // entry name in the tar
+  std::uint64_t size = 0;
+  std::array<std::uint8_t, 32> blake2b{};  // BLAKE2b-256 of the content
+  bool attachment = false;                 // false: a DICOM instance
+  // DICOM instances only:
+  std::string sop_class_uid;
+  std::string sop_instance_uid;
+  std::string series_instance_uid;
+  std::string transfer_syntax_uid;
+  std::string modality;
+};
+
+struct StudySummary {
+  std::string study_instance_uid;
+  std::string patient_name;  // UTF-8
+  std::string patient_id;
+  std::string study_date;
+  std::string study_description;
+  std::string accession_number;
+  std::vector<std::string> modalities;  // sorted, unique
+  std::uint64_t series = 0;
+  std::uint64_t instances = 0;
+  std::uint64_t bytes = 0;  // DICOM bytes, attachments excluded
+};
+
+struct ManifestSite {
+  std::string site;
+  std::string age_recipient;  // "age1..."
+  std::string signing_key;    // minisign public key line ("RW..."); sender only
+  bool operator==(const ManifestSite&) const = default;
+};
+
+struct Manifest {
+  static constexpr std::string_view kFormat = "iep-package/1";
+  std::string package_id;  // 32 lower-case hex digits, random
+  std::string created;     // RFC 3339 UTC
+  ManifestSite sender;
+  std::vector<ManifestSite> recipients;  // empty in a plain package from iep-pack
+  StudySummary study;
+  std::vector<ManifestFile> files;
+
+  [[nodiscard]] std::string to_json() const;
+  // Strict: unknown format, missing or mistyped fields, unsafe paths or
+  // duplicate paths are Error(Exit::corrupt) naming `source`.
+  static Manifest parse(std::string_view json, const std::string& source);
+  // Recomputes the study summary's counts from `files`.
+  void summarise();
+};
+
+std::string new_package_id();
+
+}  // namespace iep

@@ -1,0 +1,134 @@
+// Packages: pack DICOM files into a plain package, seal it for recipient
+// sites, open and verify sealed or plain packages. The format is specified
+// in iep-package(5); this is the one place that knows it.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "iep/dicom.h"
+#include "iep/error.h"
+#include "iep/io.h"
+#include "iep/manifest.h"
+#include "iep/minisign.h"
+#include "iep/site.h"
+
+namespace iep::package {
+
+inline constexpr const char* kManifestName = "MANIFEST.json";
+inline constexpr const char* kManifestSigName = "MANIFEST.json.minisig";
+
+// ---- Planning: which files, in which order, under which names ----------
+
+struct PlannedFile {
+  std::filesystem::path source;
+  std::string path;  // entry name in the package
+  bool attachment = false;
+  dicom::Info info;  // DICOM instances only
+  std::uint64_t size = 0;
+};
+
+struct Plan {
+  StudySummary study;
+  std::vector<PlannedFile> files;  // deterministic order
+};
+
+struct PackInput {
+  std::vector<std::filesystem::path> paths;        // files, folders, DICOMDIRs
+  std::vector<std::filesystem::path> attachments;  // non-DICOM files to carry
+};
+
+// Scans the inputs and groups them by study. Folders are walked
+// recursively in name order; a folder holding a DICOMDIR is read through it.
+// Non-DICOM files are refused, all named in one Error(Exit::invalid_dicom).
+std::vector<Plan> plan(const PackInput& input);
+// As plan(), but exactly one study: Error(Exit::several_studies) otherwise.
+Plan plan_one(const PackInput& input);
+
+// ---- Writing ------------------------------------------------------------
+
+struct WriteOptions {
+  bool compress = true;  // zstd around the tar
+  int level = 1;
+  int workers = 1;  // zstd worker threads (0: compress on the calling thread)
+};
+
+// Writes a plain package (tar, optionally zstd) to `out`, signed by `self`.
+// Does not call out.finish().
+Manifest write_plain(const Plan& plan, const SiteIdentity& self, Sink& out,
+                     const WriteOptions& options = {});
+
+struct Sealed {
+  Manifest manifest;
+  minisign::Signature signature;  // by the sender, over the sealed bytes
+};
+
+// Packs and seals in one stream: the plain package encrypted (age) to every
+// recipient, signed over the sealed bytes. Does not call out.finish().
+Sealed seal(const Plan& plan, const SiteIdentity& self, const std::vector<SiteCard>& to,
+            Sink& out, const WriteOptions& options = {});
+
+// Seals a plain package read from `plain` (e.g. from iep-pack or iep-anon on
+// stdin): every entry is checked against its signed manifest (signed by
+// this site or by a site in `trust`), and the manifest is re-issued with a
+// new package id, this site as sender and the recipients.
+Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                  const TrustStore& trust, const std::vector<SiteCard>& to, Sink& out,
+                  const WriteOptions& options = {});
+
+// ---- Reading ------------------------------------------------------------
+
+struct OpenOptions {
+  const SiteIdentity* self = nullptr;  // needed to decrypt
+  const TrustStore* trust = nullptr;   // known senders
+  // The detached signature over the sealed bytes, when there is one.
+  std::optional<minisign::Signature> signature;
+};
+
+// Opens a sealed package into a new folder `dest` (which must not exist):
+// decrypts, checks every signature, hash and count, and only then renames
+// the completed folder into place. Nothing is left behind on failure.
+Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,
+                        const std::filesystem::path& dest);
+
+// Opens a sealed package and, only after every check passed, writes the
+// plain package to `out` (spooled in a temporary file meanwhile).
+Manifest open_to_stream(Source& sealed, const std::string& name, const OpenOptions& options,
+                        Sink& out);
+
+// ---- Verifying ----------------------------------------------------------
+
+struct Check {
+  std::string name;  // "signature", "decrypt", "manifest-signature", ...
+  bool ok = false;
+  std::string detail;
+};
+
+struct Report {
+  std::string input;
+  bool sealed = false;
+  std::optional<Manifest> manifest;
+  std::string signed_by;  // site whose signature over the sealed bytes verified
+  std::vector<Check> checks;
+  Exit result = Exit::ok;
+  std::string error;  // the first failure, as a tool would print it
+  [[nodiscard]] std::string to_json() const;
+};
+
+struct VerifyOptions {
+  OpenOptions open;
+  bool check_dicom = true;
+};
+
+// Checks what can be checked with what is given: a sealed package's origin
+// signature against known cards; with this site's identity, decryption and
+// everything inside; a plain package's manifest signature, hashes and DICOM.
+// Never throws for a bad package: the verdict is in the report.
+Report verify(Source& input, const std::string& name, const VerifyOptions& options);
+
+// The detached signature file for a sealed package file: FILE.minisig.
+std::filesystem::path signature_path(const std::filesystem::path& sealed_file);
+
+}  // namespace iep::package

@@ -1,0 +1,51 @@
+// iep-pack: DICOM files, folders or a CD's DICOMDIR into a plain package.
+#include <CLI/CLI.hpp>
+#include <filesystem>
+
+#include "iep/package.h"
+#include "tool_main.h"
+
+int main(int argc, char** argv) {
+  return iep::tool::run("iep-pack", [&] {
+    CLI::App app{"Pack DICOM files, folders or a CD (DICOMDIR) into a plain package (tar.zst) on stdout."};
+    std::string identity, output, split;
+    std::vector<std::string> paths, attach;
+    bool no_compress = false;
+    app.add_option("paths", paths, "DICOM files, folders, DICOMDIR files")->required();
+    app.add_option("-i,--identity", identity, "this site's identity (default: IEP_IDENTITY, ~/.config/iep/identity)");
+    app.add_option("-o,--output", output, "write the package to FILE instead of stdout");
+    app.add_option("-a,--attach", attach, "carry a non-DICOM file (e.g. a report PDF)")->allow_extra_args(false);
+    app.add_option("--split", split, "one package per study, written as DIR/STUDY-UID.tar.zst");
+    app.add_flag("--no-compress", no_compress, "plain tar without zstd (for local pipes)");
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e) == 0 ? 0 : static_cast<int>(iep::Exit::usage);
+    }
+    auto self = iep::tool::load_identity(identity);
+    iep::package::PackInput input{{paths.begin(), paths.end()}, {attach.begin(), attach.end()}};
+    iep::package::WriteOptions opts;
+    opts.compress = !no_compress;
+    if (!split.empty()) {
+      std::filesystem::create_directories(split);
+      for (const auto& plan : iep::package::plan(input)) {
+        std::string name = plan.study.study_instance_uid.empty() ? "unknown" : plan.study.study_instance_uid;
+        iep::AtomicFile f(std::filesystem::path(split) / (name + (opts.compress ? ".tar.zst" : ".tar")));
+        iep::package::write_plain(plan, self, f, opts);
+        f.commit();
+      }
+      return 0;
+    }
+    auto plan = iep::package::plan_one(input);
+    if (!output.empty() && output != "-") {
+      iep::AtomicFile f(output);
+      iep::package::write_plain(plan, self, f, opts);
+      f.commit();
+    } else {
+      iep::tool::refuse_tty_stdout("a package");
+      iep::FdSink out(1, "-");
+      iep::package::write_plain(plan, self, out, opts);
+    }
+    return 0;
+  });
+}
