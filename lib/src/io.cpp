@@ -149,6 +149,7 @@ void AtomicFile::commit() {
 
 std::size_t BytesSource::read(MutableByteSpan buf) {
   std::size_t n = std::min(buf.size(), data_.size() - pos_);
+  if (n == 0) return 0;
   std::memcpy(buf.data(), data_.data() + pos_, n);
   pos_ += n;
   return n;

