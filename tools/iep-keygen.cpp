@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "iep/error.h"
 #include "iep/site.h"
@@ -27,20 +28,22 @@ int main(int argc, char** argv) {
     if (site.empty()) throw iep::Error(iep::Exit::usage, "--site NAME is required");
     std::filesystem::path path = out;
     if (path.empty()) {
-      const char* home = std::getenv("HOME");
-      if (home == nullptr) throw iep::Error(iep::Exit::usage, "give --output FILE (HOME is not set)");
-      path = std::filesystem::path(home) / ".config" / "iep" / "identity";
-      std::filesystem::create_directories(path.parent_path());
-      std::filesystem::permissions(path.parent_path(), std::filesystem::perms::owner_all);
+      path = iep::default_identity_path();
+      std::error_code ec;
+      std::filesystem::create_directories(path.parent_path(), ec);
+      if (ec) throw iep::Error(iep::Exit::output, path.parent_path().string() + ": " + ec.message());
     }
     auto id = iep::SiteIdentity::generate(site);
     std::string card = id.card().encode();
+    // The card file is claimed first (refusing an existing one) but only
+    // appears once the identity it belongs to is saved.
+    std::optional<iep::AtomicFile> card_file;
     if (!card_out.empty()) {
-      iep::AtomicFile f(card_out);
-      f.write(iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(card.data()), card.size()));
-      f.commit();
+      card_file.emplace(card_out);
+      card_file->write(iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(card.data()), card.size()));
     }
     id.save(path);
+    if (card_file) card_file->commit();
     std::fputs(card.c_str(), stdout);
     return 0;
   });

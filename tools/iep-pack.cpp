@@ -1,6 +1,5 @@
 // iep-pack: DICOM files, folders or a CD's DICOMDIR into a plain package.
 #include <CLI/CLI.hpp>
-#include <filesystem>
 
 #include "iep/package.h"
 #include "tool_main.h"
@@ -27,13 +26,7 @@ int main(int argc, char** argv) {
     iep::package::WriteOptions opts;
     opts.compress = !no_compress;
     if (!split.empty()) {
-      std::filesystem::create_directories(split);
-      for (const auto& plan : iep::package::plan(input)) {
-        std::string name = plan.study.study_instance_uid.empty() ? "unknown" : plan.study.study_instance_uid;
-        iep::AtomicFile f(std::filesystem::path(split) / (name + (opts.compress ? ".tar.zst" : ".tar")));
-        iep::package::write_plain(plan, self, f, opts);
-        f.commit();
-      }
+      iep::package::pack_split(input, self, split, opts);
       return 0;
     }
     auto plan = iep::package::plan_one(input);

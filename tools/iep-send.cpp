@@ -62,7 +62,12 @@ int main(int argc, char** argv) {
       std::string text = sealed.signature.encode();
       sig.write(iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
       sig.commit();
-      file.commit();
+      try {
+        file.commit();
+      } catch (...) {
+        std::filesystem::remove(sig_path);  // no signature without its package
+        throw;
+      }
     }
     const auto& m = sealed.manifest;
     if (verbose)

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     iep::package::VerifyOptions opts;
     opts.open = {self ? &*self : nullptr, &trust, iep::tool::load_signature(signature, input)};
     opts.check_dicom = !no_dicom;
+    opts.identity_optional = identity.empty();
     auto in = iep::tool::open_input(input);
     auto report = iep::package::verify(*in, input == "-" ? "stdin" : input, opts);
     if (json) {

@@ -421,12 +421,10 @@ void check_origin(const minisign::Signature& sig, const std::array<std::uint8_t,
     throw Error(Exit::bad_signature, name + ": the signature belongs to another package");
 }
 
-Content read_sealed(Source& sealed, const std::string& name, const OpenOptions& o, EntryHandler& h,
-                    Sink* plain_tap) {
-  if (o.self == nullptr) throw Error(Exit::identity, name + ": opening needs this site's identity");
-  minisign::Prehash outer;
-  TeeSource tee(sealed, outer);
-  age::Decryptor dec(tee, o.self->encryption, name);
+// Reads the plain package out of an opened age stream; `outer` has been
+// tapping the sealed bytes from the start.
+Content read_decrypted(age::Decryptor& dec, minisign::Prehash& outer, const std::string& name,
+                       const OpenOptions& o, EntryHandler& h, Sink* plain_tap) {
   std::optional<TeeSource> tap;
   Source* plain = &dec;
   if (plain_tap) plain = &tap.emplace(dec, *plain_tap);
@@ -441,6 +439,25 @@ Content read_sealed(Source& sealed, const std::string& name, const OpenOptions& 
     throw Error(Exit::not_for_us, name + ": the signed manifest does not name this site (" + o.self->site +
                                       ") as a recipient: it was re-sealed by someone else");
   return c;
+}
+
+Content read_sealed(Source& sealed, const std::string& name, const OpenOptions& o, EntryHandler& h,
+                    Sink* plain_tap) {
+  if (o.self == nullptr) throw Error(Exit::identity, name + ": opening needs this site's identity");
+  minisign::Prehash outer;
+  TeeSource tee(sealed, outer);
+  age::Decryptor dec(tee, o.self->encryption, name);
+  return read_decrypted(dec, outer, name, o, h, plain_tap);
+}
+
+// Checks who sealed the bytes, with nothing but known cards.
+std::string check_origin_only(const minisign::Signature& sig, const std::array<std::uint8_t, 64>& digest,
+                              const TrustStore* trust, const std::string& name) {
+  const SiteCard* card = trust ? trust->by_key_id(sig.key_id) : nullptr;
+  if (card == nullptr) throw Error(Exit::bad_signature, name + ": signed by an unknown key: no known site card has it");
+  if (!sig.verify(card->signing_key, digest))
+    throw Error(Exit::bad_signature, name + ": the signature over the sealed bytes does not verify");
+  return card->site;
 }
 
 // Unpacks entries into a temporary sibling of `dest`, renamed into place by
@@ -670,6 +687,24 @@ Manifest write_plain(const Plan& plan, const SiteIdentity& self, Sink& out, cons
   return write_package(plan, self, {}, out, options);
 }
 
+std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self, const fs::path& dir,
+                                 const WriteOptions& options) {
+  auto plans = plan(input);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(Exit::output, dir.string() + ": cannot create the folder: " + ec.message());
+  std::vector<fs::path> written;
+  for (const auto& p : plans) {
+    fs::path out = dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
+    if (fs::exists(out)) continue;  // a re-run finishes what is missing
+    AtomicFile f(out);
+    write_plain(p, self, f, options);
+    f.commit();
+    written.push_back(out);
+  }
+  return written;
+}
+
 Sealed seal(const Plan& plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
             const WriteOptions& options) {
   auto recipients = recipients_of(to);
@@ -739,23 +774,6 @@ Report verify(Source& input, const std::string& name, const VerifyOptions& optio
     PeekSource in(input, kAgeMagic.size());
     rep.sealed = in.head() == kAgeMagic;
     const OpenOptions& o = options.open;
-    if (rep.sealed && o.self == nullptr) {
-      // Without our identity only the origin can be checked.
-      if (!o.signature)
-        throw Error(Exit::usage, name + ": nothing to check without this site's identity or the package's signature");
-      minisign::Prehash ph;
-      copy(in, ph);
-      TrustStore trust = o.trust ? *o.trust : TrustStore();
-      const SiteCard* card = trust.by_key_id(o.signature->key_id);
-      if (card == nullptr)
-        throw Error(Exit::bad_signature, name + ": signed by an unknown key: no known site card has it");
-      if (!o.signature->verify(card->signing_key, ph.digest()))
-        throw Error(Exit::bad_signature, name + ": the signature over the sealed bytes does not verify");
-      rep.signed_by = card->site;
-      pass("origin-signature", "sealed bytes signed by " + card->site);
-      rep.checks.push_back({"contents", false, "not checked: no identity to open it"});
-      return rep;
-    }
     std::unique_ptr<EntryHandler> handler;
     DicomChecker* dicom = nullptr;
     if (options.check_dicom) {
@@ -767,7 +785,29 @@ Report verify(Source& input, const std::string& name, const VerifyOptions& optio
     }
     Content c;
     if (rep.sealed) {
-      c = read_sealed(in, name, o, *handler, nullptr);
+      minisign::Prehash outer;
+      TeeSource tee(in, outer);
+      std::optional<age::Decryptor> dec;
+      if (o.self) {
+        try {
+          dec.emplace(tee, o.self->encryption, name);
+        } catch (const Error& e) {
+          if (e.code() != Exit::not_for_us || !options.identity_optional) throw;
+          rep.checks.push_back({"decrypt", false, "not addressed to " + o.self->site + ": contents not checked"});
+        }
+      }
+      if (!dec) {
+        // Without a key that opens it, only the origin can be checked.
+        if (!o.signature)
+          throw Error(Exit::usage, name + ": nothing to check without this site's identity or the package's signature");
+        NullSink rest;
+        copy(tee, rest);
+        rep.signed_by = check_origin_only(*o.signature, outer.digest(), o.trust, name);
+        pass("origin-signature", "sealed bytes signed by " + rep.signed_by);
+        if (o.self == nullptr) rep.checks.push_back({"contents", false, "not checked: no identity to open it"});
+        return rep;
+      }
+      c = read_decrypted(*dec, outer, name, o, *handler, nullptr);
       pass("decrypt", "opened with the identity of " + o.self->site);
       if (o.signature) {
         rep.signed_by = c.manifest.sender.site;

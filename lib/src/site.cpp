@@ -168,6 +168,12 @@ fs::path identity_path(const std::string& flag) {
               "~/.config/iep/identity with iep-keygen");
 }
 
+fs::path default_identity_path() {
+  fs::path h = home_config();
+  if (h.empty()) throw Error(Exit::usage, "neither HOME nor XDG_CONFIG_HOME is set: give --output FILE");
+  return h / "identity";
+}
+
 std::vector<fs::path> site_dirs() {
   std::vector<fs::path> dirs;
   if (const char* e = std::getenv("IEP_SITES"); e && *e) {
@@ -196,7 +202,11 @@ SiteCard find_card(const std::string& arg) {
   if (!valid_site_name(arg)) throw Error(Exit::identity, "'" + arg + "' is neither a site card file nor a site name");
   for (const auto& dir : site_dirs()) {
     fs::path p = dir / (arg + ".card");
-    if (fs::exists(p)) return SiteCard::load(p);
+    if (!fs::exists(p)) continue;
+    SiteCard card = SiteCard::load(p);
+    if (card.site != arg)
+      throw Error(Exit::identity, p.string() + ": the card is for site '" + card.site + "', not '" + arg + "'");
+    return card;
   }
   throw Error(Exit::identity, "unknown site '" + arg + "': no " + arg +
                                   ".card in the site folders (IEP_SITES, ~/.config/iep/sites, /etc/iep/sites)");

@@ -60,6 +60,13 @@ struct WriteOptions {
 Manifest write_plain(const Plan& plan, const SiteIdentity& self, Sink& out,
                      const WriteOptions& options = {});
 
+// Writes one plain package per study into `dir` (created if needed), named
+// STUDY-UID.tar.zst; packages already there are kept, so a re-run after a
+// failure finishes the rest. Returns the files written.
+std::vector<std::filesystem::path> pack_split(const PackInput& input, const SiteIdentity& self,
+                                              const std::filesystem::path& dir,
+                                              const WriteOptions& options = {});
+
 struct Sealed {
   Manifest manifest;
   minisign::Signature signature;  // by the sender, over the sealed bytes
@@ -120,6 +127,9 @@ struct Report {
 struct VerifyOptions {
   OpenOptions open;
   bool check_dicom = true;
+  // The identity was not asked for (a configured default): a sealed package
+  // it does not open is checked for origin only instead of failing.
+  bool identity_optional = false;
 };
 
 // Checks what can be checked with what is given: a sealed package's origin

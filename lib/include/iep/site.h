@@ -53,6 +53,9 @@ bool valid_site_name(std::string_view name);
 // Where this site's identity is: the --identity flag if given, else
 // $IEP_IDENTITY, else ~/.config/iep/identity, else /etc/iep/identity.
 std::filesystem::path identity_path(const std::string& flag);
+// Where iep-keygen puts an identity by default: $XDG_CONFIG_HOME/iep/identity
+// or ~/.config/iep/identity.
+std::filesystem::path default_identity_path();
 
 // The folders holding known site cards (NAME.card): $IEP_SITES (colon
 // separated) if set, else ~/.config/iep/sites then /etc/iep/sites.
