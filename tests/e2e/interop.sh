@@ -13,11 +13,11 @@ mkdir by-hand
 assert "age -d | zstd -d | tar -x opens it" -- sh -c "age -d -i '$B' s.iep | zstd -dq | tar -xf - -C by-hand"
 assert "same DICOM bytes as the input" -- test "$(hashes by-hand)" = "$(hashes study)"
 expect 0 "minisign -V checks the sealed bytes with the sender's card" -- minisign -Vm s.iep -p sites/trust-a.card
-assert "trusted comment names the package" -- grep -q "iep-sealed package=" out
+assert "trusted comment names the package" -- grep -q "iep-sealed package=" .out
 expect 0 "minisign -V checks the manifest signature" -- minisign -Vm by-hand/MANIFEST.json -p sites/trust-a.card -x by-hand/MANIFEST.json.minisig
 expect 1 "minisign -V refuses another site's card" -- minisign -Vm s.iep -p sites/trust-c.card
 expect 0 "plain package lists with zstd -d | tar -t" -- sh -c "iep-pack -i '$A' study | zstd -dq | tar -t"
-assert "manifest is the last-but-one entry" -- test "$(tail -2 out | head -1)" = MANIFEST.json
+assert "manifest is the last-but-one entry" -- test "$(tail -2 .out | head -1)" = MANIFEST.json
 
 # A package assembled by hand from our manifest with tar, zstd, age, minisign.
 secret=$(sed -n 's/^# iep-minisign-secret-key: //p' "$A")
@@ -33,7 +33,7 @@ files=$(sed -n 's/.*"path": "\([^"]*\)".*/\1/p' by-hand/MANIFEST.json)
   age -r "$(age-keygen -y "$B")" >hand.iep
 minisign -S -s a.minisign.key -m hand.iep -t "iep-sealed package=$id sender=trust-a created=$created" </dev/null >/dev/null
 expect 0 "iep-verify accepts the hand-made package" -- iep-verify -v -i "$B" hand.iep
-assert "it checked the origin signature" -- grep -q "ok   origin-signature" err
+assert "it checked the origin signature" -- grep -q "ok   origin-signature" .err
 expect 0 "iep-open opens the hand-made package" -- iep-open -i "$B" hand.iep -o hand-out
 assert "hand-made package content" -- test "$(hashes hand-out)" = "$(hashes study)"
 
@@ -47,6 +47,6 @@ expect 0 "age-sealed plain tar opens without an outer signature" -- iep-open -i 
 
 # JSON report.
 expect 0 "verify --json" -- iep-verify --json -i "$B" s.iep
-assert "json result ok" -- /usr/bin/python3 -c "import json,sys; r=json.load(open('$T/out')); sys.exit(0 if r['result']=='ok' and r['manifest']['study']['instances']==6 else 1)"
+assert "json result ok" -- /usr/bin/python3 -c "import json,sys; r=json.load(open('$T/.out')); sys.exit(0 if r['result']=='ok' and r['manifest']['study']['instances']==6 else 1)"
 
 finish

@@ -3,7 +3,7 @@
 
 expect 0 "keygen" -- iep-keygen --site trust-a -o a.id -c a.card
 assert "secret identity is mode 0600" -- test "$(stat -c %a a.id)" = 600
-assert "printed card equals card file" -- cmp -s out a.card
+assert "printed card equals card file" -- cmp -s .out a.card
 expect 9 "refuses to overwrite an identity" -- iep-keygen --site trust-a -o a.id
 stderr_names "overwrite message" "a.id"
 expect 2 "bad site name" -- iep-keygen --site "Bad Name" -o x.id
@@ -18,7 +18,7 @@ assert "card carries the same age recipient" -- grep -qx "age-recipient: $age_rc
 # The card is a minisign public key file.
 echo hello >msg
 expect 0 "iep-keygen -y prints the card again" -- iep-keygen -y a.id
-assert "-y card identical" -- cmp -s out a.card
+assert "-y card identical" -- cmp -s .out a.card
 
 # An identity readable by others is refused, like ssh does.
 cp a.id open.id && chmod 644 open.id

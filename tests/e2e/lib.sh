@@ -31,13 +31,13 @@ bad() {
 expect() {
   local want=$1 desc=$2
   shift 3
-  "$@" >"$T/out" 2>"$T/err"
+  "$@" >"$T/.out" 2>"$T/.err"
   local got=$?
   if [ "$got" -eq "$want" ]; then
     ok
   else
     bad "$desc: expected exit $want, got $got: $*"
-    sed 's/^/  stderr: /' "$T/err" | head -5 >&2
+    sed 's/^/  stderr: /' "$T/.err" | head -5 >&2
   fi
 }
 
@@ -45,7 +45,7 @@ expect() {
 expect_in() {
   local want=$1 desc=$2
   shift 3
-  "$@" >"$T/out" 2>"$T/err"
+  "$@" >"$T/.out" 2>"$T/.err"
   local got=$? w
   for w in $want; do
     if [ "$got" -eq "$w" ]; then
@@ -54,7 +54,7 @@ expect_in() {
     fi
   done
   bad "$desc: expected exit in {$want}, got $got: $*"
-  sed 's/^/  stderr: /' "$T/err" | head -5 >&2
+  sed 's/^/  stderr: /' "$T/.err" | head -5 >&2
 }
 
 # assert DESCRIPTION -- CMD...: CMD must succeed (a shell test).
@@ -67,11 +67,11 @@ assert() {
 # The last command's stderr is one line naming what it must name.
 stderr_names() {
   local desc=$1 needle=$2
-  if [ "$(wc -l <"$T/err")" -eq 1 ] && grep -qF -- "$needle" "$T/err"; then
+  if [ "$(wc -l <"$T/.err")" -eq 1 ] && grep -qF -- "$needle" "$T/.err"; then
     ok
   else
     bad "$desc: stderr should be one line naming '$needle', got:"
-    sed 's/^/  /' "$T/err" | head -5 >&2
+    sed 's/^/  /' "$T/.err" | head -5 >&2
   fi
 }
 
