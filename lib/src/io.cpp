@@ -104,9 +104,10 @@ AtomicFile::AtomicFile(fs::path path, bool overwrite, unsigned mode)
   for (int attempt = 0; attempt < 16; ++attempt) {
     char suffix[32];
     std::snprintf(suffix, sizeof suffix, ".%08x.tmp", rd());
-    fs::path tmp = path_;
-    tmp += suffix;
-    tmp = tmp.parent_path() / ("." + tmp.filename().string());
+    // A hidden sibling: ".NAME.XXXXXXXX.tmp".
+    std::string name(1, '.');
+    name.append(path_.filename().string()).append(suffix);
+    fs::path tmp = path_.parent_path() / name;
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd >= 0) {
       fd_.reset(fd);

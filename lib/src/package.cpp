@@ -468,7 +468,9 @@ class FolderWriter : public EntryHandler {
     if (fs::exists(fs::symlink_status(dest_)))
       throw Error(Exit::output, dest_.string() + ": already exists; refusing to overwrite it");
     fs::path parent = dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path();
-    std::string tmpl = (parent / ("." + dest_.filename().string() + ".partial-XXXXXX")).string();
+    std::string name(1, '.');
+    name.append(dest_.filename().string()).append(".partial-XXXXXX");
+    std::string tmpl = (parent / name).string();
     if (::mkdtemp(tmpl.data()) == nullptr)
       throw Error(Exit::output, dest_.string() + ": cannot create a folder beside it: " + std::strerror(errno));
     tmp_ = tmpl;

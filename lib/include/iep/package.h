@@ -52,7 +52,7 @@ Plan plan_one(const PackInput& input);
 struct WriteOptions {
   bool compress = true;  // zstd around the tar
   int level = 1;
-  int workers = 1;  // zstd worker threads (0: compress on the calling thread)
+  int workers = 2;  // zstd worker threads (0: compress on the calling thread)
 };
 
 // Writes a plain package (tar, optionally zstd) to `out`, signed by `self`.

@@ -1,0 +1,43 @@
+// Feeds arbitrary bytes to zstd::AutoSource (pass-through or decompression):
+// it must return bytes or throw iep::Error. Small inputs also go through a
+// compress / decompress round trip, which must give them back.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "iep/error.h"
+#include "iep/io.h"
+#include "iep/zstd.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const iep::ByteSpan input(data, size);
+  std::uint8_t buf[4096];
+  try {
+    iep::BytesSource src(input);
+    iep::zstd::AutoSource in(src, "fuzz");
+    std::uint64_t total = 0;
+    for (;;) {
+      std::size_t n = in.read(iep::MutableByteSpan(buf, sizeof buf));
+      if (n == 0) break;
+      // Plain input passes through unchanged.
+      if (!in.compressed() && std::memcmp(buf, data + total, n) != 0) std::abort();
+      total += n;
+    }
+    if (!in.compressed() && total != size) std::abort();
+  } catch (const iep::Error&) {
+  }
+
+  if (size <= 4096) {
+    iep::BytesSink packed;
+    iep::zstd::Compressor c(packed, 1, 0);
+    c.write(input);
+    c.finish();
+    iep::BytesSource src(packed.bytes);
+    iep::zstd::Decompressor d(src, "round trip");
+    iep::BytesSink back;
+    iep::copy(d, back);
+    if (back.bytes.size() != size || (size > 0 && std::memcmp(back.bytes.data(), data, size) != 0))
+      std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Runs one libFuzzer target for a bounded time on a fresh seed corpus.
+# usage: run-fuzzer.sh <fuzzer binary> <name> <work dir> [seconds]
+# Seeds are made here with GNU tar and zstd, so no binaries are committed:
+# small tars for "tar", compressed and plain streams for "zstd", both for any
+# other target. Files in tests/fuzz/corpus/<name>/ (if any) are added too.
+# Crashes land in <work dir>/artifacts/.
+set -euo pipefail
+fuzzer=$(realpath "$1") name=$2 work=$(realpath -m "$3") seconds=${4:-20}
+here=$(cd "$(dirname "$0")" && pwd)
+
+rm -rf "$work"
+mkdir -p "$work/corpus" "$work/artifacts" "$work/src/dir"
+cd "$work/src"
+printf '' > empty
+printf 'x' > one
+head -c 513 /dev/urandom > dir/b513
+mkdir -p "dir/$(printf 'd%.0s' {1..60})"
+long=dir/$(printf 'd%.0s' {1..60})/$(printf 'n%.0s' {1..60})  # 125 bytes: pax, or ustar prefix
+printf 'long name' > "$long"
+ln -s one link
+
+seeds=()
+tar --format=pax -cf "$work/pax.tar" empty one dir/b513 "$long"
+tar --format=ustar -cf "$work/ustar.tar" one dir/b513 "$long"
+tar --format=gnu -cf "$work/gnu.tar" one "$long" link dir
+seeds+=("$work/pax.tar" "$work/ustar.tar" "$work/gnu.tar")
+
+tar_seeds() {
+  # Short archives fuzz faster: also the head of each, without GNU's padding.
+  for f in "${seeds[@]}"; do
+    base=$(basename "$f" .tar)
+    head -c 4096 "$f" > "$work/corpus/$base-head"
+    cp "$f" "$work/corpus/$base"
+  done
+}
+zstd_seeds() {
+  printf 'plain text, not compressed' > "$work/corpus/plain"
+  for f in "${seeds[@]}"; do
+    zstd -q -c "$f" > "$work/corpus/$(basename "$f" .tar).zst"
+  done
+  zstd -q -19 --no-check -c "$work/pax.tar" > "$work/corpus/pax-19.zst"
+  printf 'abc' | zstd -q -c > "$work/corpus/tiny.zst"
+}
+# Real packages and manifests, when the tools are at hand (IEP_BIN).
+package_seeds() {
+  [ -x "${IEP_BIN:-}/iep-pack" ] || return 0
+  local ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
+  "$IEP_BIN/iep-keygen" --site fuzz -o "$work/fuzz.id" >/dev/null
+  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" --no-compress "$ct" > "$work/corpus/package.tar"
+  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" "$ct" > "$work/corpus/package.tar.zst"
+  tar -xOf "$work/corpus/package.tar" MANIFEST.json > "$work/corpus/manifest.json"
+}
+case "$name" in
+  tar) tar_seeds ;;
+  zstd) zstd_seeds ;;
+  manifest) package_seeds ;;
+  *) tar_seeds; zstd_seeds; package_seeds ;;
+esac
+if [ -d "$here/corpus/$name" ]; then cp "$here/corpus/$name"/* "$work/corpus/" 2>/dev/null || true; fi
+
+cd "$work"
+exec "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len=65536 \
+  -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$work/corpus"

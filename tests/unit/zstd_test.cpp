@@ -1,0 +1,227 @@
+// iep::zstd against itself, against the zstd CLI both ways, and against
+// truncated, corrupted and oversized frames.
+#include "iep/zstd.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "iep/error.h"
+#include "iep/io.h"
+
+namespace fs = std::filesystem;
+using iep::Bytes;
+using iep::ByteSpan;
+using iep::Exit;
+
+namespace {
+
+fs::path scratch(const std::string& tag) {
+  const char* base = std::getenv("IEP_TEST_TMP");
+  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
+                 ("zstd_test." + std::to_string(::getpid()) + "." + tag);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+Bytes read_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string s = ss.str();
+  return Bytes(s.begin(), s.end());
+}
+
+void write_bytes(const fs::path& p, ByteSpan data) {
+  std::ofstream f(p, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  REQUIRE(f.good());
+}
+
+int sh(const std::string& cmd, const fs::path& dir) {
+  int rc = std::system(("cd '" + dir.string() + "' && " + cmd).c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// Half random, half repetitive text, so both paths of the compressor run.
+Bytes sample(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  Bytes b(n);
+  for (std::size_t i = 0; i < n; ++i)
+    b[i] = (i / 4096) % 2 ? static_cast<std::uint8_t>(gen())
+                          : static_cast<std::uint8_t>("DICOM "[i % 6]);
+  return b;
+}
+
+Bytes compress(ByteSpan data, int level = 1, int workers = 0, std::size_t piece = 100000) {
+  iep::BytesSink sink;
+  iep::zstd::Compressor c(sink, level, workers);
+  for (std::size_t off = 0; off < data.size(); off += piece)
+    c.write(data.subspan(off, std::min(piece, data.size() - off)));
+  c.finish();
+  return sink.bytes;
+}
+
+Bytes drain(iep::Source& src, std::size_t chunk) {
+  Bytes out, buf(chunk);
+  for (;;) {
+    std::size_t n = src.read(buf);
+    if (n == 0) return out;
+    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+}
+
+Bytes decompress(ByteSpan z, std::size_t chunk = 65536) {
+  iep::BytesSource src(z);
+  iep::zstd::Decompressor d(src, "test.zst");
+  return drain(d, chunk);
+}
+
+// The error decompressing `z` raises, or "" when it succeeds.
+std::string failure(ByteSpan z) {
+  try {
+    decompress(z);
+  } catch (const iep::Error& e) {
+    CHECK(e.code() == Exit::corrupt);
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("round trip with and without workers") {
+  const Bytes data = sample(3'000'000, 1);
+  for (int workers : {0, 1, 3}) {
+    for (int level : {1, 3, 9}) {
+      CAPTURE(workers);
+      CAPTURE(level);
+      const Bytes z = compress(data, level, workers);
+      CHECK(z.size() < data.size() * 3 / 4);
+      CHECK(decompress(z) == data);
+    }
+  }
+  // Tiny reads, and empty input makes a valid empty frame.
+  const Bytes small = sample(5000, 2);
+  CHECK(decompress(compress(small), 1) == small);
+  CHECK(decompress(compress(small), 7) == small);
+  const Bytes empty = compress({});
+  CHECK(empty.size() > 4);
+  CHECK(decompress(empty).empty());
+}
+
+TEST_CASE("zstd CLI reads ours and we read the CLI's") {
+  const fs::path dir = scratch("cli");
+  const Bytes data = sample(2'000'000, 3);
+  write_bytes(dir / "data", data);
+
+  write_bytes(dir / "ours.zst", compress(data, 3, 2));
+  REQUIRE(sh("zstd -q -t ours.zst", dir) == 0);
+  REQUIRE(sh("zstd -q -d -c ours.zst > ours.out", dir) == 0);
+  CHECK(read_bytes(dir / "ours.out") == data);
+  write_bytes(dir / "empty.zst", compress({}));
+  REQUIRE(sh("zstd -q -d -c empty.zst > empty.out", dir) == 0);
+  CHECK(fs::file_size(dir / "empty.out") == 0);
+
+  for (std::string flags : {"-1", "-19", "-3 -T4", "--no-check", "-3 --long=27"}) {
+    CAPTURE(flags);
+    REQUIRE(sh("zstd -q -f " + flags + " -c data > cli.zst", dir) == 0);
+    CHECK(decompress(read_bytes(dir / "cli.zst")) == data);
+  }
+  // Concatenated frames (and a skippable frame between them) decode as one stream.
+  REQUIRE(sh("zstd -q -c data > two.zst && printf '\\120\\052\\115\\030\\003\\000\\000\\000abc' >> "
+             "two.zst"
+             " && zstd -q -c data >> two.zst",
+             dir) == 0);
+  Bytes twice = data;
+  twice.insert(twice.end(), data.begin(), data.end());
+  CHECK(decompress(read_bytes(dir / "two.zst")) == twice);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("truncated and corrupted frames are refused") {
+  const Bytes data = sample(150'000, 4);
+  const Bytes z = compress(data, 3);
+  // Every cut of the frame is refused (including inside the checksum).
+  for (std::size_t cut = 0; cut < z.size(); cut += (cut < 64 || cut + 64 > z.size()) ? 1 : 97) {
+    CAPTURE(cut);
+    std::string err = failure(ByteSpan(z.data(), cut));
+    CHECK(err.find("test.zst: ") == 0);
+    if (cut == 0 || cut + 4 > z.size() || cut < 4) CHECK(err == "test.zst: truncated zstd stream");
+  }
+  // Every flipped byte is detected (format checks or the content checksum),
+  // except in the window descriptor (byte 5): a larger window is harmless.
+  REQUIRE((z[4] & 0x20) == 0);  // not single-segment, so byte 5 is the window
+  for (std::size_t pos = 0; pos < z.size(); pos += (pos < 32 || pos + 32 > z.size()) ? 1 : 53) {
+    if (pos == 5) continue;
+    CAPTURE(pos);
+    Bytes bad = z;
+    bad[pos] ^= 0x20;
+    CHECK(!failure(bad).empty());
+  }
+  // The content checksum catches what decodes cleanly.
+  {
+    Bytes bad = z;
+    bad[bad.size() - 1] ^= 1;
+    CHECK(failure(bad).find("checksum") != std::string::npos);
+  }
+  // Garbage after a complete frame.
+  {
+    Bytes bad = z;
+    for (char c : std::string("trailing garbage")) bad.push_back(static_cast<std::uint8_t>(c));
+    CHECK(failure(bad).find("test.zst: corrupt zstd stream: ") == 0);
+  }
+}
+
+TEST_CASE("a frame asking for a huge window is refused") {
+  // Frame header: magic, descriptor 0 (no single segment, no checksum, no
+  // content size), window descriptor 0xA8 = 2^31 bytes; then a raw last block.
+  Bytes z = {0x28, 0xB5, 0x2F, 0xFD, 0x00, 0xA8, 0x19, 0x00, 0x00, 'a', 'b', 'c'};
+  std::string err = failure(z);
+  CHECK(err.find("test.zst: corrupt zstd stream: ") == 0);
+  CHECK(err.find("memory") != std::string::npos);
+  // The same frame with a 2^27 window (0x88) decodes: the cap is exactly 128 MiB.
+  z[5] = 0x88;
+  CHECK(decompress(z) == Bytes{'a', 'b', 'c'});
+  z[5] = 0x90;  // 2^28
+  CHECK(!failure(z).empty());
+}
+
+TEST_CASE("AutoSource passes plain bytes through and decompresses zstd") {
+  const Bytes data = sample(200'000, 5);
+  for (const Bytes& plain :
+       {Bytes{}, Bytes{0x28}, Bytes{0x28, 0xB5, 0x2F}, Bytes{0x28, 0xB5, 0x2F, 0xFE, 1, 2}, data}) {
+    iep::BytesSource src(plain);
+    iep::zstd::AutoSource a(src, "plain");
+    CHECK(!a.compressed());
+    CHECK(drain(a, 3) == plain);
+  }
+  for (std::size_t chunk : {1, 2, 5, 65536}) {
+    const Bytes small = sample(3000, 6);
+    const Bytes z = compress(small);
+    iep::BytesSource src(z);
+    iep::zstd::AutoSource a(src, "packed");
+    CHECK(a.compressed());
+    CHECK(drain(a, chunk) == small);
+  }
+  const Bytes z = compress(data, 1, 2);
+  iep::BytesSource src(z);
+  iep::zstd::AutoSource a(src, "packed");
+  CHECK(drain(a, 65536) == data);
+  // A truncated compressed stream through AutoSource is still refused.
+  iep::BytesSource cut(ByteSpan(z.data(), z.size() - 1));
+  iep::zstd::AutoSource b(cut, "cut.zst");
+  try {
+    drain(b, 65536);
+    FAIL("truncated stream accepted");
+  } catch (const iep::Error& e) {
+    CHECK(e.code() == Exit::corrupt);
+    CHECK(std::string(e.what()) == "cut.zst: truncated zstd stream");
+  }
+}
