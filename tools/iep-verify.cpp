@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
       std::fputs(report.to_json().c_str(), stdout);
     } else if (verbose) {
       for (const auto& c : report.checks)
-        std::fprintf(stderr, "%s %s: %s\n", c.ok ? "ok  " : "FAIL", c.name.c_str(), c.detail.c_str());
+        std::fprintf(stderr, "%s %s: %s\n", c.ok ? "ok  " : report.result == iep::Exit::ok ? "skip" : "FAIL",
+                     c.name.c_str(), c.detail.c_str());
     }
     if (report.result != iep::Exit::ok && !json) std::fprintf(stderr, "iep-verify: %s\n", report.error.c_str());
     return static_cast<int>(report.result);

@@ -642,7 +642,7 @@ std::vector<Plan> plan(const PackInput& input) {
     plan.study.study_description = util::to_utf8(first.study_description);
     plan.study.accession_number = util::to_utf8(first.accession_number);
     std::set<std::string> used;
-    auto unique_path = [&used](std::string base, const std::string& ext) {
+    auto unique_path = [&used](const std::string& base, const std::string& ext) {
       std::string p = base + ext;
       for (int i = 2; !used.insert(p).second; ++i) p = base + "-" + std::to_string(i) + ext;
       return p;
