@@ -78,27 +78,14 @@ void Manifest::summarise() {
 }
 
 std::string Manifest::to_json() const {
-  json files_j = json::array();
-  for (const auto& f : files) {
-    json j = {{"path", f.path}, {"size", f.size}, {"blake2b", util::hex(f.blake2b)},
-              {"kind", f.attachment ? "attachment" : "dicom"}};
-    if (!f.attachment) {
-      j["sop_class_uid"] = f.sop_class_uid;
-      j["sop_instance_uid"] = f.sop_instance_uid;
-      j["series_instance_uid"] = f.series_instance_uid;
-      j["transfer_syntax_uid"] = f.transfer_syntax_uid;
-      j["modality"] = f.modality;
-    }
-    files_j.push_back(std::move(j));
-  }
   json recipients_j = json::array();
   for (const auto& r : recipients) recipients_j.push_back(site_json(r, false));
-  json j = {
+  json head = {
       {"format", kFormat},
       {"package_id", package_id},
       {"created", created},
       {"sender", site_json(sender, true)},
-      {"recipients", recipients_j},
+      {"recipients", std::move(recipients_j)},
       {"study",
        {{"study_instance_uid", study.study_instance_uid},
         {"patient_name", study.patient_name},
@@ -110,9 +97,29 @@ std::string Manifest::to_json() const {
         {"series", study.series},
         {"instances", study.instances},
         {"bytes", study.bytes}}},
-      {"files", files_j},
   };
-  return j.dump(1) + "\n";
+  // The file list is written one compact line per file, so a manifest of
+  // many thousand files never exists as a JSON tree in memory.
+  std::string out = head.dump(1);
+  out.resize(out.size() - 2);  // drop "\n}"
+  out += ",\n \"files\": [";
+  const char* sep = "\n  ";
+  for (const auto& f : files) {
+    json j = {{"path", f.path}, {"size", f.size}, {"blake2b", util::hex(f.blake2b)},
+              {"kind", f.attachment ? "attachment" : "dicom"}};
+    if (!f.attachment) {
+      j["sop_class_uid"] = f.sop_class_uid;
+      j["sop_instance_uid"] = f.sop_instance_uid;
+      j["series_instance_uid"] = f.series_instance_uid;
+      j["transfer_syntax_uid"] = f.transfer_syntax_uid;
+      j["modality"] = f.modality;
+    }
+    out += sep;
+    out += j.dump();
+    sep = ",\n  ";
+  }
+  out += "\n ]\n}\n";
+  return out;
 }
 
 Manifest Manifest::parse(std::string_view text, const std::string& source) {

@@ -28,7 +28,7 @@ created=$(sed -n 's/.*"created": "\([^"]*\)".*/\1/p' by-hand/MANIFEST.json)
 rm by-hand/MANIFEST.json.minisig
 minisign -S -s a.minisign.key -m by-hand/MANIFEST.json -x by-hand/MANIFEST.json.minisig \
   -t "iep-manifest package=$id sender=trust-a" </dev/null >/dev/null
-files=$(sed -n 's/.*"path": "\([^"]*\)".*/\1/p' by-hand/MANIFEST.json)
+files=$(manifest_paths by-hand/MANIFEST.json)
 (cd by-hand && tar --format=pax -cf - $files MANIFEST.json MANIFEST.json.minisig) | zstd -q -3 |
   age -r "$(age-keygen -y "$B")" >hand.iep
 minisign -S -s a.minisign.key -m hand.iep -t "iep-sealed package=$id sender=trust-a created=$created" </dev/null >/dev/null

@@ -107,6 +107,11 @@ make_study() {
 # Content hashes of every regular file under a folder, sorted.
 hashes() { find "$1" -type f ! -name 'MANIFEST.json*' -exec b2sum {} + | cut -d' ' -f1 | sort; }
 
+# The entry paths a manifest lists, in order.
+manifest_paths() {
+  /usr/bin/python3 -c 'import json, sys; [print(f["path"]) for f in json.load(open(sys.argv[1]))["files"]]' "$1"
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

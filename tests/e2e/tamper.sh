@@ -123,7 +123,7 @@ nothing_left "re-sealed" "$T/opened"
 
 # Inside: a changed DICOM byte or manifest byte, re-encrypted for B.
 mkdir in && zstd -dc plain.tar.zst | tar -xf - -C in
-files=$(sed -n 's/.*"path": "\([^"]*\)".*/\1/p' in/MANIFEST.json)
+files=$(manifest_paths in/MANIFEST.json)
 first=$(echo "$files" | head -1)
 reseal() { (cd in && tar --format=pax -cf - $files MANIFEST.json MANIFEST.json.minisig) | age -r "$(age-keygen -y "$B")" >"$1"; }
 cp "in/$first" keep.dcm
