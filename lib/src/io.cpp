@@ -5,8 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "iep/error.h"
 
@@ -154,6 +159,196 @@ std::size_t BytesSource::read(MutableByteSpan buf) {
   std::memcpy(buf.data(), data_.data() + pos_, n);
   pos_ += n;
   return n;
+}
+
+// A bounded hand-off of buffers between two threads: `full` flows from the
+// producer to the consumer, `empty` back. Shared by both stream adapters.
+struct Handoff {
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<Bytes> full;
+  std::vector<Bytes> empty;
+  bool done = false;  // the producer will add nothing more
+  bool stop = false;  // the consumer has gone away
+  std::exception_ptr error;
+
+  Handoff(std::size_t size, std::size_t depth) {
+    for (std::size_t i = 0; i < depth; ++i) empty.emplace_back(size);
+  }
+  // Producer: an empty buffer, or nothing when told to stop.
+  bool take_empty(Bytes& buf) {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return !empty.empty() || stop; });
+    if (stop) return false;
+    buf = std::move(empty.back());
+    empty.pop_back();
+    return true;
+  }
+  void give_full(Bytes&& buf) {
+    std::lock_guard lock(m);
+    full.push_back(std::move(buf));
+    cv.notify_all();
+  }
+  void finish(std::exception_ptr e) {
+    std::lock_guard lock(m);
+    done = true;
+    error = std::move(e);
+    cv.notify_all();
+  }
+  void give_empty(Bytes&& buf) {
+    std::lock_guard lock(m);
+    empty.push_back(std::move(buf));
+    cv.notify_all();
+  }
+};
+
+struct PrefetchSource::State {
+  State(Source& in, std::size_t size, std::size_t depth) : h(size, depth), size(size) {
+    thread = std::thread([this, &in] { run(in); });
+  }
+  void run(Source& in) {
+    try {
+      Bytes buf;
+      while (h.take_empty(buf)) {
+        buf.resize(size);
+        std::size_t n = read_full(in, buf);
+        buf.resize(n);
+        if (n > 0) h.give_full(std::move(buf));
+        if (n < size) break;  // read_full comes back short only at the end
+      }
+      h.finish(nullptr);
+    } catch (...) {
+      h.finish(std::current_exception());
+    }
+  }
+  Handoff h;
+  std::size_t size;
+  Bytes cur;
+  std::size_t pos = 0;
+  std::thread thread;
+};
+
+PrefetchSource::PrefetchSource(Source& in, std::size_t buffer_size, std::size_t depth)
+    : s_(std::make_unique<State>(in, buffer_size, depth)) {}
+
+PrefetchSource::~PrefetchSource() {
+  {
+    std::lock_guard lock(s_->h.m);
+    s_->h.stop = true;
+    s_->h.cv.notify_all();
+  }
+  s_->thread.join();
+}
+
+std::size_t PrefetchSource::read(MutableByteSpan buf) {
+  State& s = *s_;
+  if (s.pos == s.cur.size()) {
+    std::unique_lock lock(s.h.m);
+    if (!s.cur.empty() || s.cur.capacity() > 0) {
+      s.h.empty.push_back(std::move(s.cur));
+      s.h.cv.notify_all();
+    }
+    s.cur = Bytes();
+    s.pos = 0;
+    s.h.cv.wait(lock, [&] { return !s.h.full.empty() || s.h.done; });
+    if (s.h.full.empty()) {
+      if (s.h.error) std::rethrow_exception(s.h.error);
+      return 0;
+    }
+    s.cur = std::move(s.h.full.front());
+    s.h.full.pop_front();
+  }
+  std::size_t n = std::min(buf.size(), s.cur.size() - s.pos);
+  std::memcpy(buf.data(), s.cur.data() + s.pos, n);
+  s.pos += n;
+  return n;
+}
+
+struct BackgroundSink::State {
+  State(Sink& out, std::size_t size, std::size_t depth) : h(size, depth), size(size) {
+    thread = std::thread([this, &out] { run(out); });
+  }
+  void run(Sink& out) {
+    try {
+      for (;;) {
+        Bytes buf;
+        {
+          std::unique_lock lock(h.m);
+          h.cv.wait(lock, [&] { return !h.full.empty() || h.done || h.stop; });
+          if (h.full.empty()) return;  // all written (done) or abandoned (stop)
+          buf = std::move(h.full.front());
+          h.full.pop_front();
+        }
+        out.write(buf);
+        buf.clear();
+        h.give_empty(std::move(buf));
+      }
+    } catch (...) {
+      std::lock_guard lock(h.m);
+      h.error = std::current_exception();
+      h.full.clear();
+      h.cv.notify_all();
+    }
+  }
+  void rethrow_if_failed() {
+    std::lock_guard lock(h.m);
+    if (h.error) std::rethrow_exception(h.error);
+  }
+  Handoff h;
+  std::size_t size;
+  Bytes cur;
+  std::thread thread;
+  bool finished = false;
+};
+
+BackgroundSink::BackgroundSink(Sink& out, std::size_t buffer_size, std::size_t depth)
+    : s_(std::make_unique<State>(out, buffer_size, depth)) {}
+
+BackgroundSink::~BackgroundSink() {
+  if (!s_->thread.joinable()) return;  // finish() already waited for it
+  {
+    std::lock_guard lock(s_->h.m);
+    s_->h.stop = true;
+    s_->h.cv.notify_all();
+  }
+  s_->thread.join();
+}
+
+void BackgroundSink::write(ByteSpan data) {
+  State& s = *s_;
+  while (!data.empty()) {
+    if (s.cur.capacity() == 0) {
+      // Wait for an empty buffer, or for the writer to have failed.
+      std::unique_lock lock(s.h.m);
+      s.h.cv.wait(lock, [&] { return !s.h.empty.empty() || s.h.error; });
+      if (s.h.error) std::rethrow_exception(s.h.error);
+      s.cur = std::move(s.h.empty.back());
+      s.h.empty.pop_back();
+      s.cur.clear();
+    }
+    std::size_t n = std::min(data.size(), s.size - s.cur.size());
+    s.cur.insert(s.cur.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+    data = data.subspan(n);
+    if (s.cur.size() == s.size) {
+      s.h.give_full(std::move(s.cur));
+      s.cur = Bytes();
+    }
+  }
+}
+
+void BackgroundSink::finish() {
+  State& s = *s_;
+  if (s.finished) return;
+  s.finished = true;
+  if (!s.cur.empty()) s.h.give_full(std::move(s.cur));
+  s.cur = Bytes();
+  {
+    std::lock_guard lock(s.h.m);
+    s.h.done = true;
+    s.h.cv.notify_all();
+  }
+  s.thread.join();
+  s.rethrow_if_failed();
 }
 
 void fsync_dir(const fs::path& dir) {

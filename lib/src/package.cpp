@@ -1,6 +1,7 @@
 #include "iep/package.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -320,7 +321,9 @@ std::string read_entry(tar::Reader& r, const tar::Entry& e, std::uint64_t max, c
 // nothing missing, nothing extra.
 Content read_package(Source& plain, const std::string& name, const TrustStore& trust,
                      EntryHandler& h) {
-  zstd::AutoSource src(plain, name);
+  // Decompression runs on its own thread, ahead of unpacking and hashing.
+  zstd::AutoSource unzstd(plain, name);
+  PrefetchSource src(unzstd);
   tar::Reader tr(src, name);
   struct Seen {
     std::uint64_t size;
@@ -425,9 +428,11 @@ void check_origin(const minisign::Signature& sig, const std::array<std::uint8_t,
 // tapping the sealed bytes from the start.
 Content read_decrypted(age::Decryptor& dec, minisign::Prehash& outer, const std::string& name,
                        const OpenOptions& o, EntryHandler& h, Sink* plain_tap) {
+  // Reading, hashing and decrypting the sealed bytes run on their own thread.
+  PrefetchSource decrypted(dec);
   std::optional<TeeSource> tap;
-  Source* plain = &dec;
-  if (plain_tap) plain = &tap.emplace(dec, *plain_tap);
+  Source* plain = &decrypted;
+  if (plain_tap) plain = &tap.emplace(decrypted, *plain_tap);
   Content c = read_package(*plain, name, with_self(o.trust, *o.self), h);
   Bytes rest(4096);
   if (plain->read(rest) != 0) throw Error(Exit::corrupt, name + ": data after the package");
@@ -525,33 +530,49 @@ class FolderWriter : public EntryHandler {
   bool committed_ = false;
 };
 
-// Checks that DICOM entries parse: each is spooled to a private temporary
-// folder and scanned; results are matched to the manifest at the end.
+// Checks that DICOM entries parse: each is spooled to a memory file (or, if
+// large, a private temporary file) and scanned; results are matched to the
+// manifest at the end, when it is known which entries are DICOM.
 class DicomChecker : public EntryHandler {
  public:
   DicomChecker() {
-    const char* t = std::getenv("TMPDIR");
-    std::string tmpl = std::string(t && *t ? t : "/tmp") + "/iep-verify-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      throw Error(Exit::output, tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
-    dir_ = tmpl;
+    memfd_.reset(::memfd_create("iep-verify-entry", MFD_CLOEXEC));
+    if (memfd_.get() < 0) throw Error(Exit::internal, std::string("memfd_create: ") + std::strerror(errno));
   }
   ~DicomChecker() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    if (!dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
   }
   DicomChecker(const DicomChecker&) = delete;
   DicomChecker& operator=(const DicomChecker&) = delete;
-  void begin(const std::string& path, std::uint64_t) override {
+  void begin(const std::string& path, std::uint64_t size) override {
     path_ = path;
-    fd_.reset(::open(file().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (fd_.get() < 0) throw Error(Exit::output, file().string() + ": " + std::strerror(errno));
+    if (size <= kInMemory) {
+      if (::ftruncate(memfd_.get(), 0) != 0 || ::lseek(memfd_.get(), 0, SEEK_SET) != 0)
+        throw Error(Exit::internal, std::string("memory file: ") + std::strerror(errno));
+      fd_ = memfd_.get();
+      file_ = "/proc/self/fd/" + std::to_string(fd_);
+      return;
+    }
+    if (dir_.empty()) {
+      const char* t = std::getenv("TMPDIR");
+      std::string tmpl = std::string(t && *t ? t : "/tmp") + "/iep-verify-XXXXXX";
+      if (::mkdtemp(tmpl.data()) == nullptr)
+        throw Error(Exit::output, tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+      dir_ = tmpl;
+    }
+    file_ = dir_ / "entry.dcm";
+    disk_.reset(::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (disk_.get() < 0) throw Error(Exit::output, file_.string() + ": " + std::strerror(errno));
+    fd_ = disk_.get();
   }
-  void data(ByteSpan d) override { FdSink(fd_.get(), file().string()).write(d); }
+  void data(ByteSpan d) override { FdSink(fd_, file_.string()).write(d); }
   void end() override {
-    fd_.reset();
+    disk_.reset();
     try {
-      (void)dicom::scan(file());
+      (void)dicom::scan(file_);
     } catch (const Error& e) {
       std::string why = e.what();
       auto colon = why.find(": ");
@@ -567,10 +588,11 @@ class DicomChecker : public EntryHandler {
   }
 
  private:
-  [[nodiscard]] fs::path file() const { return dir_ / "entry.dcm"; }
-  fs::path dir_;
+  static constexpr std::uint64_t kInMemory = 64ull << 20;
+  UniqueFd memfd_, disk_;
+  int fd_ = -1;
+  fs::path dir_, file_;
   std::string path_;
-  UniqueFd fd_;
   std::map<std::string, std::string> failures_;
 };
 
@@ -713,7 +735,9 @@ Sealed seal(const Plan& plan, const SiteIdentity& self, const std::vector<SiteCa
   minisign::Prehash outer;
   TeeSink tee(out, outer);
   age::Encryptor enc(tee, recipients);
-  Manifest m = write_package(plan, self, to, enc, options);
+  BackgroundSink encrypting(enc);  // encrypt, sign-hash and write on another thread
+  Manifest m = write_package(plan, self, to, encrypting, options);
+  encrypting.finish();
   enc.finish();
   auto sig = sign_sealed(self, m, outer);
   return Sealed{std::move(m), std::move(sig)};
@@ -725,7 +749,8 @@ Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& se
   minisign::Prehash outer;
   TeeSink tee(out, outer);
   age::Encryptor enc(tee, recipients);
-  PackageWriter w(enc, options, std::time(nullptr));
+  BackgroundSink encrypting(enc);
+  PackageWriter w(encrypting, options, std::time(nullptr));
   struct Reemit : EntryHandler {
     explicit Reemit(PackageWriter& w) : w(w) {}
     void begin(const std::string& path, std::uint64_t size) override { w.begin(path, size); }
@@ -739,6 +764,7 @@ Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& se
   m.files = c.manifest.files;
   m.summarise();
   w.finish(m, self);
+  encrypting.finish();
   enc.finish();
   auto sig = sign_sealed(self, m, outer);
   return Sealed{std::move(m), std::move(sig)};

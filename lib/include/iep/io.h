@@ -140,6 +140,41 @@ class BytesSource : public Source {
   std::size_t pos_ = 0;
 };
 
+// Reads `in` on a background thread, a few buffers ahead, so the stages
+// below it (reading, decrypting, decompressing) run on another core than
+// the stages above. Data read before an error is delivered first, then the
+// error is rethrown by read(). `in` must not be used by anyone else.
+class PrefetchSource : public Source {
+ public:
+  explicit PrefetchSource(Source& in, std::size_t buffer_size = 256 * 1024, std::size_t depth = 4);
+  ~PrefetchSource() override;  // stops the thread and waits for it
+  PrefetchSource(const PrefetchSource&) = delete;
+  PrefetchSource& operator=(const PrefetchSource&) = delete;
+  std::size_t read(MutableByteSpan buf) override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+// Writes into `out` on a background thread (e.g. encrypting and signing
+// while the caller compresses). An error in `out` is rethrown by the next
+// write() or by finish(), which waits until everything reached `out` (and
+// does not call out.finish()).
+class BackgroundSink : public Sink {
+ public:
+  explicit BackgroundSink(Sink& out, std::size_t buffer_size = 256 * 1024, std::size_t depth = 4);
+  ~BackgroundSink() override;
+  BackgroundSink(const BackgroundSink&) = delete;
+  BackgroundSink& operator=(const BackgroundSink&) = delete;
+  void write(ByteSpan data) override;
+  void finish() override;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
 // fsyncs a directory so a rename inside it is durable.
 void fsync_dir(const std::filesystem::path& dir);
 
