@@ -37,6 +37,29 @@ assert "it checked the origin signature" -- grep -q "ok   origin-signature" .err
 expect 0 "iep-open opens the hand-made package" -- iep-open -i "$B" hand.iep -o hand-out
 assert "hand-made package content" -- test "$(hashes hand-out)" = "$(hashes study)"
 
+# A package signed properly whose "DICOM" file is not DICOM: iep-verify
+# says so (exit 8), naming the entry; the hashes and signatures are fine.
+mkdir bad-dicom && cp -r by-hand/. bad-dicom/
+victim=$(echo "$files" | head -1)
+head -c 1000 "bad-dicom/$victim" >cut.dcm && mv cut.dcm "bad-dicom/$victim"
+/usr/bin/python3 - bad-dicom/MANIFEST.json "$victim" <<'PY'
+import hashlib, json, os, sys
+path, victim = sys.argv[1], sys.argv[2]
+m = json.load(open(path))
+for f in m["files"]:
+    if f["path"] == victim:
+        data = open(os.path.join(os.path.dirname(path), victim), "rb").read()
+        f["size"], f["blake2b"] = len(data), hashlib.blake2b(data, digest_size=32).hexdigest()
+open(path, "w").write(json.dumps(m, indent=1) + "\n")
+PY
+rm bad-dicom/MANIFEST.json.minisig
+minisign -S -s a.minisign.key -m bad-dicom/MANIFEST.json -x bad-dicom/MANIFEST.json.minisig \
+  -t "iep-manifest package=$id sender=trust-a" </dev/null >/dev/null
+(cd bad-dicom && tar --format=pax -cf - $files MANIFEST.json MANIFEST.json.minisig) | zstd -q >bad-dicom.tar.zst
+expect 8 "iep-verify finds a file that is not valid DICOM" -- iep-verify -i "$A" bad-dicom.tar.zst
+stderr_names "names the entry" "$victim"
+expect 0 "--no-dicom skips that check" -- iep-verify --no-dicom -i "$A" bad-dicom.tar.zst
+
 # Plain (uncompressed) tar made by hand is a valid plain package too.
 (cd by-hand && tar --format=pax -cf - $files MANIFEST.json MANIFEST.json.minisig) >hand.tar
 expect 0 "iep-verify accepts a hand-made plain tar" -- iep-verify -i "$A" hand.tar
