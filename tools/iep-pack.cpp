@@ -32,12 +32,12 @@ int main(int argc, char** argv) {
     auto plan = iep::package::plan_one(input);
     if (!output.empty() && output != "-") {
       iep::AtomicFile f(output);
-      iep::package::write_plain(plan, self, f, opts);
+      iep::package::write_plain(std::move(plan), self, f, opts);
       f.commit();
     } else {
       iep::tool::refuse_tty_stdout("a package");
       iep::FdSink out(1, "-");
-      iep::package::write_plain(plan, self, out, opts);
+      iep::package::write_plain(std::move(plan), self, out, opts);
     }
     return 0;
   });

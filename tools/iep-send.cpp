@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     if (!from_stdin) plan = iep::package::plan_one({{paths.begin(), paths.end()}, {attach.begin(), attach.end()}});
 
     auto seal = [&](iep::Sink& out) {
-      if (plan) return iep::package::seal(*plan, self, cards, out);
+      if (plan) return iep::package::seal(std::move(*plan), self, cards, out);
       iep::FdSource in(0, "-");
       return iep::package::seal_plain(in, "stdin", self, iep::tool::load_trust(from), cards, out);
     };

@@ -1,5 +1,6 @@
 #include "iep/manifest.h"
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -77,7 +78,7 @@ void Manifest::summarise() {
   study.modalities.assign(modalities.begin(), modalities.end());
 }
 
-std::string Manifest::to_json() const {
+void Manifest::write_json(const std::function<void(std::string_view)>& emit) const {
   json recipients_j = json::array();
   for (const auto& r : recipients) recipients_j.push_back(site_json(r, false));
   json head = {
@@ -98,11 +99,12 @@ std::string Manifest::to_json() const {
         {"instances", study.instances},
         {"bytes", study.bytes}}},
   };
-  // The file list is written one compact line per file, so a manifest of
-  // many thousand files never exists as a JSON tree in memory.
-  std::string out = head.dump(1);
-  out.resize(out.size() - 2);  // drop "\n}"
-  out += ",\n \"files\": [";
+  // The file list follows, one compact line per file, so a manifest of many
+  // thousand files never exists whole in memory.
+  std::string text = head.dump(1);
+  text.resize(text.size() - 2);  // drop "\n}"
+  text += ",\n \"files\": [";
+  emit(text);
   const char* sep = "\n  ";
   for (const auto& f : files) {
     json j = {{"path", f.path}, {"size", f.size}, {"blake2b", util::hex(f.blake2b)},
@@ -114,11 +116,17 @@ std::string Manifest::to_json() const {
       j["transfer_syntax_uid"] = f.transfer_syntax_uid;
       j["modality"] = f.modality;
     }
-    out += sep;
-    out += j.dump();
+    text = sep;
+    text += j.dump();
+    emit(text);
     sep = ",\n  ";
   }
-  out += "\n ]\n}\n";
+  emit("\n ]\n}\n");
+}
+
+std::string Manifest::to_json() const {
+  std::string out;
+  write_json([&out](std::string_view piece) { out += piece; });
   return out;
 }
 

@@ -208,15 +208,22 @@ class PackageWriter {
   }
 
   // Writes the manifest and its signature, ends the tar and the zstd frame.
+  // The manifest is serialised twice (to measure and sign it, then to write
+  // it) rather than held whole in memory.
   void finish(const Manifest& m, const SiteIdentity& self) {
-    std::string json = m.to_json();
+    std::uint64_t size = 0;
     minisign::Prehash ph;
-    ph.write(util::as_bytes(json));
+    m.write_json([&](std::string_view piece) {
+      size += piece.size();
+      ph.write(util::as_bytes(piece));
+    });
     auto sig = minisign::Signature::sign(self.signing, ph.digest(),
                                          "iep-manifest package=" + m.package_id + " sender=" + m.sender.site,
                                          "iep manifest signature");
+    begin(kManifestName, size);
+    m.write_json([&](std::string_view piece) { data(util::as_bytes(piece)); });
+    (void)end();
     std::string sig_text = sig.encode();
-    tar_->add_file(kManifestName, util::as_bytes(json), mtime_);
     tar_->add_file(kManifestSigName, util::as_bytes(sig_text), mtime_);
     tar_->finish();
     if (zstd_) zstd_->finish();
@@ -243,25 +250,16 @@ Manifest new_manifest(const SiteIdentity& self, const std::vector<SiteCard>& to)
   return m;
 }
 
-Manifest write_package(const Plan& plan, const SiteIdentity& self, const std::vector<SiteCard>& to,
-                       Sink& out, const WriteOptions& options) {
+Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
+                       const WriteOptions& options) {
   Manifest m = new_manifest(self, to);
-  m.study = plan.study;
+  m.study = std::move(plan.study);
+  m.files.reserve(plan.files.size());
   PackageWriter w(out, options, std::time(nullptr));
-  for (const auto& f : plan.files) {
-    ManifestFile mf;
-    mf.path = f.path;
-    mf.size = f.size;
-    mf.attachment = f.attachment;
-    if (!f.attachment) {
-      mf.sop_class_uid = f.info.sop_class_uid;
-      mf.sop_instance_uid = f.info.sop_instance_uid;
-      mf.series_instance_uid = f.info.series_instance_uid;
-      mf.transfer_syntax_uid = f.info.transfer_syntax_uid;
-      mf.modality = f.info.modality;
-    }
-    mf.blake2b = w.add_file(f.path, f.source, f.size);
-    m.files.push_back(std::move(mf));
+  for (auto& f : plan.files) {
+    ManifestFile& mf = m.files.emplace_back(std::move(f.entry));
+    mf.blake2b = w.add_file(mf.path, f.source, mf.size);
+    f.source.clear();
   }
   m.summarise();
   w.finish(m, self);
@@ -619,6 +617,7 @@ std::vector<Plan> plan(const PackInput& input) {
     dicom::Info info;
   };
   std::vector<Scanned> scanned;
+  scanned.reserve(paths.size());
   std::vector<std::string> bad;
   for (const auto& p : paths) {
     std::error_code ec;
@@ -656,6 +655,7 @@ std::vector<Plan> plan(const PackInput& input) {
              std::tie(b->info.series_instance_uid, b->info.instance_number, b->info.sop_instance_uid, b->source);
     });
     Plan plan;
+    plan.files.reserve(items.size() + input.attachments.size());
     const dicom::Info& first = items.front()->info;
     plan.study.study_instance_uid = study_uid;
     plan.study.patient_name = util::to_utf8(first.patient_name);
@@ -670,28 +670,33 @@ std::vector<Plan> plan(const PackInput& input) {
       return p;
     };
     for (Scanned* s : items) {
-      PlannedFile f;
-      f.source = s->source;
-      f.info = s->info;
-      f.info.modality = util::to_utf8(f.info.modality);
-      f.size = size_of(s->source);
-      f.path = unique_path(uid_name(study_uid) + "/" + uid_name(s->info.series_instance_uid) + "/" +
-                               uid_name(s->info.sop_instance_uid),
+      dicom::Info& info = s->info;
+      PlannedFile& f = plan.files.emplace_back();
+      f.source = std::move(s->source);
+      ManifestFile& e = f.entry;
+      e.size = size_of(f.source);
+      e.path = unique_path(uid_name(study_uid) + "/" + uid_name(info.series_instance_uid) + "/" +
+                               uid_name(info.sop_instance_uid),
                            ".dcm");
-      plan.files.push_back(std::move(f));
+      e.sop_class_uid = std::move(info.sop_class_uid);
+      e.sop_instance_uid = std::move(info.sop_instance_uid);
+      e.series_instance_uid = std::move(info.series_instance_uid);
+      e.transfer_syntax_uid = std::move(info.transfer_syntax_uid);
+      e.modality = util::to_utf8(info.modality);
+      info = dicom::Info();  // nothing more is needed of it
     }
     for (const auto& a : input.attachments) {
       if (!fs::is_regular_file(a)) throw Error(Exit::input, a.string() + ": not a readable file");
       PlannedFile f;
       f.source = a;
-      f.attachment = true;
-      f.size = size_of(a);
+      f.entry.attachment = true;
+      f.entry.size = size_of(a);
       std::string base = a.filename().string();
       if (!tar::safe_path(base)) base = "attachment";
       auto dot = base.rfind('.');
       std::string stem = dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
       std::string ext = dot == std::string::npos || dot == 0 ? "" : base.substr(dot);
-      f.path = unique_path("attachments/" + stem, ext);
+      f.entry.path = unique_path("attachments/" + stem, ext);
       plan.files.push_back(std::move(f));
     }
     plans.push_back(std::move(plan));
@@ -707,8 +712,8 @@ Plan plan_one(const PackInput& input) {
   return std::move(plans.front());
 }
 
-Manifest write_plain(const Plan& plan, const SiteIdentity& self, Sink& out, const WriteOptions& options) {
-  return write_package(plan, self, {}, out, options);
+Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out, const WriteOptions& options) {
+  return write_package(std::move(plan), self, {}, out, options);
 }
 
 std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self, const fs::path& dir,
@@ -718,25 +723,25 @@ std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& sel
   fs::create_directories(dir, ec);
   if (ec) throw Error(Exit::output, dir.string() + ": cannot create the folder: " + ec.message());
   std::vector<fs::path> written;
-  for (const auto& p : plans) {
+  for (auto& p : plans) {
     fs::path out = dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
     if (fs::exists(out)) continue;  // a re-run finishes what is missing
     AtomicFile f(out);
-    write_plain(p, self, f, options);
+    write_plain(std::move(p), self, f, options);
     f.commit();
     written.push_back(out);
   }
   return written;
 }
 
-Sealed seal(const Plan& plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
+Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
             const WriteOptions& options) {
   auto recipients = recipients_of(to);
   minisign::Prehash outer;
   TeeSink tee(out, outer);
   age::Encryptor enc(tee, recipients);
   BackgroundSink encrypting(enc);  // encrypt, sign-hash and write on another thread
-  Manifest m = write_package(plan, self, to, encrypting, options);
+  Manifest m = write_package(std::move(plan), self, to, encrypting, options);
   encrypting.finish();
   enc.finish();
   auto sig = sign_sealed(self, m, outer);

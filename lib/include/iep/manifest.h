@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,8 @@ struct Manifest {
   std::vector<ManifestFile> files;
 
   [[nodiscard]] std::string to_json() const;
+  // The same text as to_json(), handed to `emit` in pieces.
+  void write_json(const std::function<void(std::string_view)>& emit) const;
   // Strict: unknown format, missing or mistyped fields, unsafe paths or
   // duplicate paths are Error(Exit::corrupt) naming `source`.
   static Manifest parse(std::string_view json, const std::string& source);

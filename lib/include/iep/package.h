@@ -24,10 +24,7 @@ inline constexpr const char* kManifestSigName = "MANIFEST.json.minisig";
 
 struct PlannedFile {
   std::filesystem::path source;
-  std::string path;  // entry name in the package
-  bool attachment = false;
-  dicom::Info info;  // DICOM instances only
-  std::uint64_t size = 0;
+  ManifestFile entry;  // everything but the hash, known once it is read
 };
 
 struct Plan {
@@ -56,8 +53,9 @@ struct WriteOptions {
 };
 
 // Writes a plain package (tar, optionally zstd) to `out`, signed by `self`.
-// Does not call out.finish().
-Manifest write_plain(const Plan& plan, const SiteIdentity& self, Sink& out,
+// Does not call out.finish(). The plan is consumed: its entries move into
+// the manifest, so a study of many files is held in memory once.
+Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out,
                      const WriteOptions& options = {});
 
 // Writes one plain package per study into `dir` (created if needed), named
@@ -74,7 +72,7 @@ struct Sealed {
 
 // Packs and seals in one stream: the plain package encrypted (age) to every
 // recipient, signed over the sealed bytes. Does not call out.finish().
-Sealed seal(const Plan& plan, const SiteIdentity& self, const std::vector<SiteCard>& to,
+Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to,
             Sink& out, const WriteOptions& options = {});
 
 // Seals a plain package read from `plain` (e.g. from iep-pack or iep-anon on
