@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -84,6 +87,45 @@ std::uint64_t size_of(const fs::path& p) {
   auto n = fs::file_size(p, ec);
   if (ec) throw Error(Exit::input, p.string() + ": " + ec.message());
   return n;
+}
+
+struct Scanned {
+  fs::path source;
+  dicom::Info info;
+  bool failure = false;  // not DICOM
+};
+
+// Scans files with DCMTK on every core: parsing headers is most of the cost
+// of planning. Results keep the input order; any error other than "not
+// DICOM" is rethrown, the first in input order.
+std::vector<Scanned> scan_all(std::vector<fs::path>& files) {
+  std::vector<Scanned> out(files.size());
+  std::vector<std::exception_ptr> errors(files.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < files.size();) {
+      out[i].source = std::move(files[i]);
+      try {
+        out[i].info = dicom::scan(out[i].source);
+      } catch (const Error& e) {
+        if (e.code() == Exit::invalid_dicom)
+          out[i].failure = true;
+        else
+          errors[i] = std::current_exception();
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  if (files.size() < 16) n = 1;
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
 }
 
 // ---- streams ------------------------------------------------------------
@@ -612,26 +654,20 @@ std::vector<Plan> plan(const PackInput& input) {
   std::vector<fs::path> paths;
   for (const auto& p : input.paths) collect(p, paths);
   std::set<fs::path> unique;
-  struct Scanned {
-    fs::path source;
-    dicom::Info info;
-  };
-  std::vector<Scanned> scanned;
-  scanned.reserve(paths.size());
-  std::vector<std::string> bad;
-  for (const auto& p : paths) {
+  // Each file is read once, by name: drop repeats (the same file given twice).
+  std::vector<fs::path> files;
+  files.reserve(paths.size());
+  for (auto& p : paths) {
     std::error_code ec;
     fs::path canon = fs::weakly_canonical(p, ec);
-    if (!unique.insert(ec ? p : canon).second) continue;
-    try {
-      dicom::Info info = dicom::scan(p);
-      if (info.is_dicomdir) continue;  // an index, not an instance
-      scanned.push_back({p, std::move(info)});
-    } catch (const Error& e) {
-      if (e.code() != Exit::invalid_dicom) throw;
-      bad.push_back(p.string());
-    }
+    if (unique.insert(ec ? p : canon).second) files.push_back(std::move(p));
   }
+  unique.clear();
+  std::vector<Scanned> scanned = scan_all(files);
+  std::vector<std::string> bad;
+  for (auto& s : scanned)
+    if (s.failure) bad.push_back(s.source.string());
+  std::erase_if(scanned, [](const Scanned& s) { return s.failure || s.info.is_dicomdir; });
   if (!bad.empty()) {
     std::string names;
     for (std::size_t i = 0; i < bad.size() && i < 5; ++i) names += (i ? ", " : "") + bad[i];
