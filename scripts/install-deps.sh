@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config ninja-build
   libdcmtk-dev libsodium-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
-  doctest-dev libzstd-dev nlohmann-json3-dev
+  doctest-dev libzstd-dev nlohmann-json3-dev libssl-dev
   clang libclang-rt-14-dev clang-tidy clang-format
   age minisign zstd tar time mandoc dcmtk python3 python3-pydicom python3-numpy"
 missing=""

@@ -10,6 +10,7 @@
 // Both directions hold at most one chunk in memory and work on it in place.
 #include "iep/age.h"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -516,8 +517,50 @@ Recipient Identity::recipient() const {
 
 // ---- Encryptor ---------------------------------------------------------------
 
+// ChaCha20-Poly1305 (RFC 8439) for the payload chunks, through OpenSSL: on
+// this hardware libsodium 1.0.18 runs it at 0.4 GB/s and OpenSSL at 3 GB/s,
+// and it is the inner loop of sealing and opening. (The header still uses
+// libsodium, like everything else.)
+class ChunkCipher {
+ public:
+  explicit ChunkCipher(bool encrypt) : ctx_(EVP_CIPHER_CTX_new()) {
+    if (ctx_ == nullptr || EVP_CipherInit_ex(ctx_, EVP_chacha20_poly1305(), nullptr, nullptr, nullptr,
+                                             encrypt ? 1 : 0) != 1)
+      throw Error(Exit::internal, "age: cannot set up ChaCha20-Poly1305");
+  }
+  ~ChunkCipher() { EVP_CIPHER_CTX_free(ctx_); }
+  ChunkCipher(const ChunkCipher&) = delete;
+  ChunkCipher& operator=(const ChunkCipher&) = delete;
+
+  // dst may equal src; the tag goes to `tag`.
+  void seal(const std::uint8_t* key, const std::uint8_t* nonce, const std::uint8_t* src,
+            std::size_t len, std::uint8_t* dst, std::uint8_t* tag) {
+    int n = 0, f = 0;
+    if (EVP_CipherInit_ex(ctx_, nullptr, nullptr, key, nonce, 1) != 1 ||
+        EVP_CipherUpdate(ctx_, dst, &n, src, static_cast<int>(len)) != 1 ||
+        EVP_CipherFinal_ex(ctx_, dst + n, &f) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_GET_TAG, kTag, tag) != 1)
+      throw Error(Exit::internal, "age: ChaCha20-Poly1305 encryption failed");
+  }
+  // False when the tag does not authenticate; then dst holds garbage that
+  // the caller must discard (it throws, so no reader ever sees it).
+  bool open(const std::uint8_t* key, const std::uint8_t* nonce, const std::uint8_t* src,
+            std::size_t len, const std::uint8_t* tag, std::uint8_t* dst) {
+    int n = 0, f = 0;
+    if (EVP_CipherInit_ex(ctx_, nullptr, nullptr, key, nonce, 0) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, kTag, const_cast<std::uint8_t*>(tag)) != 1 ||
+        EVP_CipherUpdate(ctx_, dst, &n, src, static_cast<int>(len)) != 1)
+      return false;
+    return EVP_CipherFinal_ex(ctx_, dst + n, &f) == 1;
+  }
+
+ private:
+  EVP_CIPHER_CTX* ctx_;
+};
+
 struct Encryptor::State {
   Sink& out;
+  ChunkCipher cipher{true};
   Secret<32> key;        // payload key
   Bytes buf;             // one sealed chunk: plaintext, then room for the tag
   std::size_t fill = 0;  // plaintext bytes buffered
@@ -532,8 +575,7 @@ struct Encryptor::State {
     if (counter == UINT64_MAX) throw Error(Exit::internal, "age: STREAM counter overflow");
     std::uint8_t nonce[12];
     chunk_nonce(counter, last, nonce);
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf.data(), buf.data() + len, nullptr, src,
-                                                       len, nullptr, 0, nullptr, nonce, key.data());
+    cipher.seal(key.data(), nonce, src, len, buf.data(), buf.data() + len);
     ++counter;
     out.write(ByteSpan(buf.data(), len + kTag));
   }
@@ -613,6 +655,7 @@ void Encryptor::finish() {
 struct Decryptor::State {
   Source& in;
   std::string name;
+  ChunkCipher cipher{false};
   Secret<32> key;  // payload key
   // One sealed chunk plus one byte of lookahead at buf[kSealedChunk]: a
   // full-size chunk is the last one only if nothing follows it.
@@ -651,14 +694,14 @@ struct Decryptor::State {
   }
 
   // Authenticates and decrypts the chunk in buf into `dst` (which may be buf).
-  // Nothing is written to dst unless the chunk is authentic.
+  // A chunk that is not authentic throws: what landed in dst is never
+  // returned to a reader.
   std::size_t open(std::size_t len, bool last, std::uint8_t* dst) {
     if (counter == UINT64_MAX) throw corrupt("age payload too long (STREAM counter overflow)");
     std::uint8_t nonce[12];
     chunk_nonce(counter, last, nonce);
     std::size_t pt = len - kTag;
-    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-            dst, nullptr, buf.data(), pt, buf.data() + pt, nullptr, 0, nonce, key.data()) != 0) {
+    if (!cipher.open(key.data(), nonce, buf.data(), pt, buf.data() + pt, dst)) {
       throw corrupt("age payload chunk " + std::to_string(counter) +
                     " fails authentication (tampered, reordered, truncated or trailing data)");
     }

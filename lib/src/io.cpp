@@ -19,7 +19,9 @@ namespace iep {
 namespace fs = std::filesystem;
 
 namespace {
-std::string display(const std::string& name) { return name == "-" ? "stdin" : name; }
+std::string display(const std::string& name) {
+  return name == "-" ? "stdin" : name;
+}
 }  // namespace
 
 std::size_t read_full(Source& src, MutableByteSpan buf) {
@@ -47,7 +49,9 @@ UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
   if (this != &o) reset(o.release());
   return *this;
 }
-UniqueFd::~UniqueFd() { reset(); }
+UniqueFd::~UniqueFd() {
+  reset();
+}
 int UniqueFd::release() {
   int fd = fd_;
   fd_ = -1;
@@ -71,7 +75,7 @@ FileSource::FileSource(const fs::path& path) : name_(path.string()) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(Exit::input, name_ + ": " + std::strerror(errno));
   fd_.reset(fd);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
     throw Error(Exit::input, name_ + ": is a directory");
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -99,7 +103,9 @@ void write_all(int fd, ByteSpan data, const std::string& name) {
 }
 }  // namespace
 
-void FdSink::write(ByteSpan data) { write_all(fd_, data, name_ == "-" ? "stdout" : name_); }
+void FdSink::write(ByteSpan data) {
+  write_all(fd_, data, name_ == "-" ? "stdout" : name_);
+}
 
 AtomicFile::AtomicFile(fs::path path, bool overwrite, unsigned mode)
     : path_(std::move(path)), overwrite_(overwrite) {
@@ -132,7 +138,9 @@ AtomicFile::~AtomicFile() {
   }
 }
 
-void AtomicFile::write(ByteSpan data) { write_all(fd_.get(), data, path_.string()); }
+void AtomicFile::write(ByteSpan data) {
+  write_all(fd_.get(), data, path_.string());
+}
 
 void AtomicFile::commit() {
   if (::fsync(fd_.get()) != 0)
@@ -366,7 +374,8 @@ std::string read_small_file(const fs::path& path, std::size_t max_size) {
     if (n == 0) break;
     out.append(buf, n);
     if (out.size() > max_size)
-      throw Error(Exit::input, path.string() + ": too large (over " + std::to_string(max_size) + " bytes)");
+      throw Error(Exit::input,
+                  path.string() + ": too large (over " + std::to_string(max_size) + " bytes)");
   }
   return out;
 }

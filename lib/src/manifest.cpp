@@ -107,7 +107,9 @@ void Manifest::write_json(const std::function<void(std::string_view)>& emit) con
   emit(text);
   const char* sep = "\n  ";
   for (const auto& f : files) {
-    json j = {{"path", f.path}, {"size", f.size}, {"blake2b", util::hex(f.blake2b)},
+    json j = {{"path", f.path},
+              {"size", f.size},
+              {"blake2b", util::hex(f.blake2b)},
               {"kind", f.attachment ? "attachment" : "dicom"}};
     if (!f.attachment) {
       j["sop_class_uid"] = f.sop_class_uid;
@@ -147,7 +149,8 @@ Manifest Manifest::parse(std::string_view text, const std::string& source) {
   m.created = r.str(j, "created", 64);
   m.sender = r.site(r.field(j, "sender"), true);
   const json& rec = r.field(j, "recipients");
-  if (!rec.is_array() || rec.size() > 1024) r.fail("'recipients' is not a list of at most 1024 sites");
+  if (!rec.is_array() || rec.size() > 1024)
+    r.fail("'recipients' is not a list of at most 1024 sites");
   for (const auto& x : rec) m.recipients.push_back(r.site(x, false));
   const json& st = r.field(j, "study");
   m.study.study_instance_uid = r.str(st, "study_instance_uid");

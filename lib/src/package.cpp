@@ -7,14 +7,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <exception>
-#include <thread>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "iep/age.h"
 #include "iep/tar.h"
@@ -188,7 +188,8 @@ class SpoolFile : public Sink {
     const char* dir = std::getenv("TMPDIR");
     std::string d = dir && *dir ? dir : "/tmp";
     fd_.reset(::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-    if (fd_.get() < 0) throw Error(Exit::output, d + ": cannot create a temporary file: " + std::strerror(errno));
+    if (fd_.get() < 0)
+      throw Error(Exit::output, d + ": cannot create a temporary file: " + std::strerror(errno));
     name_ = d + " (temporary file)";
   }
   void write(ByteSpan d) override { FdSink(fd_.get(), name_).write(d); }
@@ -259,9 +260,10 @@ class PackageWriter {
       size += piece.size();
       ph.write(util::as_bytes(piece));
     });
-    auto sig = minisign::Signature::sign(self.signing, ph.digest(),
-                                         "iep-manifest package=" + m.package_id + " sender=" + m.sender.site,
-                                         "iep manifest signature");
+    auto sig = minisign::Signature::sign(
+        self.signing, ph.digest(),
+        "iep-manifest package=" + m.package_id + " sender=" + m.sender.site,
+        "iep manifest signature");
     begin(kManifestName, size);
     m.write_json([&](std::string_view piece) { data(util::as_bytes(piece)); });
     (void)end();
@@ -280,7 +282,8 @@ class PackageWriter {
 };
 
 ManifestSite site_of(const SiteCard& c, bool with_key) {
-  return ManifestSite{c.site, c.recipient.encode(), with_key ? c.signing_key.encode() : std::string()};
+  return ManifestSite{c.site, c.recipient.encode(),
+                      with_key ? c.signing_key.encode() : std::string()};
 }
 
 Manifest new_manifest(const SiteIdentity& self, const std::vector<SiteCard>& to) {
@@ -292,8 +295,8 @@ Manifest new_manifest(const SiteIdentity& self, const std::vector<SiteCard>& to)
   return m;
 }
 
-Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
-                       const WriteOptions& options) {
+Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to,
+                       Sink& out, const WriteOptions& options) {
   Manifest m = new_manifest(self, to);
   m.study = std::move(plan.study);
   m.files.reserve(plan.files.size());
@@ -308,11 +311,12 @@ Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<Si
   return m;
 }
 
-minisign::Signature sign_sealed(const SiteIdentity& self, const Manifest& m, minisign::Prehash& ph) {
-  return minisign::Signature::sign(self.signing, ph.digest(),
-                                   "iep-sealed package=" + m.package_id + " sender=" + m.sender.site +
-                                       " created=" + m.created,
-                                   "iep sealed package signature from " + m.sender.site);
+minisign::Signature sign_sealed(const SiteIdentity& self, const Manifest& m,
+                                minisign::Prehash& ph) {
+  return minisign::Signature::sign(
+      self.signing, ph.digest(),
+      "iep-sealed package=" + m.package_id + " sender=" + m.sender.site + " created=" + m.created,
+      "iep sealed package signature from " + m.sender.site);
 }
 
 std::vector<age::Recipient> recipients_of(const std::vector<SiteCard>& to) {
@@ -347,11 +351,13 @@ struct Content {
   SiteCard sender;  // the trusted card that signed the manifest
 };
 
-std::string read_entry(tar::Reader& r, const tar::Entry& e, std::uint64_t max, const std::string& name) {
+std::string read_entry(tar::Reader& r, const tar::Entry& e, std::uint64_t max,
+                       const std::string& name) {
   if (e.size > max) throw Error(Exit::corrupt, name + ": " + e.path + " is too large");
   std::string s(e.size, '\0');
   tar::EntrySource src(r);
-  if (read_full(src, MutableByteSpan(reinterpret_cast<std::uint8_t*>(s.data()), s.size())) != s.size())
+  if (read_full(src, MutableByteSpan(reinterpret_cast<std::uint8_t*>(s.data()), s.size())) !=
+      s.size())
     throw Error(Exit::corrupt, name + ": " + e.path + " is truncated");
   return s;
 }
@@ -374,7 +380,8 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
   bool have_manifest = false, have_sig = false;
   Bytes buf(kBuf);
   while (auto e = tr.next()) {
-    if (have_sig) throw Error(Exit::corrupt, name + ": entry '" + e->path + "' after the manifest signature");
+    if (have_sig)
+      throw Error(Exit::corrupt, name + ": entry '" + e->path + "' after the manifest signature");
     if (e->path == kManifestName) {
       if (have_manifest) throw Error(Exit::corrupt, name + ": two manifests");
       json = read_entry(tr, *e, kMaxManifest, name);
@@ -382,12 +389,14 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
       continue;
     }
     if (e->path == kManifestSigName) {
-      if (!have_manifest) throw Error(Exit::corrupt, name + ": manifest signature before the manifest");
+      if (!have_manifest)
+        throw Error(Exit::corrupt, name + ": manifest signature before the manifest");
       sig_text = read_entry(tr, *e, kMaxSignature, name);
       have_sig = true;
       continue;
     }
-    if (have_manifest) throw Error(Exit::corrupt, name + ": entry '" + e->path + "' after the manifest");
+    if (have_manifest)
+      throw Error(Exit::corrupt, name + ": entry '" + e->path + "' after the manifest");
     if (seen.size() >= 1'000'000) throw Error(Exit::corrupt, name + ": too many entries");
     h.begin(e->path, e->size);
     util::Blake2b256 hash;
@@ -404,10 +413,12 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
   for (;;) {
     std::size_t n = src.read(buf);
     if (n == 0) break;
-    if (std::any_of(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n), [](auto b) { return b != 0; }))
+    if (std::any_of(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n),
+                    [](auto b) { return b != 0; }))
       throw Error(Exit::corrupt, name + ": data after the end of the archive");
   }
-  if (!have_manifest) throw Error(Exit::not_package, name + ": no MANIFEST.json: not an iep package");
+  if (!have_manifest)
+    throw Error(Exit::not_package, name + ": no MANIFEST.json: not an iep package");
   if (!have_sig) throw Error(Exit::bad_signature, name + ": the manifest is not signed");
 
   Content c{Manifest::parse(json, name), {}};
@@ -422,11 +433,12 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
   minisign::Prehash ph;
   ph.write(util::as_bytes(json));
   if (!sig.verify(key, ph.digest()))
-    throw Error(Exit::bad_signature, name + ": the manifest signature does not verify with the sender's key");
+    throw Error(Exit::bad_signature,
+                name + ": the manifest signature does not verify with the sender's key");
   const SiteCard* card = trust.by_key(key);
   if (card == nullptr)
-    throw Error(Exit::bad_signature, name + ": unknown sender '" + m.sender.site + "' (key " + key.id_hex() +
-                                         "): no known site card has this key");
+    throw Error(Exit::bad_signature, name + ": unknown sender '" + m.sender.site + "' (key " +
+                                         key.id_hex() + "): no known site card has this key");
   c.sender = *card;
   if (c.sender.site != m.sender.site)
     throw Error(Exit::bad_signature, name + ": signed with the key of site '" + c.sender.site +
@@ -436,9 +448,11 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
                                    " files but the package holds " + std::to_string(seen.size()));
   for (const auto& f : m.files) {
     auto it = seen.find(f.path);
-    if (it == seen.end()) throw Error(Exit::corrupt, name + ": " + f.path + " is listed but missing");
+    if (it == seen.end())
+      throw Error(Exit::corrupt, name + ": " + f.path + " is listed but missing");
     if (it->second.size != f.size || it->second.hash != f.blake2b)
-      throw Error(Exit::corrupt, name + ": " + f.path + ": content does not match the signed manifest");
+      throw Error(Exit::corrupt,
+                  name + ": " + f.path + ": content does not match the signed manifest");
   }
   h.manifest(json, sig_text);
   return c;
@@ -456,10 +470,11 @@ void check_origin(const minisign::Signature& sig, const std::array<std::uint8_t,
                   const Content& c, const std::string& name) {
   auto key = minisign::PublicKey::parse(c.manifest.sender.signing_key);
   if (sig.key_id != key.id)
-    throw Error(Exit::bad_signature, name + ": sealed by another key than the sender's (" + c.manifest.sender.site +
-                                         "): re-sealed or forged");
+    throw Error(Exit::bad_signature, name + ": sealed by another key than the sender's (" +
+                                         c.manifest.sender.site + "): re-sealed or forged");
   if (!sig.verify(key, digest))
-    throw Error(Exit::bad_signature, name + ": the signature over the sealed bytes does not verify");
+    throw Error(Exit::bad_signature,
+                name + ": the signature over the sealed bytes does not verify");
   if (sig.trusted_comment.find("package=" + c.manifest.package_id + " ") == std::string::npos)
     throw Error(Exit::bad_signature, name + ": the signature belongs to another package");
 }
@@ -481,7 +496,8 @@ Content read_decrypted(age::Decryptor& dec, minisign::Prehash& outer, const std:
   bool for_us = std::any_of(c.manifest.recipients.begin(), c.manifest.recipients.end(),
                             [&](const ManifestSite& r) { return r.age_recipient == me; });
   if (!for_us)
-    throw Error(Exit::not_for_us, name + ": the signed manifest does not name this site (" + o.self->site +
+    throw Error(Exit::not_for_us, name + ": the signed manifest does not name this site (" +
+                                      o.self->site +
                                       ") as a recipient: it was re-sealed by someone else");
   return c;
 }
@@ -496,12 +512,16 @@ Content read_sealed(Source& sealed, const std::string& name, const OpenOptions& 
 }
 
 // Checks who sealed the bytes, with nothing but known cards.
-std::string check_origin_only(const minisign::Signature& sig, const std::array<std::uint8_t, 64>& digest,
-                              const TrustStore* trust, const std::string& name) {
+std::string check_origin_only(const minisign::Signature& sig,
+                              const std::array<std::uint8_t, 64>& digest, const TrustStore* trust,
+                              const std::string& name) {
   const SiteCard* card = trust ? trust->by_key_id(sig.key_id) : nullptr;
-  if (card == nullptr) throw Error(Exit::bad_signature, name + ": signed by an unknown key: no known site card has it");
+  if (card == nullptr)
+    throw Error(Exit::bad_signature,
+                name + ": signed by an unknown key: no known site card has it");
   if (!sig.verify(card->signing_key, digest))
-    throw Error(Exit::bad_signature, name + ": the signature over the sealed bytes does not verify");
+    throw Error(Exit::bad_signature,
+                name + ": the signature over the sealed bytes does not verify");
   return card->site;
 }
 
@@ -517,7 +537,8 @@ class FolderWriter : public EntryHandler {
     name.append(dest_.filename().string()).append(".partial-XXXXXX");
     std::string tmpl = (parent / name).string();
     if (::mkdtemp(tmpl.data()) == nullptr)
-      throw Error(Exit::output, dest_.string() + ": cannot create a folder beside it: " + std::strerror(errno));
+      throw Error(Exit::output,
+                  dest_.string() + ": cannot create a folder beside it: " + std::strerror(errno));
     tmp_ = tmpl;
     parent_ = parent;
   }
@@ -535,15 +556,18 @@ class FolderWriter : public EntryHandler {
     fs::path p = tmp_ / path;
     std::error_code ec;
     fs::create_directories(p.parent_path(), ec);
-    if (ec) throw Error(Exit::output, dest_.string() + ": cannot create " + path + ": " + ec.message());
+    if (ec)
+      throw Error(Exit::output, dest_.string() + ": cannot create " + path + ": " + ec.message());
     fd_.reset(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (fd_.get() < 0)
-      throw Error(Exit::output, dest_.string() + ": cannot create " + path + ": " + std::strerror(errno));
+      throw Error(Exit::output,
+                  dest_.string() + ": cannot create " + path + ": " + std::strerror(errno));
     cur_ = (dest_ / path).string();
   }
   void data(ByteSpan d) override { FdSink(fd_.get(), cur_).write(d); }
   void end() override {
-    if (::close(fd_.release()) != 0) throw Error(Exit::output, cur_ + ": close failed: " + std::strerror(errno));
+    if (::close(fd_.release()) != 0)
+      throw Error(Exit::output, cur_ + ": close failed: " + std::strerror(errno));
   }
   void manifest(const std::string& json, const std::string& sig) override {
     begin(kManifestName, json.size());
@@ -558,7 +582,8 @@ class FolderWriter : public EntryHandler {
     if (dir.get() < 0 || ::syncfs(dir.get()) != 0)
       throw Error(Exit::output, dest_.string() + ": sync failed: " + std::strerror(errno));
     if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, dest_.c_str(), RENAME_NOREPLACE) != 0)
-      throw Error(Exit::output, dest_.string() + ": cannot move into place: " + std::strerror(errno));
+      throw Error(Exit::output,
+                  dest_.string() + ": cannot move into place: " + std::strerror(errno));
     committed_ = true;
     fsync_dir(parent_);
   }
@@ -577,7 +602,8 @@ class DicomChecker : public EntryHandler {
  public:
   DicomChecker() {
     memfd_.reset(::memfd_create("iep-verify-entry", MFD_CLOEXEC));
-    if (memfd_.get() < 0) throw Error(Exit::internal, std::string("memfd_create: ") + std::strerror(errno));
+    if (memfd_.get() < 0)
+      throw Error(Exit::internal, std::string("memfd_create: ") + std::strerror(errno));
   }
   ~DicomChecker() override {
     if (!dir_.empty()) {
@@ -600,7 +626,8 @@ class DicomChecker : public EntryHandler {
       const char* t = std::getenv("TMPDIR");
       std::string tmpl = std::string(t && *t ? t : "/tmp") + "/iep-verify-XXXXXX";
       if (::mkdtemp(tmpl.data()) == nullptr)
-        throw Error(Exit::output, tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+        throw Error(Exit::output,
+                    tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
       dir_ = tmpl;
     }
     file_ = dir_ / "entry.dcm";
@@ -672,8 +699,9 @@ std::vector<Plan> plan(const PackInput& input) {
     std::string names;
     for (std::size_t i = 0; i < bad.size() && i < 5; ++i) names += (i ? ", " : "") + bad[i];
     if (bad.size() > 5) names += " and " + std::to_string(bad.size() - 5) + " more";
-    throw Error(Exit::invalid_dicom, std::to_string(bad.size()) + (bad.size() == 1 ? " file is" : " files are") +
-                                         " not DICOM: " + names + " (carry other files with --attach FILE)");
+    throw Error(Exit::invalid_dicom,
+                std::to_string(bad.size()) + (bad.size() == 1 ? " file is" : " files are") +
+                    " not DICOM: " + names + " (carry other files with --attach FILE)");
   }
   if (scanned.empty()) {
     std::string where;
@@ -687,8 +715,10 @@ std::vector<Plan> plan(const PackInput& input) {
   std::vector<Plan> plans;
   for (auto& [study_uid, items] : by_study) {
     std::sort(items.begin(), items.end(), [](const Scanned* a, const Scanned* b) {
-      return std::tie(a->info.series_instance_uid, a->info.instance_number, a->info.sop_instance_uid, a->source) <
-             std::tie(b->info.series_instance_uid, b->info.instance_number, b->info.sop_instance_uid, b->source);
+      return std::tie(a->info.series_instance_uid, a->info.instance_number,
+                      a->info.sop_instance_uid,
+                      a->source) < std::tie(b->info.series_instance_uid, b->info.instance_number,
+                                            b->info.sop_instance_uid, b->source);
     });
     Plan plan;
     plan.files.reserve(items.size() + input.attachments.size());
@@ -743,8 +773,9 @@ std::vector<Plan> plan(const PackInput& input) {
 Plan plan_one(const PackInput& input) {
   auto plans = plan(input);
   if (plans.size() > 1)
-    throw Error(Exit::several_studies, "the input holds " + std::to_string(plans.size()) +
-                                           " studies; pack them one per package with iep-pack --split DIR");
+    throw Error(Exit::several_studies,
+                "the input holds " + std::to_string(plans.size()) +
+                    " studies; pack them one per package with iep-pack --split DIR");
   return std::move(plans.front());
 }
 
@@ -752,15 +783,16 @@ Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out, const Write
   return write_package(std::move(plan), self, {}, out, options);
 }
 
-std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self, const fs::path& dir,
-                                 const WriteOptions& options) {
+std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self,
+                                 const fs::path& dir, const WriteOptions& options) {
   auto plans = plan(input);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error(Exit::output, dir.string() + ": cannot create the folder: " + ec.message());
   std::vector<fs::path> written;
   for (auto& p : plans) {
-    fs::path out = dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
+    fs::path out =
+        dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
     if (fs::exists(out)) continue;  // a re-run finishes what is missing
     AtomicFile f(out);
     write_plain(std::move(p), self, f, options);
@@ -784,8 +816,9 @@ Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to
   return Sealed{std::move(m), std::move(sig)};
 }
 
-Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& self, const TrustStore& trust,
-                  const std::vector<SiteCard>& to, Sink& out, const WriteOptions& options) {
+Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                  const TrustStore& trust, const std::vector<SiteCard>& to, Sink& out,
+                  const WriteOptions& options) {
   auto recipients = recipients_of(to);
   minisign::Prehash outer;
   TeeSink tee(out, outer);
@@ -819,7 +852,8 @@ Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptio
   return std::move(c.manifest);
 }
 
-Manifest open_to_stream(Source& sealed, const std::string& name, const OpenOptions& options, Sink& out) {
+Manifest open_to_stream(Source& sealed, const std::string& name, const OpenOptions& options,
+                        Sink& out) {
   SpoolFile spool;
   NullHandler none;
   Content c = read_sealed(sealed, name, options, none, &spool);
@@ -862,18 +896,22 @@ Report verify(Source& input, const std::string& name, const VerifyOptions& optio
           dec.emplace(tee, o.self->encryption, name);
         } catch (const Error& e) {
           if (e.code() != Exit::not_for_us || !options.identity_optional) throw;
-          rep.checks.push_back({"decrypt", false, "not addressed to " + o.self->site + ": contents not checked"});
+          rep.checks.push_back(
+              {"decrypt", false, "not addressed to " + o.self->site + ": contents not checked"});
         }
       }
       if (!dec) {
         // Without a key that opens it, only the origin can be checked.
         if (!o.signature)
-          throw Error(Exit::usage, name + ": nothing to check without this site's identity or the package's signature");
+          throw Error(
+              Exit::usage,
+              name + ": nothing to check without this site's identity or the package's signature");
         NullSink rest;
         copy(tee, rest);
         rep.signed_by = check_origin_only(*o.signature, outer.digest(), o.trust, name);
         pass("origin-signature", "sealed bytes signed by " + rep.signed_by);
-        if (o.self == nullptr) rep.checks.push_back({"contents", false, "not checked: no identity to open it"});
+        if (o.self == nullptr)
+          rep.checks.push_back({"contents", false, "not checked: no identity to open it"});
         return rep;
       }
       c = read_decrypted(*dec, outer, name, o, *handler, nullptr);
@@ -908,7 +946,8 @@ Report verify(Source& input, const std::string& name, const VerifyOptions& optio
 std::string Report::to_json() const {
   using nlohmann::json;
   json checks_j = json::array();
-  for (const auto& c : checks) checks_j.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+  for (const auto& c : checks)
+    checks_j.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
   json j = {{"input", input},
             {"sealed", sealed},
             {"result", exit_name(result)},

@@ -23,7 +23,8 @@ constexpr std::string_view kIdSite = "# iep-site: ";
 constexpr std::string_view kIdSigning = "# iep-minisign-secret-key: ";
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
 }
@@ -73,14 +74,18 @@ SiteCard SiteCard::parse(std::string_view text, const std::string& source) {
   std::optional<std::string> site;
   std::optional<age::Recipient> recipient;
   for (std::size_t i = 2; i < ls.size(); ++i) {
-    if (ls[i].starts_with(kSiteField)) site = std::string(ls[i].substr(kSiteField.size()));
-    else if (ls[i].starts_with(kAgeField)) recipient = age::Recipient::parse(ls[i].substr(kAgeField.size()));
+    if (ls[i].starts_with(kSiteField))
+      site = std::string(ls[i].substr(kSiteField.size()));
+    else if (ls[i].starts_with(kAgeField))
+      recipient = age::Recipient::parse(ls[i].substr(kAgeField.size()));
     else if (!ls[i].empty() && !ls[i].starts_with("#"))
-      throw Error(Exit::identity, source + ": site card has an unknown line: " + std::string(ls[i].substr(0, 40)));
+      throw Error(Exit::identity,
+                  source + ": site card has an unknown line: " + std::string(ls[i].substr(0, 40)));
   }
   if (!site || !valid_site_name(*site))
     throw Error(Exit::identity, source + ": site card lacks a valid 'site:' line");
-  if (!recipient) throw Error(Exit::identity, source + ": site card lacks an 'age-recipient:' line");
+  if (!recipient)
+    throw Error(Exit::identity, source + ": site card lacks an 'age-recipient:' line");
   try {
     return SiteCard{*site, *recipient, minisign::PublicKey::parse(ls[1])};
   } catch (const Error& e) {
@@ -122,9 +127,10 @@ void SiteIdentity::save(const fs::path& path) const {
 }
 
 SiteIdentity SiteIdentity::load(const fs::path& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
-    throw Error(Exit::identity, path.string() + ": cannot read the site identity: " + std::strerror(errno));
+    throw Error(Exit::identity,
+                path.string() + ": cannot read the site identity: " + std::strerror(errno));
   if ((st.st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
@@ -142,9 +148,12 @@ SiteIdentity SiteIdentity::load(const fs::path& path) {
   std::optional<age::Identity> encryption;
   try {
     for (auto line : lines(text)) {
-      if (line.starts_with(kIdSite)) site = std::string(line.substr(kIdSite.size()));
-      else if (line.starts_with(kIdSigning)) signing = minisign::SecretKey::parse(line.substr(kIdSigning.size()));
-      else if (line.starts_with("AGE-SECRET-KEY-1")) encryption = age::Identity::parse(line);
+      if (line.starts_with(kIdSite))
+        site = std::string(line.substr(kIdSite.size()));
+      else if (line.starts_with(kIdSigning))
+        signing = minisign::SecretKey::parse(line.substr(kIdSigning.size()));
+      else if (line.starts_with("AGE-SECRET-KEY-1"))
+        encryption = age::Identity::parse(line);
     }
   } catch (const Error& e) {
     util::wipe(text);
@@ -152,9 +161,12 @@ SiteIdentity SiteIdentity::load(const fs::path& path) {
   }
   util::wipe(text);
   if (!site || !valid_site_name(*site))
-    throw Error(Exit::identity, path.string() + ": not an iep site identity (no '# iep-site:' line)");
-  if (!signing) throw Error(Exit::identity, path.string() + ": site identity lacks its signing key");
-  if (!encryption) throw Error(Exit::identity, path.string() + ": site identity lacks its AGE-SECRET-KEY");
+    throw Error(Exit::identity,
+                path.string() + ": not an iep site identity (no '# iep-site:' line)");
+  if (!signing)
+    throw Error(Exit::identity, path.string() + ": site identity lacks its signing key");
+  if (!encryption)
+    throw Error(Exit::identity, path.string() + ": site identity lacks its AGE-SECRET-KEY");
   return SiteIdentity{*site, *encryption, *signing};
 }
 
@@ -170,7 +182,8 @@ fs::path identity_path(const std::string& flag) {
 
 fs::path default_identity_path() {
   fs::path h = home_config();
-  if (h.empty()) throw Error(Exit::usage, "neither HOME nor XDG_CONFIG_HOME is set: give --output FILE");
+  if (h.empty())
+    throw Error(Exit::usage, "neither HOME nor XDG_CONFIG_HOME is set: give --output FILE");
   return h / "identity";
 }
 
@@ -199,20 +212,25 @@ SiteCard find_card(const std::string& arg) {
       throw Error(Exit::identity, e.what());
     }
   }
-  if (!valid_site_name(arg)) throw Error(Exit::identity, "'" + arg + "' is neither a site card file nor a site name");
+  if (!valid_site_name(arg))
+    throw Error(Exit::identity, "'" + arg + "' is neither a site card file nor a site name");
   for (const auto& dir : site_dirs()) {
     fs::path p = dir / (arg + ".card");
     if (!fs::exists(p)) continue;
     SiteCard card = SiteCard::load(p);
     if (card.site != arg)
-      throw Error(Exit::identity, p.string() + ": the card is for site '" + card.site + "', not '" + arg + "'");
+      throw Error(Exit::identity,
+                  p.string() + ": the card is for site '" + card.site + "', not '" + arg + "'");
     return card;
   }
-  throw Error(Exit::identity, "unknown site '" + arg + "': no " + arg +
-                                  ".card in the site folders (IEP_SITES, ~/.config/iep/sites, /etc/iep/sites)");
+  throw Error(Exit::identity,
+              "unknown site '" + arg + "': no " + arg +
+                  ".card in the site folders (IEP_SITES, ~/.config/iep/sites, /etc/iep/sites)");
 }
 
-void TrustStore::add(SiteCard card) { cards_.push_back(std::move(card)); }
+void TrustStore::add(SiteCard card) {
+  cards_.push_back(std::move(card));
+}
 
 void TrustStore::add_dirs() {
   for (const auto& dir : site_dirs()) {

@@ -41,7 +41,9 @@ Blake2b256::Blake2b256() {
   crypto_generichash_init(&st_, nullptr, 0, 32);
 }
 
-void Blake2b256::write(ByteSpan data) { crypto_generichash_update(&st_, data.data(), data.size()); }
+void Blake2b256::write(ByteSpan data) {
+  crypto_generichash_update(&st_, data.data(), data.size());
+}
 
 std::array<std::uint8_t, 32> Blake2b256::digest() {
   std::array<std::uint8_t, 32> out{};

@@ -12,16 +12,16 @@ namespace iep {
 
 enum class Exit : int {
   ok = 0,
-  internal = 1,       // a bug or an unexpected system failure
-  usage = 2,          // bad flags or arguments
-  input = 3,          // an input file or folder is missing or unreadable
-  not_package = 4,    // the input is not an iep package
-  bad_signature = 5,  // a signature does not verify, or the signer is unknown
-  not_for_us = 6,     // the package is not addressed to this site
-  corrupt = 7,        // content does not match what was signed, truncated, unsafe
-  invalid_dicom = 8,  // a file is not DICOM, or a DICOM file does not parse
-  output = 9,         // the output cannot be written (exists, disk full, closed)
-  identity = 10,      // a key or site card is missing, malformed or unsafe
+  internal = 1,          // a bug or an unexpected system failure
+  usage = 2,             // bad flags or arguments
+  input = 3,             // an input file or folder is missing or unreadable
+  not_package = 4,       // the input is not an iep package
+  bad_signature = 5,     // a signature does not verify, or the signer is unknown
+  not_for_us = 6,        // the package is not addressed to this site
+  corrupt = 7,           // content does not match what was signed, truncated, unsafe
+  invalid_dicom = 8,     // a file is not DICOM, or a DICOM file does not parse
+  output = 9,            // the output cannot be written (exists, disk full, closed)
+  identity = 10,         // a key or site card is missing, malformed or unsafe
   several_studies = 11,  // input holds several studies; use --split
 };
 

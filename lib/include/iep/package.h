@@ -72,8 +72,8 @@ struct Sealed {
 
 // Packs and seals in one stream: the plain package encrypted (age) to every
 // recipient, signed over the sealed bytes. Does not call out.finish().
-Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to,
-            Sink& out, const WriteOptions& options = {});
+Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
+            const WriteOptions& options = {});
 
 // Seals a plain package read from `plain` (e.g. from iep-pack or iep-anon on
 // stdin): every entry is checked against its signed manifest (signed by

@@ -66,7 +66,7 @@ class Reader {
   std::uint64_t padding_ = 0;
   bool first_ = true;
   bool done_ = false;
-  std::string path_;                     // the current entry, for error messages
+  std::string path_;                      // the current entry, for error messages
   std::unordered_set<std::string> seen_;  // entry names so far, to refuse duplicates
   std::size_t seen_bytes_ = 0;            // bounds seen_ (memory)
 };
