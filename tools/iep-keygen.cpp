@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   return iep::tool::run("iep-keygen", [&] {
     CLI::App app{"Make a site identity (secret) and print its public site card."};
     std::string out, site, card_out, show;
-    app.add_option("-o,--output", out, "where to write the secret identity (default ~/.config/iep/identity)");
+    app.add_option("-o,--output", out,
+                   "where to write the secret identity (default ~/.config/iep/identity)");
     app.add_option("-s,--site", site, "the site's name, e.g. trust-a");
     app.add_option("-c,--card", card_out, "also write the public site card to this file");
     app.add_option("-y,--card-of", show, "print the site card of an existing identity instead");
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
       path = iep::default_identity_path();
       std::error_code ec;
       std::filesystem::create_directories(path.parent_path(), ec);
-      if (ec) throw iep::Error(iep::Exit::output, path.parent_path().string() + ": " + ec.message());
+      if (ec)
+        throw iep::Error(iep::Exit::output, path.parent_path().string() + ": " + ec.message());
     }
     auto id = iep::SiteIdentity::generate(site);
     std::string card = id.card().encode();
@@ -40,7 +42,8 @@ int main(int argc, char** argv) {
     std::optional<iep::AtomicFile> card_file;
     if (!card_out.empty()) {
       card_file.emplace(card_out);
-      card_file->write(iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(card.data()), card.size()));
+      card_file->write(
+          iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(card.data()), card.size()));
     }
     id.save(path);
     if (card_file) card_file->commit();

@@ -7,16 +7,21 @@
 
 int main(int argc, char** argv) {
   return iep::tool::run("iep-open", [&] {
-    CLI::App app{"Open a sealed package: check signatures and every hash, then unpack it into a new folder "
-                 "or write the plain package to stdout."};
+    CLI::App app{
+        "Open a sealed package: check signatures and every hash, then unpack it into a new folder "
+        "or write the plain package to stdout."};
     std::string input, identity, output, signature;
     std::vector<std::string> from;
     bool verbose = false;
     app.add_option("package", input, "the sealed package, or - for stdin")->required();
-    app.add_option("-o,--output", output, "a new folder to unpack into, or - for the plain package on stdout")->required();
+    app.add_option("-o,--output", output,
+                   "a new folder to unpack into, or - for the plain package on stdout")
+        ->required();
     app.add_option("-i,--identity", identity, "this site's identity");
-    app.add_option("--from", from, "trust this sender card (besides the site folders)")->allow_extra_args(false);
-    app.add_option("--signature", signature, "the signature over the sealed bytes (default: PACKAGE.minisig if present)");
+    app.add_option("--from", from, "trust this sender card (besides the site folders)")
+        ->allow_extra_args(false);
+    app.add_option("--signature", signature,
+                   "the signature over the sealed bytes (default: PACKAGE.minisig if present)");
     app.add_flag("-v,--verbose", verbose, "say what was opened, on stderr");
     try {
       app.parse(argc, argv);
@@ -37,8 +42,9 @@ int main(int argc, char** argv) {
       m = iep::package::open_to_folder(*in, name, opts, output);
     }
     if (verbose)
-      std::fprintf(stderr, "iep-open: package %s from %s: %zu files, study %s\n", m.package_id.c_str(),
-                   m.sender.site.c_str(), m.files.size(), m.study.study_instance_uid.c_str());
+      std::fprintf(stderr, "iep-open: package %s from %s: %zu files, study %s\n",
+                   m.package_id.c_str(), m.sender.site.c_str(), m.files.size(),
+                   m.study.study_instance_uid.c_str());
     return 0;
   });
 }

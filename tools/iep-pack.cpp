@@ -6,14 +6,17 @@
 
 int main(int argc, char** argv) {
   return iep::tool::run("iep-pack", [&] {
-    CLI::App app{"Pack DICOM files, folders or a CD (DICOMDIR) into a plain package (tar.zst) on stdout."};
+    CLI::App app{
+        "Pack DICOM files, folders or a CD (DICOMDIR) into a plain package (tar.zst) on stdout."};
     std::string identity, output, split;
     std::vector<std::string> paths, attach;
     bool no_compress = false;
     app.add_option("paths", paths, "DICOM files, folders, DICOMDIR files")->required();
-    app.add_option("-i,--identity", identity, "this site's identity (default: IEP_IDENTITY, ~/.config/iep/identity)");
+    app.add_option("-i,--identity", identity,
+                   "this site's identity (default: IEP_IDENTITY, ~/.config/iep/identity)");
     app.add_option("-o,--output", output, "write the package to FILE instead of stdout");
-    app.add_option("-a,--attach", attach, "carry a non-DICOM file (e.g. a report PDF)")->allow_extra_args(false);
+    app.add_option("-a,--attach", attach, "carry a non-DICOM file (e.g. a report PDF)")
+        ->allow_extra_args(false);
     app.add_option("--split", split, "one package per study, written as DIR/STUDY-UID.tar.zst");
     app.add_flag("--no-compress", no_compress, "plain tar without zstd (for local pipes)");
     try {

@@ -12,9 +12,12 @@ int main(int argc, char** argv) {
     std::vector<std::string> from;
     bool json = false, verbose = false, no_dicom = false;
     app.add_option("package", input, "the package, or - for stdin")->required();
-    app.add_option("-i,--identity", identity, "this site's identity: also decrypt and check the contents");
-    app.add_option("--from", from, "trust this sender card (besides the site folders)")->allow_extra_args(false);
-    app.add_option("--signature", signature, "the signature over the sealed bytes (default: PACKAGE.minisig if present)");
+    app.add_option("-i,--identity", identity,
+                   "this site's identity: also decrypt and check the contents");
+    app.add_option("--from", from, "trust this sender card (besides the site folders)")
+        ->allow_extra_args(false);
+    app.add_option("--signature", signature,
+                   "the signature over the sealed bytes (default: PACKAGE.minisig if present)");
     app.add_flag("--json", json, "print a machine-readable report on stdout");
     app.add_flag("--no-dicom", no_dicom, "do not parse the DICOM files");
     app.add_flag("-v,--verbose", verbose, "list the checks that passed");
@@ -35,10 +38,14 @@ int main(int argc, char** argv) {
       std::fputs(report.to_json().c_str(), stdout);
     } else if (verbose) {
       for (const auto& c : report.checks)
-        std::fprintf(stderr, "%s %s: %s\n", c.ok ? "ok  " : report.result == iep::Exit::ok ? "skip" : "FAIL",
+        std::fprintf(stderr, "%s %s: %s\n",
+                     c.ok                             ? "ok  "
+                     : report.result == iep::Exit::ok ? "skip"
+                                                      : "FAIL",
                      c.name.c_str(), c.detail.c_str());
     }
-    if (report.result != iep::Exit::ok && !json) std::fprintf(stderr, "iep-verify: %s\n", report.error.c_str());
+    if (report.result != iep::Exit::ok && !json)
+      std::fprintf(stderr, "iep-verify: %s\n", report.error.c_str());
     return static_cast<int>(report.result);
   });
 }

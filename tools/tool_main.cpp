@@ -25,7 +25,9 @@ int run(const char* name, const std::function<int()>& body) {
   }
 }
 
-SiteIdentity load_identity(const std::string& flag) { return SiteIdentity::load(identity_path(flag)); }
+SiteIdentity load_identity(const std::string& flag) {
+  return SiteIdentity::load(identity_path(flag));
+}
 
 std::optional<SiteIdentity> maybe_identity(const std::string& flag) {
   std::filesystem::path p;
@@ -44,7 +46,8 @@ TrustStore load_trust(const std::vector<std::string>& from) {
   return t;
 }
 
-std::optional<minisign::Signature> load_signature(const std::string& flag, const std::string& input) {
+std::optional<minisign::Signature> load_signature(const std::string& flag,
+                                                  const std::string& input) {
   std::filesystem::path p = flag;
   if (p.empty()) {
     if (input == "-") return std::nullopt;

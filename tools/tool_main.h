@@ -28,7 +28,8 @@ std::optional<SiteIdentity> maybe_identity(const std::string& flag);
 TrustStore load_trust(const std::vector<std::string>& from);
 // The detached signature of a sealed package: --signature FILE if given,
 // else FILE.minisig beside the input if it exists.
-std::optional<minisign::Signature> load_signature(const std::string& flag, const std::string& input);
+std::optional<minisign::Signature> load_signature(const std::string& flag,
+                                                  const std::string& input);
 // Opens an input path, "-" meaning stdin.
 std::unique_ptr<Source> open_input(const std::string& path);
 // Refuses to write binary data to a terminal.

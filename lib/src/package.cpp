@@ -677,9 +677,14 @@ std::string human_bytes(std::uint64_t n) {
 
 // ---- public API -----------------------------------------------------------
 
+std::vector<fs::path> input_files(const std::vector<fs::path>& paths) {
+  std::vector<fs::path> out;
+  for (const auto& p : paths) collect(p, out);
+  return out;
+}
+
 std::vector<Plan> plan(const PackInput& input) {
-  std::vector<fs::path> paths;
-  for (const auto& p : input.paths) collect(p, paths);
+  std::vector<fs::path> paths = input_files(input.paths);
   std::set<fs::path> unique;
   // Each file is read once, by name: drop repeats (the same file given twice).
   std::vector<fs::path> files;

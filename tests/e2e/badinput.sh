@@ -17,6 +17,21 @@ expect 3 "open a folder as a package" -- iep-open -i "$B" study -o out
 nothing_left "no output folder" out
 expect 3 "verify a missing package" -- iep-verify -i "$B" nosuch.iep
 
+# Files we may not read (as an unprivileged user: root reads anything).
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+  mkdir -m 755 np && cp -r study np/study && cp "$A" np/a.id
+  chown -R nobody np && chmod 000 "np/study/$(ls np/study | head -1)"
+  chmod o+x "$T" "$T/.." 2>/dev/null
+  as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+  expect 3 "unreadable DICOM file" -- as_nobody "$IEP_BIN/iep-pack" -i np/a.id -o np/p.tar.zst np/study
+  stderr_names "names the unreadable file" "Permission denied"
+  nothing_left "no package from an unreadable file" np/p.tar.zst
+  chmod 000 np/a.id
+  expect 10 "unreadable identity" -- as_nobody "$IEP_BIN/iep-pack" -i np/a.id -o np/p.tar.zst np/study
+else
+  bad "the unreadable-file cases need root and setpriv"
+fi
+
 # Non-DICOM files are refused with their names.
 mkdir mixed && cp study/* mixed/ && echo "not dicom" >mixed/notes.txt && cp "$CORPUS/README.txt" mixed/
 expect 8 "non-DICOM files in a folder" -- iep-pack -i "$A" -o p.tar.zst mixed

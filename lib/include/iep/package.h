@@ -37,6 +37,11 @@ struct PackInput {
   std::vector<std::filesystem::path> attachments;  // non-DICOM files to carry
 };
 
+// The files the inputs name: files as given, folders walked recursively in
+// name order, a folder holding a DICOMDIR (or a DICOMDIR given directly)
+// read through it. Error(Exit::input) names a missing input.
+std::vector<std::filesystem::path> input_files(const std::vector<std::filesystem::path>& paths);
+
 // Scans the inputs and groups them by study. Folders are walked
 // recursively in name order; a folder holding a DICOMDIR is read through it.
 // Non-DICOM files are refused, all named in one Error(Exit::invalid_dicom).
