@@ -849,6 +849,65 @@ Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& se
   return Sealed{std::move(m), std::move(sig)};
 }
 
+Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self, const TrustStore& trust,
+                       const Rewriter& rewrite, const std::function<StudySummary(const Manifest&)>& summary,
+                       Sink& out, const WriteOptions& options) {
+  PackageWriter w(out, options, std::time(nullptr));
+  // Spools each entry to a private temporary folder, rewrites it, and
+  // writes the result into the new package.
+  class Spooler : public EntryHandler {
+   public:
+    Spooler(PackageWriter& w, const Rewriter& rewrite) : w_(w), rewrite_(rewrite) {
+      const char* t = std::getenv("TMPDIR");
+      std::string tmpl = std::string(t && *t ? t : "/tmp") + "/iep-rewrite-XXXXXX";
+      if (::mkdtemp(tmpl.data()) == nullptr)
+        throw Error(Exit::output, tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+      dir_ = tmpl;
+    }
+    ~Spooler() override {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+    Spooler(const Spooler&) = delete;
+    Spooler& operator=(const Spooler&) = delete;
+    void begin(const std::string& path, std::uint64_t) override {
+      path_ = path;
+      std::error_code ec;
+      fs::remove_all(dir_ / "out", ec);
+      fs::create_directory(dir_ / "out", ec);
+      fd_.reset(::open((dir_ / "in").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (fd_.get() < 0) throw Error(Exit::output, (dir_ / "in").string() + ": " + std::strerror(errno));
+    }
+    void data(ByteSpan d) override { FdSink(fd_.get(), (dir_ / "in").string()).write(d); }
+    void end() override {
+      fd_.reset();
+      auto r = rewrite_(path_, dir_ / "in", dir_ / "out");
+      if (!r) return;
+      if (!names_.insert(r->entry.path).second)
+        throw Error(Exit::internal, "rewritten package: two entries named " + r->entry.path);
+      r->entry.size = size_of(r->file);
+      r->entry.blake2b = w_.add_file(r->entry.path, r->file, r->entry.size);
+      files.push_back(std::move(r->entry));
+    }
+    std::vector<ManifestFile> files;
+
+   private:
+    PackageWriter& w_;
+    const Rewriter& rewrite_;
+    fs::path dir_;
+    std::string path_;
+    UniqueFd fd_;
+    std::set<std::string> names_;
+  } spooler(w, rewrite);
+  Content c = read_package(plain, name, with_self(&trust, self), spooler);
+  Manifest m = new_manifest(self, {});
+  m.study = summary(c.manifest);
+  m.files = std::move(spooler.files);
+  m.summarise();
+  w.finish(m, self);
+  return m;
+}
+
 Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,
                         const fs::path& dest) {
   FolderWriter folder(dest);

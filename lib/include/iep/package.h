@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +88,30 @@ Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to
 Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& self,
                   const TrustStore& trust, const std::vector<SiteCard>& to, Sink& out,
                   const WriteOptions& options = {});
+
+// What a rewriter makes of one file of a plain package: the file to carry
+// instead and its manifest entry (path and DICOM fields; size and hash are
+// computed here).
+struct Rewritten {
+  std::filesystem::path file;
+  ManifestFile entry;
+};
+// Called with each entry's name, a temporary copy of its content and an
+// empty scratch folder for the replacement; returns the replacement, or
+// nothing to drop the entry.
+using Rewriter = std::function<std::optional<Rewritten>(
+    const std::string& path, const std::filesystem::path& content, const std::filesystem::path& scratch)>;
+
+// Rewrites a plain package read from `plain` entry by entry into a new plain
+// package on `out`, signed by `self`. The input must verify like any plain
+// package (signed by `self` or a site in `trust`, every hash as signed);
+// if it does not, the output ends without a manifest, so nothing downstream
+// accepts it. `summary` makes the new study summary from the input's
+// manifest. Entries are spooled under $TMPDIR one at a time.
+Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                       const TrustStore& trust, const Rewriter& rewrite,
+                       const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
+                       const WriteOptions& options = {});
 
 // ---- Reading ------------------------------------------------------------
 
