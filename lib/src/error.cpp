@@ -16,6 +16,8 @@ const char* exit_name(Exit code) {
     case Exit::output: return "output";
     case Exit::identity: return "identity";
     case Exit::several_studies: return "several_studies";
+    case Exit::quarantined: return "quarantined";
+    case Exit::phi_found: return "phi_found";
   }
   return "unknown";
 }

@@ -38,7 +38,8 @@ using anon::Row;
 // Values longer than this are not read into memory by the structural walk:
 // no text attribute is legitimately this long (the raw byte search still
 // covers them).
-constexpr Uint32 kMaxValue = 64 * 1024;
+constexpr Uint32 kMaxValue = 64 * 1024;           // one attribute value
+constexpr std::size_t kMaxNeedleBytes = 4 << 20;  // all needles of a batch
 constexpr std::size_t kMaxNeedle = 1024;
 // Bound on the search automaton: states x byte classes (4 bytes each).
 constexpr std::size_t kMaxAutomaton = 4u << 20;
@@ -394,8 +395,8 @@ bool placeholder(std::string_view v) {
         return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
       }))
     return true;
-  static constexpr std::array<std::string_view, 7> kStop = {
-      "ANONYMOUS", "ANONYMIZED", "ANONYMISED", "UNKNOWN", "NONE", "REMOVED", "DELETED"};
+  static constexpr std::array<std::string_view, 8> kStop = {
+      "ANON", "ANONYMOUS", "ANONYMIZED", "ANONYMISED", "UNKNOWN", "NONE", "REMOVED", "DELETED"};
   std::string up(v);
   for (char& c : up)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
@@ -425,9 +426,9 @@ struct Collector {
     if (value.size() > kMaxNeedle) value.resize(kMaxNeedle);
     if (seen.count(value) != 0) return;
     bytes += value.size();
-    if (bytes > kMaxValue)
-      throw Error(Exit::invalid_dicom,
-                  file + ": more than 64 KiB of identifying values, refusing to search them all");
+    if (bytes > kMaxNeedleBytes)
+      throw Error(Exit::usage,
+                  file + ": more than 4 MiB of identifying values; check fewer studies at once");
     seen.emplace(value, needles.size());
     needles.push_back(Needle{std::move(value), vr, where});
   }
@@ -531,46 +532,60 @@ bool private_kept(DcmItem& item, std::uint16_t g, std::uint16_t e, const Profile
 
 // ---------------------------------------------------------------------------
 
-std::vector<Needle> identifying_values(const fs::path& original_dicom, const Profile& profile) {
-  DcmFileFormat ff;
-  load(ff, original_dicom);
-  DcmDataset& ds = *ff.getDataset();
-  const TableIndex& index = table();
+namespace {
 
-  // Is this element's value in the output by the profile's own choice?
-  auto kept = [&](DcmElement& el, DcmItem& item) {
-    const std::uint16_t g = el.getGTag(), e = el.getETag();
-    if ((g & 1) != 0) return private_kept(item, g, e, profile);
-    const Row* row = index.find(g, e);
-    return row == nullptr || action(*row, profile).keeps;
-  };
+// Is this element's value in the output by the profile's own choice?
+bool kept_by_profile(DcmElement& el, DcmItem& item, const Profile& profile) {
+  const std::uint16_t g = el.getGTag(), e = el.getETag();
+  if ((g & 1) != 0) return private_kept(item, g, e, profile);
+  const Row* row = table().find(g, e);
+  return row == nullptr || action(*row, profile).keeps;
+}
 
+}  // namespace
+
+std::vector<Needle> identifying_values(const std::vector<fs::path>& originals,
+                                       const Profile& profile) {
   Collector col;
-  col.file = original_dicom.string();
   std::string value;
-  walk(ds, "", 0, [&](DcmElement& el, DcmItem& item, const std::string& path, int) {
-    if ((el.getGTag() & 1) != 0 || kept(el, item)) return true;
-    const DcmEVR vr = vr_of(el);
-    if (needle_vr(vr) && text_value(el, value)) col.add_value(value, vr, path);
-    return true;
-  });
+  for (const auto& f : originals) {
+    DcmFileFormat ff;
+    load(ff, f);
+    col.file = f.string();
+    walk(*ff.getDataset(), "", 0, [&](DcmElement& el, DcmItem& item, const std::string& path, int) {
+      if ((el.getGTag() & 1) != 0 || kept_by_profile(el, item, profile)) return true;
+      const DcmEVR vr = vr_of(el);
+      if (needle_vr(vr) && text_value(el, value)) col.add_value(value, vr, path);
+      return true;
+    });
+  }
   if (col.needles.empty()) return {};
 
-  // Drop what a kept value contains: it reaches the output legitimately.
+  // Drop what a kept value of any of the files contains: it reaches the
+  // output legitimately (say, one file's Institution Name equal to another
+  // file's Manufacturer).
   std::vector<std::string> patterns;
   patterns.reserve(col.needles.size());
   for (const auto& n : col.needles) patterns.push_back(n.value);
   const Matcher matcher(patterns);
   std::vector<bool> drop(patterns.size(), false);
-  walk(ds, "", 0, [&](DcmElement& el, DcmItem& item, const std::string&, int) {
-    if (kept(el, item) && text_value(el, value))
-      matcher.search(value, [&](std::size_t i, std::uint64_t) { drop[i] = true; });
-    return true;
-  });
+  for (const auto& f : originals) {
+    DcmFileFormat ff;
+    load(ff, f);
+    walk(*ff.getDataset(), "", 0, [&](DcmElement& el, DcmItem& item, const std::string&, int) {
+      if (kept_by_profile(el, item, profile) && text_value(el, value))
+        matcher.search(value, [&](std::size_t i, std::uint64_t) { drop[i] = true; });
+      return true;
+    });
+  }
   std::vector<Needle> out;
   for (std::size_t i = 0; i < col.needles.size(); ++i)
     if (!drop[i]) out.push_back(std::move(col.needles[i]));
   return out;
+}
+
+std::vector<Needle> identifying_values(const fs::path& original_dicom, const Profile& profile) {
+  return identifying_values(std::vector<fs::path>{original_dicom}, profile);
 }
 
 struct Scanner::Impl {

@@ -23,6 +23,8 @@ enum class Exit : int {
   output = 9,            // the output cannot be written (exists, disk full, closed)
   identity = 10,         // a key or site card is missing, malformed or unsafe
   several_studies = 11,  // input holds several studies; use --split
+  quarantined = 12,      // done, but some files were quarantined (listed)
+  phi_found = 13,        // de-identified output still holds identifying data
 };
 
 class Error : public std::runtime_error {

@@ -56,6 +56,10 @@ struct Needle {
 // Error(Exit::invalid_dicom). Throws like dicom::scan for a bad file.
 std::vector<Needle> identifying_values(const std::filesystem::path& original_dicom,
                                        const anon::Profile& profile = {});
+// The same for several files at once (a study, a batch): values that any of
+// them keeps are not needles for any of them.
+std::vector<Needle> identifying_values(const std::vector<std::filesystem::path>& originals,
+                                       const anon::Profile& profile = {});
 
 class Scanner {
  public:

@@ -1,0 +1,1079 @@
+// De-identification by PS3.15 Annex E with DCMTK: one load (large values stay
+// on disk), one pass over the data set and its sequences, one save that
+// streams the untouched values (pixel data) back out byte for byte.
+//
+// How each action code of Table E.1-1 is carried out here:
+//   X  remove the element.
+//   Z  zero length (a sequence loses its items).
+//   D  a dummy value of the VR: "ANONYMIZED" for text, 19000101 / 000000 /
+//      19000101000000 for DA / TM / DT, "0" for numbers, the keyed uid() of
+//      the old value for UI; a sequence becomes one empty item (keeping any
+//      of its items could keep text the table does not name, such as the
+//      Unformatted Text Value of a graphic annotation).
+//   K  kept; a sequence's items are de-identified recursively (E.1-1a).
+//   C  clean: DA / DT shifted by the patient's date_shift_days() (time of
+//      day kept, TM kept as is); UI mapped as U; a sequence cleaned
+//      recursively; overlay data zeroed (same size, so the overlay module
+//      stays consistent: we cannot read text drawn into a bitmap); other
+//      binary values kept; other text replaced by "ANONYMIZED".
+//   U  every UID of the value replaced by uid(), so references between
+//      files keep resolving; a sequence is cleaned recursively.
+//
+// The combined codes depend on the attribute's Type in its IOD, which we do
+// not know. We always pick the choice that is conformant for every Type
+// (Type 1 needs a value, Type 2 presence, Type 3 nothing), so no Type 1
+// attribute is ever lost or emptied:
+//   X/Z -> Z,  X/D -> D,  X/Z/D -> D,  Z/D -> D,
+//   X/Z/U* -> keep the sequence and replace the UIDs inside (U rows).
+// One refinement: an element that is already empty in the input cannot be
+// Type 1 there (assuming a conformant input), so X/Z/D and Z/D leave it
+// empty (Z) and X/D removes it (X): no dummy values are invented for it.
+//
+// Patient ID and Patient's Name (Z/D and Z) get the pseudonyms, which are
+// allowed dummy values. Private attributes (odd groups) are removed, with
+// their creators, except those of Table E.3.10-1 under Retain Safe Private.
+#include "iep/anon.h"
+
+#include <dcmtk/config/osconfig.h>  // must come first among DCMTK headers
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcdict.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcitem.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
+#include <dcmtk/dcmdata/dcostrmf.h>
+#include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmdata/dcvrat.h>
+#include <dcmtk/dcmdata/dcwcache.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+#include <dcmtk/oflog/oflog.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "anon_table.h"
+#include "iep/dicom.h"
+#include "iep/error.h"
+#include "iep/io.h"
+#include "util.h"
+
+namespace fs = std::filesystem;
+
+namespace iep::anon {
+namespace {
+
+// ---------------------------------------------------------------- keyed maps
+
+constexpr std::string_view kKeyMagic = "IEP-ANON-KEY-1";
+
+// HMAC-SHA256(key, label || 0 || message): one independent function per label.
+std::array<std::uint8_t, 32> keyed(const std::array<std::uint8_t, 32>& key, std::string_view label,
+                                   std::string_view message) {
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+  const unsigned char zero = 0;
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()),
+                                label.size());
+  crypto_auth_hmacsha256_update(&st, &zero, 1);
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
+  std::array<std::uint8_t, 32> out{};
+  crypto_auth_hmacsha256_final(&st, out.data());
+  sodium_memzero(&st, sizeof st);
+  return out;
+}
+
+// 12 base32 characters (60 bits) of a keyed hash: short, upper case ASCII.
+std::string token(const std::array<std::uint8_t, 32>& key, std::string_view original) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const auto h = keyed(key, "iep-anon patient", original);
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | h[static_cast<std::size_t>(i)];
+  std::string out;
+  for (int i = 0; i < 12; ++i) {
+    out += kAlphabet[v >> 59];
+    v <<= 5;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------ text helpers
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\0'))
+    s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return s;
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    out.push_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+bool printable_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+// "(gggg,eeee)" or "gggg,eeee", hex.
+bool parse_tag(std::string_view s, std::uint16_t& g, std::uint16_t& e) {
+  if (s.size() == 11 && s.front() == '(' && s.back() == ')') s = s.substr(1, 9);
+  if (s.size() != 9 || s[4] != ',') return false;
+  auto hex4 = [](std::string_view h, std::uint16_t& out) {
+    out = 0;
+    for (char c : h) {
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
+      if (d < 0) return false;
+      out = static_cast<std::uint16_t>(out << 4 | d);
+    }
+    return true;
+  };
+  return hex4(s.substr(0, 4), g) && hex4(s.substr(5, 4), e);
+}
+
+// ------------------------------------------------------------- the table
+
+enum class Act : std::uint8_t { none, X, Z, D, K, C, U, XZ, XD, XZD, ZD, XZU };
+
+Act parse_act(std::string_view s) {
+  if (s.empty()) return Act::none;
+  if (s == "X") return Act::X;
+  if (s == "Z") return Act::Z;
+  if (s == "D") return Act::D;
+  if (s == "K") return Act::K;
+  if (s == "C") return Act::C;
+  if (s == "U") return Act::U;
+  if (s == "X/Z") return Act::XZ;
+  if (s == "X/D") return Act::XD;
+  if (s == "X/Z/D") return Act::XZD;
+  if (s == "Z/D") return Act::ZD;
+  if (s == "X/Z/U*" || s == "X/Z/U") return Act::XZU;
+  return Act::X;  // an unknown code: the safe reading is to remove
+}
+
+// The table parsed once: actions per row and column, an index by exact tag,
+// the masked rows, and the safe private attributes.
+struct Rules {
+  std::vector<std::array<Act, kColumns>> acts;
+  std::unordered_map<std::uint32_t, std::size_t> exact;
+  std::vector<std::size_t> masked;
+  std::unordered_set<std::string> safe_private;  // "gggg ee creator"
+};
+
+std::string safe_key(std::uint16_t g, std::uint8_t e, std::string_view creator) {
+  char head[16];
+  std::snprintf(head, sizeof head, "%04x %02x ", g, e);
+  return std::string(head).append(creator);
+}
+
+const Rules& rules() {
+  static const Rules r = [] {
+    Rules r;
+    r.acts.resize(kTableSize);
+    for (std::size_t i = 0; i < kTableSize; ++i) {
+      const Row& row = kTable[i];
+      for (int c = 0; c < kColumns; ++c) r.acts[i][c] = parse_act(row.action[c]);
+      // Private attributes are handled by their own rule, not by row.
+      if (row.group_mask & 1 && row.group & 1) continue;
+      if (row.group_mask == 0xFFFF && row.element_mask == 0xFFFF)
+        r.exact.emplace(std::uint32_t{row.group} << 16 | row.element, i);
+      else
+        r.masked.push_back(i);
+    }
+    for (std::size_t i = 0; i < kSafePrivateSize; ++i)
+      r.safe_private.insert(
+          safe_key(kSafePrivate[i].group, kSafePrivate[i].element, kSafePrivate[i].creator));
+    return r;
+  }();
+  return r;
+}
+
+const Row* find_row(std::uint16_t g, std::uint16_t e, std::size_t* index) {
+  const Rules& r = rules();
+  auto it = r.exact.find(std::uint32_t{g} << 16 | e);
+  if (it != r.exact.end()) {
+    *index = it->second;
+    return &kTable[it->second];
+  }
+  for (std::size_t i : r.masked) {
+    const Row& row = kTable[i];
+    if ((g & row.group_mask) == (row.group & row.group_mask) &&
+        (e & row.element_mask) == (row.element & row.element_mask)) {
+      *index = i;
+      return &row;
+    }
+  }
+  return nullptr;
+}
+
+std::array<bool, kColumns> enabled_columns(const Profile& p) {
+  std::array<bool, kColumns> on{};
+  on[kBasic] = true;
+  on[kRetainSafePrivate] = p.retain_safe_private;
+  on[kRetainUIDs] = p.retain_uids;
+  on[kRetainDevice] = p.retain_device_identity;
+  on[kRetainInstitution] = p.retain_institution_identity;
+  on[kRetainPatientChars] = p.retain_patient_characteristics;
+  on[kRetainLongFull] = p.retain_long_full_dates;
+  on[kRetainLongModified] = p.retain_long_modified_dates;
+  on[kCleanDescriptors] = p.clean_descriptors;
+  on[kCleanStructured] = p.clean_structured_content;
+  on[kCleanGraphics] = p.clean_graphics;
+  return on;
+}
+
+// An enabled option's entry replaces the basic profile's; among several
+// options the least destructive wins (K, then C, then whatever else).
+Act effective(std::size_t row, const std::array<bool, kColumns>& on) {
+  const auto& acts = rules().acts[row];
+  Act best = Act::none;
+  auto rank = [](Act a) { return a == Act::K ? 3 : a == Act::C ? 2 : a == Act::none ? 0 : 1; };
+  for (int c = 1; c < kColumns; ++c)
+    if (on[c] && rank(acts[c]) > rank(best)) best = acts[c];
+  return best != Act::none ? best : acts[kBasic];
+}
+
+// ------------------------------------------------------------- dates
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (the
+// classic era-based algorithms).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool all_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "YYYYMMDD" shifted by `days`; empty when it is not a valid date.
+std::string shift_yyyymmdd(std::string_view s, int days) {
+  if (s.size() != 8 || !all_digits(s)) return {};
+  const int y = std::stoi(std::string(s.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(s.substr(4, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(s.substr(6, 2))));
+  if (m < 1 || m > 12 || d < 1 || d > 31) return {};
+  std::int64_t yy = 0;
+  unsigned mm = 0, dd = 0;
+  civil_from_days(days_from_civil(y, m, d), yy, mm, dd);
+  if (yy != y || mm != m || dd != d) return {};  // Feb 30 and the like
+  civil_from_days(days_from_civil(y, m, d) + days, yy, mm, dd);
+  if (yy < 1 || yy > 9999) return {};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d%02u%02u", static_cast<int>(yy), mm, dd);
+  return out;
+}
+
+std::string shift_da(std::string_view v, int days) {
+  std::string s(trim(v));
+  if (s.size() == 10 && s[4] == '.' && s[7] == '.')  // ACR-NEMA "YYYY.MM.DD"
+    s = s.substr(0, 4) + s.substr(5, 2) + s.substr(8, 2);
+  std::string out = shift_yyyymmdd(s, days);
+  return out.empty() ? "19000101" : out;
+}
+
+// DT "YYYY[MM[DD[HH...]]][&ZZXX]": the date part moves, the rest stays.
+std::string shift_dt(std::string_view v, int days) {
+  std::string_view s = trim(v);
+  std::size_t n = 0;
+  while (n < s.size() && n < 8 && s[n] >= '0' && s[n] <= '9') ++n;
+  std::string date(s.substr(0, n));
+  const std::size_t precision = n;
+  if (n == 4) date += "0101";
+  if (n == 6) date += "01";
+  if (n != 4 && n != 6 && n != 8) return "19000101";
+  std::string shifted = shift_yyyymmdd(date, days);
+  if (shifted.empty()) return "19000101";
+  return shifted.substr(0, precision) + std::string(s.substr(n));
+}
+
+// Calls f on each backslash-separated value, joining the results.
+template <class F>
+std::string map_values(std::string_view v, F f) {
+  std::string out;
+  for (;;) {
+    const auto bs = v.find('\\');
+    out += f(v.substr(0, bs));
+    if (bs == std::string_view::npos) break;
+    out += '\\';
+    v.remove_prefix(bs + 1);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------- the pass
+
+constexpr Uint32 kMaxReadValue = 64 * 1024;  // UIDs, dates, IDs: tiny by the standard
+constexpr int kMaxDepth = 64;
+constexpr const char* kDummyText = "ANONYMIZED";
+
+struct Context {
+  const Anonymiser& anonymiser;
+  const Options& options;
+  std::array<bool, kColumns> on{};
+  std::string file;
+  std::string pseudonym_name;
+  int shift = 0;
+};
+
+// The value of `e` as text (raw bytes for UN), bounded.
+std::string value_of(DcmElement& e, const Context& ctx) {
+  if (e.getLength() > kMaxReadValue)
+    throw Error(Exit::invalid_dicom, ctx.file + ": " + DcmTag(e.getTag()).getTagName() +
+                                         " is too long (" + std::to_string(e.getLength()) +
+                                         " bytes)");
+  if (e.ident() == EVR_UN) {
+    Uint8* bytes = nullptr;
+    if (e.getUint8Array(bytes).bad() || bytes == nullptr) return {};
+    return std::string(reinterpret_cast<const char*>(bytes), e.getLength());
+  }
+  OFString v;
+  if (e.getOFStringArray(v, OFFalse).bad()) return {};
+  return std::string(v.c_str(), v.length());
+}
+
+std::string map_uids(const Anonymiser& a, std::string_view v) {
+  return map_values(v, [&a](std::string_view one) {
+    const std::string_view u = trim(one);
+    return u.empty() ? std::string() : a.uid(u);
+  });
+}
+
+// The VR that decides how we write a value: the dictionary's for UN.
+DcmEVR value_vr(DcmElement& e) {
+  if (e.ident() != EVR_UN) return e.ident();
+  return DcmTag(e.getTag()).getEVR();
+}
+
+bool string_vr(DcmEVR vr) {
+  return DcmVR(vr).isaString();
+}
+
+// Writes text into `e`; a UN element gets the bytes, even-padded.
+void put_text(DcmElement& e, const std::string& text) {
+  if (e.ident() == EVR_UN) {
+    std::string bytes = text;
+    if (bytes.size() % 2) bytes += value_vr(e) == EVR_UI ? '\0' : ' ';
+    e.putUint8Array(reinterpret_cast<const Uint8*>(bytes.data()),
+                    static_cast<unsigned long>(bytes.size()));
+    return;
+  }
+  if (e.putString(text.c_str()).bad()) e.clear();
+}
+
+void dummy_sequence(DcmSequenceOfItems& seq) {
+  seq.clear();
+  auto item = std::make_unique<DcmItem>();
+  if (seq.insert(item.get()).good()) item.release();  // the sequence owns it now
+}
+
+void dummy(DcmElement& e, const Context& ctx) {
+  const DcmEVR vr = value_vr(e);
+  switch (vr) {
+    case EVR_SQ:
+      if (e.ident() == EVR_SQ)
+        dummy_sequence(static_cast<DcmSequenceOfItems&>(e));
+      else
+        e.clear();
+      return;
+    case EVR_DA: return put_text(e, "19000101");
+    case EVR_DT: return put_text(e, "19000101000000");
+    case EVR_TM: return put_text(e, "000000");
+    case EVR_AS: return put_text(e, "000Y");
+    case EVR_DS:
+    case EVR_IS: return put_text(e, "0");
+    case EVR_UI: {
+      const std::string mapped = map_uids(ctx.anonymiser, value_of(e, ctx));
+      return put_text(e, mapped.empty() ? ctx.anonymiser.uid("iep-anon dummy") : mapped);
+    }
+    case EVR_AT:
+      if (e.ident() == EVR_AT) {
+        if (static_cast<DcmAttributeTag&>(e).putTagVal(DcmTagKey(0, 0)).bad()) e.clear();
+        return;
+      }
+      break;
+    default: break;
+  }
+  if (string_vr(vr)) return put_text(e, kDummyText);
+  // Numbers and other binary values: a zero.
+  if (e.ident() == EVR_UN || e.putString("0").bad()) {
+    const Uint8 zeros[8] = {};
+    if (e.putUint8Array(zeros, 8).bad()) e.clear();
+  }
+}
+
+void process_item(DcmItem& item, Context& ctx, int depth);
+
+void process_sequence(DcmElement& e, Context& ctx, int depth) {
+  if (e.ident() != EVR_SQ) return;
+  auto& seq = static_cast<DcmSequenceOfItems&>(e);
+  for (DcmObject* o = seq.nextInContainer(nullptr); o != nullptr; o = seq.nextInContainer(o))
+    process_item(static_cast<DcmItem&>(*o), ctx, depth + 1);
+}
+
+void clean(DcmElement& e, Context& ctx, int depth) {
+  const DcmEVR vr = value_vr(e);
+  const Uint16 g = e.getGTag(), el = e.getETag();
+  if (e.ident() == EVR_SQ) return process_sequence(e, ctx, depth);
+  if (e.getLength() == 0) return;  // nothing to clean
+  switch (vr) {
+    case EVR_DA:
+      return put_text(e, map_values(value_of(e, ctx), [&](std::string_view v) {
+                        return trim(v).empty() ? std::string() : shift_da(v, ctx.shift);
+                      }));
+    case EVR_DT:
+      return put_text(e, map_values(value_of(e, ctx), [&](std::string_view v) {
+                        return trim(v).empty() ? std::string() : shift_dt(v, ctx.shift);
+                      }));
+    case EVR_TM: return;  // time of day is kept: dates move by whole days
+    case EVR_UI: return put_text(e, map_uids(ctx.anonymiser, value_of(e, ctx)));
+    default: break;
+  }
+  if ((g & 0xFF00) == 0x6000 && el == 0x3000) {
+    // Overlay bitmap: same size, no pixels set.
+    const Uint32 len = e.getLength();
+    if (len > (64u << 20)) {
+      e.clear();
+      return;
+    }
+    std::vector<Uint16> zeros((len + 1) / 2);
+    if (e.getVR() == EVR_OB || e.ident() == EVR_UN
+            ? e.putUint8Array(reinterpret_cast<const Uint8*>(zeros.data()), len).bad()
+            : e.putUint16Array(zeros.data(), len / 2).bad())
+      e.clear();
+    return;
+  }
+  if (string_vr(vr)) return put_text(e, kDummyText);
+  // Numbers and other binary values carry no text: kept.
+}
+
+struct Creator {
+  DcmObject* element_object;
+  Uint16 group, element;
+  std::string name;
+  bool used = false;
+};
+
+const Override* find_override(const Options& o, Uint16 g, Uint16 e) {
+  for (const Override& ov : o.overrides)
+    if (ov.group == g && ov.element == e) return &ov;
+  return nullptr;
+}
+
+void process_item(DcmItem& item, Context& ctx, int depth) {
+  if (depth > kMaxDepth)
+    throw Error(Exit::invalid_dicom,
+                ctx.file + ": sequences nested over " + std::to_string(kMaxDepth) + " deep");
+  std::vector<DcmObject*> remove;  // removed after the walk, which they would disturb
+  std::vector<Creator> creators;
+  for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
+    auto& e = static_cast<DcmElement&>(*o);
+    const Uint16 g = e.getGTag(), el = e.getETag();
+    if (const Override* ov = find_override(ctx.options, g, el)) {
+      if (ov->kind == Override::Kind::remove) remove.push_back(&e);
+      if (ov->kind == Override::Kind::keep && (g & 1) && el >= 0x1000)
+        for (Creator& c : creators)
+          if (c.group == g && c.element == el >> 8) c.used = true;
+      continue;  // keep and set: as is here; set is applied at the end
+    }
+    if (el == 0x0000) {  // group lengths: stale once we change the group
+      remove.push_back(&e);
+      continue;
+    }
+    if (g & 1) {  // private (and the illegal odd groups 1-7, FFFF)
+      if (el >= 0x0010 && el <= 0x00FF) {
+        creators.push_back({&e, g, el, std::string(trim(value_of(e, ctx)))});
+        continue;  // decided once the block's elements are seen
+      }
+      Creator* owner = nullptr;
+      if (el >= 0x1000)
+        for (Creator& c : creators)
+          if (c.group == g && c.element == el >> 8) owner = &c;
+      if (ctx.options.profile.retain_safe_private && owner != nullptr &&
+          rules().safe_private.count(
+              safe_key(g, static_cast<std::uint8_t>(el & 0xFF), owner->name))) {
+        owner->used = true;
+        continue;
+      }
+      remove.push_back(&e);
+      continue;
+    }
+    std::size_t row = 0;
+    if (find_row(g, el, &row) == nullptr) {
+      process_sequence(e, ctx, depth);  // not in the table: kept, contents cleaned
+      continue;
+    }
+    Act a = effective(row, ctx.on);
+    const bool empty =
+        e.ident() == EVR_SQ ? static_cast<DcmSequenceOfItems&>(e).card() == 0 : e.getLength() == 0;
+    switch (a) {  // the combined codes, see the top of this file
+      case Act::XZ: a = Act::Z; break;
+      case Act::XD: a = empty ? Act::X : Act::D; break;
+      case Act::XZD:
+      case Act::ZD: a = empty ? Act::Z : Act::D; break;
+      default: break;
+    }
+    const DcmTagKey tag = e.getTag();
+    if ((tag == DCM_PatientID || tag == DCM_PatientName) && a != Act::K && a != Act::X) {
+      if (tag == DCM_PatientID)
+        put_text(e, ctx.anonymiser.patient_id(trim(value_of(e, ctx))));
+      else
+        put_text(e, ctx.pseudonym_name);
+      continue;
+    }
+    switch (a) {
+      case Act::none:
+      case Act::K: process_sequence(e, ctx, depth); break;
+      case Act::X: remove.push_back(&e); break;
+      case Act::Z: e.clear(); break;
+      case Act::D: dummy(e, ctx); break;
+      case Act::C: clean(e, ctx, depth); break;
+      case Act::U:
+      case Act::XZU:
+        if (e.ident() == EVR_SQ)
+          process_sequence(e, ctx, depth);
+        else if (value_vr(e) == EVR_UI)
+          put_text(e, map_uids(ctx.anonymiser, value_of(e, ctx)));
+        else if (a == Act::U)
+          dummy(e, ctx);
+        else
+          e.clear();
+        break;
+      default: remove.push_back(&e); break;
+    }
+  }
+  for (const Creator& c : creators)
+    if (!c.used) remove.push_back(c.element_object);
+  // By pointer: no tag search, no DcmStack allocations per removal.
+  for (DcmObject* r : remove) std::unique_ptr<DcmElement>(item.remove(r)).reset();
+}
+
+// ------------------------------------------------------------- files
+
+std::string get(DcmItem& item, const DcmTagKey& tag, const Context& ctx) {
+  DcmElement* e = nullptr;
+  if (item.findAndGetElement(tag, e).bad() || e == nullptr) return {};
+  return std::string(trim(value_of(*e, ctx)));
+}
+
+std::string upper(std::string s) {
+  for (char& c : s)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return s;
+}
+
+// Why a file must not be de-identified automatically, or empty.
+std::string quarantine_reason(DcmDataset& ds, const Context& ctx) {
+  const std::string burned = upper(get(ds, DCM_BurnedInAnnotation, ctx));
+  if (burned == "YES") return "Burned In Annotation is YES: pixel data may show identity";
+  if (!burned.empty()) return {};
+  const std::string modality = upper(get(ds, DCM_Modality, ctx));
+  const std::string sop_class = get(ds, DCM_SOPClassUID, ctx);
+  const bool secondary_capture = sop_class.rfind(UID_SecondaryCaptureImageStorage, 0) == 0;
+  for (const char* risky : {"US", "SC", "XA", "ES", "OT"})
+    if (modality == risky)
+      return "no Burned In Annotation for modality " + modality + ": pixel data may show identity";
+  if (secondary_capture)
+    return "no Burned In Annotation for a Secondary Capture image: pixel data may show identity";
+  return {};
+}
+
+// The code of each applied profile and option (CID 7050).
+std::vector<std::pair<const char*, const char*>> method_codes(const Profile& p) {
+  std::vector<std::pair<const char*, const char*>> c;
+  c.emplace_back("113100", "Basic Application Confidentiality Profile");
+  if (p.clean_graphics) c.emplace_back("113103", "Clean Graphics Option");
+  if (p.clean_structured_content) c.emplace_back("113104", "Clean Structured Content Option");
+  if (p.clean_descriptors) c.emplace_back("113105", "Clean Descriptors Option");
+  if (p.retain_long_full_dates)
+    c.emplace_back("113106", "Retain Longitudinal Temporal Information Full Dates Option");
+  if (p.retain_long_modified_dates)
+    c.emplace_back("113107", "Retain Longitudinal Temporal Information Modified Dates Option");
+  if (p.retain_patient_characteristics)
+    c.emplace_back("113108", "Retain Patient Characteristics Option");
+  if (p.retain_device_identity) c.emplace_back("113109", "Retain Device Identity Option");
+  if (p.retain_uids) c.emplace_back("113110", "Retain UIDs Option");
+  if (p.retain_safe_private) c.emplace_back("113111", "Retain Safe Private Option");
+  if (p.retain_institution_identity) c.emplace_back("113112", "Retain Institution Identity Option");
+  return c;
+}
+
+void mark(DcmDataset& ds, const Profile& p) {
+  ds.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
+  std::string method = "iep " + p.names();
+  if (method.size() > 64) method = "iep PS3.15 Annex E, see the method code sequence";
+  ds.putAndInsertString(DCM_DeidentificationMethod, method.c_str());
+  ds.findAndDeleteElement(DCM_DeidentificationMethodCodeSequence);
+  for (const auto& [value, meaning] : method_codes(p)) {
+    DcmItem* item = nullptr;
+    if (ds.findOrCreateSequenceItem(DCM_DeidentificationMethodCodeSequence, item, -2).bad() ||
+        item == nullptr)
+      throw Error(Exit::internal, "cannot add the de-identification method code");
+    item->putAndInsertString(DCM_CodeValue, value);
+    item->putAndInsertString(DCM_CodingSchemeDesignator, "DCM");
+    item->putAndInsertString(DCM_CodeMeaning, meaning);
+  }
+  const char* temporal = p.retain_long_full_dates       ? "UNMODIFIED"
+                         : p.retain_long_modified_dates ? "MODIFIED"
+                                                        : "REMOVED";
+  ds.putAndInsertString(DCM_LongitudinalTemporalInformationModified, temporal);
+}
+
+void quiet_dcmtk() {
+  static std::once_flag once;
+  std::call_once(once, [] { OFLog::configure(OFLogger::OFF_LOG_LEVEL); });
+}
+
+// The first bytes of the input: a regular file? Part 10? Deflated?
+struct Head {
+  bool part10 = false;
+  bool deflated = false;
+};
+
+Head read_head(const fs::path& in) {
+  FileSource src(in);
+  struct stat st {};
+  if (::fstat(src.fd(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw Error(Exit::input, in.string() + ": not a regular file");
+  std::array<std::uint8_t, 4096> buf{};
+  const std::size_t n = read_full(src, buf);
+  Head h;
+  h.part10 = n >= 132 && std::memcmp(buf.data() + 128, "DICM", 4) == 0;
+  const std::string_view text(reinterpret_cast<const char*>(buf.data()), n);
+  h.deflated = text.find("1.2.840.10008.1.2.1.99") != std::string_view::npos;
+  return h;
+}
+
+// A sibling temporary file, removed on destruction (the output is a hard
+// link to it by then).
+struct TempFile {
+  fs::path path;
+  UniqueFd fd;
+  TempFile() = default;
+  TempFile(TempFile&&) = default;
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+TempFile make_temp(const fs::path& out) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, ".%08x.tmp", randombytes_random());
+    std::string name(1, '.');  // a hidden sibling: ".NAME.XXXXXXXX.tmp"
+    name.append(out.filename().string()).append(suffix);
+    fs::path tmp = out.parent_path() / name;
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      TempFile t;
+      t.path = std::move(tmp);
+      t.fd.reset(fd);
+      return t;
+    }
+    if (errno != EEXIST)
+      throw Error(Exit::output, out.string() + ": cannot create: " + std::strerror(errno));
+  }
+  throw Error(Exit::output, out.string() + ": cannot create a temporary file beside it");
+}
+
+// Writes `ff` into the temporary file, as DcmFileFormat::saveFile() would,
+// but into the descriptor we created (saveFile() reopens by name with
+// truncation, which makes ext4 flush every file on close: 3x slower).
+void write_dicom(DcmFileFormat& ff, E_TransferSyntax xfer, TempFile& tmp, const fs::path& out) {
+  FILE* fp = ::fdopen(tmp.fd.get(), "wb");
+  if (fp == nullptr)
+    throw Error(Exit::output, out.string() + ": cannot write: " + std::strerror(errno));
+  tmp.fd.release();  // the stream below owns and closes it now
+  OFCondition cond;
+  bool flushed = false;
+  {
+    DcmWriteCache cache;  // reads values left on disk in large blocks
+    DcmOutputFileStream stream(fp);
+    ff.transferInit();
+    cond = ff.write(stream, xfer, EET_ExplicitLength, &cache, EGL_withoutGL, EPD_noChange, 0, 0, 0,
+                    EWM_createNewMeta);
+    ff.transferEnd();
+    if (cond.good()) cond = stream.status();
+    flushed = std::fflush(fp) == 0 && std::ferror(fp) == 0;
+  }
+  if (cond.bad()) throw Error(Exit::output, out.string() + ": cannot write: " + cond.text());
+  if (!flushed) throw Error(Exit::output, out.string() + ": cannot write: " + std::strerror(errno));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- ProjectKey
+
+ProjectKey ProjectKey::generate() {
+  util::sodium_ready();
+  ProjectKey k;
+  randombytes_buf(k.key_.data(), k.key_.size());
+  return k;
+}
+
+ProjectKey::ProjectKey(const ProjectKey& o) : key_(o.key_) {}
+
+ProjectKey& ProjectKey::operator=(const ProjectKey& o) {
+  key_ = o.key_;
+  return *this;
+}
+
+ProjectKey::~ProjectKey() {
+  sodium_memzero(key_.data(), key_.size());
+}
+
+void ProjectKey::save(const fs::path& path) const {
+  AtomicFile f(path, /*overwrite=*/false, 0600);
+  std::string text = std::string(kKeyMagic) + " " + util::hex(key_) +
+                     "\n# iep-anon project key: SECRET. The same key gives the same "
+                     "pseudonyms; keep it mode 0600.\n";
+  f.write(util::as_bytes(text));
+  util::wipe(text);
+  f.commit();
+}
+
+ProjectKey ProjectKey::load(const fs::path& path) {
+  util::sodium_ready();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error(Exit::identity,
+                path.string() + ": cannot read the project key: " + std::strerror(errno));
+  if ((st.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    throw Error(Exit::identity, path.string() +
+                                    ": project key file is accessible by others (mode " + mode +
+                                    "); run: chmod 600 " + path.string());
+  }
+  std::string text;
+  try {
+    text = read_small_file(path, 4096);
+  } catch (const Error& e) {
+    throw Error(Exit::identity, e.what());
+  }
+  ProjectKey k;
+  bool found = false;
+  bool bad = false;
+  for (std::string_view line : split_lines(text)) {
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    if (found || !line.starts_with(kKeyMagic) || line.size() != kKeyMagic.size() + 1 + 64 ||
+        line[kKeyMagic.size()] != ' ' ||
+        !util::unhex(line.substr(kKeyMagic.size() + 1), k.key_.data(), k.key_.size())) {
+      bad = true;
+      break;
+    }
+    found = true;
+  }
+  util::wipe(text);
+  if (bad || !found)
+    throw Error(Exit::identity, path.string() + ": not an iep project key (expected one line \"" +
+                                    std::string(kKeyMagic) + " <64 hex digits>\")");
+  return k;
+}
+
+// ---------------------------------------------------------------- Profile
+
+namespace {
+struct OptionName {
+  const char* name;
+  bool Profile::*flag;
+};
+constexpr OptionName kOptionNames[] = {
+    {"retain-safe-private", &Profile::retain_safe_private},
+    {"retain-uids", &Profile::retain_uids},
+    {"retain-device-identity", &Profile::retain_device_identity},
+    {"retain-institution-identity", &Profile::retain_institution_identity},
+    {"retain-patient-characteristics", &Profile::retain_patient_characteristics},
+    {"retain-longitudinal-full-dates", &Profile::retain_long_full_dates},
+    {"retain-longitudinal-modified-dates", &Profile::retain_long_modified_dates},
+    {"clean-descriptors", &Profile::clean_descriptors},
+    {"clean-structured-content", &Profile::clean_structured_content},
+    {"clean-graphics", &Profile::clean_graphics},
+};
+}  // namespace
+
+Profile Profile::parse(std::string_view names) {
+  Profile p;
+  while (true) {
+    const auto comma = names.find(',');
+    const std::string_view name = trim(names.substr(0, comma));
+    if (!name.empty() && name != "basic") {
+      bool known = false;
+      for (const OptionName& o : kOptionNames)
+        if (name == o.name) {
+          p.*(o.flag) = true;
+          known = true;
+        }
+      if (!known) {
+        std::string list = "basic";
+        for (const OptionName& o : kOptionNames) list += std::string(", ") + o.name;
+        throw Error(Exit::usage,
+                    "unknown profile option '" + std::string(name) + "' (known: " + list + ")");
+      }
+    }
+    if (comma == std::string_view::npos) break;
+    names.remove_prefix(comma + 1);
+  }
+  if (p.retain_long_full_dates && p.retain_long_modified_dates)
+    throw Error(Exit::usage,
+                "profile options retain-longitudinal-full-dates and "
+                "retain-longitudinal-modified-dates exclude each other");
+  return p;
+}
+
+std::string Profile::names() const {
+  std::string out = "basic";
+  for (const OptionName& o : kOptionNames)
+    if (this->*(o.flag)) out += std::string(",") + o.name;
+  return out;
+}
+
+void load_profile_file(const fs::path& path, Profile& profile, std::vector<Override>& overrides) {
+  const std::string text = read_small_file(path, 1 << 20);
+  const auto lines = split_lines(text);
+  bool have_profile = false;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string where = path.string() + ":" + std::to_string(i + 1) + ": ";
+    const std::string_view line = trim(lines[i]);
+    if (line.empty() || line.front() == '#') continue;
+    const auto sp = line.find_first_of(" \t");
+    const std::string_view word = line.substr(0, sp);
+    const std::string_view rest = sp == std::string_view::npos ? "" : trim(line.substr(sp));
+    if (word == "profile") {
+      if (have_profile) throw Error(Exit::usage, where + "a second 'profile' line");
+      try {
+        profile = Profile::parse(rest);
+      } catch (const Error& e) {
+        throw Error(Exit::usage, where + e.what());
+      }
+      have_profile = true;
+      continue;
+    }
+    Override ov;
+    if (word == "keep")
+      ov.kind = Override::Kind::keep;
+    else if (word == "remove")
+      ov.kind = Override::Kind::remove;
+    else if (word == "set")
+      ov.kind = Override::Kind::set;
+    else
+      throw Error(Exit::usage, where + "unknown directive '" + std::string(word.substr(0, 40)) +
+                                   "' (expected profile, keep, remove or set)");
+    const auto sp2 = rest.find_first_of(" \t");
+    const std::string_view tag = rest.substr(0, sp2);
+    if (!parse_tag(tag, ov.group, ov.element))
+      throw Error(Exit::usage, where + "bad tag '" + std::string(tag.substr(0, 40)) +
+                                   "' (expected (gggg,eeee) in hex)");
+    const std::string_view value = sp2 == std::string_view::npos ? "" : trim(rest.substr(sp2));
+    if (ov.kind == Override::Kind::set) {
+      if (value.empty() || value.size() > 1024 || !printable_ascii(value))
+        throw Error(Exit::usage, where + "'set' needs a value of printable ASCII (at most 1024)");
+      if (ov.group & 1 || ov.group == 0x0002 || ov.group == 0x0000)
+        throw Error(Exit::usage, where + "'set' of a private, meta or command tag");
+      ov.value = std::string(value);
+    } else if (!value.empty()) {
+      throw Error(Exit::usage, where + "unexpected text after the tag");
+    }
+    for (const Override& o : overrides)
+      if (o.group == ov.group && o.element == ov.element)
+        throw Error(Exit::usage, where + "tag " + std::string(tag) + " given twice");
+    overrides.push_back(std::move(ov));
+  }
+}
+
+std::map<std::string, std::string> load_mapping(const fs::path& path) {
+  const std::string text = read_small_file(path, 64 << 20);
+  const auto lines = split_lines(text);
+  std::map<std::string, std::string> out;
+  std::set<std::string> subjects;
+  bool first = true;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string where = path.string() + ":" + std::to_string(i + 1) + ": ";
+    const std::string_view line = trim(lines[i]);
+    if (line.empty() || line.front() == '#') continue;
+    const auto comma = line.find(',');
+    if (comma == std::string_view::npos || line.find(',', comma + 1) != std::string_view::npos)
+      throw Error(Exit::usage, where + "expected \"patient id,subject id\"");
+    const std::string original(trim(line.substr(0, comma)));
+    const std::string subject(trim(line.substr(comma + 1)));
+    if (first && upper(original) == "PATIENT_ID" && upper(subject) == "SUBJECT_ID") {
+      first = false;
+      continue;
+    }
+    first = false;
+    if (original.empty() || subject.empty())
+      throw Error(Exit::usage, where + "empty patient id or subject id");
+    if (original.size() > 64 || subject.size() > 64)
+      throw Error(Exit::usage, where + "an id longer than 64 characters");
+    if (!printable_ascii(subject) || subject.find('\\') != std::string::npos)
+      throw Error(Exit::usage, where + "subject id must be printable ASCII without '\\'");
+    if (out.count(original))
+      throw Error(Exit::usage, where + "patient id '" + original + "' mapped twice");
+    if (!subjects.insert(subject).second)
+      throw Error(Exit::usage, where + "subject id '" + subject + "' given to two patients");
+    out.emplace(original, subject);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- Anonymiser
+
+Anonymiser::Anonymiser(const ProjectKey& key, Options options)
+    : key_(key), options_(std::move(options)) {
+  util::sodium_ready();
+  rules();  // parse the table now, not in the first file
+}
+
+std::string Anonymiser::uid(std::string_view original) const {
+  __extension__ typedef unsigned __int128 u128;
+  const auto h = keyed(key_.bytes(), "iep-anon uid", trim(original));
+  u128 v = 0;
+  for (int i = 0; i < 16; ++i) v = v << 8 | h[static_cast<std::size_t>(i)];
+  std::string digits;
+  do {
+    digits += static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
+  } while (v != 0);
+  std::reverse(digits.begin(), digits.end());
+  return "2.25." + digits;  // at most 5 + 39 characters
+}
+
+std::string Anonymiser::patient_id(std::string_view original) const {
+  original = trim(original);
+  auto it = options_.subject_ids.find(std::string(original));
+  if (it != options_.subject_ids.end()) return it->second;
+  return "ANON-" + token(key_.bytes(), original);
+}
+
+std::string Anonymiser::patient_name(std::string_view original_id) const {
+  original_id = trim(original_id);
+  auto it = options_.subject_ids.find(std::string(original_id));
+  if (it != options_.subject_ids.end()) return it->second;
+  return "ANON^" + token(key_.bytes(), original_id);
+}
+
+int Anonymiser::date_shift_days(std::string_view original_patient_id) const {
+  const auto h = keyed(key_.bytes(), "iep-anon date shift", trim(original_patient_id));
+  const std::uint32_t v =
+      std::uint32_t{h[0]} << 24 | std::uint32_t{h[1]} << 16 | std::uint32_t{h[2]} << 8 | h[3];
+  return -static_cast<int>(1 + v % 3650);  // 1 day to 10 years back
+}
+
+Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
+  const std::string name = in.string();
+  const Head head = read_head(in);
+  // DCMTK inflates a deflated data set into memory: let scan() refuse bombs.
+  if (head.deflated) dicom::scan(in);
+
+  quiet_dcmtk();
+  DcmFileFormat ff;
+  const OFCondition cond = ff.loadFile(OFFilename(in.c_str()), EXS_Unknown, EGL_noChange,
+                                       DCM_MaxReadLength, ERM_autoDetect);
+  if (cond.bad())
+    throw Error(Exit::invalid_dicom, name + ": not a DICOM file (" + cond.text() + ")");
+  DcmDataset& ds = *ff.getDataset();
+
+  Context ctx{*this, options_, enabled_columns(options_.profile), name, {}, 0};
+
+  Outcome o;
+  const std::string sop_class = get(ds, DCM_SOPClassUID, ctx);
+  const std::string sop_instance = get(ds, DCM_SOPInstanceUID, ctx);
+  if (!dicom::valid_uid(sop_class) || !dicom::valid_uid(sop_instance)) {
+    if (!head.part10)
+      throw Error(
+          Exit::invalid_dicom,
+          name + ": not a DICOM file (no DICM preamble and no SOP Class and Instance UIDs)");
+    const std::string media = get(*ff.getMetaInfo(), DCM_MediaStorageSOPClassUID, ctx);
+    if (media == UID_MediaStorageDirectoryStorage) {
+      o.quarantined = true;
+      o.reason = "a DICOMDIR: it indexes patients by name and is rebuilt, not de-identified";
+      return o;
+    }
+    throw Error(Exit::invalid_dicom,
+                name + ": not a DICOM file (no valid SOP Class UID or SOP Instance UID)");
+  }
+  o.original_patient_id = get(ds, DCM_PatientID, ctx);
+  o.original_study_uid = get(ds, DCM_StudyInstanceUID, ctx);
+  o.pseudonym_patient_id = patient_id(o.original_patient_id);
+  ctx.pseudonym_name = patient_name(o.original_patient_id);
+  ctx.shift = date_shift_days(o.original_patient_id);
+
+  o.reason = quarantine_reason(ds, ctx);
+  if (!o.reason.empty()) {
+    o.quarantined = true;
+    return o;
+  }
+
+  if (fs::exists(fs::symlink_status(out)))
+    throw Error(Exit::output, out.string() + ": already exists; refusing to overwrite it");
+
+  process_item(ds, ctx, 0);
+  for (const Override& ov : options_.overrides)
+    if (ov.kind == Override::Kind::set &&
+        ds.putAndInsertString(DcmTag(ov.group, ov.element), ov.value.c_str()).bad())
+      throw Error(Exit::usage, "cannot set (" + std::to_string(ov.group) + "," +
+                                   std::to_string(ov.element) + ") to '" + ov.value + "'");
+  mark(ds, options_.profile);
+
+  // A new meta header from the data set: Media Storage SOP Instance UID
+  // follows the new SOP Instance UID, nothing of the sender (Source AE
+  // Title...) survives, and the transfer syntax stays the original one.
+  ff.getMetaInfo()->clear();
+  const E_TransferSyntax xfer = ds.getOriginalXfer();
+  TempFile tmp = make_temp(out);
+  write_dicom(ff, xfer, tmp, out);
+  // link() never replaces a file that appeared meanwhile.
+  if (::link(tmp.path.c_str(), out.c_str()) != 0)
+    throw Error(Exit::output, out.string() + ": cannot create: " + std::strerror(errno));
+
+  o.new_study_uid = get(ds, DCM_StudyInstanceUID, ctx);
+  o.sop_class_uid = get(ds, DCM_SOPClassUID, ctx);
+  o.sop_instance_uid = get(ds, DCM_SOPInstanceUID, ctx);
+  o.series_instance_uid = get(ds, DCM_SeriesInstanceUID, ctx);
+  o.modality = get(ds, DCM_Modality, ctx);
+  o.transfer_syntax_uid = DcmXfer(xfer).getXferID();
+  return o;
+}
+
+}  // namespace iep::anon

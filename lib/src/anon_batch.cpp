@@ -1,0 +1,233 @@
+#include "iep/anon_batch.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <tuple>
+
+#include "iep/age.h"
+#include "iep/dicom.h"
+#include "iep/error.h"
+#include "iep/package.h"
+
+namespace iep::anon {
+namespace fs = std::filesystem;
+
+bool ReidEntry::operator<(const ReidEntry& o) const {
+  return std::tie(original_patient_id, original_study_uid) <
+         std::tie(o.original_patient_id, o.original_study_uid);
+}
+
+std::string BatchReport::to_json() const {
+  nlohmann::json q = nlohmann::json::array();
+  for (const auto& [file, reason] : quarantined) q.push_back({{"file", file}, {"reason", reason}});
+  nlohmann::json j = {{"files", files},
+                      {"written", written},
+                      {"already_done", already_done},
+                      {"studies", studies.size()},
+                      {"quarantined", q}};
+  return j.dump(2) + "\n";
+}
+
+std::string BatchReport::summary() const {
+  return std::to_string(files) + " files: " + std::to_string(written) + " de-identified, " +
+         std::to_string(already_done) + " already done, " + std::to_string(quarantined.size()) +
+         " quarantined; " + std::to_string(studies.size()) + " studies";
+}
+
+namespace {
+
+// The name an input gets in the output, known before it is processed so a
+// re-run can tell what is done: new (or kept) UIDs of study, series, instance.
+fs::path output_name(const Anonymiser& a, const dicom::Info& info) {
+  auto uid = [&](const std::string& u) {
+    if (u.empty()) return std::string("unknown");
+    if (!a.options().profile.retain_uids) return a.uid(u);
+    // A kept UID names a path only if it is a well-formed UID: never "..".
+    return dicom::valid_uid(u) ? u : "x" + a.uid(u).substr(5, 16);
+  };
+  return fs::path(uid(info.study_instance_uid)) / uid(info.series_instance_uid) /
+         (uid(info.sop_instance_uid) + ".dcm");
+}
+
+}  // namespace
+
+namespace {
+
+// Runs work(i) for i in [0, n) on `jobs` threads; the first exception stops
+// the handing out of work and is rethrown once all threads are done.
+template <typename F>
+void parallel_for(std::size_t n, int jobs, F work) {
+  std::atomic<std::size_t> next{0};
+  std::mutex m;
+  std::exception_ptr failure;
+  auto run = [&] {
+    for (std::size_t i; (i = next++) < n;) {
+      try {
+        work(i);
+      } catch (...) {
+        std::lock_guard lock(m);
+        if (!failure) failure = std::current_exception();
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < jobs; ++t) threads.emplace_back(run);
+  run();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs::path>& inputs,
+                             const fs::path& out_dir, const BatchOptions& options) {
+  std::vector<fs::path> files = package::input_files(inputs);
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec)
+    throw Error(Exit::output, out_dir.string() + ": cannot create the folder: " + ec.message());
+  const int jobs = std::max(1, options.jobs);
+  BatchReport report;
+  report.files = files.size();
+
+  // 1. Read every header: what each file is and where its result goes.
+  struct Item {
+    dicom::Info info;
+    std::string not_dicom;  // why, when it is not DICOM
+    fs::path out;
+    bool todo = false;
+  };
+  std::vector<Item> items(files.size());
+  parallel_for(files.size(), jobs, [&](std::size_t i) {
+    try {
+      items[i].info = dicom::scan(files[i]);
+      items[i].out = out_dir / output_name(anonymiser, items[i].info);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      std::string why = e.what();
+      if (why.starts_with(files[i].string() + ": ")) why.erase(0, files[i].string().size() + 2);
+      items[i].not_dicom = why.empty() ? "not DICOM" : why;
+    }
+  });
+
+  // 2. Decide in input order, so the outcome does not depend on threads:
+  // quarantine what is not DICOM or repeats an instance, skip what an
+  // earlier run finished.
+  std::map<fs::path, std::size_t> claimed;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    Item& it = items[i];
+    if (!it.not_dicom.empty()) {
+      report.quarantined.emplace_back(files[i].string(), it.not_dicom);
+    } else if (it.info.is_dicomdir) {
+      continue;  // indexes are never passed through
+    } else if (auto [pos, fresh] = claimed.emplace(it.out, i); !fresh) {
+      report.quarantined.emplace_back(files[i].string(),
+                                      "same SOP Instance UID as " + files[pos->second].string());
+    } else if (fs::exists(it.out)) {
+      ++report.already_done;
+      report.studies.insert(it.out.parent_path().parent_path().filename().string());
+    } else {
+      it.todo = true;
+    }
+  }
+
+  // 3. De-identify what is left, each file whole or not at all.
+  std::mutex m;
+  std::atomic<std::size_t> finished{0};
+  parallel_for(items.size(), jobs, [&](std::size_t i) {
+    Item& it = items[i];
+    if (!it.todo) return;
+    std::error_code dir_error;
+    fs::create_directories(it.out.parent_path(), dir_error);
+    if (dir_error)
+      throw Error(Exit::output, it.out.parent_path().string() + ": " + dir_error.message());
+    Outcome o;
+    try {
+      o = anonymiser.file(files[i], it.out);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      o.quarantined = true;  // a header that scanned but a file DCMTK cannot rewrite
+      o.reason = e.what();
+    }
+    {
+      std::lock_guard lock(m);
+      if (o.quarantined) {
+        report.quarantined.emplace_back(files[i].string(), o.reason);
+      } else {
+        ++report.written;
+        report.studies.insert(o.new_study_uid);
+        report.reid.insert(
+            {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
+      }
+    }
+    std::size_t n = ++finished;
+    if (options.progress) std::fprintf(stderr, "\riep-anon: %zu files de-identified", n);
+  });
+  if (options.progress && finished > 0) std::fputc('\n', stderr);
+  std::sort(report.quarantined.begin(), report.quarantined.end());
+  return report;
+}
+
+std::string CheckReport::to_json() const {
+  nlohmann::json j = {{"files", files}, {"findings", findings}};
+  return j.dump(2) + "\n";
+}
+
+CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& originals,
+                         const fs::path& out_dir, int jobs) {
+  jobs = std::max(1, jobs);
+  // The identifying values of the DICOM files among the originals.
+  std::vector<fs::path> sources =
+      originals.empty() ? std::vector<fs::path>() : package::input_files(originals);
+  std::vector<char> usable(sources.size(), 0);
+  parallel_for(sources.size(), jobs, [&](std::size_t i) {
+    try {
+      usable[i] = !dicom::scan(sources[i]).is_dicomdir;
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;  // not DICOM: nothing to look for
+    }
+  });
+  std::vector<fs::path> dicom_sources;
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (usable[i]) dicom_sources.push_back(sources[i]);
+  std::vector<phi::Needle> needles = phi::identifying_values(dicom_sources, profile);
+  phi::Scanner scanner(profile, std::move(needles));
+
+  std::vector<fs::path> outputs = package::input_files({out_dir});
+  CheckReport report;
+  report.files = outputs.size();
+  std::vector<std::vector<std::string>> lines(outputs.size());
+  parallel_for(outputs.size(), jobs, [&](std::size_t i) {
+    for (const auto& f : scanner.scan(outputs[i]))
+      lines[i].push_back(f.file + ": " + (f.tag.empty() ? std::string() : f.tag + " ") + f.what);
+  });
+  for (auto& l : lines) report.findings.insert(report.findings.end(), l.begin(), l.end());
+  return report;
+}
+
+void write_reid_map(const BatchReport& report, const SiteCard& to, const fs::path& file) {
+  std::string csv = "original_patient_id,pseudonym_patient_id,original_study_uid,new_study_uid\n";
+  auto field = [](const std::string& v) {
+    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  for (const auto& r : report.reid)
+    csv += field(r.original_patient_id) + "," + field(r.pseudonym_patient_id) + "," +
+           field(r.original_study_uid) + "," + field(r.new_study_uid) + "\n";
+  AtomicFile f(file, false, 0600);
+  age::Encryptor enc(f, {to.recipient});
+  enc.write(ByteSpan(reinterpret_cast<const std::uint8_t*>(csv.data()), csv.size()));
+  enc.finish();
+  f.commit();
+}
+
+}  // namespace iep::anon

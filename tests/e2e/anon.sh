@@ -1,0 +1,85 @@
+# iep-anon: complete, consistent, resumable de-identification of real studies.
+. "$(dirname "$0")/lib.sh"
+CD=$CORPUS/dicomdirtests
+
+# Keys: 0600, never overwritten, never used when others can read them.
+expect 0 "new key" -- iep-anon --new-key p.key
+assert "key is mode 0600" -- test "$(stat -c %a p.key)" = 600
+expect 9 "refuses to overwrite a key" -- iep-anon --new-key p.key
+cp p.key open.key && chmod 644 open.key
+expect 10 "world-readable key refused" -- iep-anon -k open.key "$CD" out-open
+stderr_names "names the key" "open.key"
+nothing_left "nothing written with a bad key" out-open
+iep-anon --new-key other.key >/dev/null
+
+# A CD, folder to folder.
+expect 0 "de-identify a CD" -- iep-anon -k p.key --json "$CD" out
+n=$(find out -type f | wc -l)
+assert "every indexed instance written ($n)" -- test "$n" -eq "$(find "$CD/77654033" "$CD/98892001" "$CD/98892003" -type f | wc -l)"
+assert "no DICOMDIR passed through" -- test -z "$(find out -iname 'DICOMDIR*')"
+first=$(find out -type f | sort | head -1)
+expect 0 "output parses" -- dcmdump "$first"
+assert "Patient Identity Removed" -- grep -q "PatientIdentityRemoved" "$T/.out"
+assert "marked YES" -- sh -c "dcmdump +P 0012,0062 '$first' | grep -q YES"
+assert "method code sequence" -- sh -c "dcmdump '$first' | grep -q 113100"
+
+# No residual identifying data: the scanner finds nothing, and finds a
+# planted residue.
+expect 0 "no residual identifying data" -- iep-anon --check --original "$CD" out
+name=$(dcmdump +P 0010,0010 "$CD/77654033/CR1/6154" | sed -n 's/.*\[\(.*\)\].*/\1/p')
+assert "the original has a name ($name)" -- test -n "$name"
+cp -r out planted
+victim=$(find planted -type f | sort | head -1)
+dcmodify -nb -i "(0008,103E)=$name" "$victim" >/dev/null 2>&1
+expect 13 "a planted original name is found" -- iep-anon --check --original "$CD" planted
+assert "named with its tag" -- grep -q "(0008,103E)" "$T/.out"
+
+# Consistency: the same key gives the same bytes; another key links nothing.
+expect 0 "second run, same key" -- iep-anon -k p.key "$CD" again
+assert "byte-identical output" -- diff -r out again
+expect 0 "--jobs 2" -- iep-anon -k p.key -j 2 "$CD" jobs2
+assert "same output with two workers" -- diff -r out jobs2
+expect 0 "other key" -- iep-anon -k other.key "$CD" other
+assert "no UID in common with another key" -- test -z "$(comm -12 <(cd out && find . -type f | tr / '\n' | sort -u) <(cd other && find . -type f | tr / '\n' | sort -u) | grep 2.25)"
+
+# Resumable: a re-run does what is missing, nothing twice.
+expect 0 "re-run" -- iep-anon -k p.key --json "$CD" out
+assert "all already done" -- grep -q "\"already_done\": $n" "$T/.out"
+rm "$first"
+expect 0 "re-run after a loss" -- iep-anon -k p.key --json "$CD" out
+assert "one written" -- grep -q '"written": 1' "$T/.out"
+assert "identical to before" -- diff -r out again
+
+# No new DICOM errors (dciodvfy, dicom3tools) beyond those of the input.
+orig=$CD/77654033/CR1/6154
+iep-anon -k p.key "$orig" single >/dev/null
+errors() { dciodvfy "$1" 2>&1 | grep '^Error' | sed 's/<[^>]*>/<>/g' | sort -u; }
+assert "dciodvfy: no new errors" -- test -z "$(comm -13 <(errors "$orig") <(errors "$(find single -type f)"))"
+
+# The whole pydicom corpus: what cannot leave is quarantined with a reason
+# (exit 12), the rest carries no identifying value of any input.
+expect 12 "corpus: some files quarantined" -- iep-anon -k p.key --json "$CORPUS" corpus
+assert "a secondary capture is quarantined for burned-in text" -- grep -q "Burned In Annotation" "$T/.out"
+assert "non-DICOM files are quarantined" -- grep -q "README.txt" "$T/.out"
+assert "many files written" -- test "$(find corpus -type f | wc -l)" -ge 30
+expect 0 "corpus: no residual identifying data" -- iep-anon --check --original "$CORPUS" corpus
+
+# The re-identification map, sealed for the data owner only.
+iep-keygen --site owner -o owner.id -c owner.card >/dev/null
+expect 0 "re-identification map" -- iep-anon -k p.key --reid-map map.age --reid-to owner.card "$CD" withmap
+expect 0 "the owner opens it with age" -- age -d -i owner.id map.age
+assert "it maps the original patient id" -- grep -q "^77654033," "$T/.out"
+
+# Bad input: clear errors, nothing written.
+expect 2 "unknown profile option" -- iep-anon -k p.key -p basic,retain-everything "$CD" bad1
+stderr_names "names the option" "retain-everything"
+nothing_left "nothing written" bad1
+printf 'patient_id,subject_id\n77654033,S-1\n77654033,S-2\n' >dup.csv
+expect 2 "duplicate mapping line" -- iep-anon -k p.key --mapping dup.csv "$CD" bad2
+stderr_names "names the file and line" "dup.csv"
+expect 2 "no key" -- iep-anon "$CD" bad3
+printf 'patient_id,subject_id\n77654033,TRIAL-001\n' >map.csv
+expect 0 "mapping file" -- iep-anon -k p.key --mapping map.csv "$CD" mapped
+assert "subject id used" -- sh -c "grep -rl TRIAL-001 mapped | head -1 | grep -q ."
+
+finish
