@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
     CLI::App app{
         "De-identify DICOM files by the DICOM PS3.15 confidentiality profile, with keyed "
         "pseudonyms."};
-    std::string profile = "basic", profile_file, key, new_key, mapping, reid_map, reid_to;
+    std::string profile = "basic", profile_file, key, new_key, mapping, reid_map, reid_to, identity;
+    std::vector<std::string> from;
     std::vector<std::string> paths;
     int jobs = 1;
     bool json = false, verbose = false, check = false;
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
     app.add_flag("--check", check, "scan OUTDIR for residual identifying data instead");
     app.add_option("--original", originals,
                    "with --check: the inputs, whose identifying values must not appear")
+        ->allow_extra_args(false);
+    app.add_option("-i,--identity", identity,
+                   "with -: this site's identity, to sign the new package");
+    app.add_option("--from", from, "with -: also trust this card as the signer of the input")
         ->allow_extra_args(false);
     app.add_flag("--json", json, "print the report as JSON on stdout");
     app.add_flag("-v,--verbose", verbose, "print a summary on stderr");
@@ -70,8 +75,13 @@ int main(int argc, char** argv) {
     }
     if (key.empty())
       throw iep::Error(iep::Exit::usage, "--key FILE is required (make one with --new-key FILE)");
-    if (paths.size() < 2)
-      throw iep::Error(iep::Exit::usage, "give the inputs and then the output folder");
+    const bool pipe = paths.size() == 1 && paths[0] == "-";
+    if (paths.size() < 2 && !pipe)
+      throw iep::Error(iep::Exit::usage,
+                       "give the inputs and then the output folder, or - for a package on stdin");
+    if (json && pipe)
+      throw iep::Error(iep::Exit::usage,
+                       "--json needs a folder output (stdout carries the package)");
     if (reid_map.empty() != reid_to.empty())
       throw iep::Error(iep::Exit::usage, "--reid-map and --reid-to go together");
 
@@ -84,12 +94,23 @@ int main(int argc, char** argv) {
     if (!reid_to.empty()) reid_card = iep::find_card(reid_to);
     iep::anon::Anonymiser anonymiser(iep::anon::ProjectKey::load(key), std::move(opts));
 
-    std::filesystem::path out = paths.back();
-    paths.pop_back();
-    iep::anon::BatchOptions batch;
-    batch.jobs = jobs;
-    batch.progress = ::isatty(2) != 0;
-    auto report = iep::anon::anonymise_folder(anonymiser, {paths.begin(), paths.end()}, out, batch);
+    iep::anon::BatchReport report;
+    if (pipe) {
+      // A pipe stage: plain package in, de-identified plain package out.
+      iep::tool::refuse_tty_stdout("a package");
+      auto self = iep::tool::load_identity(identity);
+      iep::FdSource in(0, "-");
+      iep::FdSink stdout_sink(1, "-");
+      report = iep::anon::anonymise_package(anonymiser, in, "stdin", self,
+                                            iep::tool::load_trust(from), stdout_sink);
+    } else {
+      std::filesystem::path out = paths.back();
+      paths.pop_back();
+      iep::anon::BatchOptions batch;
+      batch.jobs = jobs;
+      batch.progress = ::isatty(2) != 0;
+      report = iep::anon::anonymise_folder(anonymiser, {paths.begin(), paths.end()}, out, batch);
+    }
     if (reid_card) iep::anon::write_reid_map(report, *reid_card, reid_map);
     if (json) std::fputs(report.to_json().c_str(), stdout);
     if (verbose || !report.quarantined.empty()) {

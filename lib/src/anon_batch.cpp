@@ -14,6 +14,7 @@
 #include "iep/dicom.h"
 #include "iep/error.h"
 #include "iep/package.h"
+#include "iep/tar.h"
 
 namespace iep::anon {
 namespace fs = std::filesystem;
@@ -175,6 +176,62 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
   return report;
 }
 
+BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const std::string& name,
+                              const SiteIdentity& self, const TrustStore& trust, Sink& out) {
+  BatchReport report;
+  std::string study_uid, patient_id;
+  auto rewrite = [&](const std::string& path, const fs::path& content,
+                     const fs::path& scratch) -> std::optional<package::Rewritten> {
+    ++report.files;
+    auto drop = [&](std::string reason) -> std::optional<package::Rewritten> {
+      report.quarantined.emplace_back(path, std::move(reason));
+      return std::nullopt;
+    };
+    try {
+      if (dicom::scan(content).is_dicomdir) return drop("a DICOMDIR is never passed through");
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      return drop("not DICOM (an attachment may hold identifying data, so it is not carried)");
+    }
+    fs::path result = scratch / "instance.dcm";
+    Outcome o;
+    try {
+      o = anonymiser.file(content, result);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      return drop(e.what());
+    }
+    if (o.quarantined) return drop(o.reason);
+    ++report.written;
+    report.studies.insert(o.new_study_uid);
+    report.reid.insert(
+        {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
+    if (study_uid.empty()) study_uid = o.new_study_uid, patient_id = o.pseudonym_patient_id;
+    package::Rewritten r;
+    r.file = result;
+    ManifestFile& e = r.entry;
+    e.path = o.new_study_uid + "/" + o.series_instance_uid + "/" + o.sop_instance_uid + ".dcm";
+    if (!tar::safe_path(e.path))
+      throw Error(Exit::internal, name + ": unsafe entry name " + e.path);
+    e.sop_class_uid = o.sop_class_uid;
+    e.sop_instance_uid = o.sop_instance_uid;
+    e.series_instance_uid = o.series_instance_uid;
+    e.transfer_syntax_uid = o.transfer_syntax_uid;
+    e.modality = o.modality;
+    return r;
+  };
+  // The study summary carries only what is pseudonymous.
+  auto summary = [&](const Manifest&) {
+    StudySummary st;
+    st.study_instance_uid = study_uid;
+    st.patient_id = patient_id;
+    return st;
+  };
+  package::rewrite_plain(plain, name, self, trust, rewrite, summary, out);
+  std::sort(report.quarantined.begin(), report.quarantined.end());
+  return report;
+}
+
 std::string CheckReport::to_json() const {
   nlohmann::json j = {{"files", files}, {"findings", findings}};
   return j.dump(2) + "\n";
@@ -205,7 +262,14 @@ CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& or
   report.files = outputs.size();
   std::vector<std::vector<std::string>> lines(outputs.size());
   parallel_for(outputs.size(), jobs, [&](std::size_t i) {
-    for (const auto& f : scanner.scan(outputs[i]))
+    std::vector<phi::Finding> found;
+    try {
+      found = scanner.scan(outputs[i]);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      found = scanner.scan_bytes(outputs[i]);  // not DICOM (a manifest, a report): its bytes
+    }
+    for (const auto& f : found)
       lines[i].push_back(f.file + ": " + (f.tag.empty() ? std::string() : f.tag + " ") + f.what);
   });
   for (auto& l : lines) report.findings.insert(report.findings.end(), l.begin(), l.end());

@@ -70,6 +70,22 @@ expect 0 "re-identification map" -- iep-anon -k p.key --reid-map map.age --reid-
 expect 0 "the owner opens it with age" -- age -d -i owner.id map.age
 assert "it maps the original patient id" -- grep -q "^77654033," "$T/.out"
 
+# A pipe stage: iep-pack | iep-anon | iep-send, then open at the other end;
+# the same key makes the same bytes as folder to folder.
+make_sites
+A=$T/keys/a.id B=$T/keys/b.id
+study=$CD/77654033/CT2
+expect 0 "pack | anon | send" -- bash -c "iep-pack -i '$A' '$study' | iep-anon -k p.key -i '$A' - | iep-send -i '$A' --to trust-b --output piped.iep -"
+expect 0 "and it opens" -- iep-open -i "$B" piped.iep -o piped
+iep-anon -k p.key "$study" folder >/dev/null
+assert "same de-identified bytes as folder to folder" -- test "$(hashes piped)" = "$(hashes folder)"
+expect 0 "no residual identifying data in the package" -- iep-anon --check --original "$study" piped
+expect 12 "an attachment is not carried" -- bash -c "iep-pack -i '$A' --attach '$CORPUS/README.txt' '$study' | iep-anon -k p.key -i '$A' - >att.tar.zst"
+assert "it is listed" -- grep -q "attachments/README.txt" "$T/.err"
+assert "and not in the output" -- sh -c "! zstd -dc att.tar.zst | tar -t | grep -q attachments"
+expect 7 "a cut input stream" -- bash -c "iep-pack -i '$A' '$study' | head -c 5000 | iep-anon -k p.key -i '$A' - >cut.tar.zst"
+expect_in "4 7" "what it wrote is not a package" -- iep-verify -i "$A" cut.tar.zst
+
 # Bad input: clear errors, nothing written.
 expect 2 "unknown profile option" -- iep-anon -k p.key -p basic,retain-everything "$CD" bad1
 stderr_names "names the option" "retain-everything"

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "iep/anon.h"
+#include "iep/io.h"
 #include "iep/phi.h"
 #include "iep/site.h"
 
@@ -44,6 +45,15 @@ struct BatchReport {
 BatchReport anonymise_folder(const Anonymiser& anonymiser,
                              const std::vector<std::filesystem::path>& inputs,
                              const std::filesystem::path& out_dir, const BatchOptions& options);
+
+// De-identifies a plain package read from `plain` (a pipe stage: iep-pack |
+// iep-anon | iep-send): every DICOM entry is de-identified and renamed under
+// its new UIDs; entries that are not DICOM (attachments) or must not leave
+// are dropped and listed as quarantined. The input must verify (signed by
+// `self` or a site in `trust`); the new manifest is signed by `self`.
+// Writes the new plain package to `out` (does not call out.finish()).
+BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const std::string& name,
+                              const SiteIdentity& self, const TrustStore& trust, Sink& out);
 
 // What a check of de-identified output found.
 struct CheckReport {
