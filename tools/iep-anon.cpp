@@ -45,11 +45,7 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     app.add_flag("--json", json, "print the report as JSON on stdout");
     app.add_flag("-v,--verbose", verbose, "print a summary on stderr");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : static_cast<int>(iep::Exit::usage);
-    }
+    if (auto done = iep::tool::parse(app, argc, argv)) return *done;
     if (!new_key.empty()) {
       iep::anon::ProjectKey::generate().save(new_key);
       return 0;

@@ -17,11 +17,7 @@ int main(int argc, char** argv) {
     app.add_option("-s,--site", site, "the site's name, e.g. trust-a");
     app.add_option("-c,--card", card_out, "also write the public site card to this file");
     app.add_option("-y,--card-of", show, "print the site card of an existing identity instead");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : static_cast<int>(iep::Exit::usage);
-    }
+    if (auto done = iep::tool::parse(app, argc, argv)) return *done;
     if (!show.empty()) {
       std::fputs(iep::SiteIdentity::load(show).card().encode().c_str(), stdout);
       return 0;

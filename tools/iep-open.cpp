@@ -23,11 +23,7 @@ int main(int argc, char** argv) {
     app.add_option("--signature", signature,
                    "the signature over the sealed bytes (default: PACKAGE.minisig if present)");
     app.add_flag("-v,--verbose", verbose, "say what was opened, on stderr");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : static_cast<int>(iep::Exit::usage);
-    }
+    if (auto done = iep::tool::parse(app, argc, argv)) return *done;
     auto self = iep::tool::load_identity(identity);
     auto trust = iep::tool::load_trust(from);
     iep::package::OpenOptions opts{&self, &trust, iep::tool::load_signature(signature, input)};

@@ -19,11 +19,7 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     app.add_option("--split", split, "one package per study, written as DIR/STUDY-UID.tar.zst");
     app.add_flag("--no-compress", no_compress, "plain tar without zstd (for local pipes)");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : static_cast<int>(iep::Exit::usage);
-    }
+    if (auto done = iep::tool::parse(app, argc, argv)) return *done;
     auto self = iep::tool::load_identity(identity);
     iep::package::PackInput input{{paths.begin(), paths.end()}, {attach.begin(), attach.end()}};
     iep::package::WriteOptions opts;

@@ -28,11 +28,7 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     app.add_flag("-v,--verbose", verbose, "say what was sealed, on stderr");
     app.add_flag("--json", json, "print the result as JSON on stdout");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : static_cast<int>(iep::Exit::usage);
-    }
+    if (auto done = iep::tool::parse(app, argc, argv)) return *done;
     if (output.empty())
       throw iep::Error(iep::Exit::usage,
                        "uploading to a hub is not available yet: give --output FILE or --output -");

@@ -21,11 +21,7 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "print a machine-readable report on stdout");
     app.add_flag("--no-dicom", no_dicom, "do not parse the DICOM files");
     app.add_flag("-v,--verbose", verbose, "list the checks that passed");
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : static_cast<int>(iep::Exit::usage);
-    }
+    if (auto done = iep::tool::parse(app, argc, argv)) return *done;
     auto self = iep::tool::maybe_identity(identity);
     auto trust = iep::tool::load_trust(from);
     iep::package::VerifyOptions opts;

@@ -25,6 +25,15 @@ int run(const char* name, const std::function<int()>& body) {
   }
 }
 
+std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : static_cast<int>(Exit::usage);
+  }
+  return std::nullopt;
+}
+
 SiteIdentity load_identity(const std::string& flag) {
   return SiteIdentity::load(identity_path(flag));
 }

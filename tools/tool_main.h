@@ -12,6 +12,7 @@ int run(const char* name, const std::function<int()>& body);
 
 }  // namespace iep::tool
 
+#include <CLI/CLI.hpp>
 #include <optional>
 #include <vector>
 
@@ -19,6 +20,11 @@ int run(const char* name, const std::function<int()>& body);
 #include "iep/site.h"
 
 namespace iep::tool {
+
+// Parses the command line. Returns the exit code when the command is done
+// already: 0 after --help, the usage code after a bad flag (CLI11 has
+// printed why); nothing when the command should go on.
+std::optional<int> parse(CLI::App& app, int argc, char** argv);
 
 // This site's identity from --identity, IEP_IDENTITY or the default places.
 SiteIdentity load_identity(const std::string& flag);
