@@ -369,7 +369,7 @@ std::string bech32_encode(std::string_view hrp_in, ByteSpan data) {
     }
   }
   if (bits > 0) values.push_back(static_cast<std::uint8_t>((acc << (5 - bits)) & 31));
-  acc = 0;
+  sodium_memzero(&acc, sizeof acc);  // it held secret bits
 
   std::uint32_t chk = polymod_hrp(hrp);
   for (std::uint8_t v : values) chk = polymod_step(chk, v);
@@ -420,7 +420,7 @@ bool bech32_decode(std::string_view text, std::string& hrp, Bytes& data) {
   }
   // Valid only with the right checksum and at most 4 zero padding bits.
   bool ok = chk == 1 && bits < 5 && (acc & ((1u << bits) - 1)) == 0;
-  acc = 0;
+  sodium_memzero(&acc, sizeof acc);  // it held secret bits
   if (!ok) {
     wipe(data);
     data.clear();
@@ -524,8 +524,8 @@ Recipient Identity::recipient() const {
 class ChunkCipher {
  public:
   explicit ChunkCipher(bool encrypt) : ctx_(EVP_CIPHER_CTX_new()) {
-    if (ctx_ == nullptr || EVP_CipherInit_ex(ctx_, EVP_chacha20_poly1305(), nullptr, nullptr, nullptr,
-                                             encrypt ? 1 : 0) != 1)
+    if (ctx_ == nullptr || EVP_CipherInit_ex(ctx_, EVP_chacha20_poly1305(), nullptr, nullptr,
+                                             nullptr, encrypt ? 1 : 0) != 1)
       throw Error(Exit::internal, "age: cannot set up ChaCha20-Poly1305");
   }
   ~ChunkCipher() { EVP_CIPHER_CTX_free(ctx_); }
@@ -548,7 +548,8 @@ class ChunkCipher {
             std::size_t len, const std::uint8_t* tag, std::uint8_t* dst) {
     int n = 0, f = 0;
     if (EVP_CipherInit_ex(ctx_, nullptr, nullptr, key, nonce, 0) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, kTag, const_cast<std::uint8_t*>(tag)) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, kTag, const_cast<std::uint8_t*>(tag)) !=
+            1 ||
         EVP_CipherUpdate(ctx_, dst, &n, src, static_cast<int>(len)) != 1)
       return false;
     return EVP_CipherFinal_ex(ctx_, dst + n, &f) == 1;

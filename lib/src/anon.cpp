@@ -402,7 +402,7 @@ void put_text(DcmElement& e, const std::string& text) {
 void dummy_sequence(DcmSequenceOfItems& seq) {
   seq.clear();
   auto item = std::make_unique<DcmItem>();
-  if (seq.insert(item.get()).good()) item.release();  // the sequence owns it now
+  if (seq.insert(item.get()).good()) static_cast<void>(item.release());  // the sequence owns it now
 }
 
 void dummy(DcmElement& e, const Context& ctx) {

@@ -10,17 +10,17 @@ namespace iep::anon {
 
 // The columns of Table E.1-1: the Basic Profile and its Options.
 enum Column : std::uint8_t {
-  kBasic,                 // basicProfile
-  kRetainSafePrivate,     // rtnSafePrivOpt
-  kRetainUIDs,            // rtnUIDsOpt
-  kRetainDevice,          // rtnDevIdOpt
-  kRetainInstitution,     // rtnInstIdOpt
-  kRetainPatientChars,    // rtnPatCharsOpt
-  kRetainLongFull,        // rtnLongFullDatesOpt
-  kRetainLongModified,    // rtnLongModifDatesOpt
-  kCleanDescriptors,      // cleanDescOpt
-  kCleanStructured,       // cleanStructContOpt
-  kCleanGraphics,         // cleanGraphOpt
+  kBasic,               // basicProfile
+  kRetainSafePrivate,   // rtnSafePrivOpt
+  kRetainUIDs,          // rtnUIDsOpt
+  kRetainDevice,        // rtnDevIdOpt
+  kRetainInstitution,   // rtnInstIdOpt
+  kRetainPatientChars,  // rtnPatCharsOpt
+  kRetainLongFull,      // rtnLongFullDatesOpt
+  kRetainLongModified,  // rtnLongModifDatesOpt
+  kCleanDescriptors,    // cleanDescOpt
+  kCleanStructured,     // cleanStructContOpt
+  kCleanGraphics,       // cleanGraphOpt
   kColumns
 };
 
@@ -32,7 +32,7 @@ struct Row {
   const char* name;                        // attribute name, as in the table
   bool in_standard_iod;                    // "In Std. Comp. IOD": Y
   bool retired;                            // the table marks it retired
-  const char* action[kColumns];            // "" where the column is blank, else e.g. "X/Z", "K", "C"
+  const char* action[kColumns];  // "" where the column is blank, else e.g. "X/Z", "K", "C"
 };
 
 extern const Row kTable[];

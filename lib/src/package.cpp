@@ -849,9 +849,10 @@ Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& se
   return Sealed{std::move(m), std::move(sig)};
 }
 
-Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self, const TrustStore& trust,
-                       const Rewriter& rewrite, const std::function<StudySummary(const Manifest&)>& summary,
-                       Sink& out, const WriteOptions& options) {
+Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                       const TrustStore& trust, const Rewriter& rewrite,
+                       const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
+                       const WriteOptions& options) {
   PackageWriter w(out, options, std::time(nullptr));
   // Spools each entry to a private temporary folder, rewrites it, and
   // writes the result into the new package.
@@ -861,7 +862,8 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
       const char* t = std::getenv("TMPDIR");
       std::string tmpl = std::string(t && *t ? t : "/tmp") + "/iep-rewrite-XXXXXX";
       if (::mkdtemp(tmpl.data()) == nullptr)
-        throw Error(Exit::output, tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+        throw Error(Exit::output,
+                    tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
       dir_ = tmpl;
     }
     ~Spooler() override {
@@ -875,8 +877,10 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
       std::error_code ec;
       fs::remove_all(dir_ / "out", ec);
       fs::create_directory(dir_ / "out", ec);
-      fd_.reset(::open((dir_ / "in").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (fd_.get() < 0) throw Error(Exit::output, (dir_ / "in").string() + ": " + std::strerror(errno));
+      fd_.reset(::open((dir_ / "in").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                       0600));
+      if (fd_.get() < 0)
+        throw Error(Exit::output, (dir_ / "in").string() + ": " + std::strerror(errno));
     }
     void data(ByteSpan d) override { FdSink(fd_.get(), (dir_ / "in").string()).write(d); }
     void end() override {

@@ -99,8 +99,9 @@ struct Rewritten {
 // Called with each entry's name, a temporary copy of its content and an
 // empty scratch folder for the replacement; returns the replacement, or
 // nothing to drop the entry.
-using Rewriter = std::function<std::optional<Rewritten>(
-    const std::string& path, const std::filesystem::path& content, const std::filesystem::path& scratch)>;
+using Rewriter = std::function<std::optional<Rewritten>(const std::string& path,
+                                                        const std::filesystem::path& content,
+                                                        const std::filesystem::path& scratch)>;
 
 // Rewrites a plain package read from `plain` entry by entry into a new plain
 // package on `out`, signed by `self`. The input must verify like any plain
