@@ -41,9 +41,15 @@ rm -rf good
 # Header: version line, recipient stanza, MAC.
 flip s.iep 3 t.iep; cp s.iep.minisig t.iep.minisig
 open_rejects 4 "flipped version line" t.iep
-stanza=$($PY -c "d=open('s.iep','rb').read(); print(d.index(b'-> X25519 ')+12)")
-flip s.iep "$stanza" t.iep
-open_rejects 6 "flipped recipient stanza" t.iep
+# Another valid base64 letter in the middle of the ephemeral share: a
+# well-formed stanza that no longer opens (a malformed one is corrupt, 7).
+$PY - <<'PY'
+d = bytearray(open('s.iep', 'rb').read())
+i = d.index(b'-> X25519 ') + 12
+d[i] = ord('B') if d[i] == ord('A') else ord('A')
+open('t.iep', 'wb').write(d)
+PY
+open_rejects 6 "changed recipient stanza" t.iep
 mac=$((hdr - 5))
 flip s.iep "$mac" t.iep
 open_rejects 7 "flipped header MAC" t.iep
