@@ -215,8 +215,11 @@ TEST_CASE("keys made by minisign -G -W work both ways") {
   CHECK(ms::SecretKey::parse(key_text).public_key() == pk);  // the whole file works too
   CHECK(ms::PublicKey::parse(line_of(pub_text, 1)) == pk);
   CHECK(pk.encode() == line_of(pub_text, 1));
-  // minisign names the key by the id we print.
-  CHECK(line_of(pub_text, 0) == "untrusted comment: minisign public key " + pk.id_hex());
+  // minisign names the key by the id we print (it drops leading zeros, as
+  // printf's %X does; we always print 16 digits).
+  std::string id = pk.id_hex();
+  id.erase(0, std::min(id.find_first_not_of('0'), id.size() - 1));
+  CHECK(line_of(pub_text, 0) == "untrusted comment: minisign public key " + id);
 
   // minisign signs, we verify.
   write_file(dir / "data.bin", sample_message(5000));
