@@ -51,11 +51,7 @@ void collect(const fs::path& p, std::vector<fs::path>& out) {
     std::sort(entries.begin(), entries.end());
     // A folder with a DICOMDIR (a CD) is read through its DICOMDIR.
     for (const auto& e : entries)
-      if (is_dicomdir_name(e) && fs::is_regular_file(e)) {
-        auto files = dicom::dicomdir_files(e);
-        out.insert(out.end(), files.begin(), files.end());
-        return;
-      }
+      if (is_dicomdir_name(e) && fs::is_regular_file(e)) return collect(e, out);
     for (const auto& e : entries) {
       if (fs::is_symlink(fs::symlink_status(e)) && fs::is_directory(e)) continue;  // no loops
       collect(e, out);
@@ -181,12 +177,39 @@ class PeekSource : public Source {
   std::size_t pos_ = 0;
 };
 
+// Where temporary files go: $TMPDIR, else /tmp.
+std::string temp_root() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+// A private temporary folder, removed with its contents on destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) {
+    std::string tmpl = temp_root() + "/" + prefix + "-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw Error(Exit::output,
+                  tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 // An unnamed temporary file (O_TMPFILE), gone when closed.
 class SpoolFile : public Sink {
  public:
   SpoolFile() {
-    const char* dir = std::getenv("TMPDIR");
-    std::string d = dir && *dir ? dir : "/tmp";
+    std::string d = temp_root();
     fd_.reset(::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
     if (fd_.get() < 0)
       throw Error(Exit::output, d + ": cannot create a temporary file: " + std::strerror(errno));
@@ -605,12 +628,6 @@ class DicomChecker : public EntryHandler {
     if (memfd_.get() < 0)
       throw Error(Exit::internal, std::string("memfd_create: ") + std::strerror(errno));
   }
-  ~DicomChecker() override {
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
   DicomChecker(const DicomChecker&) = delete;
   DicomChecker& operator=(const DicomChecker&) = delete;
   void begin(const std::string& path, std::uint64_t size) override {
@@ -622,15 +639,8 @@ class DicomChecker : public EntryHandler {
       file_ = "/proc/self/fd/" + std::to_string(fd_);
       return;
     }
-    if (dir_.empty()) {
-      const char* t = std::getenv("TMPDIR");
-      std::string tmpl = std::string(t && *t ? t : "/tmp") + "/iep-verify-XXXXXX";
-      if (::mkdtemp(tmpl.data()) == nullptr)
-        throw Error(Exit::output,
-                    tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
-      dir_ = tmpl;
-    }
-    file_ = dir_ / "entry.dcm";
+    if (!dir_) dir_.emplace("iep-verify");
+    file_ = dir_->path() / "entry.dcm";
     disk_.reset(::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (disk_.get() < 0) throw Error(Exit::output, file_.string() + ": " + std::strerror(errno));
     fd_ = disk_.get();
@@ -658,7 +668,8 @@ class DicomChecker : public EntryHandler {
   static constexpr std::uint64_t kInMemory = 64ull << 20;
   UniqueFd memfd_, disk_;
   int fd_ = -1;
-  fs::path dir_, file_;
+  std::optional<TempDir> dir_;  // for entries too large for memory
+  fs::path file_;
   std::string path_;
   std::map<std::string, std::string> failures_;
 };
@@ -858,34 +869,23 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
   // writes the result into the new package.
   class Spooler : public EntryHandler {
    public:
-    Spooler(PackageWriter& w, const Rewriter& rewrite) : w_(w), rewrite_(rewrite) {
-      const char* t = std::getenv("TMPDIR");
-      std::string tmpl = std::string(t && *t ? t : "/tmp") + "/iep-rewrite-XXXXXX";
-      if (::mkdtemp(tmpl.data()) == nullptr)
-        throw Error(Exit::output,
-                    tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
-      dir_ = tmpl;
-    }
-    ~Spooler() override {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
+    Spooler(PackageWriter& w, const Rewriter& rewrite) : w_(w), rewrite_(rewrite) {}
     Spooler(const Spooler&) = delete;
     Spooler& operator=(const Spooler&) = delete;
     void begin(const std::string& path, std::uint64_t) override {
       path_ = path;
       std::error_code ec;
-      fs::remove_all(dir_ / "out", ec);
-      fs::create_directory(dir_ / "out", ec);
-      fd_.reset(::open((dir_ / "in").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                       0600));
+      fs::remove_all(dir_.path() / "out", ec);
+      fs::create_directory(dir_.path() / "out", ec);
+      fd_.reset(::open((dir_.path() / "in").c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (fd_.get() < 0)
-        throw Error(Exit::output, (dir_ / "in").string() + ": " + std::strerror(errno));
+        throw Error(Exit::output, (dir_.path() / "in").string() + ": " + std::strerror(errno));
     }
-    void data(ByteSpan d) override { FdSink(fd_.get(), (dir_ / "in").string()).write(d); }
+    void data(ByteSpan d) override { FdSink(fd_.get(), (dir_.path() / "in").string()).write(d); }
     void end() override {
       fd_.reset();
-      auto r = rewrite_(path_, dir_ / "in", dir_ / "out");
+      auto r = rewrite_(path_, dir_.path() / "in", dir_.path() / "out");
       if (!r) return;
       if (!names_.insert(r->entry.path).second)
         throw Error(Exit::internal, "rewritten package: two entries named " + r->entry.path);
@@ -898,7 +898,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
    private:
     PackageWriter& w_;
     const Rewriter& rewrite_;
-    fs::path dir_;
+    TempDir dir_{"iep-rewrite"};
     std::string path_;
     UniqueFd fd_;
     std::set<std::string> names_;
