@@ -17,17 +17,21 @@ expect 3 "open a folder as a package" -- iep-open -i "$B" study -o out
 nothing_left "no output folder" out
 expect 3 "verify a missing package" -- iep-verify -i "$B" nosuch.iep
 
-# Files we may not read (as an unprivileged user: root reads anything).
+# Files we may not read (as an unprivileged user: root reads anything). The
+# checkout may sit in a folder only root can enter, so the command and its
+# library are copied to a folder of their own for that user.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
-  mkdir -m 755 np && cp -r study np/study && cp "$A" np/a.id
-  chown -R nobody np && chmod 000 "np/study/$(ls np/study | head -1)"
-  chmod o+x "$T" "$T/.." 2>/dev/null
-  as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-  expect 3 "unreadable DICOM file" -- as_nobody "$IEP_BIN/iep-pack" -i np/a.id -o np/p.tar.zst np/study
+  nb=$(mktemp -d /tmp/iep-nobody-XXXXXX) && chmod 755 "$nb"
+  cp "$IEP_BIN/iep-pack" "$nb/" && cp -P "$IEP_BIN"/libiep.so* "$nb/"
+  mkdir "$nb/np" && cp -r study "$nb/np/study" && cp "$A" "$nb/np/a.id"
+  chown -R nobody "$nb/np" && chmod 000 "$nb/np/study/$(ls "$nb/np/study" | head -1)"
+  as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_LIBRARY_PATH="$nb" "$@"; }
+  expect 3 "unreadable DICOM file" -- as_nobody "$nb/iep-pack" -i "$nb/np/a.id" -o "$nb/np/p.tar.zst" "$nb/np/study"
   stderr_names "names the unreadable file" "Permission denied"
-  nothing_left "no package from an unreadable file" np/p.tar.zst
-  chmod 000 np/a.id
-  expect 10 "unreadable identity" -- as_nobody "$IEP_BIN/iep-pack" -i np/a.id -o np/p.tar.zst np/study
+  nothing_left "no package from an unreadable file" "$nb/np/p.tar.zst"
+  chmod 000 "$nb/np/a.id"
+  expect 10 "unreadable identity" -- as_nobody "$nb/iep-pack" -i "$nb/np/a.id" -o "$nb/np/p.tar.zst" "$nb/np/study"
+  rm -rf "$nb"
 else
   bad "the unreadable-file cases need root and setpriv"
 fi
