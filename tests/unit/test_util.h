@@ -1,0 +1,66 @@
+// Helpers shared by the unit tests: scratch folders, files, and running the
+// real command-line peers.
+#pragma once
+
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+namespace iep::test {
+
+// A fresh, empty folder under $IEP_TEST_TMP, unique to this process.
+inline std::filesystem::path scratch(const std::string& name) {
+  const char* base = std::getenv("IEP_TEST_TMP");
+  std::filesystem::path dir =
+      std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
+      (name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+inline void write_file(const std::filesystem::path& p, std::string_view bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE_MESSAGE(out.good(), p.string());
+}
+
+// Single-quoted for the shell.
+inline std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+struct Run {
+  int status = -1;
+  std::string out;
+};
+
+// Runs a shell command, capturing stdout (stderr goes to the test log).
+inline Run run(const std::string& cmd) {
+  Run r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE_MESSAGE(p != nullptr, cmd);
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+}  // namespace iep::test
