@@ -1,15 +1,16 @@
-// De-identification by PS3.15 Annex E with DCMTK: one load (large values stay
-// on disk), one pass over the data set and its sequences, one save that
-// streams the untouched values (pixel data) back out byte for byte.
+// De-identification by PS3.15 Annex E over dicom::File: one read (large
+// values stay on disk), one pass over the data set and its sequences, one
+// write that copies the untouched values (pixel data) through in the kernel.
 //
 // How each action code of Table E.1-1 is carried out here:
 //   X  remove the element.
 //   Z  zero length (a sequence loses its items).
 //   D  a dummy value of the VR: "ANONYMIZED" for text, 19000101 / 000000 /
 //      19000101000000 for DA / TM / DT, "0" for numbers, the keyed uid() of
-//      the old value for UI; a sequence becomes one empty item (keeping any
-//      of its items could keep text the table does not name, such as the
-//      Unformatted Text Value of a graphic annotation).
+//      the old value for UI; a sequence keeps its items, but every value in
+//      them becomes such a dummy (so Type 1 attributes inside stay present,
+//      and no text the table does not name survives, such as the Unformatted
+//      Text Value of a graphic annotation).
 //   K  kept; a sequence's items are de-identified recursively (E.1-1a).
 //   C  clean: DA / DT shifted by the patient's date_shift_days() (time of
 //      day kept, TM kept as is); UI mapped as U; a sequence cleaned
@@ -34,20 +35,6 @@
 // their creators, except those of Table E.3.10-1 under Retain Safe Private.
 #include "iep/anon.h"
 
-#include <dcmtk/config/osconfig.h>  // must come first among DCMTK headers
-#include <dcmtk/dcmdata/dcdatset.h>
-#include <dcmtk/dcmdata/dcdeftag.h>
-#include <dcmtk/dcmdata/dcdict.h>
-#include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcitem.h>
-#include <dcmtk/dcmdata/dcmetinf.h>
-#include <dcmtk/dcmdata/dcostrmf.h>
-#include <dcmtk/dcmdata/dcsequen.h>
-#include <dcmtk/dcmdata/dcuid.h>
-#include <dcmtk/dcmdata/dcvrat.h>
-#include <dcmtk/dcmdata/dcwcache.h>
-#include <dcmtk/dcmdata/dcxfer.h>
-#include <dcmtk/oflog/oflog.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <sys/stat.h>
@@ -57,13 +44,13 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "anon_table.h"
 #include "iep/dicom.h"
+#include "iep/dicom_stream.h"
 #include "iep/error.h"
 #include "iep/io.h"
 #include "util.h"
@@ -341,33 +328,38 @@ std::string map_values(std::string_view v, F f) {
 
 // ------------------------------------------------------------- the pass
 
-constexpr Uint32 kMaxReadValue = 64 * 1024;  // UIDs, dates, IDs: tiny by the standard
-constexpr int kMaxDepth = 64;
+constexpr std::size_t kMaxReadValue = 64 * 1024;  // UIDs, dates, IDs: tiny by the standard
 constexpr const char* kDummyText = "ANONYMIZED";
+
+constexpr std::uint32_t kPatientName = 0x00100010;
+constexpr std::uint32_t kPatientId = 0x00100020;
+constexpr std::uint32_t kSopClass = 0x00080016;
+constexpr std::uint32_t kSopInstance = 0x00080018;
+constexpr std::uint32_t kStudyUid = 0x0020000D;
+constexpr std::uint32_t kSeriesUid = 0x0020000E;
+constexpr std::uint32_t kModality = 0x00080060;
+constexpr std::uint32_t kBurnedIn = 0x00280301;
+
+using dicom::Element;
+using dicom::Item;
+using VR = std::array<char, 2>;
+
+bool is(VR vr, const char* name) {
+  return vr[0] == name[0] && vr[1] == name[1];
+}
 
 struct Context {
   const Anonymiser& anonymiser;
   const Options& options;
+  const dicom::File& file;
   std::array<bool, kColumns> on{};
-  std::string file;
   std::string pseudonym_name;
   int shift = 0;
 };
 
-// The value of `e` as text (raw bytes for UN), bounded.
-std::string value_of(DcmElement& e, const Context& ctx) {
-  if (e.getLength() > kMaxReadValue)
-    throw Error(Exit::invalid_dicom, ctx.file + ": " + DcmTag(e.getTag()).getTagName() +
-                                         " is too long (" + std::to_string(e.getLength()) +
-                                         " bytes)");
-  if (e.ident() == EVR_UN) {
-    Uint8* bytes = nullptr;
-    if (e.getUint8Array(bytes).bad() || bytes == nullptr) return {};
-    return std::string(reinterpret_cast<const char*>(bytes), e.getLength());
-  }
-  OFString v;
-  if (e.getOFStringArray(v, OFFalse).bad()) return {};
-  return std::string(v.c_str(), v.length());
+// The value of `e` as stored (raw bytes for UN), bounded.
+std::string value_of(const Element& e, const Context& ctx) {
+  return ctx.file.bytes(e, kMaxReadValue);
 }
 
 std::string map_uids(const Anonymiser& a, std::string_view v) {
@@ -378,107 +370,93 @@ std::string map_uids(const Anonymiser& a, std::string_view v) {
 }
 
 // The VR that decides how we write a value: the dictionary's for UN.
-DcmEVR value_vr(DcmElement& e) {
-  if (e.ident() != EVR_UN) return e.ident();
-  return DcmTag(e.getTag()).getEVR();
+VR value_vr(const Element& e) {
+  return e.is("UN") ? dicom::dictionary_vr(e.tag) : e.vr;
 }
 
-bool string_vr(DcmEVR vr) {
-  return DcmVR(vr).isaString();
+bool string_vr(VR vr) {
+  static constexpr const char* kText[] = {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT",
+                                          "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"};
+  return std::any_of(std::begin(kText), std::end(kText), [&](const char* t) { return is(vr, t); });
 }
 
-// Writes text into `e`; a UN element gets the bytes, even-padded.
-void put_text(DcmElement& e, const std::string& text) {
-  if (e.ident() == EVR_UN) {
-    std::string bytes = text;
-    if (bytes.size() % 2) bytes += value_vr(e) == EVR_UI ? '\0' : ' ';
-    e.putUint8Array(reinterpret_cast<const Uint8*>(bytes.data()),
-                    static_cast<unsigned long>(bytes.size()));
+// Writes text into `e`, even-padded as its value VR wants (a UN element
+// holds the bytes of its real VR).
+void put_text(Element& e, std::string text) {
+  if (text.size() % 2) text += is(value_vr(e), "UI") ? '\0' : ' ';
+  e.set(std::move(text));
+}
+
+void dummy(Element& e, const Context& ctx);
+
+// D on a sequence: its items keep their structure (so Type 1 attributes
+// inside stay present) but every value in them becomes a dummy; private
+// attributes and group lengths go. An empty sequence stays empty (an item
+// made up would lack the Type 1 attributes of its macro).
+void dummy_sequence(Element& e, const Context& ctx) {
+  for (Item& item : e.items) {
+    std::erase_if(item.elements,
+                  [](const Element& x) { return (x.group() & 1) || x.element() == 0x0000; });
+    for (Element& x : item.elements) dummy(x, ctx);
+  }
+}
+
+// Binary zeros the size of one value of the VR.
+std::string zero_value(VR vr) {
+  if (is(vr, "US") || is(vr, "SS")) return std::string(2, '\0');
+  if (is(vr, "UL") || is(vr, "SL") || is(vr, "FL") || is(vr, "AT")) return std::string(4, '\0');
+  return std::string(8, '\0');  // FD, SV, UV, and OB/OW/OD/OF/OL/OV/UN (a multiple of each)
+}
+
+void dummy(Element& e, const Context& ctx) {
+  const VR vr = value_vr(e);
+  if (is(vr, "SQ")) {
+    if (e.is_sequence())
+      dummy_sequence(e, ctx);
+    else
+      e.clear();
     return;
   }
-  if (e.putString(text.c_str()).bad()) e.clear();
-}
-
-void dummy_sequence(DcmSequenceOfItems& seq) {
-  seq.clear();
-  auto item = std::make_unique<DcmItem>();
-  if (seq.insert(item.get()).good()) static_cast<void>(item.release());  // the sequence owns it now
-}
-
-void dummy(DcmElement& e, const Context& ctx) {
-  const DcmEVR vr = value_vr(e);
-  switch (vr) {
-    case EVR_SQ:
-      if (e.ident() == EVR_SQ)
-        dummy_sequence(static_cast<DcmSequenceOfItems&>(e));
-      else
-        e.clear();
-      return;
-    case EVR_DA: return put_text(e, "19000101");
-    case EVR_DT: return put_text(e, "19000101000000");
-    case EVR_TM: return put_text(e, "000000");
-    case EVR_AS: return put_text(e, "000Y");
-    case EVR_DS:
-    case EVR_IS: return put_text(e, "0");
-    case EVR_UI: {
-      const std::string mapped = map_uids(ctx.anonymiser, value_of(e, ctx));
-      return put_text(e, mapped.empty() ? ctx.anonymiser.uid("iep-anon dummy") : mapped);
-    }
-    case EVR_AT:
-      if (e.ident() == EVR_AT) {
-        if (static_cast<DcmAttributeTag&>(e).putTagVal(DcmTagKey(0, 0)).bad()) e.clear();
-        return;
-      }
-      break;
-    default: break;
+  if (is(vr, "DA")) return put_text(e, "19000101");
+  if (is(vr, "DT")) return put_text(e, "19000101000000");
+  if (is(vr, "TM")) return put_text(e, "000000");
+  if (is(vr, "AS")) return put_text(e, "000Y");
+  if (is(vr, "DS") || is(vr, "IS")) return put_text(e, "0");
+  if (is(vr, "UI")) {
+    const std::string mapped = map_uids(ctx.anonymiser, value_of(e, ctx));
+    return put_text(e, mapped.empty() ? ctx.anonymiser.uid("iep-anon dummy") : mapped);
   }
   if (string_vr(vr)) return put_text(e, kDummyText);
-  // Numbers and other binary values: a zero.
-  if (e.ident() == EVR_UN || e.putString("0").bad()) {
-    const Uint8 zeros[8] = {};
-    if (e.putUint8Array(zeros, 8).bad()) e.clear();
-  }
+  e.set(zero_value(vr));  // numbers and other binary values: a zero
 }
 
-void process_item(DcmItem& item, Context& ctx, int depth);
+void process_item(Item& item, Context& ctx);
 
-void process_sequence(DcmElement& e, Context& ctx, int depth) {
-  if (e.ident() != EVR_SQ) return;
-  auto& seq = static_cast<DcmSequenceOfItems&>(e);
-  for (DcmObject* o = seq.nextInContainer(nullptr); o != nullptr; o = seq.nextInContainer(o))
-    process_item(static_cast<DcmItem&>(*o), ctx, depth + 1);
+void process_sequence(Element& e, Context& ctx) {
+  for (Item& it : e.items) process_item(it, ctx);
 }
 
-void clean(DcmElement& e, Context& ctx, int depth) {
-  const DcmEVR vr = value_vr(e);
-  const Uint16 g = e.getGTag(), el = e.getETag();
-  if (e.ident() == EVR_SQ) return process_sequence(e, ctx, depth);
-  if (e.getLength() == 0) return;  // nothing to clean
-  switch (vr) {
-    case EVR_DA:
-      return put_text(e, map_values(value_of(e, ctx), [&](std::string_view v) {
-                        return trim(v).empty() ? std::string() : shift_da(v, ctx.shift);
-                      }));
-    case EVR_DT:
-      return put_text(e, map_values(value_of(e, ctx), [&](std::string_view v) {
-                        return trim(v).empty() ? std::string() : shift_dt(v, ctx.shift);
-                      }));
-    case EVR_TM: return;  // time of day is kept: dates move by whole days
-    case EVR_UI: return put_text(e, map_uids(ctx.anonymiser, value_of(e, ctx)));
-    default: break;
-  }
-  if ((g & 0xFF00) == 0x6000 && el == 0x3000) {
-    // Overlay bitmap: same size, no pixels set.
-    const Uint32 len = e.getLength();
-    if (len > (64u << 20)) {
+void clean(Element& e, Context& ctx) {
+  if (e.is_sequence()) return process_sequence(e, ctx);
+  if (e.size() == 0) return;  // nothing to clean
+  const VR vr = value_vr(e);
+  if (is(vr, "DA"))
+    return put_text(e, map_values(value_of(e, ctx), [&](std::string_view v) {
+                      return trim(v).empty() ? std::string() : shift_da(v, ctx.shift);
+                    }));
+  if (is(vr, "DT"))
+    return put_text(e, map_values(value_of(e, ctx), [&](std::string_view v) {
+                      return trim(v).empty() ? std::string() : shift_dt(v, ctx.shift);
+                    }));
+  if (is(vr, "TM")) return;  // time of day is kept: dates move by whole days
+  if (is(vr, "UI")) return put_text(e, map_uids(ctx.anonymiser, value_of(e, ctx)));
+  if ((e.group() & 0xFF00) == 0x6000 && e.element() == 0x3000) {
+    // Overlay bitmap: same size, no pixels set (we cannot read text drawn
+    // into a bitmap).
+    if (e.size() > (64u << 20))
       e.clear();
-      return;
-    }
-    std::vector<Uint16> zeros((len + 1) / 2);
-    if (e.getVR() == EVR_OB || e.ident() == EVR_UN
-            ? e.putUint8Array(reinterpret_cast<const Uint8*>(zeros.data()), len).bad()
-            : e.putUint16Array(zeros.data(), len / 2).bad())
-      e.clear();
+    else
+      e.set(std::string(static_cast<std::size_t>(e.size()), '\0'));
     return;
   }
   if (string_vr(vr)) return put_text(e, kDummyText);
@@ -486,41 +464,38 @@ void clean(DcmElement& e, Context& ctx, int depth) {
 }
 
 struct Creator {
-  DcmObject* element_object;
-  Uint16 group, element;
+  std::size_t index;
+  std::uint16_t group, element;
   std::string name;
   bool used = false;
 };
 
-const Override* find_override(const Options& o, Uint16 g, Uint16 e) {
+const Override* find_override(const Options& o, std::uint32_t tag) {
   for (const Override& ov : o.overrides)
-    if (ov.group == g && ov.element == e) return &ov;
+    if ((std::uint32_t{ov.group} << 16 | ov.element) == tag) return &ov;
   return nullptr;
 }
 
-void process_item(DcmItem& item, Context& ctx, int depth) {
-  if (depth > kMaxDepth)
-    throw Error(Exit::invalid_dicom,
-                ctx.file + ": sequences nested over " + std::to_string(kMaxDepth) + " deep");
-  std::vector<DcmObject*> remove;  // removed after the walk, which they would disturb
+void process_item(Item& item, Context& ctx) {
+  std::vector<bool> remove(item.elements.size(), false);  // removed after the walk
   std::vector<Creator> creators;
-  for (DcmObject* o = item.nextInContainer(nullptr); o != nullptr; o = item.nextInContainer(o)) {
-    auto& e = static_cast<DcmElement&>(*o);
-    const Uint16 g = e.getGTag(), el = e.getETag();
-    if (const Override* ov = find_override(ctx.options, g, el)) {
-      if (ov->kind == Override::Kind::remove) remove.push_back(&e);
+  for (std::size_t i = 0; i < item.elements.size(); ++i) {
+    Element& e = item.elements[i];
+    const std::uint16_t g = e.group(), el = e.element();
+    if (const Override* ov = find_override(ctx.options, e.tag)) {
+      if (ov->kind == Override::Kind::remove) remove[i] = true;
       if (ov->kind == Override::Kind::keep && (g & 1) && el >= 0x1000)
         for (Creator& c : creators)
           if (c.group == g && c.element == el >> 8) c.used = true;
       continue;  // keep and set: as is here; set is applied at the end
     }
     if (el == 0x0000) {  // group lengths: stale once we change the group
-      remove.push_back(&e);
+      remove[i] = true;
       continue;
     }
     if (g & 1) {  // private (and the illegal odd groups 1-7, FFFF)
       if (el >= 0x0010 && el <= 0x00FF) {
-        creators.push_back({&e, g, el, std::string(trim(value_of(e, ctx)))});
+        creators.push_back({i, g, el, std::string(trim(value_of(e, ctx)))});
         continue;  // decided once the block's elements are seen
       }
       Creator* owner = nullptr;
@@ -533,17 +508,16 @@ void process_item(DcmItem& item, Context& ctx, int depth) {
         owner->used = true;
         continue;
       }
-      remove.push_back(&e);
+      remove[i] = true;
       continue;
     }
     std::size_t row = 0;
     if (find_row(g, el, &row) == nullptr) {
-      process_sequence(e, ctx, depth);  // not in the table: kept, contents cleaned
+      process_sequence(e, ctx);  // not in the table: kept, contents cleaned
       continue;
     }
     Act a = effective(row, ctx.on);
-    const bool empty =
-        e.ident() == EVR_SQ ? static_cast<DcmSequenceOfItems&>(e).card() == 0 : e.getLength() == 0;
+    const bool empty = e.size() == 0;
     switch (a) {  // the combined codes, see the top of this file
       case Act::XZ: a = Act::Z; break;
       case Act::XD: a = empty ? Act::X : Act::D; break;
@@ -551,9 +525,8 @@ void process_item(DcmItem& item, Context& ctx, int depth) {
       case Act::ZD: a = empty ? Act::Z : Act::D; break;
       default: break;
     }
-    const DcmTagKey tag = e.getTag();
-    if ((tag == DCM_PatientID || tag == DCM_PatientName) && a != Act::K && a != Act::X) {
-      if (tag == DCM_PatientID)
+    if ((e.tag == kPatientId || e.tag == kPatientName) && a != Act::K && a != Act::X) {
+      if (e.tag == kPatientId)
         put_text(e, ctx.anonymiser.patient_id(trim(value_of(e, ctx))));
       else
         put_text(e, ctx.pseudonym_name);
@@ -561,38 +534,32 @@ void process_item(DcmItem& item, Context& ctx, int depth) {
     }
     switch (a) {
       case Act::none:
-      case Act::K: process_sequence(e, ctx, depth); break;
-      case Act::X: remove.push_back(&e); break;
+      case Act::K: process_sequence(e, ctx); break;
+      case Act::X: remove[i] = true; break;
       case Act::Z: e.clear(); break;
       case Act::D: dummy(e, ctx); break;
-      case Act::C: clean(e, ctx, depth); break;
+      case Act::C: clean(e, ctx); break;
       case Act::U:
       case Act::XZU:
-        if (e.ident() == EVR_SQ)
-          process_sequence(e, ctx, depth);
-        else if (value_vr(e) == EVR_UI)
+        if (e.is_sequence())
+          process_sequence(e, ctx);
+        else if (is(value_vr(e), "UI"))
           put_text(e, map_uids(ctx.anonymiser, value_of(e, ctx)));
         else if (a == Act::U)
           dummy(e, ctx);
         else
           e.clear();
         break;
-      default: remove.push_back(&e); break;
+      default: remove[i] = true; break;
     }
   }
   for (const Creator& c : creators)
-    if (!c.used) remove.push_back(c.element_object);
-  // By pointer: no tag search, no DcmStack allocations per removal.
-  for (DcmObject* r : remove) std::unique_ptr<DcmElement>(item.remove(r)).reset();
+    if (!c.used) remove[c.index] = true;
+  std::size_t i = 0;
+  std::erase_if(item.elements, [&](const Element&) { return remove[i++]; });
 }
 
 // ------------------------------------------------------------- files
-
-std::string get(DcmItem& item, const DcmTagKey& tag, const Context& ctx) {
-  DcmElement* e = nullptr;
-  if (item.findAndGetElement(tag, e).bad() || e == nullptr) return {};
-  return std::string(trim(value_of(*e, ctx)));
-}
 
 std::string upper(std::string s) {
   for (char& c : s)
@@ -601,17 +568,19 @@ std::string upper(std::string s) {
 }
 
 // Why a file must not be de-identified automatically, or empty.
-std::string quarantine_reason(DcmDataset& ds, const Context& ctx) {
-  const std::string burned = upper(get(ds, DCM_BurnedInAnnotation, ctx));
+std::string quarantine_reason(const dicom::File& f, const Profile& p) {
+  const std::string sop_class = f.text(kSopClass);
+  if (sop_class.starts_with("1.2.840.10008.5.1.4.1.1.88.") && !p.clean_structured_content)
+    return "a structured report: the basic profile removes its Content Sequence, which would "
+           "leave an invalid document (use the clean-structured-content option)";
+  const std::string burned = upper(f.text(kBurnedIn));
   if (burned == "YES") return "Burned In Annotation is YES: pixel data may show identity";
   if (!burned.empty()) return {};
-  const std::string modality = upper(get(ds, DCM_Modality, ctx));
-  const std::string sop_class = get(ds, DCM_SOPClassUID, ctx);
-  const bool secondary_capture = sop_class.rfind(UID_SecondaryCaptureImageStorage, 0) == 0;
+  const std::string modality = upper(f.text(kModality));
   for (const char* risky : {"US", "SC", "XA", "ES", "OT"})
     if (modality == risky)
       return "no Burned In Annotation for modality " + modality + ": pixel data may show identity";
-  if (secondary_capture)
+  if (sop_class.starts_with("1.2.840.10008.5.1.4.1.1.7"))  // the Secondary Capture family
     return "no Burned In Annotation for a Secondary Capture image: pixel data may show identity";
   return {};
 }
@@ -636,56 +605,31 @@ std::vector<std::pair<const char*, const char*>> method_codes(const Profile& p) 
   return c;
 }
 
-void mark(DcmDataset& ds, const Profile& p) {
-  ds.putAndInsertString(DCM_PatientIdentityRemoved, "YES");
+void mark(Item& ds, const Profile& p) {
+  put_text(ds.put(0x00120062, "CS"), "YES");  // Patient Identity Removed
   std::string method = "iep " + p.names();
   if (method.size() > 64) method = "iep PS3.15 Annex E, see the method code sequence";
-  ds.putAndInsertString(DCM_DeidentificationMethod, method.c_str());
-  ds.findAndDeleteElement(DCM_DeidentificationMethodCodeSequence);
+  put_text(ds.put(0x00120063, "LO"), method);  // De-identification Method
+  Element& codes = ds.put(0x00120064, "SQ");   // De-identification Method Code Sequence
+  codes.clear();
   for (const auto& [value, meaning] : method_codes(p)) {
-    DcmItem* item = nullptr;
-    if (ds.findOrCreateSequenceItem(DCM_DeidentificationMethodCodeSequence, item, -2).bad() ||
-        item == nullptr)
-      throw Error(Exit::internal, "cannot add the de-identification method code");
-    item->putAndInsertString(DCM_CodeValue, value);
-    item->putAndInsertString(DCM_CodingSchemeDesignator, "DCM");
-    item->putAndInsertString(DCM_CodeMeaning, meaning);
+    Item& item = codes.items.emplace_back();
+    put_text(item.put(0x00080100, "SH"), value);    // Code Value
+    put_text(item.put(0x00080102, "SH"), "DCM");    // Coding Scheme Designator
+    put_text(item.put(0x00080104, "LO"), meaning);  // Code Meaning
   }
   const char* temporal = p.retain_long_full_dates       ? "UNMODIFIED"
                          : p.retain_long_modified_dates ? "MODIFIED"
                                                         : "REMOVED";
-  ds.putAndInsertString(DCM_LongitudinalTemporalInformationModified, temporal);
+  put_text(ds.put(0x00280303, "CS"), temporal);  // Longitudinal Temporal Information Modified
 }
 
-void quiet_dcmtk() {
-  static std::once_flag once;
-  std::call_once(once, [] { OFLog::configure(OFLogger::OFF_LOG_LEVEL); });
-}
-
-// The first bytes of the input: a regular file? Part 10? Deflated?
-struct Head {
-  bool part10 = false;
-  bool deflated = false;
-};
-
-Head read_head(const fs::path& in) {
-  FileSource src(in);
-  struct stat st {};
-  if (::fstat(src.fd(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw Error(Exit::input, in.string() + ": not a regular file");
-  std::array<std::uint8_t, 4096> buf{};
-  const std::size_t n = read_full(src, buf);
-  Head h;
-  h.part10 = n >= 132 && std::memcmp(buf.data() + 128, "DICM", 4) == 0;
-  const std::string_view text(reinterpret_cast<const char*>(buf.data()), n);
-  h.deflated = text.find("1.2.840.10008.1.2.1.99") != std::string_view::npos;
-  return h;
-}
-
-// A sibling temporary file, removed on destruction (the output is a hard
-// link to it by then).
+// The output file under construction: an unnamed file in the output's
+// folder (O_TMPFILE) that gets its name only once complete, so a crash
+// leaves nothing behind; or, where the file system cannot do that, a hidden
+// sibling removed on destruction.
 struct TempFile {
-  fs::path path;
+  fs::path path;  // the hidden sibling, when there is one
   UniqueFd fd;
   TempFile() = default;
   TempFile(TempFile&&) = default;
@@ -694,18 +638,33 @@ struct TempFile {
   ~TempFile() {
     if (!path.empty()) ::unlink(path.c_str());
   }
+
+  // Names the complete file `out`; never replaces a file that appeared meanwhile.
+  void link_as(const fs::path& out) const {
+    const std::string from =
+        path.empty() ? "/proc/self/fd/" + std::to_string(fd.get()) : path.string();
+    const int flags = path.empty() ? AT_SYMLINK_FOLLOW : 0;
+    if (::linkat(AT_FDCWD, from.c_str(), AT_FDCWD, out.c_str(), flags) != 0)
+      throw Error(Exit::output, out.string() + ": cannot create: " + std::strerror(errno));
+  }
 };
 
 TempFile make_temp(const fs::path& out) {
+  TempFile t;
+  const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  const int unnamed = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (unnamed >= 0) {
+    t.fd.reset(unnamed);
+    return t;
+  }
   for (int attempt = 0; attempt < 16; ++attempt) {
     char suffix[32];
     std::snprintf(suffix, sizeof suffix, ".%08x.tmp", randombytes_random());
     std::string name(1, '.');  // a hidden sibling: ".NAME.XXXXXXXX.tmp"
     name.append(out.filename().string()).append(suffix);
-    fs::path tmp = out.parent_path() / name;
+    fs::path tmp = dir / name;
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
-      TempFile t;
       t.path = std::move(tmp);
       t.fd.reset(fd);
       return t;
@@ -714,30 +673,6 @@ TempFile make_temp(const fs::path& out) {
       throw Error(Exit::output, out.string() + ": cannot create: " + std::strerror(errno));
   }
   throw Error(Exit::output, out.string() + ": cannot create a temporary file beside it");
-}
-
-// Writes `ff` into the temporary file, as DcmFileFormat::saveFile() would,
-// but into the descriptor we created (saveFile() reopens by name with
-// truncation, which makes ext4 flush every file on close: 3x slower).
-void write_dicom(DcmFileFormat& ff, E_TransferSyntax xfer, TempFile& tmp, const fs::path& out) {
-  FILE* fp = ::fdopen(tmp.fd.get(), "wb");
-  if (fp == nullptr)
-    throw Error(Exit::output, out.string() + ": cannot write: " + std::strerror(errno));
-  tmp.fd.release();  // the stream below owns and closes it now
-  OFCondition cond;
-  bool flushed = false;
-  {
-    DcmWriteCache cache;  // reads values left on disk in large blocks
-    DcmOutputFileStream stream(fp);
-    ff.transferInit();
-    cond = ff.write(stream, xfer, EET_ExplicitLength, &cache, EGL_withoutGL, EPD_noChange, 0, 0, 0,
-                    EWM_createNewMeta);
-    ff.transferEnd();
-    if (cond.good()) cond = stream.status();
-    flushed = std::fflush(fp) == 0 && std::ferror(fp) == 0;
-  }
-  if (cond.bad()) throw Error(Exit::output, out.string() + ": cannot write: " + cond.text());
-  if (!flushed) throw Error(Exit::output, out.string() + ": cannot write: " + std::strerror(errno));
 }
 
 }  // namespace
@@ -1002,30 +937,12 @@ int Anonymiser::date_shift_days(std::string_view original_patient_id) const {
 
 Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
   const std::string name = in.string();
-  const Head head = read_head(in);
-  // DCMTK inflates a deflated data set into memory: let scan() refuse bombs.
-  if (head.deflated) dicom::scan(in);
-
-  quiet_dcmtk();
-  DcmFileFormat ff;
-  const OFCondition cond = ff.loadFile(OFFilename(in.c_str()), EXS_Unknown, EGL_noChange,
-                                       DCM_MaxReadLength, ERM_autoDetect);
-  if (cond.bad())
-    throw Error(Exit::invalid_dicom, name + ": not a DICOM file (" + cond.text() + ")");
-  DcmDataset& ds = *ff.getDataset();
-
-  Context ctx{*this, options_, enabled_columns(options_.profile), name, {}, 0};
-
+  dicom::File f = dicom::File::read(in);
   Outcome o;
-  const std::string sop_class = get(ds, DCM_SOPClassUID, ctx);
-  const std::string sop_instance = get(ds, DCM_SOPInstanceUID, ctx);
+  const std::string sop_class = f.text(kSopClass);
+  const std::string sop_instance = f.text(kSopInstance);
   if (!dicom::valid_uid(sop_class) || !dicom::valid_uid(sop_instance)) {
-    if (!head.part10)
-      throw Error(
-          Exit::invalid_dicom,
-          name + ": not a DICOM file (no DICM preamble and no SOP Class and Instance UIDs)");
-    const std::string media = get(*ff.getMetaInfo(), DCM_MediaStorageSOPClassUID, ctx);
-    if (media == UID_MediaStorageDirectoryStorage) {
+    if (f.is_dicomdir()) {
       o.quarantined = true;
       o.reason = "a DICOMDIR: it indexes patients by name and is rebuilt, not de-identified";
       return o;
@@ -1033,46 +950,47 @@ Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
     throw Error(Exit::invalid_dicom,
                 name + ": not a DICOM file (no valid SOP Class UID or SOP Instance UID)");
   }
-  o.original_patient_id = get(ds, DCM_PatientID, ctx);
-  o.original_study_uid = get(ds, DCM_StudyInstanceUID, ctx);
-  o.pseudonym_patient_id = patient_id(o.original_patient_id);
-  ctx.pseudonym_name = patient_name(o.original_patient_id);
-  ctx.shift = date_shift_days(o.original_patient_id);
-
-  o.reason = quarantine_reason(ds, ctx);
+  o.reason = quarantine_reason(f, options_.profile);
   if (!o.reason.empty()) {
     o.quarantined = true;
     return o;
   }
-
   if (fs::exists(fs::symlink_status(out)))
     throw Error(Exit::output, out.string() + ": already exists; refusing to overwrite it");
 
-  process_item(ds, ctx, 0);
-  for (const Override& ov : options_.overrides)
-    if (ov.kind == Override::Kind::set &&
-        ds.putAndInsertString(DcmTag(ov.group, ov.element), ov.value.c_str()).bad())
-      throw Error(Exit::usage, "cannot set (" + std::to_string(ov.group) + "," +
-                                   std::to_string(ov.element) + ") to '" + ov.value + "'");
-  mark(ds, options_.profile);
+  o.original_patient_id = f.text(kPatientId);
+  o.original_study_uid = f.text(kStudyUid);
+  o.pseudonym_patient_id = patient_id(o.original_patient_id);
+  Context ctx{*this,
+              options_,
+              f,
+              enabled_columns(options_.profile),
+              patient_name(o.original_patient_id),
+              date_shift_days(o.original_patient_id)};
+  process_item(f.data, ctx);
+  for (const Override& ov : options_.overrides) {
+    if (ov.kind != Override::Kind::set) continue;
+    Element& e = f.data.put(std::uint32_t{ov.group} << 16 | ov.element);
+    if (e.is_sequence())
+      throw Error(Exit::usage,
+                  "cannot set the sequence " + std::string(e.vr.data(), 2) + " to a value");
+    put_text(e, ov.value);
+  }
+  mark(f.data, options_.profile);
 
-  // A new meta header from the data set: Media Storage SOP Instance UID
-  // follows the new SOP Instance UID, nothing of the sender (Source AE
-  // Title...) survives, and the transfer syntax stays the original one.
-  ff.getMetaInfo()->clear();
-  const E_TransferSyntax xfer = ds.getOriginalXfer();
+  // A new meta header from the data set (File::write): Media Storage SOP
+  // Instance UID follows the new SOP Instance UID, nothing of the sender
+  // (Source AE Title...) survives, and the transfer syntax stays the same.
   TempFile tmp = make_temp(out);
-  write_dicom(ff, xfer, tmp, out);
-  // link() never replaces a file that appeared meanwhile.
-  if (::link(tmp.path.c_str(), out.c_str()) != 0)
-    throw Error(Exit::output, out.string() + ": cannot create: " + std::strerror(errno));
+  f.write(tmp.fd.get(), out.string());
+  tmp.link_as(out);
 
-  o.new_study_uid = get(ds, DCM_StudyInstanceUID, ctx);
-  o.sop_class_uid = get(ds, DCM_SOPClassUID, ctx);
-  o.sop_instance_uid = get(ds, DCM_SOPInstanceUID, ctx);
-  o.series_instance_uid = get(ds, DCM_SeriesInstanceUID, ctx);
-  o.modality = get(ds, DCM_Modality, ctx);
-  o.transfer_syntax_uid = DcmXfer(xfer).getXferID();
+  o.new_study_uid = f.text(kStudyUid);
+  o.sop_class_uid = f.text(kSopClass);
+  o.sop_instance_uid = f.text(kSopInstance);
+  o.series_instance_uid = f.text(kSeriesUid);
+  o.modality = f.text(kModality);
+  o.transfer_syntax_uid = f.transfer_syntax_uid;
   return o;
 }
 

@@ -12,6 +12,7 @@
 
 #include "iep/age.h"
 #include "iep/dicom.h"
+#include "iep/dicom_stream.h"
 #include "iep/error.h"
 #include "iep/package.h"
 #include "iep/tar.h"
@@ -56,9 +57,17 @@ fs::path output_name(const Anonymiser& a, const dicom::Info& info) {
          (uid(info.sop_instance_uid) + ".dcm");
 }
 
-}  // namespace
-
-namespace {
+// What a file is, read by the same reader that rewrites it (headers only;
+// pixel data is skipped, not read).
+dicom::Info identify(const fs::path& file) {
+  const dicom::File f = dicom::File::read(file);
+  dicom::Info info;
+  info.sop_instance_uid = f.text(0x00080018);
+  info.study_instance_uid = f.text(0x0020000D);
+  info.series_instance_uid = f.text(0x0020000E);
+  info.is_dicomdir = f.is_dicomdir();
+  return info;
+}
 
 // Runs work(i) for i in [0, n) on `jobs` threads; the first exception stops
 // the handing out of work and is rethrown once all threads are done.
@@ -108,7 +117,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
   std::vector<Item> items(files.size());
   parallel_for(files.size(), jobs, [&](std::size_t i) {
     try {
-      items[i].info = dicom::scan(files[i]);
+      items[i].info = identify(files[i]);
       items[i].out = out_dir / output_name(anonymiser, items[i].info);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
@@ -188,7 +197,7 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
       return std::nullopt;
     };
     try {
-      if (dicom::scan(content).is_dicomdir) return drop("a DICOMDIR is never passed through");
+      if (identify(content).is_dicomdir) return drop("a DICOMDIR is never passed through");
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
       return drop("not DICOM (an attachment may hold identifying data, so it is not carried)");
