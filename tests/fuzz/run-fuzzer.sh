@@ -3,7 +3,8 @@
 # usage: run-fuzzer.sh <fuzzer binary> <name> <work dir> [seconds]
 # Seeds are made here with GNU tar and zstd, so no binaries are committed:
 # small tars for "tar", compressed and plain streams for "zstd", both for any
-# other target. Files in tests/fuzz/corpus/<name>/ (if any) are added too.
+# other target; small pydicom files for "dicom_stream", sample rules for
+# "pixel_rules". Files in tests/fuzz/corpus/<name>/ (if any) are added too.
 # Crashes land in <work dir>/artifacts/.
 set -euo pipefail
 fuzzer=$(realpath "$1") name=$2 work=$(realpath -m "$3") seconds=${4:-20}
@@ -51,7 +52,23 @@ package_seeds() {
   "$IEP_BIN/iep-pack" -i "$work/fuzz.id" "$ct" > "$work/corpus/package.tar.zst"
   tar -xOf "$work/corpus/package.tar" MANIFEST.json > "$work/corpus/manifest.json"
 }
+# Small real DICOM files of several transfer syntaxes (pydicom's).
+dicom_seeds() {
+  local d=/usr/lib/python3/dist-packages/pydicom/data/test_files f
+  for f in CT_small.dcm MR_small_implicit.dcm MR_small_bigendian.dcm image_dfl.dcm \
+    SC_rgb_rle.dcm JPEG2000.dcm rtplan.dcm test-SR.dcm dicomdirtests/DICOMDIR; do
+    [ -f "$d/$f" ] && [ "$(stat -c %s "$d/$f")" -lt 200000 ] && cp "$d/$f" "$work/corpus/$(basename "$f")"
+  done
+  return 0
+}
+rules_seeds() {
+  printf 'match manufacturer="GE \\"x\\"" model=LOGIQ rows=600 columns=800\nblank 0,0,800,60\noutput same\n' \
+    > "$work/corpus/rules"
+  printf '# c\r\nmatch\r\nblank 1,2,3,4 # tail\r\n' > "$work/corpus/crlf"
+}
 case "$name" in
+  dicom_stream) dicom_seeds ;;
+  pixel_rules) rules_seeds ;;
   tar) tar_seeds ;;
   zstd) zstd_seeds ;;
   manifest) package_seeds ;;
