@@ -11,6 +11,11 @@ mkdir -p "${IEP_TEST_TMP:-/tmp}"
 T=$(mktemp -d "${IEP_TEST_TMP:-/tmp}/$(basename "$0" .sh)-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
+# tests/data/fetch-corpora.sh keeps using the real user's corpus cache: under
+# the scratch HOME below it would be empty and npm would download every run.
+if [ -z "${IEP_CORPUS_DIR:-}" ] && [ -n "${HOME:-}" ]; then
+  export IEP_CORPUS_DIR="$HOME/.cache/iep/corpora"
+fi
 # No stray configuration from the machine running the tests.
 export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
 mkdir -p "$HOME"

@@ -4,59 +4,29 @@
 
 #include <doctest/doctest.h>
 #include <sodium.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "iep/error.h"
 #include "iep/io.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 namespace age = iep::age;
 using iep::Bytes;
 using iep::ByteSpan;
 using iep::Exit;
+using namespace iep::test;
 
 namespace {
 
 constexpr std::size_t kChunk = 65536;
 constexpr std::size_t kSealed = kChunk + 16;
-
-fs::path scratch() {
-  static int n = 0;
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base != nullptr ? base : fs::temp_directory_path().string()) /
-                 ("age-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string q(const fs::path& p) {
-  return "'" + p.string() + "'";
-}
-
-// Runs a shell command; returns its exit status and stdout.
-int run(const std::string& cmd, std::string* out = nullptr) {
-  FILE* f = ::popen(cmd.c_str(), "r");
-  REQUIRE(f != nullptr);
-  std::string s;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-  int st = ::pclose(f);
-  if (out != nullptr) *out = s;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 std::string trimmed(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -67,21 +37,6 @@ Bytes random_bytes(std::size_t n) {
   Bytes b(n);
   if (n > 0) randombytes_buf(b.data(), n);
   return b;
-}
-
-void write_file(const fs::path& p, ByteSpan data) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  REQUIRE(f.good());
-}
-void write_file(const fs::path& p, const std::string& s) {
-  write_file(p, ByteSpan(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-}
-
-Bytes read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  return Bytes(std::istreambuf_iterator<char>(f), {});
 }
 
 Bytes to_bytes(std::string_view s) {
@@ -219,7 +174,9 @@ struct Mini {
 // Whether the real `age -d` opens `file` with the identity in `key`.
 bool real_age_opens(const fs::path& dir, const Bytes& file, const fs::path& key) {
   write_file(dir / "probe.age", file);
-  return run("age -d -i " + q(key) + " -o /dev/null " + q(dir / "probe.age") + " 2>/dev/null") == 0;
+  return run("age -d -i " + quote(key.string()) + " -o /dev/null " +
+             quote((dir / "probe.age").string()) + " 2>/dev/null")
+             .status == 0;
 }
 
 }  // namespace
@@ -381,31 +338,33 @@ TEST_CASE("recipients and identities round trip; malformed strings are refused")
 }
 
 TEST_CASE("identities agree with age-keygen") {
-  fs::path dir = scratch();
+  fs::path dir = scratch("age-keygen");
   // age-keygen's identity: we derive the same recipient as age-keygen -y.
-  REQUIRE(run("age-keygen -o " + q(dir / "k.txt") + " 2>/dev/null") == 0);
-  std::string text(reinterpret_cast<const char*>(read_file(dir / "k.txt").data()),
-                   fs::file_size(dir / "k.txt"));
+  REQUIRE(run("age-keygen -o " + quote((dir / "k.txt").string()) + " 2>/dev/null").status == 0);
+  const std::string text = read_file(dir / "k.txt");
   age::Identity theirs = age::Identity::parse(text);
-  std::string y;
-  REQUIRE(run("age-keygen -y " + q(dir / "k.txt"), &y) == 0);
-  CHECK(theirs.recipient().encode() == trimmed(y));
+  Run y = run("age-keygen -y " + quote((dir / "k.txt").string()));
+  REQUIRE(y.status == 0);
+  CHECK(theirs.recipient().encode() == trimmed(y.out));
   CHECK(text.find(theirs.encode()) != std::string::npos);  // re-encodes identically
 
   // Our identity: age-keygen -y derives what we derive.
   for (int i = 0; i < 5; ++i) {
     age::Identity ours = age::Identity::generate();
     write_file(dir / "ours.txt", ours.encode() + "\n");
-    REQUIRE(run("age-keygen -y " + q(dir / "ours.txt"), &y) == 0);
-    CHECK(ours.recipient().encode() == trimmed(y));
+    y = run("age-keygen -y " + quote((dir / "ours.txt").string()));
+    REQUIRE(y.status == 0);
+    CHECK(ours.recipient().encode() == trimmed(y.out));
   }
 }
 
 TEST_CASE("interop with the real age in both directions") {
-  fs::path dir = scratch();
-  REQUIRE(run("age-keygen -o " + q(dir / "theirs.txt") + " 2>/dev/null") == 0);
-  std::string their_rs;
-  REQUIRE(run("age-keygen -y " + q(dir / "theirs.txt"), &their_rs) == 0);
+  fs::path dir = scratch("age-interop");
+  REQUIRE(run("age-keygen -o " + quote((dir / "theirs.txt").string()) + " 2>/dev/null").status ==
+          0);
+  const Run keygen_y = run("age-keygen -y " + quote((dir / "theirs.txt").string()));
+  REQUIRE(keygen_y.status == 0);
+  const std::string& their_rs = keygen_y.out;
   age::Recipient theirs = age::Recipient::parse(their_rs);
   age::Identity ours = age::Identity::generate();
   write_file(dir / "ours.txt", ours.encode() + "\n");
@@ -424,9 +383,10 @@ TEST_CASE("interop with the real age in both directions") {
       for (const char* key : {"theirs.txt", "ours.txt"}) {
         fs::remove(dir / "out");
         // (stdout, not -o: age creates no -o file for an empty payload)
-        REQUIRE(run("age -d -i " + q(dir / key) + " " + q(dir / "ours.age") + " > " +
-                    q(dir / "out")) == 0);
-        CHECK(read_file(dir / "out") == plain);
+        REQUIRE(run("age -d -i " + quote((dir / key).string()) + " " +
+                    quote((dir / "ours.age").string()) + " > " + quote((dir / "out").string()))
+                    .status == 0);
+        CHECK(read_bytes(dir / "out") == plain);
       }
       Opened o = open(sealed, ours);
       CHECK_FALSE(o.err);
@@ -436,8 +396,9 @@ TEST_CASE("interop with the real age in both directions") {
     // age -r -> ours, reading in chunk-sized and small buffers.
     write_file(dir / "plain", plain);
     REQUIRE(run("age -r " + ours.recipient().encode() + " -r " + trimmed(their_rs) + " -o " +
-                q(dir / "theirs.age") + " " + q(dir / "plain")) == 0);
-    Bytes sealed = read_file(dir / "theirs.age");
+                quote((dir / "theirs.age").string()) + " " + quote((dir / "plain").string()))
+                .status == 0);
+    Bytes sealed = read_bytes(dir / "theirs.age");
     for (std::size_t bufsize : {kChunk, std::size_t{1000}, std::size_t{7}, 3 * kChunk}) {
       if (bufsize == 7 && size > 200000) continue;  // slow, and covered by smaller sizes
       Opened o = open(sealed, ours, bufsize);
@@ -643,7 +604,7 @@ TEST_CASE("tampering, truncation, reordering and trailing data are refused") {
 }
 
 TEST_CASE("strict header and STREAM rules, checked against the real age") {
-  fs::path dir = scratch();
+  fs::path dir = scratch("age-strict");
   age::Identity id = age::Identity::generate();
   write_file(dir / "id.txt", id.encode() + "\n");
   age::Recipient r = id.recipient();

@@ -15,9 +15,7 @@
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <doctest/doctest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <set>
@@ -27,28 +25,17 @@
 #include "../../lib/src/anon_table.h"
 #include "iep/dicom.h"
 #include "iep/error.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using iep::Exit;
+using namespace iep::test;
 using namespace iep::anon;
 
 namespace {
 
 const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 const fs::path kCharsets = "/usr/lib/python3/dist-packages/pydicom/data/charset_files";
-
-fs::path scratch(const std::string& name) {
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
-                 ("anon-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
 
 Exit code_of(const std::function<void()>& f, std::string* message = nullptr) {
   try {
@@ -99,7 +86,7 @@ fs::path edited(const fs::path& src, const fs::path& dst, F edit) {
 }  // namespace
 
 TEST_CASE("project key: save, load, permissions, malformed") {
-  const fs::path dir = scratch("key");
+  const fs::path dir = scratch("anon-key");
   const ProjectKey k = ProjectKey::generate();
   k.save(dir / "k");
   struct stat st {};
@@ -115,7 +102,7 @@ TEST_CASE("project key: save, load, permissions, malformed") {
   CHECK(msg.find("chmod 600") != std::string::npos);
 
   auto bad = [&](const std::string& name, const std::string& text) {
-    write_text(dir / name, text);
+    write_file(dir / name, text);
     ::chmod((dir / name).c_str(), 0600);
     return code_of([&] { ProjectKey::load(dir / name); });
   };
@@ -183,8 +170,8 @@ TEST_CASE("profile names") {
 }
 
 TEST_CASE("profile and mapping files") {
-  const fs::path dir = scratch("files");
-  write_text(dir / "p",
+  const fs::path dir = scratch("anon-files");
+  write_file(dir / "p",
              "# local rules\nprofile basic,retain-uids\nkeep (0008,1030)\n"
              "remove (0018,0015)\nset (0010,0030) 19700101\n");
   Profile p;
@@ -199,7 +186,7 @@ TEST_CASE("profile and mapping files") {
   CHECK(ov[2].value == "19700101");
 
   auto bad_profile = [&](const std::string& text) {
-    write_text(dir / "bad", text);
+    write_file(dir / "bad", text);
     Profile q;
     std::vector<Override> o;
     std::string msg;
@@ -213,12 +200,12 @@ TEST_CASE("profile and mapping files") {
   CHECK(bad_profile("set (0010,0010)\n").find("bad:1:") != std::string::npos);
   CHECK(bad_profile("keep (0010,0010)\nremove (0010,0010)\n").find("bad:2:") != std::string::npos);
 
-  write_text(dir / "m", "patient_id,subject_id\nABCD1234,SUBJ-1\n 4MR1 , SUBJ-2\n");
+  write_file(dir / "m", "patient_id,subject_id\nABCD1234,SUBJ-1\n 4MR1 , SUBJ-2\n");
   const auto m = load_mapping(dir / "m");
   CHECK(m.size() == 2);
   CHECK(m.at("4MR1") == "SUBJ-2");
   auto bad_mapping = [&](const std::string& text) {
-    write_text(dir / "bm", text);
+    write_file(dir / "bm", text);
     std::string msg;
     CHECK(code_of([&] { load_mapping(dir / "bm"); }, &msg) == Exit::usage);
     return msg;
@@ -231,7 +218,7 @@ TEST_CASE("profile and mapping files") {
 }
 
 TEST_CASE("CT file: de-identified, marked, pixels untouched") {
-  const fs::path dir = scratch("ct");
+  const fs::path dir = scratch("anon-ct");
   const ProjectKey key = ProjectKey::generate();
   const Anonymiser a = make(key);
   const fs::path in = kPydicom / "CT_small.dcm", out = dir / "ct.dcm";
@@ -300,7 +287,7 @@ TEST_CASE("CT file: de-identified, marked, pixels untouched") {
 }
 
 TEST_CASE("deterministic across instances, different across keys") {
-  const fs::path dir = scratch("determinism");
+  const fs::path dir = scratch("anon-determinism");
   const ProjectKey k1 = ProjectKey::generate(), k2 = ProjectKey::generate();
   const fs::path in = kPydicom / "MR_small.dcm";
   make(k1).file(in, dir / "a.dcm");
@@ -312,14 +299,11 @@ TEST_CASE("deterministic across instances, different across keys") {
     CHECK(str(*a->getDataset(), t) == str(*b->getDataset(), t));
     CHECK(str(*a->getDataset(), t) != str(*c->getDataset(), t));
   }
-  std::ifstream fa(dir / "a.dcm", std::ios::binary), fb(dir / "b.dcm", std::ios::binary);
-  const std::string ba((std::istreambuf_iterator<char>(fa)), {}),
-      bb((std::istreambuf_iterator<char>(fb)), {});
-  CHECK(ba == bb);  // byte-identical output
+  CHECK(read_file(dir / "a.dcm") == read_file(dir / "b.dcm"));  // byte-identical output
 }
 
 TEST_CASE("RT structure set: references stay consistent") {
-  const fs::path dir = scratch("rt");
+  const fs::path dir = scratch("anon-rt");
   const Anonymiser a = make(ProjectKey::generate());
   const fs::path in = kPydicom / "rtstruct.dcm";
   a.file(in, dir / "rs.dcm");
@@ -347,7 +331,7 @@ TEST_CASE("RT structure set: references stay consistent") {
 }
 
 TEST_CASE("modified dates keep intervals within a patient") {
-  const fs::path dir = scratch("dates");
+  const fs::path dir = scratch("anon-dates");
   const Anonymiser a = make(ProjectKey::generate(), "basic,retain-longitudinal-modified-dates");
   const fs::path one = edited(kPydicom / "CT_small.dcm", dir / "one.dcm", [](DcmDataset& d) {
     d.putAndInsertString(DCM_StudyDate, "20040119");
@@ -389,7 +373,7 @@ TEST_CASE("modified dates keep intervals within a patient") {
 }
 
 TEST_CASE("quarantine and bad input") {
-  const fs::path dir = scratch("quarantine");
+  const fs::path dir = scratch("anon-quarantine");
   const Anonymiser a = make(ProjectKey::generate());
   // Secondary capture (modality OT) without Burned In Annotation.
   Outcome r = a.file(kPydicom / "SC_rgb_small_odd.dcm", dir / "sc.dcm");
@@ -411,7 +395,7 @@ TEST_CASE("quarantine and bad input") {
   CHECK(!a.file(clear, dir / "c.dcm").quarantined);
   CHECK(pixel_bytes(dir / "c.dcm") == pixel_bytes(clear));
 
-  write_text(dir / "text.dcm", "this is not DICOM at all, just some text\n");
+  write_file(dir / "text.dcm", "this is not DICOM at all, just some text\n");
   CHECK(code_of([&] { a.file(dir / "text.dcm", dir / "t.dcm"); }) == Exit::invalid_dicom);
   CHECK(code_of([&] { a.file(kPydicom / "nested_priv_SQ.dcm", dir / "n.dcm"); }) ==
         Exit::invalid_dicom);  // no SOP Class / Instance UID
@@ -421,7 +405,7 @@ TEST_CASE("quarantine and bad input") {
 }
 
 TEST_CASE("encapsulated and other transfer syntaxes pass through") {
-  const fs::path dir = scratch("xfer");
+  const fs::path dir = scratch("anon-xfer");
   const Anonymiser a = make(ProjectKey::generate());
   for (const char* f : {"JPEG2000.dcm", "MR_small_RLE.dcm", "MR_small_bigendian.dcm",
                         "MR_small_implicit.dcm", "ExplVR_LitEndNoMeta.dcm"}) {
@@ -445,7 +429,7 @@ TEST_CASE("encapsulated and other transfer syntaxes pass through") {
 }
 
 TEST_CASE("character sets: kept, and everything we write is ASCII") {
-  const fs::path dir = scratch("charset");
+  const fs::path dir = scratch("anon-charset");
   const Anonymiser a = make(ProjectKey::generate());
   int done = 0;
   for (const auto& entry : fs::directory_iterator(kCharsets)) {
@@ -477,7 +461,7 @@ TEST_CASE("character sets: kept, and everything we write is ASCII") {
 }
 
 TEST_CASE("private attributes: removed, safe ones kept under the option") {
-  const fs::path dir = scratch("private");
+  const fs::path dir = scratch("anon-private");
   const fs::path in = edited(kPydicom / "MR_small.dcm", dir / "in.dcm", [](DcmDataset& d) {
     d.putAndInsertString(DcmTag(0x0019, 0x0010, EVR_LO), "GEMS_ACQU_01");
     d.putAndInsertString(DcmTag(0x0019, 0x1023, EVR_DS), "1.5");     // safe
@@ -500,7 +484,7 @@ TEST_CASE("private attributes: removed, safe ones kept under the option") {
 }
 
 TEST_CASE("overrides and subject mapping") {
-  const fs::path dir = scratch("overrides");
+  const fs::path dir = scratch("anon-overrides");
   Options o;
   o.profile = Profile::parse("basic");
   o.overrides = {{0x0008, 0x1030, Override::Kind::keep, ""},
@@ -525,7 +509,7 @@ TEST_CASE("overrides and subject mapping") {
 // small file holding that attribute goes through the anonymiser with just
 // that column enabled, and the output must show the action.
 TEST_CASE("table E.1-1: every row x every option column") {
-  const fs::path dir = scratch("table");
+  const fs::path dir = scratch("anon-table");
   const ProjectKey key = ProjectKey::generate();
   const char* column_names[kColumns] = {"basic",
                                         "retain-safe-private",

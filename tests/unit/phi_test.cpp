@@ -9,13 +9,8 @@
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <doctest/doctest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -23,9 +18,11 @@
 
 #include "../../lib/src/anon_table.h"
 #include "iep/error.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using iep::Exit;
+using namespace iep::test;
 using iep::anon::Profile;
 using iep::phi::Finding;
 using iep::phi::identifying_values;
@@ -37,36 +34,12 @@ namespace {
 const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 const fs::path kCharsets = "/usr/lib/python3/dist-packages/pydicom/data/charset_files";
 
-fs::path scratch(const std::string& name) {
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
-                 ("phi-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE_MESSAGE(p != nullptr, cmd);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = ::pclose(p);
-  REQUIRE_MESSAGE((WIFEXITED(st) && WEXITSTATUS(st) == 0), cmd);
-  return out;
-}
-
 // Every value dcmdump prints for `tag` ("gggg,eeee") at any depth.
 std::vector<std::string> dcmdump_values(const fs::path& file, const std::string& tag) {
-  const std::string out = run("dcmdump -q +s +P " + tag + " " + quote(file.string()));
+  const std::string cmd = "dcmdump -q +s +P " + tag + " " + quote(file.string());
+  const Run r = run(cmd);
+  REQUIRE_MESSAGE(r.status == 0, cmd);
+  const std::string& out = r.out;
   std::vector<std::string> values;
   std::size_t at = 0;
   while ((at = out.find('[', at)) != std::string::npos) {
@@ -76,17 +49,6 @@ std::vector<std::string> dcmdump_values(const fs::path& file, const std::string&
     at = close;
   }
   return values;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const fs::path& p, const std::string& data) {
-  std::ofstream out(p, std::ios::binary);
-  out << data;
-  REQUIRE(out.good());
 }
 
 std::set<std::string> values_of(const std::vector<Needle>& needles) {
@@ -359,7 +321,7 @@ TEST_CASE("an original file is full of findings") {
 }
 
 TEST_CASE("a de-identified file passes; planted residues are found where they are") {
-  const fs::path dir = scratch("clean");
+  const fs::path dir = scratch("phi-clean");
   const fs::path ct = kPydicom / "CT_small.dcm";
   const auto needles = identifying_values(ct);
   const Scanner scanner(Profile{}, needles);
@@ -477,7 +439,7 @@ TEST_CASE("a de-identified file passes; planted residues are found where they ar
 }
 
 TEST_CASE("raw byte search: chunk boundaries, numbers, repeats") {
-  const fs::path dir = scratch("bytes");
+  const fs::path dir = scratch("phi-bytes");
   const std::vector<Needle> needles = {
       {"Doe^Archibald", "PN", "(0010,0010)"},
       {"20040119", "DA", "(0008,0020)"},
@@ -531,7 +493,7 @@ TEST_CASE("raw byte search: chunk boundaries, numbers, repeats") {
 }
 
 TEST_CASE("files that are not DICOM are errors, not passes") {
-  const fs::path dir = scratch("bad");
+  const fs::path dir = scratch("phi-bad");
   const Scanner scanner(Profile{}, identifying_values(kPydicom / "CT_small.dcm"));
   write_file(dir / "text.dcm", "Doe^Archibald is not a DICOM file\n");
   CHECK(error_code([&] { (void)scanner.scan(dir / "text.dcm"); }) == Exit::invalid_dicom);

@@ -3,70 +3,23 @@
 #include "iep/tar.h"
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <array>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "iep/error.h"
 #include "iep/io.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using iep::Bytes;
 using iep::ByteSpan;
 using iep::Exit;
+using namespace iep::test;
 
 namespace {
-
-// A fresh scratch folder under IEP_TEST_TMP, unique per process and tag.
-fs::path scratch(const std::string& tag) {
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
-                 ("tar_test." + std::to_string(::getpid()) + "." + tag);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-Bytes read_bytes(const fs::path& p) {
-  std::string s = slurp(p);
-  return Bytes(s.begin(), s.end());
-}
-
-void write_bytes(const fs::path& p, ByteSpan data) {
-  fs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  REQUIRE(f.good());
-}
-
-struct Cmd {
-  int status;
-  std::string out, err;
-};
-
-// Runs a shell command in `dir`, capturing stdout and stderr.
-Cmd run(const std::string& cmd, const fs::path& dir) {
-  const std::string full = "cd '" + dir.string() + "' && { " + cmd + " ; } >'" +
-                           (dir / ".out").string() + "' 2>'" + (dir / ".err").string() + "'";
-  int rc = std::system(full.c_str());
-  Cmd c{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(dir / ".out"), slurp(dir / ".err")};
-  fs::remove(dir / ".out");
-  fs::remove(dir / ".err");
-  return c;
-}
 
 Bytes random_bytes(std::size_t n, unsigned seed) {
   std::mt19937 gen(seed);
@@ -353,18 +306,18 @@ TEST_CASE("writer refuses misuse") {
 }
 
 TEST_CASE("GNU tar lists and extracts our archives") {
-  const fs::path dir = scratch("gnu-reads-ours");
+  const fs::path dir = scratch("tar-gnu-reads-ours");
   const auto items = awkward_items();
-  write_bytes(dir / "ours.tar", make_tar(items));
+  write_file(dir / "ours.tar", make_tar(items));
 
-  Cmd list = run("tar --quoting-style=literal -tf ours.tar", dir);
+  Run list = run("tar --quoting-style=literal -tf ours.tar", dir);
   CHECK(list.status == 0);
   CHECK(list.err == "");
   std::string expected;
   for (const auto& it : items) expected += it.path + "\n";
   CHECK(list.out == expected);
 
-  Cmd verbose = run("TZ=UTC tar -tvf ours.tar", dir);
+  Run verbose = run("TZ=UTC tar -tvf ours.tar", dir);
   CHECK(verbose.status == 0);
   CHECK(verbose.err == "");
   INFO(verbose.out);
@@ -372,7 +325,7 @@ TEST_CASE("GNU tar lists and extracts our archives") {
         std::string::npos);
 
   fs::create_directories(dir / "out");
-  Cmd x = run("tar -xf ours.tar -C out", dir);
+  Run x = run("tar -xf ours.tar -C out", dir);
   CHECK(x.status == 0);
   CHECK(x.err == "");
   for (const auto& it : items) {
@@ -455,16 +408,16 @@ TEST_CASE("sizes over 8 GiB go into a pax header") {
     CHECK(!r.next());
   }
   // GNU tar reads the same size from the headers (then hits the cut).
-  const fs::path dir = scratch("big");
-  write_bytes(dir / "head.tar", ByteSpan(sink.head.data(), 1536));
-  Cmd list = run("tar -tvf head.tar", dir);
+  const fs::path dir = scratch("tar-big");
+  write_file(dir / "head.tar", ByteSpan(sink.head.data(), 1536));
+  Run list = run("tar -tvf head.tar", dir);
   CHECK(list.out.find(" 8589934597 ") != std::string::npos);
   CHECK(list.out.find("big.bin") != std::string::npos);
   fs::remove_all(dir);
 }
 
 TEST_CASE("reads archives made by GNU tar") {
-  const fs::path dir = scratch("ours-reads-gnu");
+  const fs::path dir = scratch("tar-ours-reads-gnu");
   const std::vector<Item> items = {
       {"empty", {}},
       {"one", text("1")},
@@ -474,14 +427,14 @@ TEST_CASE("reads archives made by GNU tar") {
   };
   std::string names;
   for (const auto& it : items) {
-    write_bytes(dir / "src" / it.path, it.data);
+    write_file(dir / "src" / it.path, it.data);
     names += " '" + it.path + "'";
   }
   // Explicit file names: GNU tar adds no directory entries for them.
   for (std::string format : {"pax", "ustar", "gnu"}) {
     CAPTURE(format);
     const std::string file = format + ".tar";
-    Cmd c = run("tar --format=" + format + " -C src -cf " + file + names + " 2>&1", dir);
+    Run c = run("tar --format=" + format + " -C src -cf " + file + names + " 2>&1", dir);
     if (format == "gnu") {
       // GNU format stores the 150-byte name as a 'L' long-name entry: refused.
       REQUIRE(c.status == 0);
@@ -499,7 +452,7 @@ TEST_CASE("reads archives made by GNU tar") {
     }
   }
   // GNU format with short names is plain ustar-like and readable.
-  Cmd c = run("tar --format=gnu -C src -cf short.tar one dir/b513", dir);
+  Run c = run("tar --format=gnu -C src -cf short.tar one dir/b513", dir);
   REQUIRE(c.status == 0);
   auto back = read_tar(read_bytes(dir / "short.tar"));
   REQUIRE(back.size() == 2);
@@ -508,8 +461,8 @@ TEST_CASE("reads archives made by GNU tar") {
 }
 
 TEST_CASE("refuses links, FIFOs, directories and duplicates made by GNU tar") {
-  const fs::path dir = scratch("gnu-hostile");
-  write_bytes(dir / "src" / "f", text("content"));
+  const fs::path dir = scratch("tar-gnu-hostile");
+  write_file(dir / "src" / "f", text("content"));
   fs::create_symlink("f", dir / "src" / "sym");
   fs::create_hard_link(dir / "src" / "f", dir / "src" / "hard");
   fs::create_directories(dir / "src" / "d");
@@ -536,7 +489,7 @@ TEST_CASE("refuses links, FIFOs, directories and duplicates made by GNU tar") {
   for (const auto& c : cases) {
     CAPTURE(c.cmd);
     fs::remove(dir / "a.tar");
-    Cmd r = run(c.cmd, dir);
+    Run r = run(c.cmd, dir);
     REQUIRE(r.status == 0);
     check_corrupt(read_bytes(dir / "a.tar"), c.why);
   }

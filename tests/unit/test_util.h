@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "iep/io.h"
+
 namespace iep::test {
 
 // A fresh, empty folder under $IEP_TEST_TMP, unique to this process.
@@ -27,15 +29,28 @@ inline std::filesystem::path scratch(const std::string& name) {
   return dir;
 }
 
+// The whole file; fails the test when it cannot be opened.
 inline std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), p.string());
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+inline Bytes read_bytes(const std::filesystem::path& p) {
+  const std::string s = read_file(p);
+  return Bytes(s.begin(), s.end());
+}
+
+// Writes (replaces) a file, creating its folder if needed.
 inline void write_file(const std::filesystem::path& p, std::string_view bytes) {
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   REQUIRE_MESSAGE(out.good(), p.string());
+}
+
+inline void write_file(const std::filesystem::path& p, ByteSpan bytes) {
+  write_file(p, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 // Single-quoted for the shell.
@@ -46,8 +61,9 @@ inline std::string quote(const std::string& s) {
 }
 
 struct Run {
-  int status = -1;
+  int status = -1;  // exit status, -1 when killed by a signal
   std::string out;
+  std::string err;  // only filled by run(cmd, dir)
 };
 
 // Runs a shell command, capturing stdout (stderr goes to the test log).
@@ -60,6 +76,17 @@ inline Run run(const std::string& cmd) {
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// Runs a shell command inside `dir` with no terminal input (so no peer can
+// wait for a password), capturing stdout and stderr apart.
+inline Run run(const std::string& cmd, const std::filesystem::path& dir) {
+  const std::filesystem::path err = dir / ".run.err";
+  Run r = run("cd " + quote(dir.string()) + " && { " + cmd + " ; } </dev/null 2>" +
+              quote(err.string()));
+  r.err = read_file(err);
+  std::filesystem::remove(err);
   return r;
 }
 

@@ -3,51 +3,21 @@
 #include "iep/zstd.h"
 
 #include <doctest/doctest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "iep/error.h"
 #include "iep/io.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using iep::Bytes;
 using iep::ByteSpan;
 using iep::Exit;
+using namespace iep::test;
 
 namespace {
-
-fs::path scratch(const std::string& tag) {
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
-                 ("zstd_test." + std::to_string(::getpid()) + "." + tag);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-Bytes read_bytes(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string s = ss.str();
-  return Bytes(s.begin(), s.end());
-}
-
-void write_bytes(const fs::path& p, ByteSpan data) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  REQUIRE(f.good());
-}
-
-int sh(const std::string& cmd, const fs::path& dir) {
-  int rc = std::system(("cd '" + dir.string() + "' && " + cmd).c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 // Half random, half repetitive text, so both paths of the compressor run.
 Bytes sample(std::size_t n, unsigned seed) {
@@ -117,28 +87,30 @@ TEST_CASE("round trip with and without workers") {
 }
 
 TEST_CASE("zstd CLI reads ours and we read the CLI's") {
-  const fs::path dir = scratch("cli");
+  const fs::path dir = scratch("zstd-cli");
   const Bytes data = sample(2'000'000, 3);
-  write_bytes(dir / "data", data);
+  write_file(dir / "data", data);
 
-  write_bytes(dir / "ours.zst", compress(data, 3, 2));
-  REQUIRE(sh("zstd -q -t ours.zst", dir) == 0);
-  REQUIRE(sh("zstd -q -d -c ours.zst > ours.out", dir) == 0);
+  write_file(dir / "ours.zst", compress(data, 3, 2));
+  REQUIRE(run("zstd -q -t ours.zst", dir).status == 0);
+  REQUIRE(run("zstd -q -d -c ours.zst > ours.out", dir).status == 0);
   CHECK(read_bytes(dir / "ours.out") == data);
-  write_bytes(dir / "empty.zst", compress({}));
-  REQUIRE(sh("zstd -q -d -c empty.zst > empty.out", dir) == 0);
+  write_file(dir / "empty.zst", compress({}));
+  REQUIRE(run("zstd -q -d -c empty.zst > empty.out", dir).status == 0);
   CHECK(fs::file_size(dir / "empty.out") == 0);
 
   for (std::string flags : {"-1", "-19", "-3 -T4", "--no-check", "-3 --long=27"}) {
     CAPTURE(flags);
-    REQUIRE(sh("zstd -q -f " + flags + " -c data > cli.zst", dir) == 0);
+    REQUIRE(run("zstd -q -f " + flags + " -c data > cli.zst", dir).status == 0);
     CHECK(decompress(read_bytes(dir / "cli.zst")) == data);
   }
   // Concatenated frames (and a skippable frame between them) decode as one stream.
-  REQUIRE(sh("zstd -q -c data > two.zst && printf '\\120\\052\\115\\030\\003\\000\\000\\000abc' >> "
-             "two.zst"
-             " && zstd -q -c data >> two.zst",
-             dir) == 0);
+  REQUIRE(
+      run("zstd -q -c data > two.zst && printf '\\120\\052\\115\\030\\003\\000\\000\\000abc' >> "
+          "two.zst"
+          " && zstd -q -c data >> two.zst",
+          dir)
+          .status == 0);
   Bytes twice = data;
   twice.insert(twice.end(), data.begin(), data.end());
   CHECK(decompress(read_bytes(dir / "two.zst")) == twice);
