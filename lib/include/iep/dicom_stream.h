@@ -40,9 +40,7 @@ struct Element {
   [[nodiscard]] bool is(const char* v) const { return vr[0] == v[0] && vr[1] == v[1]; }
   [[nodiscard]] bool is_sequence() const { return is("SQ"); }
   // The value's length as stored (for a sequence: its number of items).
-  [[nodiscard]] std::uint64_t size() const {
-    return is_sequence() ? items.size() : external ? length : value.size();
-  }
+  [[nodiscard]] std::uint64_t size() const;
   // Replaces the value with `text`, padded to even length as the VR wants
   // (NUL for UI and binary VRs, space for text); drops items.
   void set(std::string text);
@@ -61,6 +59,10 @@ struct Item {
   Element& put(std::uint32_t tag, const char* vr);
   void remove(std::uint32_t tag);
 };
+
+inline std::uint64_t Element::size() const {
+  return is_sequence() ? items.size() : external ? length : value.size();
+}
 
 // The VR the data dictionary gives a standard tag ("UN" when unknown; "US"
 // for US-or-SS, "OB" for OB-or-OW and the like).
