@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
     CLI::App app{
         "De-identify DICOM files by the DICOM PS3.15 confidentiality profile, with keyed "
         "pseudonyms."};
-    std::string profile = "basic", profile_file, key, new_key, mapping, reid_map, reid_to, identity;
+    std::string profile = "basic", profile_file, key, new_key, mapping, reid_map, reid_to, identity,
+                clean_pixels;
     std::vector<std::string> from;
     std::vector<std::string> paths;
     int jobs = 1;
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
                    "a profile file with local keep/remove/set overrides");
     app.add_option("-k,--key", key, "the project key (pseudonyms and UIDs are derived from it)");
     app.add_option("--new-key", new_key, "make a new project key in FILE (mode 0600) and exit");
+    app.add_option("--clean-pixels", clean_pixels,
+                   "rules of rectangles to blank in images with burned-in text (else quarantined)");
     app.add_option("--mapping", mapping,
                    "CSV of original patient id,subject id; wins over pseudonyms");
     app.add_option("-j,--jobs", jobs, "worker threads")->check(CLI::Range(1, 256));
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
     if (!profile_file.empty())
       iep::anon::load_profile_file(profile_file, opts.profile, opts.overrides);
     if (!mapping.empty()) opts.subject_ids = iep::anon::load_mapping(mapping);
+    if (!clean_pixels.empty()) opts.pixel_rules = iep::pixels::Rules::load(clean_pixels);
     std::optional<iep::SiteCard> reid_card;
     if (!reid_to.empty()) reid_card = iep::find_card(reid_to);
     iep::anon::Anonymiser anonymiser(iep::anon::ProjectKey::load(key), std::move(opts));

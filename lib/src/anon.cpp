@@ -567,12 +567,16 @@ std::string upper(std::string s) {
   return s;
 }
 
-// Why a file must not be de-identified automatically, or empty.
-std::string quarantine_reason(const dicom::File& f, const Profile& p) {
-  const std::string sop_class = f.text(kSopClass);
-  if (sop_class.starts_with("1.2.840.10008.5.1.4.1.1.88.") && !p.clean_structured_content)
+// Why a file must not be de-identified by this profile, or empty.
+std::string profile_reason(const dicom::File& f, const Profile& p) {
+  if (f.text(kSopClass).starts_with("1.2.840.10008.5.1.4.1.1.88.") && !p.clean_structured_content)
     return "a structured report: the basic profile removes its Content Sequence, which would "
            "leave an invalid document (use the clean-structured-content option)";
+  return {};
+}
+
+// Why the pixels may show identity (burned-in text), or empty.
+std::string burned_in_reason(const dicom::File& f) {
   const std::string burned = upper(f.text(kBurnedIn));
   if (burned == "YES") return "Burned In Annotation is YES: pixel data may show identity";
   if (!burned.empty()) return {};
@@ -580,15 +584,26 @@ std::string quarantine_reason(const dicom::File& f, const Profile& p) {
   for (const char* risky : {"US", "SC", "XA", "ES", "OT"})
     if (modality == risky)
       return "no Burned In Annotation for modality " + modality + ": pixel data may show identity";
-  if (sop_class.starts_with("1.2.840.10008.5.1.4.1.1.7"))  // the Secondary Capture family
+  if (f.text(kSopClass).starts_with("1.2.840.10008.5.1.4.1.1.7"))  // the Secondary Capture family
     return "no Burned In Annotation for a Secondary Capture image: pixel data may show identity";
   return {};
 }
 
+// An US value of the data set (Rows, Columns), 0 when absent.
+int us_value(const dicom::File& f, std::uint32_t tag) {
+  const Element* e = f.data.find(tag);
+  if (e == nullptr || e->external || e->value.size() < 2) return 0;
+  const auto b0 = static_cast<unsigned char>(e->value[0]),
+             b1 = static_cast<unsigned char>(e->value[1]);
+  return f.syntax == dicom::Syntax::explicit_be ? b0 << 8 | b1 : b1 << 8 | b0;
+}
+
 // The code of each applied profile and option (CID 7050).
-std::vector<std::pair<const char*, const char*>> method_codes(const Profile& p) {
+std::vector<std::pair<const char*, const char*>> method_codes(const Profile& p,
+                                                              bool pixels_cleaned) {
   std::vector<std::pair<const char*, const char*>> c;
   c.emplace_back("113100", "Basic Application Confidentiality Profile");
+  if (pixels_cleaned) c.emplace_back("113101", "Clean Pixel Data Option");
   if (p.clean_graphics) c.emplace_back("113103", "Clean Graphics Option");
   if (p.clean_structured_content) c.emplace_back("113104", "Clean Structured Content Option");
   if (p.clean_descriptors) c.emplace_back("113105", "Clean Descriptors Option");
@@ -605,14 +620,14 @@ std::vector<std::pair<const char*, const char*>> method_codes(const Profile& p) 
   return c;
 }
 
-void mark(Item& ds, const Profile& p) {
+void mark(Item& ds, const Profile& p, bool pixels_cleaned) {
   put_text(ds.put(0x00120062, "CS"), "YES");  // Patient Identity Removed
   std::string method = "iep " + p.names();
   if (method.size() > 64) method = "iep PS3.15 Annex E, see the method code sequence";
   put_text(ds.put(0x00120063, "LO"), method);  // De-identification Method
   Element& codes = ds.put(0x00120064, "SQ");   // De-identification Method Code Sequence
   codes.clear();
-  for (const auto& [value, meaning] : method_codes(p)) {
+  for (const auto& [value, meaning] : method_codes(p, pixels_cleaned)) {
     Item& item = codes.items.emplace_back();
     put_text(item.put(0x00080100, "SH"), value);    // Code Value
     put_text(item.put(0x00080102, "SH"), "DCM");    // Coding Scheme Designator
@@ -950,7 +965,31 @@ Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
     throw Error(Exit::invalid_dicom,
                 name + ": not a DICOM file (no valid SOP Class UID or SOP Instance UID)");
   }
-  o.reason = quarantine_reason(f, options_.profile);
+  const std::string profile_why = profile_reason(f, options_.profile);
+  o.reason = profile_why.empty() ? burned_in_reason(f) : profile_why;
+  if (profile_why.empty() && !o.reason.empty() && options_.pixel_rules) {
+    const pixels::Rule* rule = options_.pixel_rules->match(
+        f.text(0x00080070), f.text(0x00081090), us_value(f, 0x00280010), us_value(f, 0x00280011));
+    if (rule == nullptr) {
+      o.reason += " (no --clean-pixels rule matches)";
+    } else {
+      // Blank into a hidden file beside the output, read it back, and let
+      // it go at once: the open descriptor keeps it until written.
+      char hidden[48];
+      std::snprintf(hidden, sizeof hidden, ".iep-clean-%08x.dcm", randombytes_random());
+      const fs::path cleaned = out.parent_path() / hidden;
+      pixels::clean(in, cleaned, *rule);
+      try {
+        f = dicom::File::read(cleaned);
+      } catch (...) {
+        ::unlink(cleaned.c_str());
+        throw;
+      }
+      ::unlink(cleaned.c_str());
+      o.reason.clear();
+      o.pixels_cleaned = true;
+    }
+  }
   if (!o.reason.empty()) {
     o.quarantined = true;
     return o;
@@ -976,7 +1015,7 @@ Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
                   "cannot set the sequence " + std::string(e.vr.data(), 2) + " to a value");
     put_text(e, ov.value);
   }
-  mark(f.data, options_.profile);
+  mark(f.data, options_.profile, o.pixels_cleaned);
 
   // A new meta header from the data set (File::write): Media Storage SOP
   // Instance UID follows the new SOP Instance UID, nothing of the sender

@@ -1,7 +1,10 @@
 #include "iep/anon_batch.h"
 
+#include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -13,6 +16,7 @@
 #include "iep/age.h"
 #include "iep/dicom.h"
 #include "iep/dicom_stream.h"
+#include "iep/dicomdir.h"
 #include "iep/error.h"
 #include "iep/package.h"
 #include "iep/tar.h"
@@ -31,6 +35,8 @@ std::string BatchReport::to_json() const {
   nlohmann::json j = {{"files", files},
                       {"written", written},
                       {"already_done", already_done},
+                      {"pixels_cleaned", pixels_cleaned},
+                      {"not_in_dicomdir", not_indexed},
                       {"studies", studies.size()},
                       {"quarantined", q}};
   return j.dump(2) + "\n";
@@ -39,22 +45,76 @@ std::string BatchReport::to_json() const {
 std::string BatchReport::summary() const {
   return std::to_string(files) + " files: " + std::to_string(written) + " de-identified, " +
          std::to_string(already_done) + " already done, " + std::to_string(quarantined.size()) +
-         " quarantined; " + std::to_string(studies.size()) + " studies";
+         " quarantined; " + std::to_string(studies.size()) + " studies" +
+         (pixels_cleaned ? "; pixels cleaned in " + std::to_string(pixels_cleaned) : "") +
+         (not_indexed.empty() ? ""
+                              : "; not in the DICOMDIR: " + std::to_string(not_indexed.size()));
 }
 
 namespace {
 
 // The name an input gets in the output, known before it is processed so a
 // re-run can tell what is done: new (or kept) UIDs of study, series, instance.
-fs::path output_name(const Anonymiser& a, const dicom::Info& info) {
+//
+// From a CD (a DICOMDIR in the input) the output is a CD again, with
+// DICOMDIR-conformant file IDs: DICOM/STUDY/SERIES/INSTANCE, each 8
+// base32 characters of a digest of the new UID (40 bits: a collision
+// inside one series of thousands is about one in a million, and is caught
+// as a duplicate).
+fs::path output_name(const Anonymiser& a, const dicom::Info& info, bool cd) {
   auto uid = [&](const std::string& u) {
     if (u.empty()) return std::string("unknown");
     if (!a.options().profile.retain_uids) return a.uid(u);
     // A kept UID names a path only if it is a well-formed UID: never "..".
     return dicom::valid_uid(u) ? u : "x" + a.uid(u).substr(5, 16);
   };
+  if (cd) {
+    auto id = [&](const std::string& u) {
+      static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+      std::array<unsigned char, 8> h{};
+      const std::string v = uid(u);
+      crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(v.data()),
+                         v.size(), nullptr, 0);
+      std::string out;
+      for (unsigned char c : h) out += kAlphabet[c & 31];
+      return out;
+    };
+    return fs::path("DICOM") / id(info.study_instance_uid) / id(info.series_instance_uid) /
+           id(info.sop_instance_uid);
+  }
   return fs::path(uid(info.study_instance_uid)) / uid(info.series_instance_uid) /
          (uid(info.sop_instance_uid) + ".dcm");
+}
+
+// Indexes every file under OUT/DICOM in a new OUT/DICOMDIR. A file DCMTK
+// will not index (it lacks what the General Purpose CD profile requires)
+// stays on the disk, unindexed, and is reported.
+void regenerate_dicomdir(const Anonymiser& a, const fs::path& out_dir, BatchReport& report) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(out_dir / "DICOM", ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->is_regular_file() && !it->path().filename().string().starts_with("."))
+      files.push_back(fs::relative(it->path(), out_dir));
+  if (ec) throw Error(Exit::output, (out_dir / "DICOM").string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  for (;;) {
+    try {
+      std::string listing = "iep-anon DICOMDIR";  // its UID: keyed, from what it indexes
+      for (const fs::path& f : files) listing += "\n" + f.generic_string();
+      dicom::write_dicomdir(out_dir, files, "IEP_ANON", a.uid(listing));
+      return;
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      const std::string what = e.what();
+      auto bad = std::find_if(files.begin(), files.end(), [&](const fs::path& f) {
+        return what.starts_with((out_dir / f).string() + ": ");
+      });
+      if (bad == files.end()) throw;
+      report.not_indexed.push_back(what);
+      files.erase(bad);
+    }
+  }
 }
 
 // What a file is, read by the same reader that rewrites it (headers only;
@@ -62,6 +122,7 @@ fs::path output_name(const Anonymiser& a, const dicom::Info& info) {
 dicom::Info identify(const fs::path& file) {
   const dicom::File f = dicom::File::read(file);
   dicom::Info info;
+  info.patient_id = f.text(0x00100020);
   info.sop_instance_uid = f.text(0x00080018);
   info.study_instance_uid = f.text(0x0020000D);
   info.series_instance_uid = f.text(0x0020000E);
@@ -98,7 +159,8 @@ void parallel_for(std::size_t n, int jobs, F work) {
 
 BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs::path>& inputs,
                              const fs::path& out_dir, const BatchOptions& options) {
-  std::vector<fs::path> files = package::input_files(inputs);
+  bool cd = false;
+  std::vector<fs::path> files = package::input_files(inputs, &cd);
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec)
@@ -118,7 +180,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
   parallel_for(files.size(), jobs, [&](std::size_t i) {
     try {
       items[i].info = identify(files[i]);
-      items[i].out = out_dir / output_name(anonymiser, items[i].info);
+      items[i].out = out_dir / output_name(anonymiser, items[i].info, cd);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
       std::string why = e.what();
@@ -141,8 +203,15 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
       report.quarantined.emplace_back(files[i].string(),
                                       "same SOP Instance UID as " + files[pos->second].string());
     } else if (fs::exists(it.out)) {
+      // Finished by an earlier run: its pseudonyms are known from the keys.
       ++report.already_done;
-      report.studies.insert(it.out.parent_path().parent_path().filename().string());
+      const dicom::Info& in = it.info;
+      const std::string study = anonymiser.options().profile.retain_uids
+                                    ? in.study_instance_uid
+                                    : anonymiser.uid(in.study_instance_uid);
+      report.studies.insert(study);
+      report.reid.insert(
+          {in.patient_id, anonymiser.patient_id(in.patient_id), in.study_instance_uid, study});
     } else {
       it.todo = true;
     }
@@ -172,6 +241,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
         report.quarantined.emplace_back(files[i].string(), o.reason);
       } else {
         ++report.written;
+        report.pixels_cleaned += o.pixels_cleaned;
         report.studies.insert(o.new_study_uid);
         report.reid.insert(
             {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
@@ -181,6 +251,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     if (options.progress) std::fprintf(stderr, "\riep-anon: %zu files de-identified", n);
   });
   if (options.progress && finished > 0) std::fputc('\n', stderr);
+  if (cd) regenerate_dicomdir(anonymiser, out_dir, report);
   std::sort(report.quarantined.begin(), report.quarantined.end());
   return report;
 }

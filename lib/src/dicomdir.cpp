@@ -5,6 +5,8 @@
 #include <dcmtk/config/osconfig.h>  // must come first among DCMTK headers
 #include <dcmtk/dcmdata/dcddirif.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcdicdir.h>
+#include <dcmtk/dcmdata/dcdirrec.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -219,8 +222,66 @@ void fsync_file(const fs::path& file) {
 
 }  // namespace
 
+namespace {
+
+// The first file a record (or one below it) references, relative to the
+// DICOMDIR's folder; "" if none.
+std::string first_file(DcmDirectoryRecord& rec) {
+  if (OFString f; rec.findAndGetOFStringArray(DCM_ReferencedFileID, f).good() && !f.empty())
+    return f.c_str();
+  for (unsigned long i = 0; i < rec.cardSub(); ++i)
+    if (DcmDirectoryRecord* sub = rec.getSub(i))
+      if (std::string f = first_file(*sub); !f.empty()) return f;
+  return {};
+}
+
+// DCMTK invents a missing Study Date and Time from the clock; where the
+// study's files have none, use fixed dummies instead, so the same files
+// always give the same DICOMDIR.
+void settle_study_times(DcmDirectoryRecord& root, const fs::path& folder) {
+  for (unsigned long p = 0; p < root.cardSub(); ++p) {
+    DcmDirectoryRecord* patient = root.getSub(p);
+    if (patient == nullptr) continue;
+    for (unsigned long s = 0; s < patient->cardSub(); ++s) {
+      DcmDirectoryRecord* study = patient->getSub(s);
+      if (study == nullptr || study->getRecordType() != ERT_Study) continue;
+      std::string file = first_file(*study);
+      std::replace(file.begin(), file.end(), '\\', '/');
+      DcmFileFormat ff;
+      if (file.empty() ||
+          ff.loadFile(OFFilename((folder / file).c_str()), EXS_Unknown, EGL_noChange, 4096).bad())
+        continue;
+      OFString value;
+      if (ff.getDataset()->findAndGetOFString(DCM_StudyDate, value).bad() || value.empty())
+        study->putAndInsertString(DCM_StudyDate, "19000101");
+      if (ff.getDataset()->findAndGetOFString(DCM_StudyTime, value).bad() || value.empty())
+        study->putAndInsertString(DCM_StudyTime, "000000");
+    }
+  }
+}
+
+// Rewrites a new DICOMDIR deterministically: fixed study dates and times
+// where DCMTK invented them, and, when given, our Media Storage SOP
+// Instance UID instead of DCMTK's random one. DcmDicomDir recomputes the
+// record offsets, which move with the meta header's length.
+void settle(const fs::path& dicomdir, const fs::path& folder, const std::string& uid) {
+  OFCondition cond;
+  {
+    DcmDicomDir dd(OFFilename(dicomdir.c_str()));
+    cond = dd.error();
+    if (cond.good()) settle_study_times(dd.getRootRecord(), folder);
+    if (cond.good() && !uid.empty())
+      cond = dd.getDirFileFormat().getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID,
+                                                                     uid.c_str());
+    if (cond.good()) cond = dd.write(EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_withoutGL);
+  }
+  if (cond.bad()) throw Error(Exit::output, dicomdir.string() + ": cannot rewrite: " + cond.text());
+}
+
+}  // namespace
+
 void write_dicomdir(const fs::path& root, const std::vector<fs::path>& files,
-                    const std::string& fileset_id) {
+                    const std::string& fileset_id, const std::string& media_uid) {
   quiet_dcmtk();
 
   if (fileset_id.size() > kMaxFilesetId)
@@ -285,6 +346,7 @@ void write_dicomdir(const fs::path& root, const std::vector<fs::path>& files,
                   staged.string() + ": cannot write DICOMDIR: " + reason(cond, log, ""));
   }
 
+  settle(staged, root, media_uid);
   verify_written(staged, files.size());
   fsync_file(staged);
   const fs::path target = root / "DICOMDIR";

@@ -39,7 +39,7 @@ bool is_dicomdir_name(const fs::path& p) {
   return n == "DICOMDIR";
 }
 
-void collect(const fs::path& p, std::vector<fs::path>& out) {
+void collect(const fs::path& p, std::vector<fs::path>& out, bool& saw_dicomdir) {
   std::error_code ec;
   auto st = fs::status(p, ec);
   if (ec || !fs::exists(st)) throw Error(Exit::input, p.string() + ": No such file or directory");
@@ -51,13 +51,14 @@ void collect(const fs::path& p, std::vector<fs::path>& out) {
     std::sort(entries.begin(), entries.end());
     // A folder with a DICOMDIR (a CD) is read through its DICOMDIR.
     for (const auto& e : entries)
-      if (is_dicomdir_name(e) && fs::is_regular_file(e)) return collect(e, out);
+      if (is_dicomdir_name(e) && fs::is_regular_file(e)) return collect(e, out, saw_dicomdir);
     for (const auto& e : entries) {
       if (fs::is_symlink(fs::symlink_status(e)) && fs::is_directory(e)) continue;  // no loops
-      collect(e, out);
+      collect(e, out, saw_dicomdir);
     }
   } else if (fs::is_regular_file(st)) {
     if (is_dicomdir_name(p)) {
+      saw_dicomdir = true;
       auto files = dicom::dicomdir_files(p);
       out.insert(out.end(), files.begin(), files.end());
     } else {
@@ -688,9 +689,11 @@ std::string human_bytes(std::uint64_t n) {
 
 // ---- public API -----------------------------------------------------------
 
-std::vector<fs::path> input_files(const std::vector<fs::path>& paths) {
+std::vector<fs::path> input_files(const std::vector<fs::path>& paths, bool* saw_dicomdir) {
   std::vector<fs::path> out;
-  for (const auto& p : paths) collect(p, out);
+  bool saw = false;
+  for (const auto& p : paths) collect(p, out, saw);
+  if (saw_dicomdir != nullptr) *saw_dicomdir = saw;
   return out;
 }
 

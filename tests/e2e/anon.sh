@@ -14,9 +14,12 @@ iep-anon --new-key other.key >/dev/null
 
 # A CD, folder to folder.
 expect 0 "de-identify a CD" -- iep-anon -k p.key --json "$CD" out
-n=$(find out -type f | wc -l)
+n=$(find out/DICOM -type f | wc -l)
 assert "every indexed instance written ($n)" -- test "$n" -eq "$(find "$CD/77654033" "$CD/98892001" "$CD/98892003" -type f | wc -l)"
-assert "no DICOMDIR passed through" -- test -z "$(find out -iname 'DICOMDIR*')"
+assert "a CD again: conformant file IDs" -- test -z "$(cd out && find DICOM -type f | grep -vE '^DICOM/[A-Z2-7]{8}/[A-Z2-7]{8}/[A-Z2-7]{8}$')"
+assert "the DICOMDIR is regenerated, not passed through" -- sh -c "test -f out/DICOMDIR && ! cmp -s out/DICOMDIR '$CD/DICOMDIR'"
+assert "it indexes every instance" -- test "$(dcmdump -q +P 0004,1500 out/DICOMDIR | wc -l)" -eq "$n"
+assert "dciodvfy: the DICOMDIR has no errors" -- sh -c "! dciodvfy out/DICOMDIR 2>&1 | grep -q '^Error'"
 first=$(find out -type f | sort | head -1)
 expect 0 "output parses" -- dcmdump "$first"
 assert "Patient Identity Removed" -- grep -q "PatientIdentityRemoved" "$T/.out"
@@ -91,6 +94,36 @@ assert "it is listed" -- grep -q "attachments/README.txt" "$T/.err"
 assert "and not in the output" -- sh -c "! zstd -dc att.tar.zst | tar -t | grep -q attachments"
 expect 7 "a cut input stream" -- bash -c "iep-pack -i '$A' '$study' | head -c 5000 | iep-anon -k p.key -i '$A' - >cut.tar.zst"
 expect_in "4 7" "what it wrote is not a package" -- iep-verify -i "$A" cut.tar.zst
+
+# Clean Pixel Data: a secondary capture with no Burned In Annotation is
+# quarantined unless a rule blanks its text; then it is written, blanked
+# and marked.
+sc=$CORPUS/SC_rgb_rle.dcm
+expect 12 "no rule: quarantined" -- iep-anon -k p.key "$sc" sc-none
+printf 'match rows=99\nblank 0,0,10,10\n' >other.rules
+expect 12 "a rule for other images: still quarantined" -- iep-anon -k p.key --clean-pixels other.rules --json "$sc" sc-other
+assert "says no rule matched" -- grep -q "no --clean-pixels rule matches" "$T/.out"
+printf '# the top band of 100x100 test images\nmatch rows=100 columns=100\nblank 0,0,100,20\n' >sc.rules
+expect 0 "a matching rule: cleaned and written" -- iep-anon -k p.key --clean-pixels sc.rules --json "$sc" sc-clean
+assert "counted as cleaned" -- grep -q '"pixels_cleaned": 1' "$T/.out"
+out_sc=$(find sc-clean -type f)
+assert "marked with Clean Pixel Data (113101)" -- sh -c "dcmdump '$out_sc' | grep -q 113101"
+assert "Burned In Annotation NO" -- sh -c "dcmdump +P 0028,0301 '$out_sc' | grep -q NO"
+assert "still RLE" -- sh -c "dcmdump +P 0002,0010 '$out_sc' | grep -q RLELossless"
+assert "the band is black, the rest as before" -- /usr/bin/python3 -c "
+import sys, subprocess, pydicom, numpy
+def px(f):
+    subprocess.run(['dcmdrle', f, f + '.raw'], check=True)
+    return pydicom.dcmread(f + '.raw').pixel_array
+a, b = px(sys.argv[1]), px(sys.argv[2])
+assert (b[:20] == 0).all(), 'band not black'
+assert (a[20:] == b[20:]).all(), 'pixels outside the band changed'
+assert (a[:20] != 0).any(), 'the band was black already'
+" "$(cp "$sc" sc-in.dcm && echo sc-in.dcm)" "$out_sc"
+printf 'match rows=100\nblank 0,0,-5,3\n' >bad.rules
+expect 2 "a bad rules file" -- iep-anon -k p.key --clean-pixels bad.rules "$sc" sc-bad
+stderr_names "names the file and line" "bad.rules:2"
+nothing_left "nothing written" sc-bad
 
 # Bad input: clear errors, nothing written.
 expect 2 "unknown profile option" -- iep-anon -k p.key -p basic,retain-everything "$CD" bad1

@@ -57,6 +57,16 @@ assert "many files written ($(find all -type f | wc -l))" -- test "$(find all -t
 originals=()
 for i in "${inputs[@]}"; do originals+=(--original "$i"); done
 expect 0 "whole corpus: no residual identifying data" -- iep-anon --check -j 2 "${originals[@]}" all
+# The inputs hold CDs (pydicom's dicomdirtests), so the output is a CD too:
+# DICOM/ with 8-character file IDs and a regenerated DICOMDIR, which indexes
+# what DCMTK's General Purpose CD profile accepts (the rest is reported).
+assert "a regenerated DICOMDIR" -- test -f all/DICOMDIR
+assert "dciodvfy: no error in it" -- sh -c "! dciodvfy all/DICOMDIR 2>&1 | grep -q '^Error'"
+indexed=$(dcmdump -q +P 0004,1500 all/DICOMDIR | wc -l)
+unindexed=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["not_in_dicomdir"]))' all.json)
+assert "every written file indexed or reported ($indexed + $unindexed)" -- \
+  test "$((indexed + unindexed))" -eq "$(find all/DICOM -type f | wc -l)"
+mv all/DICOMDIR all.DICOMDIR  # not the output of any one input
 sed 's/^/  finding: /' "$T/.out" | head -20 >&2
 
 # The output is named by new UIDs only, so to pair each output with its

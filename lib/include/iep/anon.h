@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "iep/pixels.h"
+
 namespace iep::anon {
 
 // A project key: 32 random bytes, kept in a 0600 file as one line
@@ -82,12 +84,16 @@ struct Options {
   Profile profile;
   std::vector<Override> overrides;
   std::map<std::string, std::string> subject_ids;  // from load_mapping
+  // Clean Pixel Data: a file that would be quarantined for burned-in text
+  // is blanked by the first matching rule instead, then de-identified.
+  std::optional<pixels::Rules> pixel_rules;
 };
 
 // What happened to one file.
 struct Outcome {
   bool quarantined = false;
-  std::string reason;  // why quarantined
+  std::string reason;           // why quarantined
+  bool pixels_cleaned = false;  // by a --clean-pixels rule
   // For the re-identification map and the package manifest:
   std::string original_patient_id, pseudonym_patient_id;
   std::string original_study_uid, new_study_uid;

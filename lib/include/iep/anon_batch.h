@@ -27,9 +27,11 @@ struct ReidEntry {
 };
 
 struct BatchReport {
-  std::uint64_t files = 0;                                       // inputs seen
-  std::uint64_t written = 0;                                     // de-identified in this run
-  std::uint64_t already_done = 0;                                // found finished by an earlier run
+  std::uint64_t files = 0;               // inputs seen
+  std::uint64_t written = 0;             // de-identified in this run
+  std::uint64_t already_done = 0;        // found finished by an earlier run
+  std::uint64_t pixels_cleaned = 0;      // by --clean-pixels rules
+  std::vector<std::string> not_indexed;  // written, but refused by the regenerated DICOMDIR
   std::vector<std::pair<std::string, std::string>> quarantined;  // file, reason
   std::set<std::string> studies;                                 // new Study Instance UIDs
   std::set<ReidEntry> reid;                                      // for the re-identification map
@@ -39,7 +41,9 @@ struct BatchReport {
 
 // De-identifies every DICOM file under `inputs` (files, folders, DICOMDIRs;
 // DICOMDIRs are never copied) into `out_dir` as
-// STUDY/SERIES/INSTANCE.dcm under the new UIDs. Each file appears whole or
+// STUDY/SERIES/INSTANCE.dcm under the new UIDs; when an input is a CD (has
+// a DICOMDIR), as DICOM/STUDY/SERIES/INSTANCE with 8-character file IDs and
+// a regenerated OUT/DICOMDIR. Each file appears whole or
 // not at all; files that are not DICOM or must not leave (burned-in text)
 // are quarantined with a reason and not written.
 BatchReport anonymise_folder(const Anonymiser& anonymiser,

@@ -24,6 +24,9 @@ namespace iep::dicom {
 // de-identified CD keeps its compressed images, and the DICOMDIR itself does
 // not depend on them.
 //
+// `media_uid`, when given, is the DICOMDIR's Media Storage SOP Instance UID
+// (else DCMTK makes a random one): the same files then give the same bytes.
+//
 // Other errors: Error(Exit::usage) for a malformed fileset_id;
 // Error(Exit::internal) for a file ID that is not conformant (absolute, "..",
 // a component that is not 1-8 characters of A-Z 0-9 _, more than 8
@@ -32,6 +35,6 @@ namespace iep::dicom {
 // Error(Exit::output) when the DICOMDIR cannot be written.
 void write_dicomdir(const std::filesystem::path& root,
                     const std::vector<std::filesystem::path>& files,
-                    const std::string& fileset_id = "IEP");
+                    const std::string& fileset_id = "IEP", const std::string& media_uid = "");
 
 }  // namespace iep::dicom

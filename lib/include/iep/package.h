@@ -40,8 +40,10 @@ struct PackInput {
 
 // The files the inputs name: files as given, folders walked recursively in
 // name order, a folder holding a DICOMDIR (or a DICOMDIR given directly)
-// read through it. Error(Exit::input) names a missing input.
-std::vector<std::filesystem::path> input_files(const std::vector<std::filesystem::path>& paths);
+// read through it (then *saw_dicomdir is set). Error(Exit::input) names a
+// missing input.
+std::vector<std::filesystem::path> input_files(const std::vector<std::filesystem::path>& paths,
+                                               bool* saw_dicomdir = nullptr);
 
 // Scans the inputs and groups them by study. Folders are walked
 // recursively in name order; a folder holding a DICOMDIR is read through it.
