@@ -78,6 +78,11 @@ iep-keygen --site owner -o owner.id -c owner.card >/dev/null
 expect 0 "re-identification map" -- iep-anon -k p.key --reid-map map.age --reid-to owner.card "$CD" withmap
 expect 0 "the owner opens it with age" -- age -d -i owner.id map.age
 assert "it maps the original patient id" -- grep -q "^77654033," "$T/.out"
+cp "$T/.out" map1.csv
+expect 0 "a re-run that finds everything done" -- iep-anon -k p.key --json --reid-map map2.age --reid-to owner.card "$CD" withmap
+assert "nothing written again" -- grep -q '"written": 0' "$T/.out"
+expect 0 "its map opens" -- age -d -i owner.id map2.age
+assert "and lists the same patients and studies as the first" -- diff map1.csv "$T/.out"
 
 # A pipe stage: iep-pack | iep-anon | iep-send, then open at the other end;
 # the same key makes the same bytes as folder to folder.
@@ -126,6 +131,11 @@ stderr_names "names the file and line" "bad.rules:2"
 nothing_left "nothing written" sc-bad
 
 # Bad input: clear errors, nothing written.
+mkdir mixed && cp "$CORPUS/CT_small.dcm" "$CORPUS/MR_small.dcm" mixed/
+head -c 20000 "$CORPUS/CT_small.dcm" >mixed/cut.dcm
+expect 12 "a cut DICOM file among good ones" -- iep-anon -k p.key --json mixed mixed-out
+assert "it is quarantined with the reason" -- grep -q "quarantined .*cut.dcm: .*past the end of the file" "$T/.err"
+assert "the others are written" -- test "$(find mixed-out -type f | wc -l)" -eq 2
 expect 2 "unknown profile option" -- iep-anon -k p.key -p basic,retain-everything "$CD" bad1
 stderr_names "names the option" "retain-everything"
 nothing_left "nothing written" bad1
