@@ -134,15 +134,61 @@ std::string Manifest::to_json() const {
 
 Manifest Manifest::parse(std::string_view text, const std::string& source) {
   Reader r{source};
+  Manifest m;
+  std::set<std::string> seen;
+  // One file entry, checked and kept as a ManifestFile.
+  auto file_entry = [&](const json& x) {
+    if (m.files.size() >= kMaxFiles) r.fail("'files' is not a list");
+    ManifestFile f;
+    f.path = r.str(x, "path", 4096);
+    if (!tar::safe_path(f.path) || f.path.starts_with("MANIFEST"))
+      r.fail("unsafe or reserved path '" + f.path + "'");
+    if (!seen.insert(f.path).second) r.fail("path '" + f.path + "' listed twice");
+    f.size = r.num(x, "size");
+    if (!util::unhex(r.str(x, "blake2b"), f.blake2b.data(), f.blake2b.size()))
+      r.fail("malformed blake2b for '" + f.path + "'");
+    std::string kind = r.str(x, "kind");
+    if (kind != "dicom" && kind != "attachment") r.fail("unknown kind '" + kind + "'");
+    f.attachment = kind == "attachment";
+    if (!f.attachment) {
+      f.sop_class_uid = r.str(x, "sop_class_uid");
+      f.sop_instance_uid = r.str(x, "sop_instance_uid");
+      f.series_instance_uid = r.str(x, "series_instance_uid");
+      f.transfer_syntax_uid = r.str(x, "transfer_syntax_uid");
+      f.modality = r.str(x, "modality");
+    }
+    m.files.push_back(std::move(f));
+  };
+  // The file entries are taken one by one as the parser completes them and
+  // dropped from the JSON tree: a tree of 10,000 entries would take tens of
+  // MB, the entries themselves a few.
+  std::string top_key;
+  bool files_seen = false;
+  const json::parser_callback_t take_files = [&](int depth, json::parse_event_t event,
+                                                 json& parsed) {
+    if (event == json::parse_event_t::key && depth == 1) top_key = parsed.get<std::string>();
+    if (top_key != "files") return true;
+    if (event == json::parse_event_t::array_start && depth == 1) {
+      if (files_seen) r.fail("'files' given twice");
+      files_seen = true;
+    }
+    if (event == json::parse_event_t::object_end && depth == 2) {
+      file_entry(parsed);
+      return false;  // not kept in the tree
+    }
+    if ((event == json::parse_event_t::value || event == json::parse_event_t::array_end) &&
+        depth == 2)
+      r.fail("'files' holds a non-object");
+    return true;
+  };
   json j;
   try {
-    j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
+    j = json::parse(text.begin(), text.end(), take_files, /*allow_exceptions=*/true,
                     /*ignore_comments=*/false);
   } catch (const json::exception& e) {
     r.fail(std::string("not valid JSON (") + e.what() + ")");
   }
   if (r.str(j, "format") != kFormat) r.fail("unknown format (expected iep-package/1)");
-  Manifest m;
   m.package_id = r.str(j, "package_id");
   std::array<std::uint8_t, 16> id{};
   if (!util::unhex(m.package_id, id.data(), id.size())) r.fail("malformed package_id");
@@ -168,30 +214,9 @@ Manifest Manifest::parse(std::string_view text, const std::string& source) {
   m.study.series = r.num(st, "series");
   m.study.instances = r.num(st, "instances");
   m.study.bytes = r.num(st, "bytes");
-  const json& files = r.field(j, "files");
-  if (!files.is_array() || files.size() > kMaxFiles) r.fail("'files' is not a list");
-  std::set<std::string> seen;
-  for (const auto& x : files) {
-    ManifestFile f;
-    f.path = r.str(x, "path", 4096);
-    if (!tar::safe_path(f.path) || f.path.starts_with("MANIFEST"))
-      r.fail("unsafe or reserved path '" + f.path + "'");
-    if (!seen.insert(f.path).second) r.fail("path '" + f.path + "' listed twice");
-    f.size = r.num(x, "size");
-    if (!util::unhex(r.str(x, "blake2b"), f.blake2b.data(), f.blake2b.size()))
-      r.fail("malformed blake2b for '" + f.path + "'");
-    std::string kind = r.str(x, "kind");
-    if (kind != "dicom" && kind != "attachment") r.fail("unknown kind '" + kind + "'");
-    f.attachment = kind == "attachment";
-    if (!f.attachment) {
-      f.sop_class_uid = r.str(x, "sop_class_uid");
-      f.sop_instance_uid = r.str(x, "sop_instance_uid");
-      f.series_instance_uid = r.str(x, "series_instance_uid");
-      f.transfer_syntax_uid = r.str(x, "transfer_syntax_uid");
-      f.modality = r.str(x, "modality");
-    }
-    m.files.push_back(std::move(f));
-  }
+  // The entries were taken out as they were parsed; the (now empty) list
+  // must still be there and be a list.
+  if (!r.field(j, "files").is_array()) r.fail("'files' is not a list");
   return m;
 }
 
