@@ -24,7 +24,7 @@ stamp=$here/data/big.stamp
 die() { echo "bench-memory: $*" >&2; exit 1; }
 
 [[ $slices =~ ^[0-9]+$ && $slices -gt 0 ]] || die "SLICES must be a positive number, not '$slices'"
-for t in iep-keygen iep-pack iep-send iep-open iep-verify; do
+for t in iep-keygen iep-pack iep-send iep-open iep-verify iep-anon; do
   [[ -x $build/$t ]] || die "$build/$t not found: build it first (see tests/bench/README.md)"
 done
 [[ -x /usr/bin/time ]] || die "/usr/bin/time is not installed (Debian package: time)"
@@ -90,7 +90,13 @@ measure() {
 echo "measuring on $in_files files, $((in_bytes / 1048576)) MiB ..." >&2
 measure "iep-pack -o FILE" "$build/iep-pack" -i a.id -o big.tar.zst "$data"
 pack_bytes=$(stat -c %s big.tar.zst)
-rm -f big.tar.zst
+"$build/iep-anon" --new-key p.key
+measure "iep-anon - (pipe stage)" bash -c "exec '$build/iep-anon' -k p.key -i a.id - <big.tar.zst >anon.tar.zst"
+rm -f big.tar.zst anon.tar.zst
+measure "iep-anon -j 2 DIR OUT (folder)" "$build/iep-anon" -k p.key -j 2 "$data" anon
+anon_files=$(find anon -type f | wc -l)
+[[ $anon_files == "$in_files" ]] || die "iep-anon wrote $anon_files files, expected $in_files"
+rm -rf anon
 measure "iep-send --output FILE" "$build/iep-send" -i a.id --to b.card --output big.iep "$data"
 sealed_bytes=$(stat -c %s big.iep)
 measure "iep-verify -i (full, DICOM parse)" "$build/iep-verify" -i b.id --from a.card big.iep
