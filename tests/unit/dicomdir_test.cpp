@@ -18,59 +18,25 @@
 
 #include "iep/dicom.h"
 #include "iep/error.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using iep::Exit;
 using iep::dicom::write_dicomdir;
+using iep::test::quote;
+using iep::test::read_file;
+using iep::test::Run;
+using iep::test::run;
+using iep::test::write_file;
 
 namespace {
 
 const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 const fs::path kDirTests = kPydicom / "dicomdirtests";
 
-// A fresh folder under $IEP_TEST_TMP for one test.
+// Scratch folders of this test are named dicomdir-NAME-PID.
 fs::path scratch(const std::string& name) {
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
-                 ("dicomdir-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-// Runs a shell command, capturing stdout (and stderr when the command says 2>&1).
-Run run(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE_MESSAGE(p != nullptr, cmd);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
+  return iep::test::scratch("dicomdir-" + name);
 }
 
 template <class F>

