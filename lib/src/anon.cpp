@@ -627,6 +627,7 @@ void mark(Item& ds, const Profile& p, bool pixels_cleaned) {
   put_text(ds.put(0x00120063, "LO"), method);  // De-identification Method
   Element& codes = ds.put(0x00120064, "SQ");   // De-identification Method Code Sequence
   codes.clear();
+  codes.vr = {{'S', 'Q'}};  // even if the input had it as UN
   for (const auto& [value, meaning] : method_codes(p, pixels_cleaned)) {
     Item& item = codes.items.emplace_back();
     put_text(item.put(0x00080100, "SH"), value);    // Code Value
