@@ -45,6 +45,28 @@ assert "same output with two workers" -- diff -r out jobs2
 expect 0 "other key" -- iep-anon -k other.key "$CD" other
 assert "no UID in common with another key" -- test -z "$(comm -12 <(cd out && find . -type f | tr / '\n' | sort -u) <(cd other && find . -type f | tr / '\n' | sort -u) | grep 2.25)"
 
+# References resolve inside the output: one slice made to reference
+# another (Referenced Image Sequence); after de-identification the
+# reference names the other's new SOP Instance UID, and both keep one
+# study, series and frame of reference.
+mkdir refs
+ct=$CD/77654033/CT2
+s1=$(find "$ct" -type f | sort | sed -n 1p) s2=$(find "$ct" -type f | sort | sed -n 2p)
+cp "$s1" refs/a.dcm && cp "$s2" refs/b.dcm && chmod u+w refs/*.dcm
+uid_b=$(dcmdump -q +P 0008,0018 refs/b.dcm | sed -n 's/.*\[\(.*\)\].*/\1/p')
+class_b=$(dcmdump -q -Un +P 0008,0016 refs/b.dcm | sed -n 's/.*\[\(.*\)\].*/\1/p')
+dcmodify -nb -i "(0008,1140)[0].(0008,1150)=$class_b" -i "(0008,1140)[0].(0008,1155)=$uid_b" refs/a.dcm >/dev/null 2>&1
+expect 0 "a referencing pair" -- iep-anon -k p.key refs refs-out
+value() { dcmdump -q -Un +P "$1" "$2" | sed -n 's/.*\[\(.*\)\].*/\1/p' | head -1; }
+for f in refs-out/*/*/*.dcm; do
+  if [ -n "$(value 0008,1155 "$f")" ]; then out_a=$f; else out_b=$f; fi
+done
+assert "the reference names the other's new instance" -- test "$(value 0008,1155 "$out_a")" = "$(value 0008,0018 "$out_b")"
+assert "and not the old one" -- test "$(value 0008,1155 "$out_a")" != "$uid_b"
+assert "one study, one series" -- test "$(dirname "$out_a")" = "$(dirname "$out_b")"
+for_a=$(value 0020,0052 "$out_a")
+assert "one frame of reference, new ($for_a)" -- sh -c "test -n '$for_a' && test '$for_a' = '$(value 0020,0052 "$out_b")' && test '$for_a' != '$(value 0020,0052 "$s1")'"
+
 # Resumable: a re-run does what is missing, nothing twice.
 expect 0 "re-run" -- iep-anon -k p.key --json "$CD" out
 assert "all already done" -- grep -q "\"already_done\": $n" "$T/.out"
