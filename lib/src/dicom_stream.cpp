@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <memory>
 
 #include "iep/error.h"
@@ -194,21 +195,27 @@ struct Parser {
   }
 
   // Whether the rest of the source is NUL bytes (padding some writers leave
-  // after the data set).
+  // after the data set). The last non-zero byte a scan found is remembered:
+  // without it, a run of all-zero elements ((0000,0000), length 0) before a
+  // non-zero tail would rescan the tail for every element, quadratic time.
+  std::uint64_t nonzero_at = 0;
+  bool nonzero_known = false;
   bool zeros_to_end() {
-    if (pos + 4 > size) return pos < size && size - pos < 4 && all_zero(pos, size - pos);
-    std::uint8_t b[4];
-    fetch(pos, 4, b);
-    if (b[0] || b[1] || b[2] || b[3]) return false;
-    return all_zero(pos, size - pos);
-  }
-  bool all_zero(std::uint64_t at, std::uint64_t n) {
+    if (pos >= size || (nonzero_known && nonzero_at >= pos)) return false;
     std::uint8_t b[4096];
-    while (n > 0) {
-      const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(n, sizeof b));
+    const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(size - pos, 4));
+    fetch(pos, first, b);  // most elements start with a non-zero group: decided here
+    if (std::any_of(b, b + first, [](std::uint8_t c) { return c != 0; })) return false;
+    for (std::uint64_t at = pos + first; at < size;) {
+      const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(size - at, sizeof b));
       fetch(at, k, b);
-      if (std::any_of(b, b + k, [](std::uint8_t c) { return c != 0; })) return false;
-      at += k, n -= k;
+      const std::uint8_t* nz = std::find_if(b, b + k, [](std::uint8_t c) { return c != 0; });
+      if (nz != b + k) {
+        nonzero_at = at + static_cast<std::uint64_t>(nz - b);
+        nonzero_known = true;
+        return false;
+      }
+      at += k;
     }
     return true;
   }
@@ -319,6 +326,10 @@ struct Parser {
       if (e.is_sequence() || e.is("UN") || (implicit && !e.is("OB") && !e.is("OW"))) {
         // Undefined-length UN is a sequence in Implicit VR Little Endian (Part 5 §6.2.2).
         const Syntax inner = e.is_sequence() && !implicit ? syn : Syntax::implicit_le;
+        // Its little endian values would be written back unswapped under a
+        // big endian SQ header: garbage. Rare enough (a retired syntax) to refuse.
+        if (inner == Syntax::implicit_le && syn == Syntax::explicit_be)
+          fail("the undefined-length " + tag_name(t) + " in a big endian data set");
         e.vr = {{'S', 'Q'}};
         items(e, true, 0, inner, depth);
         return e;
@@ -431,17 +442,28 @@ struct Parser {
   }
 
   // Deflated data set: inflate the rest into memory, bounded, and parse that.
+  // The compressed bytes are read in chunks: however large the file, only
+  // the inflated data set (bounded) is held in memory.
   void inflate_rest() {
-    std::string packed(static_cast<std::size_t>(size - pos), '\0');
-    fetch(pos, packed.size(), packed.data());
+    // Meta values left in the source would be read from the inflated data
+    // instead once the source is swapped below.
+    if (has_external(f.meta)) fail("a meta header value over the inline limit");
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw Error(Exit::internal, "zlib: cannot start");
     std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
-    zs.next_in = reinterpret_cast<Bytef*>(packed.data());
-    zs.avail_in = static_cast<uInt>(packed.size());
+    std::string packed(1 << 20, '\0');
+    std::uint64_t packed_at = pos;
     std::string out;
     int rc = Z_OK;
     while (rc != Z_STREAM_END) {
+      if (zs.avail_in == 0 && packed_at < size) {
+        const auto k =
+            static_cast<std::size_t>(std::min<std::uint64_t>(size - packed_at, packed.size()));
+        fetch(packed_at, k, packed.data());
+        packed_at += k;
+        zs.next_in = reinterpret_cast<Bytef*>(packed.data());
+        zs.avail_in = static_cast<uInt>(k);
+      }
       const std::size_t have = out.size();
       if (have >= lim.max_inflated)
         fail("the deflated data set inflates to over " + std::to_string(lim.max_inflated >> 20) +
@@ -451,7 +473,8 @@ struct Parser {
       zs.avail_out = 1 << 20;
       rc = ::inflate(&zs, Z_NO_FLUSH);
       out.resize(have + (1 << 20) - zs.avail_out);
-      if (rc == Z_BUF_ERROR && zs.avail_in == 0) fail("the deflated data set is truncated");
+      if (rc == Z_BUF_ERROR && zs.avail_in == 0 && packed_at == size)
+        fail("the deflated data set is truncated");
       if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
         fail("the deflated data set is corrupt");
     }
@@ -460,6 +483,14 @@ struct Parser {
     f.fd_.reset();
     pos = 0;
     size = f.memory_.size();
+    window.clear();
+    nonzero_known = false;
+  }
+
+  static bool has_external(const Item& item) {
+    return std::any_of(item.elements.begin(), item.elements.end(), [](const Element& e) {
+      return e.external || std::any_of(e.items.begin(), e.items.end(), has_external);
+    });
   }
 };
 
@@ -501,8 +532,13 @@ std::string File::bytes(const Element& e, std::size_t max) const {
   if (e.length > max)
     throw Error(Exit::invalid_dicom, name_ + ": " + tag_name(e.tag) + " is too long (" +
                                          std::to_string(e.length) + " bytes)");
+  if (in_memory_) {
+    // The range comes from parsing this very buffer: outside it is our bug.
+    if (e.offset > memory_.size() || e.length > memory_.size() - e.offset)
+      throw Error(Exit::internal, name_ + ": " + tag_name(e.tag) + " lies outside the data set");
+    return memory_.substr(static_cast<std::size_t>(e.offset), static_cast<std::size_t>(e.length));
+  }
   std::string out(static_cast<std::size_t>(e.length), '\0');
-  if (in_memory_) return memory_.substr(static_cast<std::size_t>(e.offset), out.size());
   std::size_t done = 0;
   while (done < out.size()) {
     const ssize_t r = ::pread(fd_.get(), out.data() + done, out.size() - done,
@@ -647,8 +683,17 @@ struct Emitter {
     }
   }
 
+  // Group lengths (gggg,0000) are left out: retired outside group 0002, and
+  // stale once sequences are rewritten with undefined lengths.
   void items(const Item& item) {
-    for (const Element& e : item.elements) element(e);
+    for (const Element& e : item.elements)
+      if (e.element() != 0x0000) element(e);
+  }
+  // The data set, also without group 0002 elements a sender left in it:
+  // sorted to its front, they would read as part of the new meta header.
+  void data_set(const Item& data) {
+    for (const Element& e : data.elements)
+      if (e.group() != 0x0002 && e.element() != 0x0000) element(e);
   }
 
   void element(const Element& e) {
@@ -713,12 +758,15 @@ void File::write(int out_fd, const std::string& out_name) const {
   if (syntax == Syntax::deflated) {
     std::string plain;
     Writer mw(-1, out_name, &plain);
-    Emitter{*this, mw, -1, false, false}.items(data);
+    Emitter{*this, mw, -1, false, false}.data_set(data);
     z_stream zs{};
     if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
         Z_OK)
       throw Error(Exit::internal, "zlib: cannot start");
     std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, deflateEnd);
+    // One deflate call with 32-bit counts: over 4 GiB would be cut short.
+    if (deflateBound(&zs, plain.size()) > std::numeric_limits<uInt>::max())
+      throw Error(Exit::output, out_name + ": the data set is too large to deflate");
     zs.next_in = reinterpret_cast<Bytef*>(plain.data());
     zs.avail_in = static_cast<uInt>(plain.size());
     std::string packed(deflateBound(&zs, plain.size()), '\0');
@@ -732,7 +780,7 @@ void File::write(int out_fd, const std::string& out_name) const {
   } else {
     Emitter out{*this, w, in_memory_ ? -1 : fd_.get(), syntax == Syntax::explicit_be,
                 syntax == Syntax::implicit_le};
-    out.items(data);
+    out.data_set(data);
   }
   w.flush();
 }

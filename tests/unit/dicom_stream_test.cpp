@@ -219,3 +219,140 @@ TEST_CASE("every truncation of a real file is refused or read, never a crash") {
   }
   CHECK(refused > 0);
 }
+
+namespace {
+
+std::string be16(unsigned v) {
+  return {static_cast<char>(v >> 8 & 0xFF), static_cast<char>(v & 0xFF)};
+}
+std::string implicit_el(unsigned g, unsigned e, const std::string& value) {
+  return le16(g) + le16(e) + le32(static_cast<std::uint32_t>(value.size())) + value;
+}
+// A raw deflate stream of stored (uncompressed) blocks: compressed size
+// chosen by hand, no zlib needed.
+std::string stored_deflate(const std::string& plain) {
+  std::string out;
+  std::size_t at = 0;
+  do {
+    const std::size_t n = std::min<std::size_t>(plain.size() - at, 65535);
+    out += static_cast<char>(at + n == plain.size() ? 1 : 0);  // BFINAL, BTYPE 00
+    out += le16(static_cast<unsigned>(n)) + le16(static_cast<unsigned>(~n & 0xFFFF));
+    out += plain.substr(at, n);
+    at += n;
+  } while (at < plain.size());
+  return out;
+}
+const std::string kDeflated = "1.2.840.10008.1.2.1.99";
+
+}  // namespace
+
+TEST_CASE("a long run of all-zero elements is read in linear time") {
+  // 400000 implicit VR elements (0000,0000) of length 0 (eight NUL bytes
+  // each) before a non-zero tail. Rescanning the tail for trailing padding
+  // at every element took hours (this test hung); now one pass. The same
+  // tag repeated is refused in the end.
+  const std::string data = std::string(8 * 400000, '\0') + implicit_el(0x0008, 0x0016, "1.2\0"s);
+  CHECK(read_code(part10("1.2.840.10008.1.2", data)) == Exit::invalid_dicom);
+  // Real trailing padding is still accepted.
+  File f = File::parse(
+      part10(kExplicit, explicit_el(8, 0x16, "UI", "1.2\0"s) + std::string(100000, '\0')), "mem");
+  CHECK(f.data.elements.size() == 1);
+}
+
+TEST_CASE("an undefined-length UN is an implicit little endian sequence, refused in big endian") {
+  // (0009,1001) UN, undefined length, holding one item with Rows = 512
+  // encoded Implicit VR Little Endian as Part 5 6.2.2 requires.
+  const std::string un_items = le16(0xFFFE) + le16(0xE000) + le32(0xFFFFFFFF) +
+                               implicit_el(0x0028, 0x0010, le16(512)) + le16(0xFFFE) +
+                               le16(0xE00D) + le32(0) + le16(0xFFFE) + le16(0xE0DD) + le32(0);
+  // Explicit little endian: read as a sequence, written back as SQ whose
+  // values keep their (little endian) bytes.
+  const std::string le = explicit_el(8, 0x16, "UI", "1.2\0"s) + explicit_el(9, 0x10, "LO", "ACME") +
+                         le16(9) + le16(0x1001) + "UN" + le16(0) + le32(0xFFFFFFFF) + un_items;
+  File f = File::parse(part10(kExplicit, le), "mem");
+  const fs::path out = scratch("dicom-stream-un") / "out.dcm";
+  rewrite(f, out);
+  File g = File::read(out);
+  const iep::dicom::Element* seq = g.data.find(0x00091001);
+  REQUIRE(seq != nullptr);
+  REQUIRE(seq->is_sequence());
+  REQUIRE(seq->items.size() == 1);
+  const iep::dicom::Element* rows = seq->items[0].find(0x00280010);
+  REQUIRE(rows != nullptr);
+  CHECK(rows->value == le16(512));
+  // Explicit big endian: the little endian values would be written back
+  // under big endian headers (Rows read as 2): refused instead.
+  const std::string be = be16(8) + be16(0x16) + "UI" + be16(4) + "1.2\0"s + be16(9) + be16(0x10) +
+                         "LO" + be16(4) + "ACME" + be16(9) + be16(0x1001) + "UN" + be16(0) +
+                         le32(0xFFFFFFFF) + un_items;
+  CHECK(read_code(part10("1.2.840.10008.1.2.2", be)) == Exit::invalid_dicom);
+}
+
+TEST_CASE("the rewrite drops group lengths and group 0002 elements left in the data set") {
+  // A sender's (0002,0013) in the data set, out of order, and a group
+  // length that no longer matches once the sequence is written with
+  // undefined length.
+  const std::string item = explicit_el(8, 0x1150, "UI", "1.2.5\0"s);
+  const std::string seq = le16(8) + le16(0x1140) + "SQ" + le16(0) +
+                          le32(static_cast<std::uint32_t>(8 + item.size())) + le16(0xFFFE) +
+                          le16(0xE000) + le32(static_cast<std::uint32_t>(item.size())) + item;
+  const std::string body =
+      explicit_el(8, 0x16, "UI", "1.2.3\0"s) + explicit_el(8, 0x18, "UI", "1.2.4\0"s) + seq;
+  const std::string data = explicit_el(8, 0, "UL", le32(static_cast<std::uint32_t>(body.size()))) +
+                           body + explicit_el(2, 0x13, "SH", "EVIL_1") +
+                           explicit_el(0x10, 0x10, "PN", "DOE^JOHN");
+  File f = File::parse(part10(kExplicit, data), "mem");
+  REQUIRE(f.data.find(0x00020013) != nullptr);
+  const fs::path out = scratch("dicom-stream-group2") / "out.dcm";
+  rewrite(f, out);
+  // Before, the sender's element followed our meta header and read as a
+  // second (0002,0013) in it: the file did not even parse back.
+  File g = File::read(out);
+  REQUIRE(g.meta.find(0x00020013) != nullptr);
+  CHECK(g.meta.find(0x00020013)->value == "IEP_0.1 ");
+  CHECK(g.data.find(0x00020013) == nullptr);
+  CHECK(g.data.find(0x00080000) == nullptr);
+  CHECK(g.text(0x00100010) == "DOE^JOHN");
+  REQUIRE(g.data.find(0x00081140) != nullptr);
+  CHECK(g.data.find(0x00081140)->items.size() == 1);
+  Run r = run("dcmdump -q " + quote(out.string()) + " 2>&1");
+  CHECK(r.status == 0);
+  CHECK(r.out.find("EVIL") == std::string::npos);
+  CHECK(r.out.find("DOE^JOHN") != std::string::npos);
+}
+
+TEST_CASE("a deflated data set is inflated in chunks, and meta values stay readable") {
+  // 3 MiB of stored blocks: more than one chunk of compressed input.
+  std::string pattern(3 << 20, '\0');
+  for (std::size_t i = 0; i < pattern.size(); ++i) pattern[i] = static_cast<char>(i * 7 + i / 251);
+  const std::string plain = explicit_el(8, 0x16, "UI", "1.2\0"s) + le16(0x0009) + le16(0x0010) +
+                            "OB" + le16(0) + le32(static_cast<std::uint32_t>(pattern.size())) +
+                            pattern;
+  const std::string packed = stored_deflate(plain);
+  REQUIRE(packed.size() > (1u << 20));
+  const fs::path dir = scratch("dicom-stream-inflate");
+  write_file(dir / "in.dcm", part10(kDeflated, packed));
+  File f = File::read(dir / "in.dcm");
+  REQUIRE(f.syntax == iep::dicom::Syntax::deflated);
+  const iep::dicom::Element* ob = f.data.find(0x00090010);
+  REQUIRE(ob != nullptr);
+  CHECK(f.bytes(*ob, pattern.size()) == pattern);
+  rewrite(f, dir / "out.dcm");
+  File g = File::read(dir / "out.dcm");
+  REQUIRE(g.data.find(0x00090010) != nullptr);
+  CHECK(g.bytes(*g.data.find(0x00090010), pattern.size()) == pattern);
+  // Cut inside the second chunk of compressed input: truncated.
+  CHECK(read_code(part10(kDeflated, packed.substr(0, packed.size() - 1000))) ==
+        Exit::invalid_dicom);
+
+  // A meta value left in the source (over the inline limit) would be read
+  // from the inflated data set once the source is swapped: refused.
+  const std::string meta = std::string(128, '\0') + "DICM" + explicit_el(2, 0x10, "UI", kDeflated) +
+                           le16(2) + le16(0x102) + "OB" + le16(0) + le32(40) + std::string(40, 'M');
+  const std::string small = meta + stored_deflate(explicit_el(8, 0x16, "UI", "1.2\0"s));
+  CHECK(File::parse(small, "mem").data.elements.size() == 1);
+  iep::dicom::ReadLimits tight;
+  tight.inline_value = 32;  // the transfer syntax UID stays inline
+  CHECK_THROWS_WITH_AS(File::parse(small, "mem", tight), doctest::Contains("meta header value"),
+                       iep::Error);
+}

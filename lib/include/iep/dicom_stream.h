@@ -110,7 +110,9 @@ class File {
   // version, the data set's SOP Class and Instance UIDs, the transfer
   // syntax, iep's implementation UID and version; nothing else of the
   // sender's), then the data set in its original syntax. Sequences and items
-  // are written with undefined lengths. `out_name` is used in errors.
+  // are written with undefined lengths; group lengths (gggg,0000), and group
+  // 0002 elements left in the data set, are not written. `out_name` is used
+  // in errors.
   void write(int out_fd, const std::string& out_name) const;
 
  private:
