@@ -862,6 +862,9 @@ void load_profile_file(const fs::path& path, Profile& profile, std::vector<Overr
         throw Error(Exit::usage, where + "'set' needs a value of printable ASCII (at most 1024)");
       if (ov.group & 1 || ov.group == 0x0002 || ov.group == 0x0000)
         throw Error(Exit::usage, where + "'set' of a private, meta or command tag");
+      const auto vr = dicom::dictionary_vr(std::uint32_t{ov.group} << 16 | ov.element);
+      if (vr[0] == 'S' && vr[1] == 'Q')
+        throw Error(Exit::usage, where + "'set' of a sequence (use keep or remove)");
       ov.value = std::string(value);
     } else if (!value.empty()) {
       throw Error(Exit::usage, where + "unexpected text after the tag");
@@ -1011,9 +1014,8 @@ Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
   for (const Override& ov : options_.overrides) {
     if (ov.kind != Override::Kind::set) continue;
     Element& e = f.data.put(std::uint32_t{ov.group} << 16 | ov.element);
-    if (e.is_sequence())
-      throw Error(Exit::usage,
-                  "cannot set the sequence " + std::string(e.vr.data(), 2) + " to a value");
+    if (e.is_sequence())  // a private dictionary's sequence: load_profile_file cannot know
+      throw Error(Exit::usage, name + ": cannot 'set' a sequence");
     put_text(e, ov.value);
   }
   mark(f.data, options_.profile, o.pixels_cleaned);

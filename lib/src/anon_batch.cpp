@@ -206,9 +206,10 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
       // Finished by an earlier run: its pseudonyms are known from the keys.
       ++report.already_done;
       const dicom::Info& in = it.info;
-      const std::string study = anonymiser.options().profile.retain_uids
-                                    ? in.study_instance_uid
-                                    : anonymiser.uid(in.study_instance_uid);
+      const std::string study =
+          anonymiser.options().profile.retain_uids || in.study_instance_uid.empty()
+              ? in.study_instance_uid
+              : anonymiser.uid(in.study_instance_uid);
       report.studies.insert(study);
       report.reid.insert(
           {in.patient_id, anonymiser.patient_id(in.patient_id), in.study_instance_uid, study});

@@ -165,6 +165,10 @@ printf 'patient_id,subject_id\n77654033,S-1\n77654033,S-2\n' >dup.csv
 expect 2 "duplicate mapping line" -- iep-anon -k p.key --mapping dup.csv "$CD" bad2
 stderr_names "names the file and line" "dup.csv"
 expect 2 "no key" -- iep-anon "$CD" bad3
+printf 'set (0008,1140) X\n' >seq.profile
+expect 2 "a profile file setting a sequence" -- iep-anon -k p.key --profile-file seq.profile "$CD" bad4
+stderr_names "names the file and line" "seq.profile:1"
+nothing_left "nothing written" bad4
 printf 'patient_id,subject_id\n77654033,TRIAL-001\n' >map.csv
 expect 0 "mapping file" -- iep-anon -k p.key --mapping map.csv "$CD" mapped
 assert "subject id used" -- sh -c "grep -rl TRIAL-001 mapped | head -1 | grep -q ."
