@@ -130,6 +130,32 @@ dicom::Info identify(const fs::path& file) {
   return info;
 }
 
+// What an earlier run left at an output's name.
+enum class Left { nothing, done, other };
+
+// Outputs are linked into place only once written, but not synced one by
+// one: after a power cut the file system may keep the name of a file whose
+// data it lost. So an existing output counts as done only if it parses
+// whole (pixel data included, as far as lengths tell) and is the instance
+// expected; a broken one is removed and made again; one that is another
+// instance (an 8-character CD file ID shared by two) is left alone.
+Left left_at(const Anonymiser& a, const dicom::Info& in, const fs::path& out) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(out, ec))) return Left::nothing;
+  const std::string expected =
+      a.options().profile.retain_uids ? in.sop_instance_uid : a.uid(in.sop_instance_uid);
+  try {
+    return dicom::File::read(out).text(0x00080018) == expected ? Left::done : Left::other;
+  } catch (const Error& e) {
+    if (e.code() != Exit::invalid_dicom) throw;
+  }
+  fs::remove(out, ec);  // (another thread may have removed it: not an error)
+  if (ec)
+    throw Error(Exit::output,
+                out.string() + ": an unfinished output that cannot be removed: " + ec.message());
+  return Left::nothing;
+}
+
 // Runs work(i) for i in [0, n) on `jobs` threads; the first exception stops
 // the handing out of work and is rethrown once all threads are done.
 template <typename F>
@@ -174,6 +200,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     dicom::Info info;
     std::string not_dicom;  // why, when it is not DICOM
     fs::path out;
+    Left left = Left::nothing;  // what an earlier run left at `out`
     bool todo = false;
   };
   std::vector<Item> items(files.size());
@@ -181,6 +208,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     try {
       items[i].info = identify(files[i]);
       items[i].out = out_dir / output_name(anonymiser, items[i].info, cd);
+      items[i].left = left_at(anonymiser, items[i].info, items[i].out);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
       std::string why = e.what();
@@ -202,7 +230,10 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     } else if (auto [pos, fresh] = claimed.emplace(it.out, i); !fresh) {
       report.quarantined.emplace_back(files[i].string(),
                                       "same SOP Instance UID as " + files[pos->second].string());
-    } else if (fs::exists(it.out)) {
+    } else if (it.left == Left::other) {
+      report.quarantined.emplace_back(
+          files[i].string(), "its output name " + it.out.string() + " holds another instance");
+    } else if (it.left == Left::done) {
       // Finished by an earlier run: its pseudonyms are known from the keys.
       ++report.already_done;
       const dicom::Info& in = it.info;
