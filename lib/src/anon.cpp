@@ -673,22 +673,8 @@ TempFile make_temp(const fs::path& out) {
     t.fd.reset(unnamed);
     return t;
   }
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    char suffix[32];
-    std::snprintf(suffix, sizeof suffix, ".%08x.tmp", randombytes_random());
-    std::string name(1, '.');  // a hidden sibling: ".NAME.XXXXXXXX.tmp"
-    name.append(out.filename().string()).append(suffix);
-    fs::path tmp = dir / name;
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      t.path = std::move(tmp);
-      t.fd.reset(fd);
-      return t;
-    }
-    if (errno != EEXIST)
-      throw Error(Exit::output, out.string() + ": cannot create: " + std::strerror(errno));
-  }
-  throw Error(Exit::output, out.string() + ": cannot create a temporary file beside it");
+  t.fd = create_sibling(out, 0644, t.path);
+  return t;
 }
 
 }  // namespace

@@ -111,24 +111,26 @@ AtomicFile::AtomicFile(fs::path path, bool overwrite, unsigned mode)
     : path_(std::move(path)), overwrite_(overwrite) {
   if (!overwrite_ && fs::exists(fs::symlink_status(path_)))
     throw Error(Exit::output, path_.string() + ": already exists; refusing to overwrite it");
+  fd_ = create_sibling(path_, mode, tmp_);
+}
+
+UniqueFd create_sibling(const fs::path& path, unsigned mode, fs::path& tmp) {
   std::random_device rd;
   for (int attempt = 0; attempt < 16; ++attempt) {
     char suffix[32];
     std::snprintf(suffix, sizeof suffix, ".%08x.tmp", rd());
-    // A hidden sibling: ".NAME.XXXXXXXX.tmp".
-    std::string name(1, '.');
-    name.append(path_.filename().string()).append(suffix);
-    fs::path tmp = path_.parent_path() / name;
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    std::string name(1, '.');  // (not "." + string: g++ 12 -O3 warns falsely on that)
+    name.append(path.filename().string()).append(suffix);
+    fs::path candidate = path.parent_path() / name;
+    const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd >= 0) {
-      fd_.reset(fd);
-      tmp_ = tmp;
-      return;
+      tmp = std::move(candidate);
+      return UniqueFd(fd);
     }
     if (errno != EEXIST)
-      throw Error(Exit::output, path_.string() + ": cannot create: " + std::strerror(errno));
+      throw Error(Exit::output, path.string() + ": cannot create: " + std::strerror(errno));
   }
-  throw Error(Exit::output, path_.string() + ": cannot create a temporary file beside it");
+  throw Error(Exit::output, path.string() + ": cannot create a temporary file beside it");
 }
 
 AtomicFile::~AtomicFile() {

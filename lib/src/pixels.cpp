@@ -417,52 +417,6 @@ void blank(std::uint8_t* data, const Image& im, const std::vector<Rect>& rects,
 
 // ---------------------------------------------------------------- output file
 
-// A hidden temporary beside `out`, removed unless committed by linking it
-// to `out` (link() never replaces an existing file).
-class TempSibling {
- public:
-  explicit TempSibling(const fs::path& out) : out_(out) {
-    std::random_device rd;
-    for (int attempt = 0; attempt < 16; ++attempt) {
-      char suffix[32];
-      std::snprintf(suffix, sizeof suffix, ".%08x.tmp", rd());
-      std::string name(1, '.');  // (not "." + string: g++ 12 -O3 warns falsely on that)
-      name.append(out.filename().string()).append(suffix);
-      fs::path tmp = out.parent_path() / name;
-      UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-      if (fd.get() >= 0) {
-        path_ = tmp;
-        return;
-      }
-      if (errno != EEXIST)
-        throw Error(Exit::output, out.string() + ": cannot create: " + std::strerror(errno));
-    }
-    throw Error(Exit::output, out.string() + ": cannot create a temporary file beside it");
-  }
-  ~TempSibling() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  TempSibling(const TempSibling&) = delete;
-  TempSibling& operator=(const TempSibling&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
-  void commit() {
-    UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0 || ::fsync(fd.get()) != 0)
-      throw Error(Exit::output, out_.string() + ": fsync failed: " + std::strerror(errno));
-    if (::link(path_.c_str(), out_.c_str()) != 0)
-      throw Error(Exit::output, out_.string() + ": cannot create: " + std::strerror(errno));
-    ::unlink(path_.c_str());
-    path_.clear();
-    fs::path dir = out_.parent_path();
-    fsync_dir(dir.empty() ? fs::path(".") : dir);
-  }
-
- private:
-  fs::path out_;
-  fs::path path_;
-};
-
 // DCMTK 3.6.7's JPEG-LS encoder pads an odd-length frame with one byte
 // after the EOI marker that it never initialises: left alone, that byte
 // carries leftover heap memory (possibly another file's data) into the
@@ -652,8 +606,8 @@ void clean(const fs::path& in, const fs::path& out, const Rule& rule) {
     zero_fragment_padding(*pixels, out_xfer, param);
   }
 
-  TempSibling tmp(out);
-  st = ff.saveFile(OFFilename(tmp.path().c_str()), out_xfer, EET_ExplicitLength, EGL_recalcGL,
+  AtomicFile tmp(out);  // DCMTK writes the temporary by name; commit() syncs and links it
+  st = ff.saveFile(OFFilename(tmp.temp_path().c_str()), out_xfer, EET_ExplicitLength, EGL_recalcGL,
                    EPD_noChange, 0, 0, EWM_fileformat);
   if (st.bad()) throw Error(Exit::output, out.string() + ": cannot write: " + st.text());
   tmp.commit();

@@ -106,6 +106,9 @@ class AtomicFile : public Sink {
   void finish() override {}
   void commit();
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  // The temporary being written, for writers that want a name (DCMTK's
+  // saveFile): what they write there is what commit() syncs and links.
+  [[nodiscard]] const std::filesystem::path& temp_path() const { return tmp_; }
 
  private:
   std::filesystem::path path_;
@@ -177,6 +180,12 @@ class BackgroundSink : public Sink {
 
 // fsyncs a directory so a rename inside it is durable.
 void fsync_dir(const std::filesystem::path& dir);
+
+// Creates a new hidden sibling of `path`, ".NAME.XXXXXXXX.tmp" (O_EXCL,
+// `mode`), for a file under construction; sets `tmp` to its name.
+// Error(Exit::output) naming `path` when it cannot.
+UniqueFd create_sibling(const std::filesystem::path& path, unsigned mode,
+                        std::filesystem::path& tmp);
 
 // Reads a whole small file (keys, cards, signatures); refuses files larger
 // than max_size. Errors are Error(Exit::input) naming the path.
