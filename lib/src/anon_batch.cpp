@@ -299,19 +299,15 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
       report.quarantined.emplace_back(path, std::move(reason));
       return std::nullopt;
     };
-    try {
-      if (identify(content).is_dicomdir) return drop("a DICOMDIR is never passed through");
-    } catch (const Error& e) {
-      if (e.code() != Exit::invalid_dicom) throw;
-      return drop("not DICOM (an attachment may hold identifying data, so it is not carried)");
-    }
+    // Anonymiser::file() quarantines a DICOMDIR and refuses what is not DICOM.
     fs::path result = scratch / "instance.dcm";
     Outcome o;
     try {
       o = anonymiser.file(content, result);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
-      return drop(e.what());
+      return drop(std::string(e.what()) +
+                  " (an attachment may hold identifying data, so it is not carried)");
     }
     if (o.quarantined) return drop(o.reason);
     ++report.written;
@@ -369,7 +365,14 @@ CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& or
   std::vector<phi::Needle> needles = phi::identifying_values(dicom_sources, profile);
   phi::Scanner scanner(profile, std::move(needles));
 
-  std::vector<fs::path> outputs = package::input_files({out_dir});
+  // Every file of the output, not the DICOMDIR's view of it: files it does
+  // not index, and the DICOMDIR itself, are checked too.
+  std::vector<fs::path> outputs;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(out_dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file()) outputs.push_back(it->path());
+  if (ec) throw Error(Exit::input, out_dir.string() + ": " + ec.message());
+  std::sort(outputs.begin(), outputs.end());
   CheckReport report;
   report.files = outputs.size();
   std::vector<std::vector<std::string>> lines(outputs.size());

@@ -15,6 +15,7 @@
 #include <dcmtk/oflog/oflog.h>
 #include <dcmtk/oflog/spi/logevent.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -235,10 +236,12 @@ std::string first_file(DcmDirectoryRecord& rec) {
   return {};
 }
 
-// DCMTK invents a missing Study Date and Time from the clock; where the
-// study's files have none, use fixed dummies instead, so the same files
-// always give the same DICOMDIR.
-void settle_study_times(DcmDirectoryRecord& root, const fs::path& folder) {
+// DCMTK invents a missing Study Date and Time from the clock and a missing
+// Study ID from a counter (which can look like a time of the originals);
+// where the study's files have none, use fixed dummies and an ID derived
+// from the Study Instance UID instead, so the same files always give the
+// same DICOMDIR.
+void settle_study_keys(DcmDirectoryRecord& root, const fs::path& folder) {
   for (unsigned long p = 0; p < root.cardSub(); ++p) {
     DcmDirectoryRecord* patient = root.getSub(p);
     if (patient == nullptr) continue;
@@ -256,6 +259,16 @@ void settle_study_times(DcmDirectoryRecord& root, const fs::path& folder) {
         study->putAndInsertString(DCM_StudyDate, "19000101");
       if (ff.getDataset()->findAndGetOFString(DCM_StudyTime, value).bad() || value.empty())
         study->putAndInsertString(DCM_StudyTime, "000000");
+      if (ff.getDataset()->findAndGetOFString(DCM_StudyID, value).bad() || value.empty()) {
+        OFString uid;
+        ff.getDataset()->findAndGetOFString(DCM_StudyInstanceUID, uid);
+        unsigned char h[8];
+        crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(uid.c_str()),
+                           uid.length(), nullptr, 0);
+        std::string id;
+        for (unsigned char c : h) id += "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[c & 31];
+        study->putAndInsertString(DCM_StudyID, id.c_str());
+      }
     }
   }
 }
@@ -269,7 +282,7 @@ void settle(const fs::path& dicomdir, const fs::path& folder, const std::string&
   {
     DcmDicomDir dd(OFFilename(dicomdir.c_str()));
     cond = dd.error();
-    if (cond.good()) settle_study_times(dd.getRootRecord(), folder);
+    if (cond.good()) settle_study_keys(dd.getRootRecord(), folder);
     if (cond.good() && !uid.empty())
       cond = dd.getDirFileFormat().getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID,
                                                                      uid.c_str());

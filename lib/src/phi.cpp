@@ -617,10 +617,6 @@ Scanner::~Scanner() = default;
 Scanner::Scanner(Scanner&&) noexcept = default;
 Scanner& Scanner::operator=(Scanner&&) noexcept = default;
 
-const std::vector<Needle>& Scanner::needles() const {
-  return impl_->needles;
-}
-
 std::vector<Finding> Scanner::scan_bytes(const fs::path& file) const {
   std::vector<Finding> out;
   if (!impl_->matcher) return out;
@@ -658,6 +654,10 @@ std::vector<Finding> Scanner::scan(const fs::path& file) const {
   const TableIndex& index = table();
   const Profile& profile = impl_->profile;
 
+  // A DICOMDIR is an index, not an instance: its records copy values from
+  // the files (each checked like any value) and keep empty Type 2 keys,
+  // and it has no Patient Identity Removed of its own.
+  const bool dicomdir = ds.tagExists(DCM_DirectoryRecordSequence);
   std::vector<Finding> out;
   std::string value;
   walk(ds, "", 0, [&](DcmElement& el, DcmItem& item, const std::string& path, int depth) {
@@ -691,7 +691,8 @@ std::vector<Finding> Scanner::scan(const fs::path& file) const {
       // Only X is decidable here: Z allows "a dummy value consistent with
       // the VR" (PS3.15 E.1), and D, U, C replace values, which only the
       // needles can tell from the original.
-      if (act == "X") out.push_back({name, path, label + ": present, the profile removes it"});
+      if (act == "X" && !(dicomdir && el.getLength() == 0))
+        out.push_back({name, path, label + ": present, the profile removes it"});
     }
     if (impl_->matcher && el.ident() != EVR_SQ && text_value(el, value)) {
       const Matcher& m = *impl_->matcher;
@@ -699,10 +700,10 @@ std::vector<Finding> Scanner::scan(const fs::path& file) const {
       m.search(value, [&](std::size_t i, std::uint64_t start) {
         if (hits.size() < 64) hits.push_back({i, start, start + m.pattern(i).size()});
       });
-      std::vector<bool> told(impl_->needles.size(), false);
+      std::vector<std::size_t> told;  // at most 64 hits: a short list, not a flag per needle
       for (const Hit& h : outermost(std::move(hits))) {
-        if (told[h.needle]) continue;
-        told[h.needle] = true;
+        if (std::find(told.begin(), told.end(), h.needle) != told.end()) continue;
+        told.push_back(h.needle);
         out.push_back({name, path,
                        (label.empty() ? std::string("value") : label) + ": contains " +
                            impl_->describe(h.needle)});
@@ -712,7 +713,9 @@ std::vector<Finding> Scanner::scan(const fs::path& file) const {
   });
 
   OFString removed;
-  if (ds.findAndGetOFString(DCM_PatientIdentityRemoved, removed).bad())
+  if (dicomdir) {
+    // nothing: see above
+  } else if (ds.findAndGetOFString(DCM_PatientIdentityRemoved, removed).bad())
     out.push_back(
         {name, tag_text(0x0012, 0x0062), "Patient Identity Removed: missing, must be YES"});
   else if (trim(removed.c_str()) != "YES")

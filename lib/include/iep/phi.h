@@ -52,8 +52,8 @@ struct Needle {
 // A value made only of digits and . + - (dates, times, numeric IDs) matches
 // only where it is not flanked by other digits, so a time does not "occur"
 // inside an unrelated UID. Values longer than 1024 bytes are cut to their
-// first 1024 (still a good witness); more than 64 KiB of needles in all is
-// Error(Exit::invalid_dicom). Throws like dicom::scan for a bad file.
+// first 1024 (still a good witness); more than 4 MiB of needles in all is
+// Error(Exit::usage) (check fewer studies at once). Throws like dicom::scan for a bad file.
 std::vector<Needle> identifying_values(const std::filesystem::path& original_dicom,
                                        const anon::Profile& profile = {});
 // The same for several files at once (a study, a batch): values that any of
@@ -91,8 +91,6 @@ class Scanner {
 
   // Only step 4, for any file, DICOM or not (read in 64 KiB chunks).
   [[nodiscard]] std::vector<Finding> scan_bytes(const std::filesystem::path& file) const;
-
-  [[nodiscard]] const std::vector<Needle>& needles() const;
 
  private:
   struct Impl;
