@@ -118,10 +118,6 @@ Element& Item::put(std::uint32_t tag, const char* vr) {
   return *elements.insert(it, std::move(e));
 }
 
-void Item::remove(std::uint32_t tag) {
-  std::erase_if(elements, [tag](const Element& e) { return e.tag == tag; });
-}
-
 std::array<char, 2> dictionary_vr(std::uint32_t tag) {
   const DcmDataDictionary& dict = dcmDataDict.rdlock();
   const DcmDictEntry* entry =
@@ -423,7 +419,6 @@ struct Parser {
       guess();
     }
     if (f.syntax == Syntax::deflated) inflate_rest();
-    f.data_start_ = pos;
     dataset(f.data, false, size, f.syntax, 0);
     if (f.data.elements.empty()) fail("an empty data set");
   }

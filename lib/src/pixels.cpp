@@ -20,23 +20,19 @@
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/dcmjpls/djrparam.h>
 #include <dcmtk/oflog/oflog.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
-#include <system_error>
 
 #include "iep/error.h"
 #include "iep/io.h"
+#include "util.h"
 
 namespace fs = std::filesystem;
 
@@ -97,11 +93,7 @@ std::vector<Token> tokenize(std::string_view line, const std::string& name, int 
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using util::trim;
 
 // A decimal integer in [lo, hi], all of `text`.
 int parse_int(std::string_view text, int lo, int hi, const char* what, const std::string& name,
@@ -168,9 +160,7 @@ Rect parse_blank(const std::vector<Token>& tokens, const std::string& name, int 
   return r;
 }
 
-char ascii_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
+using util::ascii_lower;
 
 bool icontains(std::string_view haystack, std::string_view needle) {
   auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),

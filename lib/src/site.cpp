@@ -22,21 +22,10 @@ constexpr std::string_view kAgeField = "age-recipient: ";
 constexpr std::string_view kIdSite = "# iep-site: ";
 constexpr std::string_view kIdSigning = "# iep-minisign-secret-key: ";
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
-
+// The lines of a card or identity file, trimmed.
 std::vector<std::string_view> lines(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    out.push_back(trim(text.substr(0, nl)));
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
+  std::vector<std::string_view> out = util::split_lines(text);
+  for (auto& l : out) l = util::trim(l);
   return out;
 }
 

@@ -5,6 +5,24 @@
 
 namespace iep::util {
 
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view kBlank(" \t\r\0", 4);
+  const auto first = s.find_first_not_of(kBlank);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kBlank) - first + 1);
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    out.push_back(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
 void sodium_ready() {
   static const bool ok = sodium_init() >= 0;
   if (!ok) throw std::runtime_error("libsodium failed to initialise");

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "iep/io.h"
 
@@ -38,6 +39,15 @@ class Blake2b256 : public Sink {
  private:
   crypto_generichash_state st_{};
 };
+
+// Text of our own small files (keys, cards, profiles, rules): without
+// blanks (space, tab, CR, NUL) at either end.
+std::string_view trim(std::string_view s);
+// Split at '\n'; a last line without one is included, no empty last line.
+std::vector<std::string_view> split_lines(std::string_view text);
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 // Now as RFC 3339 UTC ("2026-11-28T08:00:00Z").
 std::string utc_now();

@@ -57,7 +57,6 @@ struct Item {
   // the dictionary's) when absent.
   Element& put(std::uint32_t tag);
   Element& put(std::uint32_t tag, const char* vr);
-  void remove(std::uint32_t tag);
 };
 
 inline std::uint64_t Element::size() const {
@@ -120,7 +119,6 @@ class File {
   UniqueFd fd_;         // the source, for external values
   std::string memory_;  // or the source in memory (a parsed buffer, or an inflated data set)
   bool in_memory_ = false;
-  std::uint64_t data_start_ = 0;  // where the data set begins in memory_ (inflated: 0)
   std::string name_;
   friend struct Parser;
 };
