@@ -45,9 +45,8 @@
 #include <cstring>
 #include <memory>
 #include <set>
-#include <unordered_map>
-#include <unordered_set>
 
+#include "anon_rules.h"
 #include "anon_table.h"
 #include "iep/dicom.h"
 #include "iep/dicom_stream.h"
@@ -143,86 +142,9 @@ Act parse_act(std::string_view s) {
   return Act::X;  // an unknown code: the safe reading is to remove
 }
 
-// The table parsed once: actions per row and column, an index by exact tag,
-// the masked rows, and the safe private attributes.
-struct Rules {
-  std::vector<std::array<Act, kColumns>> acts;
-  std::unordered_map<std::uint32_t, std::size_t> exact;
-  std::vector<std::size_t> masked;
-  std::unordered_set<std::string> safe_private;  // "gggg ee creator"
-};
-
-std::string safe_key(std::uint16_t g, std::uint8_t e, std::string_view creator) {
-  char head[16];
-  std::snprintf(head, sizeof head, "%04x %02x ", g, e);
-  return std::string(head).append(creator);
-}
-
-const Rules& rules() {
-  static const Rules r = [] {
-    Rules r;
-    r.acts.resize(kTableSize);
-    for (std::size_t i = 0; i < kTableSize; ++i) {
-      const Row& row = kTable[i];
-      for (int c = 0; c < kColumns; ++c) r.acts[i][c] = parse_act(row.action[c]);
-      // Private attributes are handled by their own rule, not by row.
-      if (row.group_mask & 1 && row.group & 1) continue;
-      if (row.group_mask == 0xFFFF && row.element_mask == 0xFFFF)
-        r.exact.emplace(std::uint32_t{row.group} << 16 | row.element, i);
-      else
-        r.masked.push_back(i);
-    }
-    for (std::size_t i = 0; i < kSafePrivateSize; ++i)
-      r.safe_private.insert(
-          safe_key(kSafePrivate[i].group, kSafePrivate[i].element, kSafePrivate[i].creator));
-    return r;
-  }();
-  return r;
-}
-
-const Row* find_row(std::uint16_t g, std::uint16_t e, std::size_t* index) {
-  const Rules& r = rules();
-  auto it = r.exact.find(std::uint32_t{g} << 16 | e);
-  if (it != r.exact.end()) {
-    *index = it->second;
-    return &kTable[it->second];
-  }
-  for (std::size_t i : r.masked) {
-    const Row& row = kTable[i];
-    if ((g & row.group_mask) == (row.group & row.group_mask) &&
-        (e & row.element_mask) == (row.element & row.element_mask)) {
-      *index = i;
-      return &row;
-    }
-  }
-  return nullptr;
-}
-
-std::array<bool, kColumns> enabled_columns(const Profile& p) {
-  std::array<bool, kColumns> on{};
-  on[kBasic] = true;
-  on[kRetainSafePrivate] = p.retain_safe_private;
-  on[kRetainUIDs] = p.retain_uids;
-  on[kRetainDevice] = p.retain_device_identity;
-  on[kRetainInstitution] = p.retain_institution_identity;
-  on[kRetainPatientChars] = p.retain_patient_characteristics;
-  on[kRetainLongFull] = p.retain_long_full_dates;
-  on[kRetainLongModified] = p.retain_long_modified_dates;
-  on[kCleanDescriptors] = p.clean_descriptors;
-  on[kCleanStructured] = p.clean_structured_content;
-  on[kCleanGraphics] = p.clean_graphics;
-  return on;
-}
-
-// An enabled option's entry replaces the basic profile's; among several
-// options the least destructive wins (K, then C, then whatever else).
-Act effective(std::size_t row, const std::array<bool, kColumns>& on) {
-  const auto& acts = rules().acts[row];
-  Act best = Act::none;
-  auto rank = [](Act a) { return a == Act::K ? 3 : a == Act::C ? 2 : a == Act::none ? 0 : 1; };
-  for (int c = 1; c < kColumns; ++c)
-    if (on[c] && rank(acts[c]) > rank(best)) best = acts[c];
-  return best != Act::none ? best : acts[kBasic];
+// The action a profile takes on a row (see anon_rules.h).
+Act effective(const Row& row, const std::array<bool, kColumns>& on) {
+  return parse_act(effective_action(row, on));
 }
 
 // ------------------------------------------------------------- dates
@@ -487,20 +409,19 @@ void process_item(Item& item, Context& ctx) {
         for (Creator& c : creators)
           if (c.group == g && c.element == el >> 8) owner = &c;
       if (ctx.options.profile.retain_safe_private && owner != nullptr &&
-          rules().safe_private.count(
-              safe_key(g, static_cast<std::uint8_t>(el & 0xFF), owner->name))) {
+          safe_private(g, static_cast<std::uint8_t>(el & 0xFF), owner->name)) {
         owner->used = true;
         continue;
       }
       remove[i] = true;
       continue;
     }
-    std::size_t row = 0;
-    if (find_row(g, el, &row) == nullptr) {
+    const Row* row = find_row(g, el);
+    if (row == nullptr) {
       process_sequence(e, ctx);  // not in the table: kept, contents cleaned
       continue;
     }
-    Act a = effective(row, ctx.on);
+    Act a = effective(*row, ctx.on);
     const bool empty = e.size() == 0;
     switch (a) {  // the combined codes, see the top of this file
       case Act::XZ: a = Act::Z; break;
@@ -886,7 +807,7 @@ std::map<std::string, std::string> load_mapping(const fs::path& path) {
 Anonymiser::Anonymiser(const ProjectKey& key, Options options)
     : key_(key), options_(std::move(options)) {
   util::sodium_ready();
-  rules();  // parse the table now, not in the first file
+  find_row(0, 0);  // index the table now, not in the first file
 }
 
 std::string Anonymiser::uid(std::string_view original) const {

@@ -19,8 +19,8 @@
 #include <mutex>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
+#include "anon_rules.h"
 #include "anon_table.h"
 #include "iep/dicom.h"
 #include "iep/error.h"
@@ -108,93 +108,23 @@ bool numeric(std::string_view s) {
 // ---------------------------------------------------------------------------
 // Table E.1-1 and the profile's columns.
 
-struct TableIndex {
-  std::unordered_map<std::uint32_t, const Row*> exact;
-  std::vector<const Row*> masked;  // (50xx,xxxx), (60xx,4000)...
-
-  TableIndex() {
-    for (std::size_t i = 0; i < anon::kTableSize; ++i) {
-      const Row& r = anon::kTable[i];
-      // "(gggg,eeee) where gggg is odd": private attributes are checked on
-      // their own, against Table E.3.10-1.
-      if ((r.group & 1) != 0 && r.group_mask == 0x0001) continue;
-      if (r.group_mask == 0xFFFF && r.element_mask == 0xFFFF)
-        exact.emplace(std::uint32_t{r.group} << 16 | r.element, &r);
-      else
-        masked.push_back(&r);
-    }
-  }
-
-  [[nodiscard]] const Row* find(std::uint16_t g, std::uint16_t e) const {
-    if (auto it = exact.find(std::uint32_t{g} << 16 | e); it != exact.end()) return it->second;
-    for (const Row* r : masked)
-      if ((g & r->group_mask) == (r->group & r->group_mask) &&
-          (e & r->element_mask) == (r->element & r->element_mask))
-        return r;
-    return nullptr;
-  }
-};
-
-const TableIndex& table() {
-  static const TableIndex index;
-  return index;
-}
-
-bool enabled(const Profile& p, int column) {
-  switch (column) {
-    case anon::kBasic: return true;
-    case anon::kRetainSafePrivate: return p.retain_safe_private;
-    case anon::kRetainUIDs: return p.retain_uids;
-    case anon::kRetainDevice: return p.retain_device_identity;
-    case anon::kRetainInstitution: return p.retain_institution_identity;
-    case anon::kRetainPatientChars: return p.retain_patient_characteristics;
-    case anon::kRetainLongFull: return p.retain_long_full_dates;
-    case anon::kRetainLongModified: return p.retain_long_modified_dates;
-    case anon::kCleanDescriptors: return p.clean_descriptors;
-    case anon::kCleanStructured: return p.clean_structured_content;
-    case anon::kCleanGraphics: return p.clean_graphics;
-    default: return false;
-  }
-}
-
-// What the profile does to a row: the basic action unless an enabled option
-// says otherwise. When several options apply, the most lenient wins (K, then
-// C), so the checker never reports what some enabled option allows.
+// What the profile does to a row (anon_rules.h), and whether the original
+// value may legitimately remain: an enabled option keeps it (K) or cleans
+// it (C), which may keep it, except that C of the modified-dates option
+// shifts it.
 struct Action {
   std::string_view effective;
-  bool keeps = false;  // the original value may legitimately remain
+  bool keeps = false;
 };
 
 Action action(const Row& r, const Profile& p) {
-  Action a{r.action[anon::kBasic]};
-  std::string_view option;
+  const auto on = anon::enabled_columns(p);
+  Action a{anon::effective_action(r, on)};
   for (int c = anon::kBasic + 1; c < anon::kColumns; ++c) {
-    if (!enabled(p, c) || r.action[c][0] == '\0') continue;
     const std::string_view v = r.action[c];
-    // C of the modified-dates option modifies (shifts) the value; elsewhere
-    // C cleans, which may keep it.
-    const bool keeps = v == "K" || (v == "C" && c != anon::kRetainLongModified);
-    if (keeps) a.keeps = true;
-    if (option.empty() || v == "K" || (v == "C" && option != "K")) option = v;
+    if (on[c] && (v == "K" || (v == "C" && c != anon::kRetainLongModified))) a.keeps = true;
   }
-  if (!option.empty()) a.effective = option;
   return a;
-}
-
-bool safe_private(std::uint16_t g, std::uint8_t low, std::string_view creator) {
-  for (std::size_t i = 0; i < anon::kSafePrivateSize; ++i) {
-    const auto& s = anon::kSafePrivate[i];
-    if (s.group == g && s.element == low && creator == s.creator) return true;
-  }
-  return false;
-}
-
-bool safe_creator(std::uint16_t g, std::string_view creator) {
-  for (std::size_t i = 0; i < anon::kSafePrivateSize; ++i) {
-    const auto& s = anon::kSafePrivate[i];
-    if (s.group == g && creator == s.creator) return true;
-  }
-  return false;
 }
 
 // The whole value of a text element (values joined by '\'), as stored; a UN
@@ -522,10 +452,10 @@ bool private_kept(DcmItem& item, std::uint16_t g, std::uint16_t e, const Profile
     DcmElement* el = nullptr;
     if (item.findAndGetElement(DcmTagKey(g, e), el).bad() || el == nullptr) return false;
     if (el->getOFString(v, 0).bad()) return false;
-    return safe_creator(g, trim(std::string_view(v.c_str(), v.length())));
+    return anon::safe_creator(g, trim(std::string_view(v.c_str(), v.length())));
   }
   if (e < 0x1000) return false;
-  return safe_private(g, static_cast<std::uint8_t>(e & 0xFF), creator_of(item, g, e));
+  return anon::safe_private(g, static_cast<std::uint8_t>(e & 0xFF), creator_of(item, g, e));
 }
 
 }  // namespace
@@ -538,7 +468,7 @@ namespace {
 bool kept_by_profile(DcmElement& el, DcmItem& item, const Profile& profile) {
   const std::uint16_t g = el.getGTag(), e = el.getETag();
   if ((g & 1) != 0) return private_kept(item, g, e, profile);
-  const Row* row = table().find(g, e);
+  const Row* row = anon::find_row(g, e);
   return row == nullptr || action(*row, profile).keeps;
 }
 
@@ -651,7 +581,6 @@ std::vector<Finding> Scanner::scan(const fs::path& file) const {
   DcmFileFormat ff;
   load(ff, file);
   DcmDataset& ds = *ff.getDataset();
-  const TableIndex& index = table();
   const Profile& profile = impl_->profile;
 
   // A DICOMDIR is an index, not an instance: its records copy values from
@@ -683,7 +612,7 @@ std::vector<Finding> Scanner::scan(const fs::path& file) const {
         return false;  // its contents go with it
       }
     } else {
-      row = index.find(g, e);
+      row = anon::find_row(g, e);
       label = row != nullptr ? row->name : DcmTag(el.getTag().getXTag()).getTagName();
     }
     if (row != nullptr) {
