@@ -37,16 +37,6 @@ namespace {
 const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 const fs::path kCharsets = "/usr/lib/python3/dist-packages/pydicom/data/charset_files";
 
-Exit code_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const iep::Error& e) {
-    if (message) *message = e.what();
-    return e.code();
-  }
-  return Exit::ok;
-}
-
 std::unique_ptr<DcmFileFormat> load(const fs::path& p) {
   auto ff = std::make_unique<DcmFileFormat>();
   REQUIRE_MESSAGE(ff->loadFile(OFFilename(p.c_str())).good(), p.string());

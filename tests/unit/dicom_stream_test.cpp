@@ -73,12 +73,7 @@ std::string rewrite(const File& f, const fs::path& out) {
 }
 
 Exit read_code(const std::string& bytes) {
-  try {
-    (void)File::parse(bytes, "mem");
-    return Exit::ok;
-  } catch (const iep::Error& e) {
-    return e.code();
-  }
+  return code_of([&] { (void)File::parse(bytes, "mem"); });
 }
 
 }  // namespace

@@ -56,18 +56,6 @@ Exit scan_code(const fs::path& file) {
   }
 }
 
-template <class F>
-std::string error_of(F&& f, Exit expected) {
-  try {
-    f();
-  } catch (const iep::Error& e) {
-    CHECK(e.code() == expected);
-    return e.what();
-  }
-  FAIL("no error thrown");
-  return {};
-}
-
 // Regular files below `dir` (as `find -type f` lists them), minus DICOMDIR*
 // and README* files.
 std::set<fs::path> find_files(const fs::path& dir, bool recurse_into_tiny_alpha = true) {

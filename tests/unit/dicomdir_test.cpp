@@ -23,6 +23,7 @@
 namespace fs = std::filesystem;
 using iep::Exit;
 using iep::dicom::write_dicomdir;
+using iep::test::error_of;
 using iep::test::quote;
 using iep::test::read_file;
 using iep::test::Run;
@@ -37,18 +38,6 @@ const fs::path kDirTests = kPydicom / "dicomdirtests";
 // Scratch folders of this test are named dicomdir-NAME-PID.
 fs::path scratch(const std::string& name) {
   return iep::test::scratch("dicomdir-" + name);
-}
-
-template <class F>
-std::string error_of(F&& f, Exit expected) {
-  try {
-    f();
-  } catch (const iep::Error& e) {
-    CHECK_MESSAGE(e.code() == expected, e.what());
-    return e.what();
-  }
-  FAIL("no error thrown");
-  return {};
 }
 
 bool contains(const std::string& s, const std::string& part) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "iep/error.h"
+#include "test_util.h"
 
 using iep::Exit;
 using iep::Manifest;
@@ -37,12 +38,7 @@ Manifest sample(int files) {
 }
 
 Exit parse_code(const std::string& text) {
-  try {
-    (void)Manifest::parse(text, "MANIFEST.json");
-    return Exit::ok;
-  } catch (const iep::Error& e) {
-    return e.code();
-  }
+  return iep::test::code_of([&] { (void)Manifest::parse(text, "MANIFEST.json"); });
 }
 
 // The JSON of `m` with its "files" list replaced by `files`.

@@ -163,16 +163,6 @@ fs::path clean_copy(const fs::path& in, const fs::path& out) {
   return out;
 }
 
-template <class F>
-Exit error_code(F&& f) {
-  try {
-    f();
-  } catch (const iep::Error& e) {
-    return e.code();
-  }
-  return Exit::ok;
-}
-
 }  // namespace
 
 TEST_CASE("identifying_values of CT_small: what dcmdump shows, by the rule") {
@@ -496,16 +486,16 @@ TEST_CASE("files that are not DICOM are errors, not passes") {
   const fs::path dir = scratch("phi-bad");
   const Scanner scanner(Profile{}, identifying_values(kPydicom / "CT_small.dcm"));
   write_file(dir / "text.dcm", "Doe^Archibald is not a DICOM file\n");
-  CHECK(error_code([&] { (void)scanner.scan(dir / "text.dcm"); }) == Exit::invalid_dicom);
-  CHECK(error_code([&] { (void)identifying_values(dir / "text.dcm"); }) == Exit::invalid_dicom);
-  CHECK(error_code([&] { (void)scanner.scan(dir / "missing.dcm"); }) == Exit::input);
-  CHECK(error_code([&] { (void)scanner.scan_bytes(dir / "missing.dcm"); }) == Exit::input);
+  CHECK(code_of([&] { (void)scanner.scan(dir / "text.dcm"); }) == Exit::invalid_dicom);
+  CHECK(code_of([&] { (void)identifying_values(dir / "text.dcm"); }) == Exit::invalid_dicom);
+  CHECK(code_of([&] { (void)scanner.scan(dir / "missing.dcm"); }) == Exit::input);
+  CHECK(code_of([&] { (void)scanner.scan_bytes(dir / "missing.dcm"); }) == Exit::input);
   // Truncated in the middle of an element.
   const std::string ct = read_file(kPydicom / "CT_small.dcm");
   write_file(dir / "cut.dcm", ct.substr(0, 900));
-  CHECK(error_code([&] { (void)scanner.scan(dir / "cut.dcm"); }) == Exit::invalid_dicom);
+  CHECK(code_of([&] { (void)scanner.scan(dir / "cut.dcm"); }) == Exit::invalid_dicom);
   // pydicom's nested private sequence file has no SOP Class/Instance: not an
   // object iep accepts.
-  CHECK(error_code([&] { (void)scanner.scan(kPydicom / "nested_priv_SQ.dcm"); }) ==
+  CHECK(code_of([&] { (void)scanner.scan(kPydicom / "nested_priv_SQ.dcm"); }) ==
         Exit::invalid_dicom);
 }

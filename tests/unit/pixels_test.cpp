@@ -243,13 +243,10 @@ Rule rule_of(std::vector<Rect> rects, Rule::Output output = Rule::Output::lossle
 }
 
 Exit clean_code(const fs::path& in, const fs::path& out, const Rule& rule) {
-  try {
-    iep::pixels::clean(in, out, rule);
-    return Exit::ok;
-  } catch (const iep::Error& e) {
-    MESSAGE(std::string(e.what()));
-    return e.code();
-  }
+  std::string message;
+  const Exit code = iep::test::code_of([&] { iep::pixels::clean(in, out, rule); }, &message);
+  if (code != Exit::ok) MESSAGE(message);
+  return code;
 }
 
 }  // namespace

@@ -13,10 +13,35 @@
 #include <iterator>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "iep/error.h"
 #include "iep/io.h"
 
 namespace iep::test {
+
+// The exit code of the iep::Error f() throws, Exit::ok if none; its
+// message in *message.
+template <class F>
+Exit code_of(F&& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (message != nullptr) *message = e.what();
+    return e.code();
+  }
+  return Exit::ok;
+}
+
+// The message of the error f() must throw, with code `expected`.
+template <class F>
+std::string error_of(F&& f, Exit expected) {
+  std::string message;
+  const Exit got = code_of(std::forward<F>(f), &message);
+  CHECK_MESSAGE(got == expected, message);
+  if (got == Exit::ok) FAIL("no error thrown");
+  return message;
+}
 
 // A fresh, empty folder under $IEP_TEST_TMP, unique to this process.
 inline std::filesystem::path scratch(const std::string& name) {
