@@ -98,23 +98,9 @@ void regenerate_dicomdir(const Anonymiser& a, const fs::path& out_dir, BatchRepo
       files.push_back(fs::relative(it->path(), out_dir));
   if (ec) throw Error(Exit::output, (out_dir / "DICOM").string() + ": " + ec.message());
   std::sort(files.begin(), files.end());
-  for (;;) {
-    try {
-      std::string listing = "iep-anon DICOMDIR";  // its UID: keyed, from what it indexes
-      for (const fs::path& f : files) listing += "\n" + f.generic_string();
-      dicom::write_dicomdir(out_dir, files, "IEP_ANON", a.uid(listing));
-      return;
-    } catch (const Error& e) {
-      if (e.code() != Exit::invalid_dicom) throw;
-      const std::string what = e.what();
-      auto bad = std::find_if(files.begin(), files.end(), [&](const fs::path& f) {
-        return what.starts_with((out_dir / f).string() + ": ");
-      });
-      if (bad == files.end()) throw;
-      report.not_indexed.push_back(what);
-      files.erase(bad);
-    }
-  }
+  std::string listing = "iep-anon DICOMDIR";  // its UID: keyed, from what it indexes
+  for (const fs::path& f : files) listing += "\n" + f.generic_string();
+  dicom::write_dicomdir(out_dir, files, "IEP_ANON", a.uid(listing), &report.not_indexed);
 }
 
 // What a file is, read by the same reader that rewrites it (headers only;

@@ -294,7 +294,8 @@ void settle(const fs::path& dicomdir, const fs::path& folder, const std::string&
 }  // namespace
 
 void write_dicomdir(const fs::path& root, const std::vector<fs::path>& files,
-                    const std::string& fileset_id, const std::string& media_uid) {
+                    const std::string& fileset_id, const std::string& media_uid,
+                    std::vector<std::string>* refused) {
   quiet_dcmtk();
 
   if (fileset_id.size() > kMaxFilesetId)
@@ -326,6 +327,7 @@ void write_dicomdir(const fs::path& root, const std::vector<fs::path>& files,
   TempDir tmp(root);
   const fs::path staged = tmp.path() / "DICOMDIR";
   LogCapture log;
+  std::size_t indexed = 0;
   {
     DicomDirInterface ddir;
     ddir.enableInventMode();            // invent missing Type 1 keys (PatientID, StudyID, ...)
@@ -344,14 +346,23 @@ void write_dicomdir(const fs::path& root, const std::vector<fs::path>& files,
     std::map<std::string, std::string> instances;  // SOP Instance UID -> file ID
     for (const fs::path& rel : files) {
       const std::string id = rel.generic_string();
-      cond = ddir.addDicomFile(OFFilename(id.c_str()), dir);
-      if (cond.bad())
-        throw Error(Exit::invalid_dicom, (root / rel).string() + ": " + reason(cond, log, id));
+      auto refuse = [&](const std::string& why) {
+        std::string message = (root / rel).string() + ": " + why;
+        if (refused == nullptr) throw Error(Exit::invalid_dicom, message);
+        refused->push_back(std::move(message));
+      };
       const std::string uid = media_sop_instance(root / rel);
-      if (uid.empty()) continue;  // DCMTK accepted it; verify_written counts the records
-      if (auto [it, fresh] = instances.emplace(uid, id); !fresh)
-        throw Error(Exit::invalid_dicom,
-                    (root / rel).string() + ": same SOP instance as " + it->second);
+      if (auto it = instances.find(uid); !uid.empty() && it != instances.end()) {
+        refuse("same SOP instance as " + it->second);
+        continue;
+      }
+      cond = ddir.addDicomFile(OFFilename(id.c_str()), dir);
+      if (cond.bad()) {
+        refuse(reason(cond, log, id));
+        continue;
+      }
+      if (!uid.empty()) instances.emplace(uid, id);
+      ++indexed;
     }
     cond = ddir.writeDicomDir();
     if (cond.bad())
@@ -360,7 +371,7 @@ void write_dicomdir(const fs::path& root, const std::vector<fs::path>& files,
   }
 
   settle(staged, root, media_uid);
-  verify_written(staged, files.size());
+  verify_written(staged, indexed);
   fsync_file(staged);
   const fs::path target = root / "DICOMDIR";
   fs::rename(staged, target, ec);

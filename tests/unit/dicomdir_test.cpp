@@ -287,6 +287,29 @@ TEST_CASE("a refused file is named, and the earlier DICOMDIR stays intact") {
   }
 }
 
+TEST_CASE("with a refused list, refused files are left out and listed; the rest is indexed") {
+  const fs::path root = scratch("skip");
+  const std::vector<fs::path> files = rels(make_cd(root));
+  fs::create_directories(root / "DICOM" / "S0000009" / "S0000002");
+  const fs::path text = "DICOM/S0000009/S0000002/I0000001",
+                 twice = "DICOM/S0000009/S0000002/I0000004";
+  write_file(root / text, "this is a text file, not DICOM\n");
+  fs::copy_file(root / files[0], root / twice);
+  std::vector<fs::path> list = files;
+  list.insert(list.begin() + 2, text);
+  list.push_back(twice);
+  std::vector<std::string> refused;
+  write_dicomdir(root, list, "SKIP", "", &refused);
+  REQUIRE(refused.size() == 2);
+  CHECK(contains(refused[0], (root / text).string() + ": "));
+  CHECK(contains(refused[1],
+                 (root / twice).string() + ": same SOP instance as " + files[0].generic_string()));
+  std::set<fs::path> expected;
+  for (const fs::path& f : files) expected.insert((root / f).lexically_normal());
+  CHECK(as_set(iep::dicom::dicomdir_files(root / "DICOMDIR")) == expected);
+  CHECK(strays(root).empty());
+}
+
 TEST_CASE("non-conformant file IDs and file-set IDs are refused before anything is written") {
   const fs::path root = scratch("names");
   fs::create_directories(root / "DICOM" / "S0000001");

@@ -24,6 +24,9 @@ namespace iep::dicom {
 // de-identified CD keeps its compressed images, and the DICOMDIR itself does
 // not depend on them.
 //
+// With `refused`, files DCMTK refuses (or a second file of one SOP
+// instance) are left out and listed there as "FILE: reason" instead.
+//
 // `media_uid`, when given, is the DICOMDIR's Media Storage SOP Instance UID
 // (else DCMTK makes a random one): the same files then give the same bytes.
 //
@@ -35,6 +38,7 @@ namespace iep::dicom {
 // Error(Exit::output) when the DICOMDIR cannot be written.
 void write_dicomdir(const std::filesystem::path& root,
                     const std::vector<std::filesystem::path>& files,
-                    const std::string& fileset_id = "IEP", const std::string& media_uid = "");
+                    const std::string& fileset_id = "IEP", const std::string& media_uid = "",
+                    std::vector<std::string>* refused = nullptr);
 
 }  // namespace iep::dicom
