@@ -122,8 +122,9 @@ enum class Left { nothing, done, other };
 // Outputs are linked into place only once written, but not synced one by
 // one: after a power cut the file system may keep the name of a file whose
 // data it lost. So an existing output counts as done only if it parses
-// whole (pixel data included, as far as lengths tell) and is the instance
-// expected; a broken one is removed and made again; one that is another
+// whole (pixel data included, as far as lengths tell: an empty file or one
+// cut inside an element fails; one cut exactly between elements does not)
+// and is the instance expected; a broken one is removed and made again; one that is another
 // instance (an 8-character CD file ID shared by two) is left alone.
 Left left_at(const Anonymiser& a, const dicom::Info& in, const fs::path& out) {
   std::error_code ec;
