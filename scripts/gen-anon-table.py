@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Generate lib/src/anon_table.cpp from the DICOM standard (PS3.15 Annex E).
+"""Generate lib/src/anon/anon_table.cpp from the DICOM standard (PS3.15 Annex E).
 
 Inputs (in --shared, default <repo>/../shared/dicom-standard):
   part15-<edition>.xml                              PS3.15 in DocBook: Tables E.1-1, E.3.10-1
@@ -298,7 +298,7 @@ def render(rows, safe, xml_path, json_path, old_ed, new_ed):
         "// odd\" (every private attribute) is group 0x0001 with group mask 0x0001.",
         "// After each row: the tag as the standard writes it, the edition the row",
         f"// comes from, and, when {old_ed} differed, its values.",
-        "#include \"anon_table.h\"",
+        "#include \"anon/anon_table.h\"",
         "",
         "#include <iterator>",
         "",
@@ -336,7 +336,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", default=os.path.join(repo, "..", "shared", "dicom-standard"),
                     help="folder holding %s and %s" % (XML_NAME, JSON_NAME))
-    ap.add_argument("-o", "--output", default=os.path.join(repo, "lib", "src", "anon_table.cpp"))
+    ap.add_argument("-o", "--output", default=os.path.join(repo, "lib", "src", "anon", "anon_table.cpp"))
     args = ap.parse_args()
 
     xml_path = os.path.join(args.shared, XML_NAME)

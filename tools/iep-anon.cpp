@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <thread>
 
-#include "iep/anon.h"
-#include "iep/anon_batch.h"
-#include "iep/error.h"
+#include "iep/anon/anon.h"
+#include "iep/anon/anon_batch.h"
+#include "iep/core/error.h"
 #include "tool_main.h"
 
 int main(int argc, char** argv) {

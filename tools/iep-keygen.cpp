@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "iep/error.h"
-#include "iep/site.h"
+#include "iep/core/error.h"
+#include "iep/package/site.h"
 #include "tool_main.h"
 
 int main(int argc, char** argv) {

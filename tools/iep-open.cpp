@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "iep/package.h"
+#include "iep/package/package.h"
 #include "tool_main.h"
 
 int main(int argc, char** argv) {

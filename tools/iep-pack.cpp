@@ -1,7 +1,7 @@
 // iep-pack: DICOM files, folders or a CD's DICOMDIR into a plain package.
 #include <CLI/CLI.hpp>
 
-#include "iep/package.h"
+#include "iep/package/package.h"
 #include "tool_main.h"
 
 int main(int argc, char** argv) {

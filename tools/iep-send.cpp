@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "iep/package.h"
+#include "iep/package/package.h"
 #include "tool_main.h"
 
 int main(int argc, char** argv) {

@@ -7,7 +7,7 @@
 #include <exception>
 #include <filesystem>
 
-#include "iep/error.h"
+#include "iep/core/error.h"
 
 namespace iep::tool {
 

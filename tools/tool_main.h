@@ -16,8 +16,8 @@ int run(const char* name, const std::function<int()>& body);
 #include <optional>
 #include <vector>
 
-#include "iep/package.h"
-#include "iep/site.h"
+#include "iep/package/package.h"
+#include "iep/package/site.h"
 
 namespace iep::tool {
 

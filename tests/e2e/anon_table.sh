@@ -1,10 +1,10 @@
-# lib/src/anon_table.cpp is what scripts/gen-anon-table.py makes from the
+# lib/src/anon/anon_table.cpp is what scripts/gen-anon-table.py makes from the
 # standard in ../shared/dicom-standard, and says what the standard says.
 . "$(dirname "$0")/lib.sh"
 
 SHARED="$IEP_SRC/../shared/dicom-standard"
 GEN="$IEP_SRC/scripts/gen-anon-table.py"
-TABLE="$IEP_SRC/lib/src/anon_table.cpp"
+TABLE="$IEP_SRC/lib/src/anon/anon_table.cpp"
 XML=part15-2023b.xml
 JSON=confidentiality-profile-attributes-2024b.json
 

@@ -5,7 +5,7 @@ prefix=$T/prefix
 
 expect 0 "cmake --install" -- cmake --install "$IEP_BIN" --prefix "$prefix"
 for f in bin/iep-keygen bin/iep-pack bin/iep-send bin/iep-open bin/iep-verify \
-  include/iep/package.h lib/pkgconfig/iep.pc lib/cmake/iep/iepConfig.cmake \
+  include/iep/package/package.h lib/pkgconfig/iep.pc lib/cmake/iep/iepConfig.cmake \
   share/man/man1/iep-send.1 share/man/man5/iep-package.5 share/man/man7/iep.7; do
   assert "installed $f" -- test -f "$prefix/$f"
 done
@@ -13,7 +13,7 @@ assert "installed libiep" -- sh -c "ls '$prefix'/lib/libiep.so* >/dev/null"
 expect 0 "installed iep-keygen runs" -- "$prefix/bin/iep-keygen" --site x -o x.id
 
 cat >use.cpp <<'CPP'
-#include <iep/manifest.h>
+#include <iep/package/manifest.h>
 #include <cstdio>
 int main() { std::printf("%zu\n", iep::new_package_id().size()); }
 CPP

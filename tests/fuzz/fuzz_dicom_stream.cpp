@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
-#include "iep/dicom_stream.h"
-#include "iep/error.h"
-#include "iep/io.h"
+#include "iep/dicom/dicom_stream.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const iep::UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "iep/error.h"
-#include "iep/manifest.h"
+#include "iep/core/error.h"
+#include "iep/package/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

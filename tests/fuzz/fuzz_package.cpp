@@ -5,8 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "iep/io.h"
-#include "iep/package.h"
+#include "iep/core/io.h"
+#include "iep/package/package.h"
 
 namespace {
 struct Fixture {

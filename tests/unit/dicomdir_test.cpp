@@ -1,7 +1,7 @@
 // iep::dicom::write_dicomdir against real DICOM files (pydicom's CD tree and
 // files of other SOP classes), checked independently by dcmdump, pydicom,
 // dciodvfy and our own DICOMDIR reader.
-#include "iep/dicomdir.h"
+#include "iep/dicom/dicomdir.h"
 
 #include <doctest/doctest.h>
 #include <sys/wait.h>
@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "iep/dicom.h"
-#include "iep/error.h"
+#include "iep/dicom/dicom.h"
+#include "iep/core/error.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

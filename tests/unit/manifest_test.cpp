@@ -1,12 +1,12 @@
 // iep::Manifest: what to_json() writes, parse() reads back; every malformed
 // shape of the file list is refused as corrupt.
-#include "iep/manifest.h"
+#include "iep/package/manifest.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "iep/error.h"
+#include "iep/core/error.h"
 #include "test_util.h"
 
 using iep::Exit;

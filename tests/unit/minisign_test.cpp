@@ -1,7 +1,7 @@
 // minisign keys and signatures, checked against the real `minisign` (0.11):
 // what we sign, minisign verifies, and the other way round; damaged keys and
 // signatures are refused.
-#include "iep/minisign.h"
+#include "iep/package/minisign.h"
 
 #include <doctest/doctest.h>
 #include <sodium.h>
@@ -12,8 +12,8 @@
 #include <sstream>
 #include <string>
 
-#include "iep/error.h"
-#include "iep/io.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

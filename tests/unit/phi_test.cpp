@@ -1,6 +1,6 @@
 // iep::phi against pydicom's real DICOM files, dcmdump as the reference for
 // what a file holds, and files de-identified here with DCMTK.
-#include "iep/phi.h"
+#include "iep/anon/phi.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "../../lib/src/anon_table.h"
-#include "iep/error.h"
+#include "../../lib/src/anon/anon_table.h"
+#include "iep/core/error.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -2,7 +2,7 @@
 // every transfer syntax DCMTK decodes. The reference decoder is DCMTK's own
 // command-line tools (dcmdrle, dcmdjpeg, dcmdjpls, dcmconv) run as separate
 // processes; the raw pixels they produce are compared sample by sample.
-#include "iep/pixels.h"
+#include "iep/dicom/pixels.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdatset.h>
@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "iep/error.h"
+#include "iep/core/error.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

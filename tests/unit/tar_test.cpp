@@ -1,6 +1,6 @@
 // iep::tar against itself, against GNU tar both ways, and against hostile
 // archives made by GNU tar or by hand.
-#include "iep/tar.h"
+#include "iep/package/tar.h"
 
 #include <doctest/doctest.h>
 
@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <random>
 
-#include "iep/error.h"
-#include "iep/io.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <utility>
 
-#include "iep/error.h"
-#include "iep/io.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
 
 namespace iep::test {
 

@@ -1,14 +1,14 @@
 // iep::zstd against itself, against the zstd CLI both ways, and against
 // truncated, corrupted and oversized frames.
-#include "iep/zstd.h"
+#include "iep/package/zstd.h"
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <random>
 
-#include "iep/error.h"
-#include "iep/io.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

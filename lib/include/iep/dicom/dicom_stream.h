@@ -1,0 +1,131 @@
+// A DICOM file as a light tree of elements, read and written without
+// decoding: small values are held in memory, large ones (pixel data) stay
+// in the source file and are copied through byte for byte on write. This is
+// what lets iep-anon cost little more than copying the file.
+//
+// Reading is hardened for hostile input: every length is checked against
+// its container and the file, nesting and element counts are bounded, and
+// nothing the input claims is allocated before it has been read.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "iep/core/io.h"
+
+namespace iep::dicom {
+
+// How the data set is encoded (Part 5 §10): everything but these three is
+// Explicit VR Little Endian, with encapsulated pixel data where compressed.
+enum class Syntax : std::uint8_t { implicit_le, explicit_le, explicit_be, deflated };
+
+struct Item;
+
+struct Element {
+  std::uint32_t tag = 0;                 // group << 16 | element
+  std::array<char, 2> vr{{'U', 'N'}};    // as in the file; from the dictionary for implicit VR
+  std::string value;                     // a value held in memory, as stored (padding included)
+  std::uint64_t offset = 0, length = 0;  // a value left in the source: its byte range
+  bool external = false;                 // true: the value is that range of the source
+  bool encapsulated = false;             // undefined-length pixel data: the range holds the
+                                         // fragment items and the sequence delimiter
+  std::vector<Item> items;               // for SQ
+
+  [[nodiscard]] std::uint16_t group() const { return static_cast<std::uint16_t>(tag >> 16); }
+  [[nodiscard]] std::uint16_t element() const { return static_cast<std::uint16_t>(tag); }
+  [[nodiscard]] bool is(const char* v) const { return vr[0] == v[0] && vr[1] == v[1]; }
+  [[nodiscard]] bool is_sequence() const { return is("SQ"); }
+  // The value's length as stored (for a sequence: its number of items).
+  [[nodiscard]] std::uint64_t size() const;
+  // Replaces the value with `text`, padded to even length as the VR wants
+  // (NUL for UI and binary VRs, space for text); drops items.
+  void set(std::string text);
+  // Empty value (a sequence without items).
+  void clear();
+};
+
+struct Item {
+  std::vector<Element> elements;  // in ascending tag order, as DICOM requires
+
+  Element* find(std::uint32_t tag);
+  const Element* find(std::uint32_t tag) const;
+  // The element with this tag, inserted in order (empty, with this VR or
+  // the dictionary's) when absent.
+  Element& put(std::uint32_t tag);
+  Element& put(std::uint32_t tag, const char* vr);
+};
+
+inline std::uint64_t Element::size() const {
+  return is_sequence() ? items.size() : external ? length : value.size();
+}
+
+// The VR the data dictionary gives a standard tag ("UN" when unknown; "US"
+// for US-or-SS, "OB" for OB-or-OW and the like).
+std::array<char, 2> dictionary_vr(std::uint32_t tag);
+
+struct ReadLimits {
+  std::uint64_t inline_value = 64 * 1024;  // larger values stay in the source
+  std::uint64_t max_inflated = 256ull << 20;
+  std::size_t max_elements = 1 << 20;
+  int max_depth = 64;
+};
+
+// A parsed file. Keeps the source open: external values are read from it
+// when the file is written.
+class File {
+ public:
+  // Parses Part 10 (with or without preamble) or a bare data set (syntax
+  // guessed). Throws Error(Exit::invalid_dicom, "PATH: cause") for anything
+  // that is not well-formed DICOM, Error(Exit::input) when it cannot be read.
+  static File read(const std::filesystem::path& path, const ReadLimits& limits = {});
+  // The same from bytes in memory (for fuzzing and tests).
+  static File parse(std::string bytes, const std::string& name, const ReadLimits& limits = {});
+
+  File(File&&) = default;
+  File& operator=(File&&) = default;
+  ~File();
+
+  bool part10 = false;  // had the 128-byte preamble and "DICM"
+  Syntax syntax = Syntax::explicit_le;
+  std::string transfer_syntax_uid;  // from the meta header, or the guessed syntax's
+  Item meta;                        // group 0002 as read
+  Item data;                        // the data set
+
+  // The bytes of a value (in memory or read from the source), at most `max`
+  // bytes: longer is Error(Exit::invalid_dicom) naming the file and tag.
+  [[nodiscard]] std::string bytes(const Element& e, std::size_t max) const;
+  // A short string value without trailing padding (spaces, NULs), "" when
+  // absent or too long to be a name or UID.
+  [[nodiscard]] std::string text(std::uint32_t tag) const;
+  [[nodiscard]] const std::string& name() const { return name_; }
+  // A DICOMDIR (Media Storage Directory Storage, or a directory record sequence).
+  [[nodiscard]] bool is_dicomdir() const;
+
+  // Writes a Part 10 file to `out`: preamble, a new meta header (file meta
+  // version, the data set's SOP Class and Instance UIDs, the transfer
+  // syntax, iep's implementation UID and version; nothing else of the
+  // sender's), then the data set in its original syntax. Sequences and items
+  // are written with undefined lengths; group lengths (gggg,0000), and group
+  // 0002 elements left in the data set, are not written. `out_name` is used
+  // in errors.
+  void write(int out_fd, const std::string& out_name) const;
+
+ private:
+  File() = default;
+  UniqueFd fd_;         // the source, for external values
+  std::string memory_;  // or the source in memory (a parsed buffer, or an inflated data set)
+  bool in_memory_ = false;
+  std::string name_;
+  friend struct Parser;
+};
+
+// iep's Implementation Class UID and Version Name in the meta headers it writes.
+inline constexpr const char* kImplementationClassUid =
+    "2.25.223994427006466227806104327468616474155";
+inline constexpr const char* kImplementationVersion = "IEP_0.1";
+
+}  // namespace iep::dicom

@@ -1,0 +1,206 @@
+// Packages: pack DICOM files into a plain package, seal it for recipient
+// sites, open and verify sealed or plain packages. The format is specified
+// in iep-package(5); this is the one place that knows it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "iep/dicom/dicom.h"
+#include "iep/core/error.h"
+#include "iep/core/io.h"
+#include "iep/package/manifest.h"
+#include "iep/package/minisign.h"
+#include "iep/package/site.h"
+
+namespace iep::package {
+
+inline constexpr const char* kManifestName = "MANIFEST.json";
+inline constexpr const char* kManifestSigName = "MANIFEST.json.minisig";
+
+// ---- Planning: which files, in which order, under which names ----------
+
+struct PlannedFile {
+  std::filesystem::path source;
+  ManifestFile entry;  // everything but the hash, known once it is read
+};
+
+struct Plan {
+  StudySummary study;
+  std::vector<PlannedFile> files;  // deterministic order
+};
+
+struct PackInput {
+  std::vector<std::filesystem::path> paths;        // files, folders, DICOMDIRs
+  std::vector<std::filesystem::path> attachments;  // non-DICOM files to carry
+};
+
+// The files the inputs name: files as given, folders walked recursively in
+// name order, a folder holding a DICOMDIR (or a DICOMDIR given directly)
+// read through it (then *saw_dicomdir is set). Error(Exit::input) names a
+// missing input.
+std::vector<std::filesystem::path> input_files(const std::vector<std::filesystem::path>& paths,
+                                               bool* saw_dicomdir = nullptr);
+
+// Scans the inputs and groups them by study. Folders are walked
+// recursively in name order; a folder holding a DICOMDIR is read through it.
+// Non-DICOM files are refused, all named in one Error(Exit::invalid_dicom).
+std::vector<Plan> plan(const PackInput& input);
+// As plan(), but exactly one study: Error(Exit::several_studies) otherwise.
+Plan plan_one(const PackInput& input);
+
+// ---- Writing ------------------------------------------------------------
+
+struct WriteOptions {
+  bool compress = true;  // zstd around the tar
+  int level = 1;
+  int workers = 2;  // zstd worker threads (0: compress on the calling thread)
+};
+
+// Writes a plain package (tar, optionally zstd) to `out`, signed by `self`.
+// Does not call out.finish(). The plan is consumed: its entries move into
+// the manifest, so a study of many files is held in memory once.
+Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out,
+                     const WriteOptions& options = {});
+
+// Writes one plain package per study into `dir` (created if needed), named
+// STUDY-UID.tar.zst; packages already there are kept, so a re-run after a
+// failure finishes the rest. Returns the files written.
+std::vector<std::filesystem::path> pack_split(const PackInput& input, const SiteIdentity& self,
+                                              const std::filesystem::path& dir,
+                                              const WriteOptions& options = {});
+
+// The trusted comment of the signature over the sealed bytes (iep-package(5)):
+//   iep-sealed package=ID sender=SITE created=TIME to=SITE1,SITE2
+// signed with the sender's key, so that a hub can route by `to` and check
+// the sender without reading the package. Packages sealed before `to`
+// existed have none; they stay readable, but a hub does not route them.
+struct SealedStatement {
+  std::string package_id;
+  std::string sender;
+  std::string created;
+  std::optional<std::vector<std::string>> to;  // recipient site names, in manifest order
+
+  [[nodiscard]] std::string encode() const;
+  // Throws Error(Exit::bad_signature) when it is not an iep-sealed statement
+  // or a field is malformed. Unknown fields are ignored.
+  static SealedStatement parse(std::string_view trusted_comment);
+};
+// Checks a signature over sealed bytes (given as their BLAKE2b-512 prehash,
+// minisign::Prehash) against the card of the site said to have made it: the
+// key, both signatures, and that the statement names that site as sender.
+// Needs nothing secret: this is what a hub checks. Returns the statement;
+// throws Error(Exit::bad_signature) naming `name`.
+SealedStatement check_sealed_signature(const minisign::Signature& sig,
+                                       const std::array<std::uint8_t, 64>& digest,
+                                       const SiteCard& sender, const std::string& name);
+// The most bytes of recipient names a statement carries (minisign limits a
+// trusted comment to 8 KiB); seal() refuses more.
+inline constexpr std::size_t kMaxStatementRecipientBytes = 7000;
+
+struct Sealed {
+  Manifest manifest;
+  minisign::Signature signature;  // by the sender, over the sealed bytes
+};
+
+// Packs and seals in one stream: the plain package encrypted (age) to every
+// recipient, signed over the sealed bytes. Does not call out.finish().
+Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
+            const WriteOptions& options = {});
+
+// Seals a plain package read from `plain` (e.g. from iep-pack or iep-anon on
+// stdin): every entry is checked against its signed manifest (signed by
+// this site or by a site in `trust`), and the manifest is re-issued with a
+// new package id, this site as sender and the recipients.
+Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                  const TrustStore& trust, const std::vector<SiteCard>& to, Sink& out,
+                  const WriteOptions& options = {});
+
+// What a rewriter makes of one file of a plain package: the file to carry
+// instead and its manifest entry (path and DICOM fields; size and hash are
+// computed here).
+struct Rewritten {
+  std::filesystem::path file;
+  ManifestFile entry;
+};
+// Called with each entry's name, a temporary copy of its content and an
+// empty scratch folder for the replacement; returns the replacement, or
+// nothing to drop the entry.
+using Rewriter = std::function<std::optional<Rewritten>(const std::string& path,
+                                                        const std::filesystem::path& content,
+                                                        const std::filesystem::path& scratch)>;
+
+// Rewrites a plain package read from `plain` entry by entry into a new plain
+// package on `out`, signed by `self`. The input must verify like any plain
+// package (signed by `self` or a site in `trust`, every hash as signed);
+// if it does not, the output ends without a manifest, so nothing downstream
+// accepts it. `summary` makes the new study summary from the input's
+// manifest. Entries are spooled under $TMPDIR one at a time.
+Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                       const TrustStore& trust, const Rewriter& rewrite,
+                       const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
+                       const WriteOptions& options = {});
+
+// ---- Reading ------------------------------------------------------------
+
+struct OpenOptions {
+  const SiteIdentity* self = nullptr;  // needed to decrypt
+  const TrustStore* trust = nullptr;   // known senders
+  // The detached signature over the sealed bytes, when there is one.
+  std::optional<minisign::Signature> signature;
+};
+
+// Opens a sealed package into a new folder `dest` (which must not exist):
+// decrypts, checks every signature, hash and count, and only then renames
+// the completed folder into place. Nothing is left behind on failure.
+Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,
+                        const std::filesystem::path& dest);
+
+// Opens a sealed package and, only after every check passed, writes the
+// plain package to `out` (spooled in a temporary file meanwhile).
+Manifest open_to_stream(Source& sealed, const std::string& name, const OpenOptions& options,
+                        Sink& out);
+
+// ---- Verifying ----------------------------------------------------------
+
+struct Check {
+  std::string name;  // "signature", "decrypt", "manifest-signature", ...
+  bool ok = false;
+  std::string detail;
+};
+
+struct Report {
+  std::string input;
+  bool sealed = false;
+  std::optional<Manifest> manifest;
+  std::string signed_by;  // site whose signature over the sealed bytes verified
+  std::vector<Check> checks;
+  Exit result = Exit::ok;
+  std::string error;  // the first failure, as a tool would print it
+  [[nodiscard]] std::string to_json() const;
+};
+
+struct VerifyOptions {
+  OpenOptions open;
+  bool check_dicom = true;
+  // The identity was not asked for (a configured default): a sealed package
+  // it does not open is checked for origin only instead of failing.
+  bool identity_optional = false;
+};
+
+// Checks what can be checked with what is given: a sealed package's origin
+// signature against known cards; with this site's identity, decryption and
+// everything inside; a plain package's manifest signature, hashes and DICOM.
+// Never throws for a bad package: the verdict is in the report.
+Report verify(Source& input, const std::string& name, const VerifyOptions& options);
+
+// The detached signature file for a sealed package file: FILE.minisig.
+std::filesystem::path signature_path(const std::filesystem::path& sealed_file);
+
+}  // namespace iep::package

@@ -1,0 +1,399 @@
+#include "iep/anon/anon_batch.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <tuple>
+
+#include "iep/package/age.h"
+#include "iep/dicom/dicom.h"
+#include "iep/dicom/dicom_stream.h"
+#include "iep/dicom/dicomdir.h"
+#include "iep/core/error.h"
+#include "iep/package/package.h"
+#include "iep/package/tar.h"
+
+namespace iep::anon {
+namespace fs = std::filesystem;
+
+bool ReidEntry::operator<(const ReidEntry& o) const {
+  return std::tie(original_patient_id, original_study_uid) <
+         std::tie(o.original_patient_id, o.original_study_uid);
+}
+
+std::string BatchReport::to_json() const {
+  nlohmann::json q = nlohmann::json::array();
+  for (const auto& [file, reason] : quarantined) q.push_back({{"file", file}, {"reason", reason}});
+  nlohmann::json j = {{"files", files},
+                      {"written", written},
+                      {"already_done", already_done},
+                      {"pixels_cleaned", pixels_cleaned},
+                      {"not_in_dicomdir", not_indexed},
+                      {"studies", studies.size()},
+                      {"quarantined", q}};
+  return j.dump(2) + "\n";
+}
+
+std::string BatchReport::summary() const {
+  return std::to_string(files) + " files: " + std::to_string(written) + " de-identified, " +
+         std::to_string(already_done) + " already done, " + std::to_string(quarantined.size()) +
+         " quarantined; " + std::to_string(studies.size()) + " studies" +
+         (pixels_cleaned ? "; pixels cleaned in " + std::to_string(pixels_cleaned) : "") +
+         (not_indexed.empty() ? ""
+                              : "; not in the DICOMDIR: " + std::to_string(not_indexed.size()));
+}
+
+namespace {
+
+// The name an input gets in the output, known before it is processed so a
+// re-run can tell what is done: new (or kept) UIDs of study, series, instance.
+//
+// From a CD (a DICOMDIR in the input) the output is a CD again, with
+// DICOMDIR-conformant file IDs: DICOM/STUDY/SERIES/INSTANCE, each 8
+// base32 characters of a digest of the new UID (40 bits: a collision
+// inside one series of thousands is about one in a million, and is caught
+// as a duplicate).
+fs::path output_name(const Anonymiser& a, const dicom::Info& info, bool cd) {
+  auto uid = [&](const std::string& u) {
+    if (u.empty()) return std::string("unknown");
+    if (!a.options().profile.retain_uids) return a.uid(u);
+    // A kept UID names a path only if it is a well-formed UID: never "..".
+    return dicom::valid_uid(u) ? u : "x" + a.uid(u).substr(5, 16);
+  };
+  if (cd) {
+    auto id = [&](const std::string& u) {
+      static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+      std::array<unsigned char, 8> h{};
+      const std::string v = uid(u);
+      crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(v.data()),
+                         v.size(), nullptr, 0);
+      std::string out;
+      for (unsigned char c : h) out += kAlphabet[c & 31];
+      return out;
+    };
+    return fs::path("DICOM") / id(info.study_instance_uid) / id(info.series_instance_uid) /
+           id(info.sop_instance_uid);
+  }
+  return fs::path(uid(info.study_instance_uid)) / uid(info.series_instance_uid) /
+         (uid(info.sop_instance_uid) + ".dcm");
+}
+
+// Indexes every file under OUT/DICOM in a new OUT/DICOMDIR. A file DCMTK
+// will not index (it lacks what the General Purpose CD profile requires)
+// stays on the disk, unindexed, and is reported.
+void regenerate_dicomdir(const Anonymiser& a, const fs::path& out_dir, BatchReport& report) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(out_dir / "DICOM", ec), end; !ec && it != end;
+       it.increment(ec))
+    if (it->is_regular_file() && !it->path().filename().string().starts_with("."))
+      files.push_back(fs::relative(it->path(), out_dir));
+  if (ec) throw Error(Exit::output, (out_dir / "DICOM").string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::string listing = "iep-anon DICOMDIR";  // its UID: keyed, from what it indexes
+  for (const fs::path& f : files) listing += "\n" + f.generic_string();
+  dicom::write_dicomdir(out_dir, files, "IEP_ANON", a.uid(listing), &report.not_indexed);
+}
+
+// What a file is, read by the same reader that rewrites it (headers only;
+// pixel data is skipped, not read).
+dicom::Info identify(const fs::path& file) {
+  const dicom::File f = dicom::File::read(file);
+  dicom::Info info;
+  info.patient_id = f.text(0x00100020);
+  info.sop_instance_uid = f.text(0x00080018);
+  info.study_instance_uid = f.text(0x0020000D);
+  info.series_instance_uid = f.text(0x0020000E);
+  info.is_dicomdir = f.is_dicomdir();
+  return info;
+}
+
+// What an earlier run left at an output's name.
+enum class Left { nothing, done, other };
+
+// Outputs are linked into place only once written, but not synced one by
+// one: after a power cut the file system may keep the name of a file whose
+// data it lost. So an existing output counts as done only if it parses
+// whole (pixel data included, as far as lengths tell: an empty file or one
+// cut inside an element fails; one cut exactly between elements does not)
+// and is the instance expected; a broken one is removed and made again; one that is another
+// instance (an 8-character CD file ID shared by two) is left alone.
+Left left_at(const Anonymiser& a, const dicom::Info& in, const fs::path& out) {
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(out, ec))) return Left::nothing;
+  const std::string expected =
+      a.options().profile.retain_uids ? in.sop_instance_uid : a.uid(in.sop_instance_uid);
+  try {
+    return dicom::File::read(out).text(0x00080018) == expected ? Left::done : Left::other;
+  } catch (const Error& e) {
+    if (e.code() != Exit::invalid_dicom) throw;
+  }
+  fs::remove(out, ec);  // (another thread may have removed it: not an error)
+  if (ec)
+    throw Error(Exit::output,
+                out.string() + ": an unfinished output that cannot be removed: " + ec.message());
+  return Left::nothing;
+}
+
+// Runs work(i) for i in [0, n) on `jobs` threads; the first exception stops
+// the handing out of work and is rethrown once all threads are done.
+template <typename F>
+void parallel_for(std::size_t n, int jobs, F work) {
+  std::atomic<std::size_t> next{0};
+  std::mutex m;
+  std::exception_ptr failure;
+  auto run = [&] {
+    for (std::size_t i; (i = next++) < n;) {
+      try {
+        work(i);
+      } catch (...) {
+        std::lock_guard lock(m);
+        if (!failure) failure = std::current_exception();
+        next = n;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < jobs; ++t) threads.emplace_back(run);
+  run();
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs::path>& inputs,
+                             const fs::path& out_dir, const BatchOptions& options) {
+  bool cd = false;
+  std::vector<fs::path> files = package::input_files(inputs, &cd);
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec)
+    throw Error(Exit::output, out_dir.string() + ": cannot create the folder: " + ec.message());
+  const int jobs = std::max(1, options.jobs);
+  BatchReport report;
+  report.files = files.size();
+
+  // 1. Read every header: what each file is and where its result goes.
+  struct Item {
+    dicom::Info info;
+    std::string not_dicom;  // why, when it is not DICOM
+    fs::path out;
+    Left left = Left::nothing;  // what an earlier run left at `out`
+    bool todo = false;
+  };
+  std::vector<Item> items(files.size());
+  parallel_for(files.size(), jobs, [&](std::size_t i) {
+    try {
+      items[i].info = identify(files[i]);
+      items[i].out = out_dir / output_name(anonymiser, items[i].info, cd);
+      items[i].left = left_at(anonymiser, items[i].info, items[i].out);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      std::string why = e.what();
+      if (why.starts_with(files[i].string() + ": ")) why.erase(0, files[i].string().size() + 2);
+      items[i].not_dicom = why.empty() ? "not DICOM" : why;
+    }
+  });
+
+  // 2. Decide in input order, so the outcome does not depend on threads:
+  // quarantine what is not DICOM or repeats an instance, skip what an
+  // earlier run finished.
+  std::map<fs::path, std::size_t> claimed;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    Item& it = items[i];
+    if (!it.not_dicom.empty()) {
+      report.quarantined.emplace_back(files[i].string(), it.not_dicom);
+    } else if (it.info.is_dicomdir) {
+      continue;  // indexes are never passed through
+    } else if (auto [pos, fresh] = claimed.emplace(it.out, i); !fresh) {
+      report.quarantined.emplace_back(files[i].string(),
+                                      "same SOP Instance UID as " + files[pos->second].string());
+    } else if (it.left == Left::other) {
+      report.quarantined.emplace_back(
+          files[i].string(), "its output name " + it.out.string() + " holds another instance");
+    } else if (it.left == Left::done) {
+      // Finished by an earlier run: its pseudonyms are known from the keys.
+      ++report.already_done;
+      const dicom::Info& in = it.info;
+      const std::string study =
+          anonymiser.options().profile.retain_uids || in.study_instance_uid.empty()
+              ? in.study_instance_uid
+              : anonymiser.uid(in.study_instance_uid);
+      report.studies.insert(study);
+      report.reid.insert(
+          {in.patient_id, anonymiser.patient_id(in.patient_id), in.study_instance_uid, study});
+    } else {
+      it.todo = true;
+    }
+  }
+
+  // 3. De-identify what is left, each file whole or not at all.
+  std::mutex m;
+  std::atomic<std::size_t> finished{0};
+  parallel_for(items.size(), jobs, [&](std::size_t i) {
+    Item& it = items[i];
+    if (!it.todo) return;
+    std::error_code dir_error;
+    fs::create_directories(it.out.parent_path(), dir_error);
+    if (dir_error)
+      throw Error(Exit::output, it.out.parent_path().string() + ": " + dir_error.message());
+    Outcome o;
+    try {
+      o = anonymiser.file(files[i], it.out);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      o.quarantined = true;  // a header that scanned but a file DCMTK cannot rewrite
+      o.reason = e.what();
+    }
+    {
+      std::lock_guard lock(m);
+      if (o.quarantined) {
+        report.quarantined.emplace_back(files[i].string(), o.reason);
+      } else {
+        ++report.written;
+        report.pixels_cleaned += o.pixels_cleaned;
+        report.studies.insert(o.new_study_uid);
+        report.reid.insert(
+            {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
+      }
+    }
+    std::size_t n = ++finished;
+    if (options.progress) std::fprintf(stderr, "\riep-anon: %zu files de-identified", n);
+  });
+  if (options.progress && finished > 0) std::fputc('\n', stderr);
+  if (cd) regenerate_dicomdir(anonymiser, out_dir, report);
+  std::sort(report.quarantined.begin(), report.quarantined.end());
+  return report;
+}
+
+BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const std::string& name,
+                              const SiteIdentity& self, const TrustStore& trust, Sink& out) {
+  BatchReport report;
+  std::string study_uid, patient_id;
+  auto rewrite = [&](const std::string& path, const fs::path& content,
+                     const fs::path& scratch) -> std::optional<package::Rewritten> {
+    ++report.files;
+    auto drop = [&](std::string reason) -> std::optional<package::Rewritten> {
+      report.quarantined.emplace_back(path, std::move(reason));
+      return std::nullopt;
+    };
+    // Anonymiser::file() quarantines a DICOMDIR and refuses what is not DICOM.
+    fs::path result = scratch / "instance.dcm";
+    Outcome o;
+    try {
+      o = anonymiser.file(content, result);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      return drop(std::string(e.what()) +
+                  " (an attachment may hold identifying data, so it is not carried)");
+    }
+    if (o.quarantined) return drop(o.reason);
+    ++report.written;
+    report.studies.insert(o.new_study_uid);
+    report.reid.insert(
+        {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
+    if (study_uid.empty()) study_uid = o.new_study_uid, patient_id = o.pseudonym_patient_id;
+    package::Rewritten r;
+    r.file = result;
+    ManifestFile& e = r.entry;
+    e.path = o.new_study_uid + "/" + o.series_instance_uid + "/" + o.sop_instance_uid + ".dcm";
+    if (!tar::safe_path(e.path))
+      throw Error(Exit::internal, name + ": unsafe entry name " + e.path);
+    e.sop_class_uid = o.sop_class_uid;
+    e.sop_instance_uid = o.sop_instance_uid;
+    e.series_instance_uid = o.series_instance_uid;
+    e.transfer_syntax_uid = o.transfer_syntax_uid;
+    e.modality = o.modality;
+    return r;
+  };
+  // The study summary carries only what is pseudonymous.
+  auto summary = [&](const Manifest&) {
+    StudySummary st;
+    st.study_instance_uid = study_uid;
+    st.patient_id = patient_id;
+    return st;
+  };
+  package::rewrite_plain(plain, name, self, trust, rewrite, summary, out);
+  std::sort(report.quarantined.begin(), report.quarantined.end());
+  return report;
+}
+
+std::string CheckReport::to_json() const {
+  nlohmann::json j = {{"files", files}, {"findings", findings}};
+  return j.dump(2) + "\n";
+}
+
+CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& originals,
+                         const fs::path& out_dir, int jobs) {
+  jobs = std::max(1, jobs);
+  // The identifying values of the DICOM files among the originals.
+  std::vector<fs::path> sources =
+      originals.empty() ? std::vector<fs::path>() : package::input_files(originals);
+  std::vector<char> usable(sources.size(), 0);
+  parallel_for(sources.size(), jobs, [&](std::size_t i) {
+    try {
+      usable[i] = !dicom::scan(sources[i]).is_dicomdir;
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;  // not DICOM: nothing to look for
+    }
+  });
+  std::vector<fs::path> dicom_sources;
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (usable[i]) dicom_sources.push_back(sources[i]);
+  std::vector<phi::Needle> needles = phi::identifying_values(dicom_sources, profile);
+  phi::Scanner scanner(profile, std::move(needles));
+
+  // Every file of the output, not the DICOMDIR's view of it: files it does
+  // not index, and the DICOMDIR itself, are checked too.
+  std::vector<fs::path> outputs;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(out_dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file()) outputs.push_back(it->path());
+  if (ec) throw Error(Exit::input, out_dir.string() + ": " + ec.message());
+  std::sort(outputs.begin(), outputs.end());
+  CheckReport report;
+  report.files = outputs.size();
+  std::vector<std::vector<std::string>> lines(outputs.size());
+  parallel_for(outputs.size(), jobs, [&](std::size_t i) {
+    std::vector<phi::Finding> found;
+    try {
+      found = scanner.scan(outputs[i]);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      found = scanner.scan_bytes(outputs[i]);  // not DICOM (a manifest, a report): its bytes
+    }
+    for (const auto& f : found)
+      lines[i].push_back(f.file + ": " + (f.tag.empty() ? std::string() : f.tag + " ") + f.what);
+  });
+  for (auto& l : lines) report.findings.insert(report.findings.end(), l.begin(), l.end());
+  return report;
+}
+
+void write_reid_map(const BatchReport& report, const SiteCard& to, const fs::path& file) {
+  std::string csv = "original_patient_id,pseudonym_patient_id,original_study_uid,new_study_uid\n";
+  auto field = [](const std::string& v) {
+    if (v.find_first_of(",\"\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  for (const auto& r : report.reid)
+    csv += field(r.original_patient_id) + "," + field(r.pseudonym_patient_id) + "," +
+           field(r.original_study_uid) + "," + field(r.new_study_uid) + "\n";
+  AtomicFile f(file, false, 0600);
+  age::Encryptor enc(f, {to.recipient});
+  enc.write(ByteSpan(reinterpret_cast<const std::uint8_t*>(csv.data()), csv.size()));
+  enc.finish();
+  f.commit();
+}
+
+}  // namespace iep::anon

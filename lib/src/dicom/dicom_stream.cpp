@@ -1,0 +1,783 @@
+#include "iep/dicom/dicom_stream.h"
+
+#include <dcmtk/config/osconfig.h>  // must come first among DCMTK headers
+#include <dcmtk/dcmdata/dcdicent.h>
+#include <dcmtk/dcmdata/dcdict.h>
+#include <dcmtk/dcmdata/dcvr.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <memory>
+
+#include "iep/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace iep::dicom {
+namespace {
+
+constexpr std::uint32_t kUndefined = 0xFFFFFFFF;
+constexpr std::uint32_t kItem = 0xFFFEE000;
+constexpr std::uint32_t kItemEnd = 0xFFFEE00D;
+constexpr std::uint32_t kSequenceEnd = 0xFFFEE0DD;
+constexpr std::uint32_t kTransferSyntax = 0x00020010;
+
+// VRs whose explicit encoding has two reserved bytes and a 32-bit length.
+bool long_form(std::array<char, 2> vr) {
+  static constexpr const char* kLong[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ",
+                                          "SV", "UC", "UN", "UR", "UT", "UV"};
+  return std::any_of(std::begin(kLong), std::end(kLong),
+                     [&](const char* v) { return vr[0] == v[0] && vr[1] == v[1]; });
+}
+
+bool binary_vr(std::array<char, 2> vr) {
+  static constexpr const char* kBinary[] = {"OB", "OD", "OF", "OL", "OV", "OW", "UN", "SL",
+                                            "SS", "UL", "US", "FL", "FD", "AT", "SV", "UV"};
+  return std::any_of(std::begin(kBinary), std::end(kBinary),
+                     [&](const char* v) { return vr[0] == v[0] && vr[1] == v[1]; });
+}
+
+bool vr_letters(const std::uint8_t* p) {
+  return p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z';
+}
+
+std::string tag_name(std::uint32_t tag) {
+  char s[16];
+  std::snprintf(s, sizeof s, "(%04X,%04X)", tag >> 16, tag & 0xFFFF);
+  return s;
+}
+
+Syntax syntax_of(std::string_view uid) {
+  if (uid == "1.2.840.10008.1.2") return Syntax::implicit_le;
+  if (uid == "1.2.840.10008.1.2.2") return Syntax::explicit_be;
+  if (uid == "1.2.840.10008.1.2.1.99") return Syntax::deflated;
+  return Syntax::explicit_le;
+}
+
+const char* uid_of(Syntax s) {
+  switch (s) {
+    case Syntax::implicit_le: return "1.2.840.10008.1.2";
+    case Syntax::explicit_be: return "1.2.840.10008.1.2.2";
+    case Syntax::deflated: return "1.2.840.10008.1.2.1.99";
+    case Syntax::explicit_le: break;
+  }
+  return "1.2.840.10008.1.2.1";
+}
+
+std::string_view trim_value(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  return s;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- elements
+
+void Element::set(std::string text) {
+  if (text.size() % 2) text += is("UI") || binary_vr(vr) ? '\0' : ' ';
+  value = std::move(text);
+  external = encapsulated = false;
+  offset = length = 0;
+  items.clear();
+}
+
+void Element::clear() {
+  set({});
+}
+
+Element* Item::find(std::uint32_t tag) {
+  auto it = std::lower_bound(elements.begin(), elements.end(), tag,
+                             [](const Element& e, std::uint32_t t) { return e.tag < t; });
+  return it != elements.end() && it->tag == tag ? &*it : nullptr;
+}
+
+const Element* Item::find(std::uint32_t tag) const {
+  return const_cast<Item*>(this)->find(tag);  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+}
+
+Element& Item::put(std::uint32_t tag) {
+  if (Element* e = find(tag)) return *e;
+  const std::array<char, 2> vr = dictionary_vr(tag);
+  return put(tag, std::string(vr.data(), 2).c_str());
+}
+
+Element& Item::put(std::uint32_t tag, const char* vr) {
+  auto it = std::lower_bound(elements.begin(), elements.end(), tag,
+                             [](const Element& e, std::uint32_t t) { return e.tag < t; });
+  if (it != elements.end() && it->tag == tag) return *it;
+  Element e;
+  e.tag = tag;
+  e.vr = {{vr[0], vr[1]}};
+  return *elements.insert(it, std::move(e));
+}
+
+std::array<char, 2> dictionary_vr(std::uint32_t tag) {
+  const DcmDataDictionary& dict = dcmDataDict.rdlock();
+  const DcmDictEntry* entry =
+      dict.findEntry(DcmTagKey(static_cast<Uint16>(tag >> 16), static_cast<Uint16>(tag)), nullptr);
+  DcmEVR evr = entry != nullptr ? entry->getEVR() : EVR_UN;
+  dcmDataDict.rdunlock();
+  switch (evr) {  // the ambiguous dictionary VRs, resolved the common way
+    case EVR_ox:
+    case EVR_px: evr = EVR_OB; break;
+    case EVR_xs:
+    case EVR_lt: evr = EVR_US; break;
+    case EVR_up: evr = EVR_UL; break;
+    case EVR_na:
+    case EVR_UNKNOWN:
+    case EVR_UNKNOWN2B: evr = EVR_UN; break;
+    default: break;
+  }
+  const char* name = DcmVR(evr).getValidVRName();
+  if (name == nullptr || std::strlen(name) != 2) return {{'U', 'N'}};
+  return {{name[0], name[1]}};
+}
+
+// ------------------------------------------------------------- reading
+
+struct Parser {
+  Parser(File& file, const ReadLimits& limits) : f(file), lim(limits) {}
+  File& f;
+  const ReadLimits& lim;
+  std::uint64_t size = 0;  // of the source
+  std::uint64_t pos = 0;
+  // A window of the file source (unused for memory sources).
+  std::string window;
+  std::uint64_t window_at = 0;
+  std::size_t elements = 0;
+
+  [[noreturn]] void fail(const std::string& why) const {
+    throw Error(Exit::invalid_dicom, f.name_ + ": not a valid DICOM file (" + why + ")");
+  }
+
+  // Copies n bytes at `at` of the source into dst.
+  void fetch(std::uint64_t at, std::size_t n, void* dst) {
+    if (at > size || n > size - at)
+      fail("truncated at byte " + std::to_string(size) + ", expected " + std::to_string(n) +
+           " bytes at " + std::to_string(at));
+    if (f.in_memory_) {
+      std::memcpy(dst, f.memory_.data() + at, n);
+      return;
+    }
+    if (at < window_at || at + n > window_at + window.size()) {
+      constexpr std::size_t kWindow = 16 * 1024;
+      if (n > kWindow) {
+        read_fd(at, n, dst);
+        return;
+      }
+      window.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size - at)));
+      read_fd(at, window.size(), window.data());
+      window_at = at;
+    }
+    std::memcpy(dst, window.data() + (at - window_at), n);
+  }
+
+  void read_fd(std::uint64_t at, std::size_t n, void* dst) const {
+    auto* p = static_cast<char*>(dst);
+    while (n > 0) {
+      const ssize_t r = ::pread(f.fd_.get(), p, n, static_cast<off_t>(at));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) throw Error(Exit::input, f.name_ + ": cannot read: " + std::strerror(errno));
+      if (r == 0) fail("the file shrank while it was read");
+      p += r, n -= static_cast<std::size_t>(r), at += static_cast<std::uint64_t>(r);
+    }
+  }
+
+  // Whether the rest of the source is NUL bytes (padding some writers leave
+  // after the data set). The last non-zero byte a scan found is remembered:
+  // without it, a run of all-zero elements ((0000,0000), length 0) before a
+  // non-zero tail would rescan the tail for every element, quadratic time.
+  std::uint64_t nonzero_at = 0;
+  bool nonzero_known = false;
+  bool zeros_to_end() {
+    if (pos >= size || (nonzero_known && nonzero_at >= pos)) return false;
+    std::uint8_t b[4096];
+    const std::size_t first = static_cast<std::size_t>(std::min<std::uint64_t>(size - pos, 4));
+    fetch(pos, first, b);  // most elements start with a non-zero group: decided here
+    if (std::any_of(b, b + first, [](std::uint8_t c) { return c != 0; })) return false;
+    for (std::uint64_t at = pos + first; at < size;) {
+      const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(size - at, sizeof b));
+      fetch(at, k, b);
+      const std::uint8_t* nz = std::find_if(b, b + k, [](std::uint8_t c) { return c != 0; });
+      if (nz != b + k) {
+        nonzero_at = at + static_cast<std::uint64_t>(nz - b);
+        nonzero_known = true;
+        return false;
+      }
+      at += k;
+    }
+    return true;
+  }
+
+  void take(std::size_t n, void* dst) {
+    fetch(pos, n, dst);
+    pos += n;
+  }
+  std::uint16_t u16(bool be) {
+    std::uint8_t b[2];
+    take(2, b);
+    return be ? static_cast<std::uint16_t>(b[0] << 8 | b[1])
+              : static_cast<std::uint16_t>(b[1] << 8 | b[0]);
+  }
+  std::uint32_t u32(bool be) {
+    std::uint8_t b[4];
+    take(4, b);
+    return be ? std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 |
+                    b[3]
+              : std::uint32_t{b[3]} << 24 | std::uint32_t{b[2]} << 16 | std::uint32_t{b[1]} << 8 |
+                    b[0];
+  }
+  std::uint32_t tag(bool be) {
+    const std::uint32_t g = u16(be);
+    return g << 16 | u16(be);
+  }
+
+  // Parses elements into `item` until `end` (defined length), or an Item
+  // Delimitation (undefined length item), or the end of the source (top
+  // level, end == size, undefined false).
+  void dataset(Item& item, bool undefined, std::uint64_t end, Syntax syn, int depth,
+               bool meta_only = false) {
+    elements_of(item, undefined, end, syn, depth, meta_only);
+    const auto not_before = [](const Element& a, const Element& b) { return a.tag >= b.tag; };
+    if (std::adjacent_find(item.elements.begin(), item.elements.end(), not_before) !=
+        item.elements.end())
+      order(item);
+  }
+
+  void elements_of(Item& item, bool undefined, std::uint64_t end, Syntax syn, int depth,
+                   bool meta_only) {
+    const bool be = syn == Syntax::explicit_be;
+    for (;;) {
+      if (!undefined && pos == end) return;
+      if (!undefined && pos > end) fail("an element overruns its item");
+      if (depth == 0 && !meta_only && zeros_to_end()) return;  // trailing padding
+      if (meta_only) {  // stop at the first element past group 0002
+        std::uint8_t b[2];
+        if (pos + 2 > size) return;
+        fetch(pos, 2, b);
+        if ((b[1] << 8 | b[0]) != 0x0002) return;
+      }
+      const std::uint64_t start = pos;
+      const std::uint32_t t = tag(be);
+      if (t == kItemEnd) {
+        u32(be);
+        if (!undefined)
+          fail("an item delimiter in a defined-length item at byte " + std::to_string(start));
+        return;
+      }
+      if ((t >> 16) == 0xFFFE)
+        fail("unexpected " + tag_name(t) + " at byte " + std::to_string(start));
+      if (++elements > lim.max_elements)
+        fail("more than " + std::to_string(lim.max_elements) + " elements");
+      item.elements.push_back(element(t, syn, depth, start));
+    }
+  }
+
+  // Elements out of order: sorted, as DCMTK does; the same tag twice is an error.
+  void order(Item& item) const {
+    std::stable_sort(item.elements.begin(), item.elements.end(),
+                     [](const Element& a, const Element& b) { return a.tag < b.tag; });
+    for (std::size_t i = 1; i < item.elements.size(); ++i)
+      if (item.elements[i - 1].tag == item.elements[i].tag)
+        fail(tag_name(item.elements[i].tag) + " appears twice in one item");
+  }
+
+  Element element(std::uint32_t t, Syntax syn, int depth, std::uint64_t start) {
+    const bool be = syn == Syntax::explicit_be;
+    Element e;
+    e.tag = t;
+    std::uint32_t len = 0;
+    bool implicit = syn == Syntax::implicit_le;
+    if (!implicit) {
+      std::uint8_t v[2];
+      fetch(pos, 2, v);
+      if (!vr_letters(v)) {
+        // Meta headers of some old writers are implicit VR; nothing else is.
+        if ((t >> 16) != 0x0002)
+          fail("no VR for " + tag_name(t) + " at byte " + std::to_string(start) +
+               " in an explicit VR data set");
+        implicit = true;
+      }
+    }
+    if (implicit) {
+      e.vr = dictionary_vr(t);
+      len = u32(be);
+    } else {
+      take(2, e.vr.data());
+      if (long_form(e.vr)) {
+        pos += 2;
+        len = u32(be);
+      } else {
+        len = u16(be);
+      }
+    }
+    if (len == kUndefined) {
+      if (e.is_sequence() || e.is("UN") || (implicit && !e.is("OB") && !e.is("OW"))) {
+        // Undefined-length UN is a sequence in Implicit VR Little Endian (Part 5 §6.2.2).
+        const Syntax inner = e.is_sequence() && !implicit ? syn : Syntax::implicit_le;
+        // Its little endian values would be written back unswapped under a
+        // big endian SQ header: garbage. Rare enough (a retired syntax) to refuse.
+        if (inner == Syntax::implicit_le && syn == Syntax::explicit_be)
+          fail("the undefined-length " + tag_name(t) + " in a big endian data set");
+        e.vr = {{'S', 'Q'}};
+        items(e, true, 0, inner, depth);
+        return e;
+      }
+      if (e.is("OB") || e.is("OW")) return encapsulated(std::move(e));
+      fail(tag_name(t) + " has an undefined length but is not a sequence");
+    }
+    if (len > size - std::min(size, pos))
+      fail(tag_name(t) + " claims " + std::to_string(len) + " bytes, past the end of the file");
+    if (e.is_sequence()) {
+      items(e, false, pos + len, implicit ? Syntax::implicit_le : syn, depth);
+      return e;
+    }
+    if (len <= lim.inline_value) {
+      e.value.resize(len);
+      take(len, e.value.data());
+      return e;
+    }
+    e.external = true;
+    e.offset = pos;
+    e.length = len;
+    pos += len;
+    return e;
+  }
+
+  void items(Element& seq, bool undefined, std::uint64_t end, Syntax syn, int depth) {
+    if (depth >= lim.max_depth)
+      fail("sequences nested over " + std::to_string(lim.max_depth) + " deep");
+    const bool be = syn == Syntax::explicit_be;
+    for (;;) {
+      if (!undefined && pos == end) return;
+      if (!undefined && pos > end) fail("an item overruns " + tag_name(seq.tag));
+      const std::uint64_t start = pos;
+      const std::uint32_t t = tag(be);
+      const std::uint32_t len = u32(be);
+      if (t == kSequenceEnd) {
+        if (!undefined) fail("a sequence delimiter in the defined-length " + tag_name(seq.tag));
+        return;
+      }
+      if (t != kItem)
+        fail("expected an item in " + tag_name(seq.tag) + " at byte " + std::to_string(start) +
+             ", found " + tag_name(t));
+      if (++elements > lim.max_elements)
+        fail("more than " + std::to_string(lim.max_elements) + " elements");
+      Item& item = seq.items.emplace_back();
+      if (len == kUndefined) {
+        dataset(item, true, 0, syn, depth + 1);
+      } else {
+        if (len > size - pos) fail("an item of " + tag_name(seq.tag) + " past the end of the file");
+        dataset(item, false, pos + len, syn, depth + 1);
+      }
+    }
+  }
+
+  // Encapsulated pixel data: fragment items up to the sequence delimiter,
+  // kept as one range of the source (always little endian, Part 5 A.4).
+  Element encapsulated(Element e) {
+    const std::uint64_t start = pos;
+    for (;;) {
+      const std::uint32_t t = tag(false);
+      const std::uint32_t len = u32(false);
+      if (t == kSequenceEnd) break;
+      if (t != kItem || len == kUndefined || len > size - pos)
+        fail("a broken fragment in the encapsulated " + tag_name(e.tag));
+      pos += len;
+    }
+    e.encapsulated = e.external = true;
+    e.offset = start;
+    e.length = pos - start;
+    return e;
+  }
+
+  void file() {
+    std::uint8_t head[132];
+    if (size >= 132) {
+      fetch(0, 132, head);
+      f.part10 = std::memcmp(head + 128, "DICM", 4) == 0;
+    }
+    pos = f.part10 ? 132 : 0;
+    dataset(f.meta, false, size, Syntax::explicit_le, 0, /*meta_only=*/true);
+    if (!f.meta.elements.empty()) {
+      const Element* ts = f.meta.find(kTransferSyntax);
+      f.transfer_syntax_uid =
+          ts != nullptr && !ts->external ? std::string(trim_value(ts->value)) : "";
+      if (f.transfer_syntax_uid.empty())
+        guess();  // a meta header without one: as if there were none
+      else
+        f.syntax = syntax_of(f.transfer_syntax_uid);
+    } else {
+      if (f.part10) fail("no meta header after the DICM prefix");
+      guess();
+    }
+    if (f.syntax == Syntax::deflated) inflate_rest();
+    dataset(f.data, false, size, f.syntax, 0);
+    if (f.data.elements.empty()) fail("an empty data set");
+  }
+
+  // A bare data set: Explicit VR if VR letters follow the first tag; big
+  // endian if its group only makes sense read that way.
+  void guess() {
+    std::uint8_t b[6];
+    if (pos + 8 > size) fail("too short");
+    fetch(pos, 6, b);
+    const unsigned group_le = b[0] | b[1] << 8, group_be = b[0] << 8 | b[1];
+    f.syntax = !vr_letters(b + 4)                        ? Syntax::implicit_le
+               : group_le >= 0x0100 && group_be < 0x0100 ? Syntax::explicit_be
+                                                         : Syntax::explicit_le;
+    f.transfer_syntax_uid = uid_of(f.syntax);
+  }
+
+  // Deflated data set: inflate the rest into memory, bounded, and parse that.
+  // The compressed bytes are read in chunks: however large the file, only
+  // the inflated data set (bounded) is held in memory.
+  void inflate_rest() {
+    // Meta values left in the source would be read from the inflated data
+    // instead once the source is swapped below.
+    if (has_external(f.meta)) fail("a meta header value over the inline limit");
+    z_stream zs{};
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw Error(Exit::internal, "zlib: cannot start");
+    std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+    std::string packed(1 << 20, '\0');
+    std::uint64_t packed_at = pos;
+    std::string out;
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+      if (zs.avail_in == 0 && packed_at < size) {
+        const auto k =
+            static_cast<std::size_t>(std::min<std::uint64_t>(size - packed_at, packed.size()));
+        fetch(packed_at, k, packed.data());
+        packed_at += k;
+        zs.next_in = reinterpret_cast<Bytef*>(packed.data());
+        zs.avail_in = static_cast<uInt>(k);
+      }
+      const std::size_t have = out.size();
+      if (have >= lim.max_inflated)
+        fail("the deflated data set inflates to over " + std::to_string(lim.max_inflated >> 20) +
+             " MiB");
+      out.resize(have + (1 << 20));
+      zs.next_out = reinterpret_cast<Bytef*>(out.data() + have);
+      zs.avail_out = 1 << 20;
+      rc = ::inflate(&zs, Z_NO_FLUSH);
+      out.resize(have + (1 << 20) - zs.avail_out);
+      if (rc == Z_BUF_ERROR && zs.avail_in == 0 && packed_at == size)
+        fail("the deflated data set is truncated");
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+        fail("the deflated data set is corrupt");
+    }
+    f.memory_ = std::move(out);
+    f.in_memory_ = true;
+    f.fd_.reset();
+    pos = 0;
+    size = f.memory_.size();
+    window.clear();
+    nonzero_known = false;
+  }
+
+  static bool has_external(const Item& item) {
+    return std::any_of(item.elements.begin(), item.elements.end(), [](const Element& e) {
+      return e.external || std::any_of(e.items.begin(), e.items.end(), has_external);
+    });
+  }
+};
+
+File::~File() = default;
+
+File File::read(const fs::path& path, const ReadLimits& limits) {
+  File f;
+  f.name_ = path.string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(Exit::input, f.name_ + ": cannot open: " + std::strerror(errno));
+  f.fd_.reset(fd);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw Error(Exit::input, f.name_ + ": not a regular file");
+  Parser p(f, limits);
+  p.size = static_cast<std::uint64_t>(st.st_size);
+  p.file();
+  return f;
+}
+
+File File::parse(std::string bytes, const std::string& name, const ReadLimits& limits) {
+  File f;
+  f.name_ = name;
+  f.memory_ = std::move(bytes);
+  f.in_memory_ = true;
+  Parser p(f, limits);
+  p.size = f.memory_.size();
+  p.file();
+  return f;
+}
+
+std::string File::bytes(const Element& e, std::size_t max) const {
+  if (!e.external) {
+    if (e.value.size() > max)
+      throw Error(Exit::invalid_dicom, name_ + ": " + tag_name(e.tag) + " is too long (" +
+                                           std::to_string(e.value.size()) + " bytes)");
+    return e.value;
+  }
+  if (e.length > max)
+    throw Error(Exit::invalid_dicom, name_ + ": " + tag_name(e.tag) + " is too long (" +
+                                         std::to_string(e.length) + " bytes)");
+  if (in_memory_) {
+    // The range comes from parsing this very buffer: outside it is our bug.
+    if (e.offset > memory_.size() || e.length > memory_.size() - e.offset)
+      throw Error(Exit::internal, name_ + ": " + tag_name(e.tag) + " lies outside the data set");
+    return memory_.substr(static_cast<std::size_t>(e.offset), static_cast<std::size_t>(e.length));
+  }
+  std::string out(static_cast<std::size_t>(e.length), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t r = ::pread(fd_.get(), out.data() + done, out.size() - done,
+                              static_cast<off_t>(e.offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0)
+      throw Error(Exit::input, name_ + ": cannot read: " +
+                                   (r == 0 ? std::string("file shrank") : std::strerror(errno)));
+    done += static_cast<std::size_t>(r);
+  }
+  return out;
+}
+
+std::string File::text(std::uint32_t tag) const {
+  const Element* e = data.find(tag);
+  if (e == nullptr || e->external || e->is_sequence() || e->value.size() > 1024) return {};
+  return std::string(trim_value(e->value));
+}
+
+bool File::is_dicomdir() const {
+  const Element* media = meta.find(0x00020002);
+  return data.find(0x00041220) != nullptr ||
+         (media != nullptr && trim_value(media->value) == "1.2.840.10008.1.3.10");
+}
+
+// ------------------------------------------------------------- writing
+
+namespace {
+
+// Buffers small writes; external values go straight from the source.
+class Writer {
+ public:
+  Writer(int fd, std::string name, std::string* memory)
+      : fd_(fd), name_(std::move(name)), memory_(memory) {}
+
+  void put(const void* p, std::size_t n) {
+    std::string& b = memory_ != nullptr ? *memory_ : buf_;
+    b.append(static_cast<const char*>(p), n);
+    if (memory_ == nullptr && buf_.size() >= (1 << 20)) flush();
+  }
+  void u16(std::uint16_t v, bool be) {
+    const std::uint8_t b[2] = {static_cast<std::uint8_t>(be ? v >> 8 : v),
+                               static_cast<std::uint8_t>(be ? v : v >> 8)};
+    put(b, 2);
+  }
+  void u32(std::uint32_t v, bool be) {
+    u16(static_cast<std::uint16_t>(be ? v >> 16 : v), be);
+    u16(static_cast<std::uint16_t>(be ? v : v >> 16), be);
+  }
+  void tag(std::uint32_t t, bool be) {
+    u16(static_cast<std::uint16_t>(t >> 16), be);
+    u16(static_cast<std::uint16_t>(t), be);
+  }
+
+  void flush() {
+    write_all(buf_.data(), buf_.size());
+    buf_.clear();
+  }
+
+  // Bytes [offset, offset + n) of a file descriptor, copied in the kernel
+  // where it can.
+  void copy_from(int in, std::uint64_t offset, std::uint64_t n) {
+    if (memory_ != nullptr) {
+      const std::size_t at = memory_->size();
+      memory_->resize(at + static_cast<std::size_t>(n));
+      read_at(in, offset, memory_->data() + at, static_cast<std::size_t>(n));
+      return;
+    }
+    flush();
+    auto off = static_cast<loff_t>(offset);
+    while (n > 0) {
+      const ssize_t r = ::copy_file_range(in, &off, fd_, nullptr, n, 0);
+      if (r > 0) {
+        n -= static_cast<std::uint64_t>(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) throw Error(Exit::input, name_ + ": the source shrank while it was copied");
+      if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) fail();
+      // No kernel copy between these files: through a buffer.
+      std::string chunk;
+      while (n > 0) {
+        chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 20)));
+        read_at(in, static_cast<std::uint64_t>(off), chunk.data(), chunk.size());
+        write_all(chunk.data(), chunk.size());
+        off += static_cast<loff_t>(chunk.size());
+        n -= chunk.size();
+      }
+    }
+  }
+
+ private:
+  void read_at(int in, std::uint64_t offset, char* p, std::size_t n) const {
+    while (n > 0) {
+      const ssize_t r = ::pread(in, p, n, static_cast<off_t>(offset));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) throw Error(Exit::input, name_ + ": the source could not be read back");
+      p += r, n -= static_cast<std::size_t>(r), offset += static_cast<std::uint64_t>(r);
+    }
+  }
+  void write_all(const char* p, std::size_t n) {
+    while (n > 0) {
+      const ssize_t r = ::write(fd_, p, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) fail();
+      p += r, n -= static_cast<std::size_t>(r);
+    }
+  }
+  [[noreturn]] void fail() const {
+    throw Error(Exit::output, name_ + ": cannot write: " + std::strerror(errno));
+  }
+
+  int fd_;
+  std::string name_;
+  std::string* memory_;  // deflated data sets are gathered here, then compressed
+  std::string buf_;
+};
+
+}  // namespace
+
+struct Emitter {
+  const File& f;
+  Writer& w;
+  int source_fd;
+  bool be = false, implicit = false;
+
+  void header(const Element& e, std::uint32_t len) {
+    w.tag(e.tag, be);
+    if (implicit) {
+      w.u32(len, be);
+      return;
+    }
+    w.put(e.vr.data(), 2);
+    if (long_form(e.vr)) {
+      w.u16(0, be);
+      w.u32(len, be);
+    } else {
+      if (len > 0xFFFF)
+        throw Error(Exit::invalid_dicom, f.name() + ": " + tag_name(e.tag) +
+                                             " is too long for VR " + std::string(e.vr.data(), 2));
+      w.u16(static_cast<std::uint16_t>(len), be);
+    }
+  }
+
+  // Group lengths (gggg,0000) are left out: retired outside group 0002, and
+  // stale once sequences are rewritten with undefined lengths.
+  void items(const Item& item) {
+    for (const Element& e : item.elements)
+      if (e.element() != 0x0000) element(e);
+  }
+  // The data set, also without group 0002 elements a sender left in it:
+  // sorted to its front, they would read as part of the new meta header.
+  void data_set(const Item& data) {
+    for (const Element& e : data.elements)
+      if (e.group() != 0x0002 && e.element() != 0x0000) element(e);
+  }
+
+  void element(const Element& e) {
+    if (e.is_sequence()) {
+      header(e, kUndefined);
+      for (const Item& it : e.items) {
+        w.tag(kItem, be);
+        w.u32(kUndefined, be);
+        items(it);
+        w.tag(kItemEnd, be);
+        w.u32(0, be);
+      }
+      w.tag(kSequenceEnd, be);
+      w.u32(0, be);
+      return;
+    }
+    if (e.external) {
+      header(e, e.encapsulated ? kUndefined : static_cast<std::uint32_t>(e.length));
+      if (source_fd >= 0) {
+        w.copy_from(source_fd, e.offset, e.length);
+      } else {
+        const std::string v = f.bytes(e, static_cast<std::size_t>(e.length));
+        w.put(v.data(), v.size());
+      }
+      return;
+    }
+    header(e, static_cast<std::uint32_t>(e.value.size()));
+    w.put(e.value.data(), e.value.size());
+  }
+};
+
+void File::write(int out_fd, const std::string& out_name) const {
+  const std::string ts = transfer_syntax_uid.empty() ? uid_of(syntax) : transfer_syntax_uid;
+  Item m;
+  auto meta_put = [&](std::uint32_t tag, const char* vr, std::string v) {
+    m.put(tag, vr).set(std::move(v));
+  };
+  meta_put(0x00020001, "OB", std::string("\0\1", 2));
+  meta_put(0x00020002, "UI", text(0x00080016));
+  meta_put(0x00020003, "UI", text(0x00080018));
+  meta_put(0x00020010, "UI", ts);
+  meta_put(0x00020012, "UI", kImplementationClassUid);
+  meta_put(0x00020013, "SH", kImplementationVersion);
+  std::uint32_t group_length = 0;
+  for (const Element& e : m.elements)
+    group_length += static_cast<std::uint32_t>((long_form(e.vr) ? 12 : 8) + e.value.size());
+
+  Writer w(out_fd, out_name, nullptr);
+  const std::string preamble(128, '\0');
+  w.put(preamble.data(), preamble.size());
+  w.put("DICM", 4);
+  Emitter meta_out{*this, w, -1};
+  Element gl;
+  gl.tag = 0x00020000;
+  gl.vr = {{'U', 'L'}};
+  gl.value.resize(4);
+  for (int i = 0; i < 4; ++i)
+    gl.value[static_cast<std::size_t>(i)] = static_cast<char>(group_length >> (8 * i));
+  meta_out.element(gl);
+  meta_out.items(m);
+
+  if (syntax == Syntax::deflated) {
+    std::string plain;
+    Writer mw(-1, out_name, &plain);
+    Emitter{*this, mw, -1, false, false}.data_set(data);
+    z_stream zs{};
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
+      throw Error(Exit::internal, "zlib: cannot start");
+    std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, deflateEnd);
+    // One deflate call with 32-bit counts: over 4 GiB would be cut short.
+    if (deflateBound(&zs, plain.size()) > std::numeric_limits<uInt>::max())
+      throw Error(Exit::output, out_name + ": the data set is too large to deflate");
+    zs.next_in = reinterpret_cast<Bytef*>(plain.data());
+    zs.avail_in = static_cast<uInt>(plain.size());
+    std::string packed(deflateBound(&zs, plain.size()), '\0');
+    zs.next_out = reinterpret_cast<Bytef*>(packed.data());
+    zs.avail_out = static_cast<uInt>(packed.size());
+    if (::deflate(&zs, Z_FINISH) != Z_STREAM_END)
+      throw Error(Exit::internal, "zlib: cannot deflate");
+    packed.resize(packed.size() - zs.avail_out);
+    if (packed.size() % 2) packed += '\0';
+    w.put(packed.data(), packed.size());
+  } else {
+    Emitter out{*this, w, in_memory_ ? -1 : fd_.get(), syntax == Syntax::explicit_be,
+                syntax == Syntax::implicit_le};
+    out.data_set(data);
+  }
+  w.flush();
+}
+
+}  // namespace iep::dicom

@@ -1,0 +1,1123 @@
+#include "iep/package/package.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "iep/package/age.h"
+#include "iep/package/tar.h"
+#include "iep/package/zstd.h"
+#include "core/util.h"
+
+namespace iep::package {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kBuf = 256 * 1024;
+constexpr std::uint64_t kMaxManifest = 64ull << 20;
+constexpr std::uint64_t kMaxSignature = 8 << 10;
+constexpr std::string_view kAgeMagic = "age-encryption.org/v1\n";
+
+// ---- planning -----------------------------------------------------------
+
+bool is_dicomdir_name(const fs::path& p) {
+  std::string n = p.filename().string();
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::toupper(c); });
+  return n == "DICOMDIR";
+}
+
+void collect(const fs::path& p, std::vector<fs::path>& out, bool& saw_dicomdir) {
+  std::error_code ec;
+  auto st = fs::status(p, ec);
+  if (ec || !fs::exists(st)) throw Error(Exit::input, p.string() + ": No such file or directory");
+  if (fs::is_directory(st)) {
+    std::vector<fs::path> entries;
+    fs::directory_iterator it(p, ec);
+    if (ec) throw Error(Exit::input, p.string() + ": " + ec.message());
+    for (const auto& e : it) entries.push_back(e.path());
+    std::sort(entries.begin(), entries.end());
+    // A folder with a DICOMDIR (a CD) is read through its DICOMDIR.
+    for (const auto& e : entries)
+      if (is_dicomdir_name(e) && fs::is_regular_file(e)) return collect(e, out, saw_dicomdir);
+    for (const auto& e : entries) {
+      if (fs::is_symlink(fs::symlink_status(e)) && fs::is_directory(e)) continue;  // no loops
+      collect(e, out, saw_dicomdir);
+    }
+  } else if (fs::is_regular_file(st)) {
+    if (is_dicomdir_name(p)) {
+      saw_dicomdir = true;
+      auto files = dicom::dicomdir_files(p);
+      out.insert(out.end(), files.begin(), files.end());
+    } else {
+      out.push_back(p);
+    }
+  } else {
+    throw Error(Exit::input, p.string() + ": not a regular file or folder");
+  }
+}
+
+// A UID as a path component; anything else is replaced by a stable digest.
+std::string uid_name(const std::string& uid) {
+  if (uid.empty()) return "unknown";
+  if (dicom::valid_uid(uid)) return uid;
+  util::Blake2b256 h;
+  h.write(util::as_bytes(uid));
+  auto d = h.digest();
+  return "x" + util::hex(ByteSpan(d.data(), 8));
+}
+
+std::uint64_t size_of(const fs::path& p) {
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  if (ec) throw Error(Exit::input, p.string() + ": " + ec.message());
+  return n;
+}
+
+struct Scanned {
+  fs::path source;
+  dicom::Info info;
+  bool failure = false;  // not DICOM
+};
+
+// Scans files with DCMTK on every core: parsing headers is most of the cost
+// of planning. Results keep the input order; any error other than "not
+// DICOM" is rethrown, the first in input order.
+std::vector<Scanned> scan_all(std::vector<fs::path>& files) {
+  std::vector<Scanned> out(files.size());
+  std::vector<std::exception_ptr> errors(files.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < files.size();) {
+      out[i].source = std::move(files[i]);
+      try {
+        out[i].info = dicom::scan(out[i].source);
+      } catch (const Error& e) {
+        if (e.code() == Exit::invalid_dicom)
+          out[i].failure = true;
+        else
+          errors[i] = std::current_exception();
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+  if (files.size() < 16) n = 1;
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n; ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
+}
+
+// ---- streams ------------------------------------------------------------
+
+class TeeSink : public Sink {
+ public:
+  TeeSink(Sink& out, Sink& tap) : out_(out), tap_(tap) {}
+  void write(ByteSpan d) override {
+    tap_.write(d);
+    out_.write(d);
+  }
+  void finish() override {}
+
+ private:
+  Sink& out_;
+  Sink& tap_;
+};
+
+class TeeSource : public Source {
+ public:
+  TeeSource(Source& in, Sink& tap) : in_(in), tap_(tap) {}
+  std::size_t read(MutableByteSpan buf) override {
+    std::size_t n = in_.read(buf);
+    tap_.write(ByteSpan(buf.data(), n));
+    return n;
+  }
+
+ private:
+  Source& in_;
+  Sink& tap_;
+};
+
+// Lets us look at the first bytes of a stream and then read all of it.
+class PeekSource : public Source {
+ public:
+  PeekSource(Source& in, std::size_t n) : in_(in), head_(n) { head_.resize(read_full(in_, head_)); }
+  [[nodiscard]] std::string_view head() const {
+    return {reinterpret_cast<const char*>(head_.data()), head_.size()};
+  }
+  std::size_t read(MutableByteSpan buf) override {
+    if (pos_ < head_.size()) {
+      std::size_t n = std::min(buf.size(), head_.size() - pos_);
+      std::memcpy(buf.data(), head_.data() + pos_, n);
+      pos_ += n;
+      return n;
+    }
+    return in_.read(buf);
+  }
+
+ private:
+  Source& in_;
+  Bytes head_;
+  std::size_t pos_ = 0;
+};
+
+// Where temporary files go: $TMPDIR, else /tmp.
+std::string temp_root() {
+  const char* t = std::getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
+// A private temporary folder, removed with its contents on destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix) {
+    std::string tmpl = temp_root() + "/" + prefix + "-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw Error(Exit::output,
+                  tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// An unnamed temporary file (O_TMPFILE), gone when closed.
+class SpoolFile : public Sink {
+ public:
+  SpoolFile() {
+    std::string d = temp_root();
+    fd_.reset(::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (fd_.get() < 0)
+      throw Error(Exit::output, d + ": cannot create a temporary file: " + std::strerror(errno));
+    name_ = d + " (temporary file)";
+  }
+  void write(ByteSpan d) override { FdSink(fd_.get(), name_).write(d); }
+  void finish() override {}
+  void copy_to(Sink& out) {
+    if (::lseek(fd_.get(), 0, SEEK_SET) != 0) throw Error(Exit::output, name_ + ": seek failed");
+    FdSource src(fd_.get(), name_);
+    copy(src, out);
+  }
+
+ private:
+  UniqueFd fd_;
+  std::string name_;
+};
+
+// ---- writing ------------------------------------------------------------
+
+class PackageWriter {
+ public:
+  PackageWriter(Sink& out, const WriteOptions& o, std::int64_t mtime) : mtime_(mtime) {
+    Sink* s = &out;
+    if (o.compress) {
+      zstd_ = std::make_unique<zstd::Compressor>(out, o.level, o.workers);
+      s = zstd_.get();
+    }
+    tar_ = std::make_unique<tar::Writer>(*s);
+  }
+
+  void begin(const std::string& path, std::uint64_t size) {
+    tar_->begin_file(path, size, mtime_);
+    hash_ = util::Blake2b256();
+  }
+  void data(ByteSpan d) {
+    hash_.write(d);
+    tar_->write(d);
+  }
+  std::array<std::uint8_t, 32> end() {
+    tar_->end_file();
+    return hash_.digest();
+  }
+
+  // Copies a file of a known size; a file that changes meanwhile is an error.
+  std::array<std::uint8_t, 32> add_file(const std::string& path, const fs::path& src,
+                                        std::uint64_t size) {
+    FileSource in(src);
+    begin(path, size);
+    std::uint64_t left = size;
+    while (left > 0) {
+      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf_.size()));
+      std::size_t n = in.read(MutableByteSpan(buf_.data(), want));
+      if (n == 0) break;
+      data(ByteSpan(buf_.data(), n));
+      left -= n;
+    }
+    std::uint8_t extra = 0;
+    if (left != 0 || in.read(MutableByteSpan(&extra, 1)) != 0)
+      throw Error(Exit::input, src.string() + ": changed while it was being packed");
+    return end();
+  }
+
+  // Writes the manifest and its signature, ends the tar and the zstd frame.
+  // The manifest is serialised twice (to measure and sign it, then to write
+  // it) rather than held whole in memory.
+  void finish(const Manifest& m, const SiteIdentity& self) {
+    std::uint64_t size = 0;
+    minisign::Prehash ph;
+    m.write_json([&](std::string_view piece) {
+      size += piece.size();
+      ph.write(util::as_bytes(piece));
+    });
+    auto sig = minisign::Signature::sign(
+        self.signing, ph.digest(),
+        "iep-manifest package=" + m.package_id + " sender=" + m.sender.site,
+        "iep manifest signature");
+    begin(kManifestName, size);
+    m.write_json([&](std::string_view piece) { data(util::as_bytes(piece)); });
+    (void)end();
+    std::string sig_text = sig.encode();
+    tar_->add_file(kManifestSigName, util::as_bytes(sig_text), mtime_);
+    tar_->finish();
+    if (zstd_) zstd_->finish();
+  }
+
+ private:
+  std::int64_t mtime_;
+  std::unique_ptr<zstd::Compressor> zstd_;
+  std::unique_ptr<tar::Writer> tar_;
+  util::Blake2b256 hash_;
+  Bytes buf_ = Bytes(kBuf);
+};
+
+ManifestSite site_of(const SiteCard& c, bool with_key) {
+  return ManifestSite{c.site, c.recipient.encode(),
+                      with_key ? c.signing_key.encode() : std::string()};
+}
+
+Manifest new_manifest(const SiteIdentity& self, const std::vector<SiteCard>& to) {
+  Manifest m;
+  m.package_id = new_package_id();
+  m.created = util::utc_now();
+  m.sender = site_of(self.card(), true);
+  for (const auto& c : to) m.recipients.push_back(site_of(c, false));
+  return m;
+}
+
+Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to,
+                       Sink& out, const WriteOptions& options) {
+  Manifest m = new_manifest(self, to);
+  m.study = std::move(plan.study);
+  m.files.reserve(plan.files.size());
+  PackageWriter w(out, options, std::time(nullptr));
+  for (auto& f : plan.files) {
+    ManifestFile& mf = m.files.emplace_back(std::move(f.entry));
+    mf.blake2b = w.add_file(mf.path, f.source, mf.size);
+    f.source.clear();
+  }
+  m.summarise();
+  w.finish(m, self);
+  return m;
+}
+
+minisign::Signature sign_sealed(const SiteIdentity& self, const Manifest& m,
+                                minisign::Prehash& ph) {
+  SealedStatement st{m.package_id, m.sender.site, m.created, std::vector<std::string>{}};
+  for (const auto& r : m.recipients) st.to->push_back(r.site);
+  return minisign::Signature::sign(self.signing, ph.digest(), st.encode(),
+                                   "iep sealed package signature from " + m.sender.site);
+}
+
+std::vector<age::Recipient> recipients_of(const std::vector<SiteCard>& to) {
+  if (to.empty()) throw Error(Exit::usage, "no recipient: give --to SITE or --to CARD");
+  std::vector<age::Recipient> r;
+  for (const auto& c : to) r.push_back(c.recipient);
+  return r;
+}
+
+// ---- reading ------------------------------------------------------------
+
+// Receives the file entries of a package as they stream by.
+class EntryHandler {
+ public:
+  virtual ~EntryHandler() = default;
+  virtual void begin(const std::string& path, std::uint64_t size) = 0;
+  virtual void data(ByteSpan d) = 0;
+  virtual void end() = 0;
+  // Called after every check passed, with the manifest and its signature.
+  virtual void manifest(const std::string& /*json*/, const std::string& /*sig*/) {}
+};
+
+class NullHandler : public EntryHandler {
+ public:
+  void begin(const std::string&, std::uint64_t) override {}
+  void data(ByteSpan) override {}
+  void end() override {}
+};
+
+struct Content {
+  Manifest manifest;
+  SiteCard sender;  // the trusted card that signed the manifest
+};
+
+std::string read_entry(tar::Reader& r, const tar::Entry& e, std::uint64_t max,
+                       const std::string& name) {
+  if (e.size > max) throw Error(Exit::corrupt, name + ": " + e.path + " is too large");
+  std::string s(e.size, '\0');
+  tar::EntrySource src(r);
+  if (read_full(src, MutableByteSpan(reinterpret_cast<std::uint8_t*>(s.data()), s.size())) !=
+      s.size())
+    throw Error(Exit::corrupt, name + ": " + e.path + " is truncated");
+  return s;
+}
+
+// Reads a plain package, handing file entries to `h`, and checks it whole:
+// the manifest signature by a trusted sender, every file's size and hash,
+// nothing missing, nothing extra.
+Content read_package(Source& plain, const std::string& name, const TrustStore& trust,
+                     EntryHandler& h) {
+  // Decompression runs on its own thread, ahead of unpacking and hashing.
+  zstd::AutoSource unzstd(plain, name);
+  PrefetchSource src(unzstd);
+  tar::Reader tr(src, name);
+  struct Seen {
+    std::uint64_t size;
+    std::array<std::uint8_t, 32> hash;
+  };
+  std::map<std::string, Seen> seen;
+  std::string json, sig_text;
+  bool have_manifest = false, have_sig = false;
+  Bytes buf(kBuf);
+  while (auto e = tr.next()) {
+    if (have_sig)
+      throw Error(Exit::corrupt, name + ": entry '" + e->path + "' after the manifest signature");
+    if (e->path == kManifestName) {
+      if (have_manifest) throw Error(Exit::corrupt, name + ": two manifests");
+      json = read_entry(tr, *e, kMaxManifest, name);
+      have_manifest = true;
+      continue;
+    }
+    if (e->path == kManifestSigName) {
+      if (!have_manifest)
+        throw Error(Exit::corrupt, name + ": manifest signature before the manifest");
+      sig_text = read_entry(tr, *e, kMaxSignature, name);
+      have_sig = true;
+      continue;
+    }
+    if (have_manifest)
+      throw Error(Exit::corrupt, name + ": entry '" + e->path + "' after the manifest");
+    if (seen.size() >= 1'000'000) throw Error(Exit::corrupt, name + ": too many entries");
+    h.begin(e->path, e->size);
+    util::Blake2b256 hash;
+    for (;;) {
+      std::size_t n = tr.read(buf);
+      if (n == 0) break;
+      hash.write(ByteSpan(buf.data(), n));
+      h.data(ByteSpan(buf.data(), n));
+    }
+    h.end();
+    seen[e->path] = Seen{e->size, hash.digest()};
+  }
+  // Only zero padding may follow the end of the archive.
+  for (;;) {
+    std::size_t n = src.read(buf);
+    if (n == 0) break;
+    if (std::any_of(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n),
+                    [](auto b) { return b != 0; }))
+      throw Error(Exit::corrupt, name + ": data after the end of the archive");
+  }
+  if (!have_manifest)
+    throw Error(Exit::not_package, name + ": no MANIFEST.json: not an iep package");
+  if (!have_sig) throw Error(Exit::bad_signature, name + ": the manifest is not signed");
+
+  Content c{Manifest::parse(json, name), {}};
+  const Manifest& m = c.manifest;
+  minisign::PublicKey key;
+  try {
+    key = minisign::PublicKey::parse(m.sender.signing_key);
+  } catch (const Error&) {
+    throw Error(Exit::corrupt, name + ": manifest: malformed sender signing key");
+  }
+  auto sig = minisign::Signature::parse(sig_text);
+  minisign::Prehash ph;
+  ph.write(util::as_bytes(json));
+  if (!sig.verify(key, ph.digest()))
+    throw Error(Exit::bad_signature,
+                name + ": the manifest signature does not verify with the sender's key");
+  const SiteCard* card = trust.by_key(key);
+  if (card == nullptr)
+    throw Error(Exit::bad_signature, name + ": unknown sender '" + m.sender.site + "' (key " +
+                                         key.id_hex() + "): no known site card has this key");
+  c.sender = *card;
+  if (c.sender.site != m.sender.site)
+    throw Error(Exit::bad_signature, name + ": signed with the key of site '" + c.sender.site +
+                                         "' but claims to be from '" + m.sender.site + "'");
+  if (m.files.size() != seen.size())
+    throw Error(Exit::corrupt, name + ": the manifest lists " + std::to_string(m.files.size()) +
+                                   " files but the package holds " + std::to_string(seen.size()));
+  for (const auto& f : m.files) {
+    auto it = seen.find(f.path);
+    if (it == seen.end())
+      throw Error(Exit::corrupt, name + ": " + f.path + " is listed but missing");
+    if (it->second.size != f.size || it->second.hash != f.blake2b)
+      throw Error(Exit::corrupt,
+                  name + ": " + f.path + ": content does not match the signed manifest");
+  }
+  h.manifest(json, sig_text);
+  return c;
+}
+
+TrustStore with_self(const TrustStore* trust, const SiteIdentity& self) {
+  TrustStore t = trust ? *trust : TrustStore();
+  t.add(self.card());
+  return t;
+}
+
+// Checks the detached signature over the sealed bytes: made by the sender
+// the manifest names, for this very package.
+void check_origin(const minisign::Signature& sig, const std::array<std::uint8_t, 64>& digest,
+                  const Content& c, const std::string& name) {
+  auto key = minisign::PublicKey::parse(c.manifest.sender.signing_key);
+  if (sig.key_id != key.id)
+    throw Error(Exit::bad_signature, name + ": sealed by another key than the sender's (" +
+                                         c.manifest.sender.site + "): re-sealed or forged");
+  if (!sig.verify(key, digest))
+    throw Error(Exit::bad_signature,
+                name + ": the signature over the sealed bytes does not verify");
+  auto st = SealedStatement::parse(sig.trusted_comment);
+  if (st.package_id != c.manifest.package_id || st.sender != c.manifest.sender.site)
+    throw Error(Exit::bad_signature, name + ": the signature belongs to another package");
+  if (st.to) {  // older packages carry no recipient list in the statement
+    std::vector<std::string> named;
+    for (const auto& r : c.manifest.recipients) named.push_back(r.site);
+    if (*st.to != named)
+      throw Error(Exit::bad_signature,
+                  name + ": the signed recipient list differs from the manifest's");
+  }
+}
+
+// Reads the plain package out of an opened age stream; `outer` has been
+// tapping the sealed bytes from the start.
+Content read_decrypted(age::Decryptor& dec, minisign::Prehash& outer, const std::string& name,
+                       const OpenOptions& o, EntryHandler& h, Sink* plain_tap) {
+  // Reading, hashing and decrypting the sealed bytes run on their own thread.
+  PrefetchSource decrypted(dec);
+  std::optional<TeeSource> tap;
+  Source* plain = &decrypted;
+  if (plain_tap) plain = &tap.emplace(decrypted, *plain_tap);
+  Content c = read_package(*plain, name, with_self(o.trust, *o.self), h);
+  Bytes rest(4096);
+  if (plain->read(rest) != 0) throw Error(Exit::corrupt, name + ": data after the package");
+  if (o.signature) check_origin(*o.signature, outer.digest(), c, name);
+  std::string me = o.self->encryption.recipient().encode();
+  bool for_us = std::any_of(c.manifest.recipients.begin(), c.manifest.recipients.end(),
+                            [&](const ManifestSite& r) { return r.age_recipient == me; });
+  if (!for_us)
+    throw Error(Exit::not_for_us, name + ": the signed manifest does not name this site (" +
+                                      o.self->site +
+                                      ") as a recipient: it was re-sealed by someone else");
+  return c;
+}
+
+Content read_sealed(Source& sealed, const std::string& name, const OpenOptions& o, EntryHandler& h,
+                    Sink* plain_tap) {
+  if (o.self == nullptr) throw Error(Exit::identity, name + ": opening needs this site's identity");
+  minisign::Prehash outer;
+  TeeSource tee(sealed, outer);
+  age::Decryptor dec(tee, o.self->encryption, name);
+  return read_decrypted(dec, outer, name, o, h, plain_tap);
+}
+
+// Checks who sealed the bytes, with nothing but known cards.
+std::string check_origin_only(const minisign::Signature& sig,
+                              const std::array<std::uint8_t, 64>& digest, const TrustStore* trust,
+                              const std::string& name) {
+  const SiteCard* card = trust ? trust->by_key_id(sig.key_id) : nullptr;
+  if (card == nullptr)
+    throw Error(Exit::bad_signature,
+                name + ": signed by an unknown key: no known site card has it");
+  check_sealed_signature(sig, digest, *card, name);
+  return card->site;
+}
+
+// Unpacks entries into a temporary sibling of `dest`, renamed into place by
+// commit(); removed if never committed.
+class FolderWriter : public EntryHandler {
+ public:
+  explicit FolderWriter(fs::path dest) : dest_(std::move(dest)) {
+    if (fs::exists(fs::symlink_status(dest_)))
+      throw Error(Exit::output, dest_.string() + ": already exists; refusing to overwrite it");
+    fs::path parent = dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path();
+    std::string name(1, '.');
+    name.append(dest_.filename().string()).append(".partial-XXXXXX");
+    std::string tmpl = (parent / name).string();
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw Error(Exit::output,
+                  dest_.string() + ": cannot create a folder beside it: " + std::strerror(errno));
+    tmp_ = tmpl;
+    parent_ = parent;
+  }
+  ~FolderWriter() override {
+    if (!committed_) {
+      fd_.reset();
+      std::error_code ec;
+      fs::remove_all(tmp_, ec);
+    }
+  }
+  FolderWriter(const FolderWriter&) = delete;
+  FolderWriter& operator=(const FolderWriter&) = delete;
+
+  void begin(const std::string& path, std::uint64_t) override {
+    fs::path p = tmp_ / path;
+    std::error_code ec;
+    fs::create_directories(p.parent_path(), ec);
+    if (ec)
+      throw Error(Exit::output, dest_.string() + ": cannot create " + path + ": " + ec.message());
+    fd_.reset(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (fd_.get() < 0)
+      throw Error(Exit::output,
+                  dest_.string() + ": cannot create " + path + ": " + std::strerror(errno));
+    cur_ = (dest_ / path).string();
+  }
+  void data(ByteSpan d) override { FdSink(fd_.get(), cur_).write(d); }
+  void end() override {
+    if (::close(fd_.release()) != 0)
+      throw Error(Exit::output, cur_ + ": close failed: " + std::strerror(errno));
+  }
+  void manifest(const std::string& json, const std::string& sig) override {
+    begin(kManifestName, json.size());
+    data(util::as_bytes(json));
+    end();
+    begin(kManifestSigName, sig.size());
+    data(util::as_bytes(sig));
+    end();
+  }
+  void commit() {
+    UniqueFd dir(::open(tmp_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.get() < 0 || ::syncfs(dir.get()) != 0)
+      throw Error(Exit::output, dest_.string() + ": sync failed: " + std::strerror(errno));
+    if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, dest_.c_str(), RENAME_NOREPLACE) != 0)
+      throw Error(Exit::output,
+                  dest_.string() + ": cannot move into place: " + std::strerror(errno));
+    committed_ = true;
+    fsync_dir(parent_);
+  }
+
+ private:
+  fs::path dest_, tmp_, parent_;
+  UniqueFd fd_;
+  std::string cur_;
+  bool committed_ = false;
+};
+
+// Checks that DICOM entries parse: each is spooled to a memory file (or, if
+// large, a private temporary file) and scanned; results are matched to the
+// manifest at the end, when it is known which entries are DICOM.
+class DicomChecker : public EntryHandler {
+ public:
+  DicomChecker() {
+    memfd_.reset(::memfd_create("iep-verify-entry", MFD_CLOEXEC));
+    if (memfd_.get() < 0)
+      throw Error(Exit::internal, std::string("memfd_create: ") + std::strerror(errno));
+  }
+  DicomChecker(const DicomChecker&) = delete;
+  DicomChecker& operator=(const DicomChecker&) = delete;
+  void begin(const std::string& path, std::uint64_t size) override {
+    path_ = path;
+    if (size <= kInMemory) {
+      if (::ftruncate(memfd_.get(), 0) != 0 || ::lseek(memfd_.get(), 0, SEEK_SET) != 0)
+        throw Error(Exit::internal, std::string("memory file: ") + std::strerror(errno));
+      fd_ = memfd_.get();
+      file_ = "/proc/self/fd/" + std::to_string(fd_);
+      return;
+    }
+    if (!dir_) dir_.emplace("iep-verify");
+    file_ = dir_->path() / "entry.dcm";
+    disk_.reset(::open(file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (disk_.get() < 0) throw Error(Exit::output, file_.string() + ": " + std::strerror(errno));
+    fd_ = disk_.get();
+  }
+  void data(ByteSpan d) override { FdSink(fd_, file_.string()).write(d); }
+  void end() override {
+    disk_.reset();
+    try {
+      (void)dicom::scan(file_);
+    } catch (const Error& e) {
+      std::string why = e.what();
+      auto colon = why.find(": ");
+      failures_[path_] = colon == std::string::npos ? why : why.substr(colon + 2);
+    }
+  }
+  // The first DICOM file (per the manifest) that did not parse.
+  void check(const Manifest& m, const std::string& name) const {
+    for (const auto& f : m.files)
+      if (!f.attachment)
+        if (auto it = failures_.find(f.path); it != failures_.end())
+          throw Error(Exit::invalid_dicom, name + ": " + f.path + ": " + it->second);
+  }
+
+ private:
+  static constexpr std::uint64_t kInMemory = 64ull << 20;
+  UniqueFd memfd_, disk_;
+  int fd_ = -1;
+  std::optional<TempDir> dir_;  // for entries too large for memory
+  fs::path file_;
+  std::string path_;
+  std::map<std::string, std::string> failures_;
+};
+
+std::string human_bytes(std::uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace
+
+// ---- public API -----------------------------------------------------------
+
+std::vector<fs::path> input_files(const std::vector<fs::path>& paths, bool* saw_dicomdir) {
+  std::vector<fs::path> out;
+  bool saw = false;
+  for (const auto& p : paths) collect(p, out, saw);
+  if (saw_dicomdir != nullptr) *saw_dicomdir = saw;
+  return out;
+}
+
+std::vector<Plan> plan(const PackInput& input) {
+  std::vector<fs::path> paths = input_files(input.paths);
+  std::set<fs::path> unique;
+  // Each file is read once, by name: drop repeats (the same file given twice).
+  std::vector<fs::path> files;
+  files.reserve(paths.size());
+  for (auto& p : paths) {
+    std::error_code ec;
+    fs::path canon = fs::weakly_canonical(p, ec);
+    if (unique.insert(ec ? p : canon).second) files.push_back(std::move(p));
+  }
+  unique.clear();
+  std::vector<Scanned> scanned = scan_all(files);
+  std::vector<std::string> bad;
+  for (auto& s : scanned)
+    if (s.failure) bad.push_back(s.source.string());
+  std::erase_if(scanned, [](const Scanned& s) { return s.failure || s.info.is_dicomdir; });
+  if (!bad.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < bad.size() && i < 5; ++i) names += (i ? ", " : "") + bad[i];
+    if (bad.size() > 5) names += " and " + std::to_string(bad.size() - 5) + " more";
+    throw Error(Exit::invalid_dicom,
+                std::to_string(bad.size()) + (bad.size() == 1 ? " file is" : " files are") +
+                    " not DICOM: " + names + " (carry other files with --attach FILE)");
+  }
+  if (scanned.empty()) {
+    std::string where;
+    for (const auto& p : input.paths) where += (where.empty() ? "" : ", ") + p.string();
+    throw Error(Exit::input, where + ": no DICOM files found");
+  }
+
+  std::map<std::string, std::vector<Scanned*>> by_study;
+  for (auto& s : scanned) by_study[s.info.study_instance_uid].push_back(&s);
+
+  std::vector<Plan> plans;
+  for (auto& [study_uid, items] : by_study) {
+    std::sort(items.begin(), items.end(), [](const Scanned* a, const Scanned* b) {
+      return std::tie(a->info.series_instance_uid, a->info.instance_number,
+                      a->info.sop_instance_uid,
+                      a->source) < std::tie(b->info.series_instance_uid, b->info.instance_number,
+                                            b->info.sop_instance_uid, b->source);
+    });
+    Plan plan;
+    plan.files.reserve(items.size() + input.attachments.size());
+    const dicom::Info& first = items.front()->info;
+    plan.study.study_instance_uid = study_uid;
+    plan.study.patient_name = util::to_utf8(first.patient_name);
+    plan.study.patient_id = util::to_utf8(first.patient_id);
+    plan.study.study_date = util::to_utf8(first.study_date);
+    plan.study.study_description = util::to_utf8(first.study_description);
+    plan.study.accession_number = util::to_utf8(first.accession_number);
+    std::set<std::string> used;
+    auto unique_path = [&used](const std::string& base, const std::string& ext) {
+      std::string p = base + ext;
+      for (int i = 2; !used.insert(p).second; ++i) p = base + "-" + std::to_string(i) + ext;
+      return p;
+    };
+    for (Scanned* s : items) {
+      dicom::Info& info = s->info;
+      PlannedFile& f = plan.files.emplace_back();
+      f.source = std::move(s->source);
+      ManifestFile& e = f.entry;
+      e.size = size_of(f.source);
+      e.path = unique_path(uid_name(study_uid) + "/" + uid_name(info.series_instance_uid) + "/" +
+                               uid_name(info.sop_instance_uid),
+                           ".dcm");
+      e.sop_class_uid = std::move(info.sop_class_uid);
+      e.sop_instance_uid = std::move(info.sop_instance_uid);
+      e.series_instance_uid = std::move(info.series_instance_uid);
+      e.transfer_syntax_uid = std::move(info.transfer_syntax_uid);
+      e.modality = util::to_utf8(info.modality);
+      info = dicom::Info();  // nothing more is needed of it
+    }
+    for (const auto& a : input.attachments) {
+      if (!fs::is_regular_file(a)) throw Error(Exit::input, a.string() + ": not a readable file");
+      PlannedFile f;
+      f.source = a;
+      f.entry.attachment = true;
+      f.entry.size = size_of(a);
+      std::string base = a.filename().string();
+      if (!tar::safe_path(base)) base = "attachment";
+      auto dot = base.rfind('.');
+      std::string stem = dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+      std::string ext = dot == std::string::npos || dot == 0 ? "" : base.substr(dot);
+      f.entry.path = unique_path("attachments/" + stem, ext);
+      plan.files.push_back(std::move(f));
+    }
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+Plan plan_one(const PackInput& input) {
+  auto plans = plan(input);
+  if (plans.size() > 1)
+    throw Error(Exit::several_studies,
+                "the input holds " + std::to_string(plans.size()) +
+                    " studies; pack them one per package with iep-pack --split DIR");
+  return std::move(plans.front());
+}
+
+Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out, const WriteOptions& options) {
+  return write_package(std::move(plan), self, {}, out, options);
+}
+
+std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self,
+                                 const fs::path& dir, const WriteOptions& options) {
+  auto plans = plan(input);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(Exit::output, dir.string() + ": cannot create the folder: " + ec.message());
+  std::vector<fs::path> written;
+  for (auto& p : plans) {
+    fs::path out =
+        dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
+    if (fs::exists(out)) continue;  // a re-run finishes what is missing
+    AtomicFile f(out);
+    write_plain(std::move(p), self, f, options);
+    f.commit();
+    written.push_back(out);
+  }
+  return written;
+}
+
+Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to, Sink& out,
+            const WriteOptions& options) {
+  auto recipients = recipients_of(to);
+  minisign::Prehash outer;
+  TeeSink tee(out, outer);
+  age::Encryptor enc(tee, recipients);
+  BackgroundSink encrypting(enc);  // encrypt, sign-hash and write on another thread
+  Manifest m = write_package(std::move(plan), self, to, encrypting, options);
+  encrypting.finish();
+  enc.finish();
+  auto sig = sign_sealed(self, m, outer);
+  return Sealed{std::move(m), std::move(sig)};
+}
+
+Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                  const TrustStore& trust, const std::vector<SiteCard>& to, Sink& out,
+                  const WriteOptions& options) {
+  auto recipients = recipients_of(to);
+  minisign::Prehash outer;
+  TeeSink tee(out, outer);
+  age::Encryptor enc(tee, recipients);
+  BackgroundSink encrypting(enc);
+  PackageWriter w(encrypting, options, std::time(nullptr));
+  struct Reemit : EntryHandler {
+    explicit Reemit(PackageWriter& w) : w(w) {}
+    void begin(const std::string& path, std::uint64_t size) override { w.begin(path, size); }
+    void data(ByteSpan d) override { w.data(d); }
+    void end() override { w.end(); }
+    PackageWriter& w;
+  } reemit(w);
+  Content c = read_package(plain, name, with_self(&trust, self), reemit);
+  Manifest m = new_manifest(self, to);
+  m.study = c.manifest.study;
+  m.files = c.manifest.files;
+  m.summarise();
+  w.finish(m, self);
+  encrypting.finish();
+  enc.finish();
+  auto sig = sign_sealed(self, m, outer);
+  return Sealed{std::move(m), std::move(sig)};
+}
+
+Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,
+                       const TrustStore& trust, const Rewriter& rewrite,
+                       const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
+                       const WriteOptions& options) {
+  PackageWriter w(out, options, std::time(nullptr));
+  // Spools each entry to a private temporary folder, rewrites it, and
+  // writes the result into the new package.
+  class Spooler : public EntryHandler {
+   public:
+    Spooler(PackageWriter& w, const Rewriter& rewrite) : w_(w), rewrite_(rewrite) {}
+    Spooler(const Spooler&) = delete;
+    Spooler& operator=(const Spooler&) = delete;
+    void begin(const std::string& path, std::uint64_t) override {
+      path_ = path;
+      std::error_code ec;
+      fs::remove_all(dir_.path() / "out", ec);
+      fs::create_directory(dir_.path() / "out", ec);
+      fd_.reset(::open((dir_.path() / "in").c_str(),
+                       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (fd_.get() < 0)
+        throw Error(Exit::output, (dir_.path() / "in").string() + ": " + std::strerror(errno));
+    }
+    void data(ByteSpan d) override { FdSink(fd_.get(), (dir_.path() / "in").string()).write(d); }
+    void end() override {
+      fd_.reset();
+      auto r = rewrite_(path_, dir_.path() / "in", dir_.path() / "out");
+      if (!r) return;
+      if (!names_.insert(r->entry.path).second)
+        throw Error(Exit::internal, "rewritten package: two entries named " + r->entry.path);
+      r->entry.size = size_of(r->file);
+      r->entry.blake2b = w_.add_file(r->entry.path, r->file, r->entry.size);
+      files.push_back(std::move(r->entry));
+    }
+    std::vector<ManifestFile> files;
+
+   private:
+    PackageWriter& w_;
+    const Rewriter& rewrite_;
+    TempDir dir_{"iep-rewrite"};
+    std::string path_;
+    UniqueFd fd_;
+    std::set<std::string> names_;
+  } spooler(w, rewrite);
+  Content c = read_package(plain, name, with_self(&trust, self), spooler);
+  Manifest m = new_manifest(self, {});
+  m.study = summary(c.manifest);
+  m.files = std::move(spooler.files);
+  m.summarise();
+  w.finish(m, self);
+  return m;
+}
+
+Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,
+                        const fs::path& dest) {
+  FolderWriter folder(dest);
+  Content c = read_sealed(sealed, name, options, folder, nullptr);
+  folder.commit();
+  return std::move(c.manifest);
+}
+
+Manifest open_to_stream(Source& sealed, const std::string& name, const OpenOptions& options,
+                        Sink& out) {
+  SpoolFile spool;
+  NullHandler none;
+  Content c = read_sealed(sealed, name, options, none, &spool);
+  spool.copy_to(out);
+  return std::move(c.manifest);
+}
+
+fs::path signature_path(const fs::path& sealed_file) {
+  fs::path p = sealed_file;
+  p += ".minisig";
+  return p;
+}
+
+Report verify(Source& input, const std::string& name, const VerifyOptions& options) {
+  Report rep;
+  rep.input = name;
+  auto pass = [&rep](std::string check, std::string detail) {
+    rep.checks.push_back({std::move(check), true, std::move(detail)});
+  };
+  try {
+    PeekSource in(input, kAgeMagic.size());
+    rep.sealed = in.head() == kAgeMagic;
+    const OpenOptions& o = options.open;
+    std::unique_ptr<EntryHandler> handler;
+    DicomChecker* dicom = nullptr;
+    if (options.check_dicom) {
+      auto d = std::make_unique<DicomChecker>();
+      dicom = d.get();
+      handler = std::move(d);
+    } else {
+      handler = std::make_unique<NullHandler>();
+    }
+    Content c;
+    if (rep.sealed) {
+      minisign::Prehash outer;
+      TeeSource tee(in, outer);
+      std::optional<age::Decryptor> dec;
+      if (o.self) {
+        try {
+          dec.emplace(tee, o.self->encryption, name);
+        } catch (const Error& e) {
+          if (e.code() != Exit::not_for_us || !options.identity_optional) throw;
+          rep.checks.push_back(
+              {"decrypt", false, "not addressed to " + o.self->site + ": contents not checked"});
+        }
+      }
+      if (!dec) {
+        // Without a key that opens it, only the origin can be checked.
+        if (!o.signature)
+          throw Error(
+              Exit::usage,
+              name + ": nothing to check without this site's identity or the package's signature");
+        NullSink rest;
+        copy(tee, rest);
+        rep.signed_by = check_origin_only(*o.signature, outer.digest(), o.trust, name);
+        pass("origin-signature", "sealed bytes signed by " + rep.signed_by);
+        if (o.self == nullptr)
+          rep.checks.push_back({"contents", false, "not checked: no identity to open it"});
+        return rep;
+      }
+      c = read_decrypted(*dec, outer, name, o, *handler, nullptr);
+      pass("decrypt", "opened with the identity of " + o.self->site);
+      if (o.signature) {
+        rep.signed_by = c.manifest.sender.site;
+        pass("origin-signature", "sealed bytes signed by " + c.manifest.sender.site);
+      }
+      pass("recipient", o.self->site + " is a named recipient");
+    } else {
+      TrustStore trust = o.self ? with_self(o.trust, *o.self) : (o.trust ? *o.trust : TrustStore());
+      c = read_package(in, name, trust, *handler);
+    }
+    pass("manifest-signature", "signed by " + c.sender.site);
+    std::uint64_t bytes = 0;
+    for (const auto& f : c.manifest.files) bytes += f.size;
+    pass("content", std::to_string(c.manifest.files.size()) + " files, " + human_bytes(bytes) +
+                        ", every size and BLAKE2b-256 as signed; no unsafe entries");
+    if (dicom) {
+      dicom->check(c.manifest, name);
+      pass("dicom", std::to_string(c.manifest.study.instances) + " DICOM instances parse");
+    }
+    rep.manifest = std::move(c.manifest);
+  } catch (const Error& e) {
+    rep.result = e.code();
+    rep.error = e.what();
+    rep.checks.push_back({exit_name(e.code()), false, e.what()});
+  }
+  return rep;
+}
+
+std::string Report::to_json() const {
+  using nlohmann::json;
+  json checks_j = json::array();
+  for (const auto& c : checks)
+    checks_j.push_back({{"check", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+  json j = {{"input", input},
+            {"sealed", sealed},
+            {"result", exit_name(result)},
+            {"exit_code", static_cast<int>(result)},
+            {"checks", checks_j}};
+  if (!error.empty()) j["error"] = error;
+  if (!signed_by.empty()) j["signed_by"] = signed_by;
+  if (manifest) j["manifest"] = json::parse(manifest->to_json());
+  return j.dump(2) + "\n";
+}
+
+
+std::string SealedStatement::encode() const {
+  std::string s = "iep-sealed package=" + package_id + " sender=" + sender + " created=" + created;
+  if (to) {
+    std::string list;
+    for (const auto& site : *to) list += (list.empty() ? "" : ",") + site;
+    if (list.size() > kMaxStatementRecipientBytes)
+      throw Error(Exit::usage, "too many recipients for one package: their names take " +
+                                   std::to_string(list.size()) + " bytes, at most " +
+                                   std::to_string(kMaxStatementRecipientBytes));
+    s += " to=" + list;
+  }
+  return s;
+}
+
+SealedStatement SealedStatement::parse(std::string_view comment) {
+  auto bad = [&](const std::string& why) {
+    return Error(Exit::bad_signature, "not an iep-sealed statement (" + why + ")");
+  };
+  SealedStatement st;
+  bool first = true;
+  while (!comment.empty()) {
+    auto sp = comment.find(' ');
+    std::string_view tok = comment.substr(0, sp);
+    comment = sp == std::string_view::npos ? std::string_view{} : comment.substr(sp + 1);
+    if (first) {
+      if (tok != "iep-sealed") throw bad("it does not start with iep-sealed");
+      first = false;
+      continue;
+    }
+    auto eq = tok.find('=');
+    if (eq == std::string_view::npos) throw bad("a field without '='");
+    auto key = tok.substr(0, eq);
+    std::string value(tok.substr(eq + 1));
+    if (key == "package") {
+      if (value.size() != 32 || value.find_first_not_of("0123456789abcdef") != std::string::npos)
+        throw bad("package is not 32 hex digits");
+      st.package_id = value;
+    } else if (key == "sender") {
+      if (!valid_site_name(value)) throw bad("sender is not a site name");
+      st.sender = value;
+    } else if (key == "created") {
+      if (value.empty() || value.size() > 64) throw bad("created is empty or too long");
+      st.created = value;
+    } else if (key == "to") {
+      if (value.size() > kMaxStatementRecipientBytes) throw bad("the recipient list is too long");
+      std::vector<std::string> sites;
+      std::string_view rest = value;
+      while (true) {
+        auto comma = rest.find(',');
+        std::string site(rest.substr(0, comma));
+        if (!valid_site_name(site)) throw bad("a recipient is not a site name");
+        sites.push_back(site);
+        if (comma == std::string_view::npos) break;
+        rest = rest.substr(comma + 1);
+      }
+      st.to = std::move(sites);
+    }
+  }
+  if (first || st.package_id.empty() || st.sender.empty()) throw bad("package or sender missing");
+  return st;
+}
+
+
+SealedStatement check_sealed_signature(const minisign::Signature& sig,
+                                       const std::array<std::uint8_t, 64>& digest,
+                                       const SiteCard& sender, const std::string& name) {
+  if (sig.key_id != sender.signing_key.id)
+    throw Error(Exit::bad_signature, name + ": not signed by the key of " + sender.site);
+  if (!sig.verify(sender.signing_key, digest))
+    throw Error(Exit::bad_signature,
+                name + ": the signature over the sealed bytes does not verify");
+  SealedStatement st;
+  try {
+    st = SealedStatement::parse(sig.trusted_comment);
+  } catch (const Error& e) {
+    throw Error(Exit::bad_signature, name + ": " + e.what());
+  }
+  if (st.sender != sender.site)
+    throw Error(Exit::bad_signature, name + ": signed by " + sender.site +
+                                         " but the statement names " + st.sender + " as sender");
+  return st;
+}
+
+}  // namespace iep::package
