@@ -273,8 +273,10 @@ bool verify_checkpoint(const Checkpoint& cp, const minisign::PublicKey& hub_key)
 
 std::string AuditVerdict::to_json() const {
   json j = json::object();
+  j["input"] = input;
   j["ok"] = ok;
   j["result"] = exit_name(result);
+  j["exit_code"] = static_cast<int>(result);
   j["records"] = records;
   j["head"] = head;
   j["checkpoints_checked"] = checkpoints_checked;
@@ -282,7 +284,7 @@ std::string AuditVerdict::to_json() const {
     j["error"] = error;
     j["line"] = line;
   }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 AuditVerdict verify_chain(Source& lines, const std::vector<Checkpoint>& checkpoints,
@@ -387,6 +389,74 @@ AuditVerdict verify_chain(Source& lines, const std::vector<Checkpoint>& checkpoi
                       " covers seq " + std::to_string(cp_seq) + " (records were removed)");
   v.ok = true;
   v.result = Exit::ok;
+  return v;
+}
+
+std::vector<Checkpoint> parse_checkpoints(std::string_view text, const std::string& source) {
+  constexpr std::size_t kMaxFile = 16 * 1024 * 1024;
+  auto bad = [&](const std::string& why) { return Error(Exit::corrupt, source + ": " + why); };
+  if (text.size() > kMaxFile) throw bad("larger than 16 MiB, not a list of checkpoints");
+  const json j = parse_json(text, source, 3);
+  std::vector<Checkpoint> out;
+  auto one = [&](const json& o, std::size_t i) {
+    try {
+      out.push_back(Checkpoint::from_json(o.dump()));
+    } catch (const Error& e) {
+      throw bad("checkpoint " + std::to_string(i + 1) + ": " + e.what());
+    }
+  };
+  if (j.is_object()) {
+    one(j, 0);
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) one(j[i], i);
+  } else {
+    throw bad("neither a checkpoint object nor a list of them");
+  }
+  return out;
+}
+
+namespace {
+
+std::string read_small(const std::string& path, std::size_t max) {
+  FileSource in(path);
+  std::string out;
+  std::array<std::uint8_t, 64 * 1024> buf{};
+  while (std::size_t n = in.read(buf)) {
+    if (out.size() + n > max)
+      throw Error(Exit::corrupt, path + ": larger than " + std::to_string(max >> 20) + " MiB");
+    out.append(reinterpret_cast<const char*>(buf.data()), n);
+  }
+  return out;
+}
+
+}  // namespace
+
+AuditVerdict verify_audit_files(const std::string& log_path,
+                                const std::vector<std::string>& checkpoint_files,
+                                const std::string& hub_key_path) {
+  std::vector<Checkpoint> cps;
+  for (const auto& f : checkpoint_files) {
+    auto more = parse_checkpoints(read_small(f, 16 * 1024 * 1024), f);
+    cps.insert(cps.end(), more.begin(), more.end());
+  }
+  std::optional<minisign::PublicKey> key;
+  if (!hub_key_path.empty()) {
+    const std::string text = read_small(hub_key_path, 1024 * 1024);
+    try {
+      key = minisign::PublicKey::parse(text);
+    } catch (const Error& e) {
+      throw Error(Exit::identity, hub_key_path + ": " + e.what());
+    }
+  }
+  if (!checkpoint_files.empty() && !key)
+    throw Error(Exit::usage, "checkpoints can only be checked with the hub's key (--hub-card)");
+  const std::string name = log_path == "-" ? "stdin" : log_path;
+  std::optional<FileSource> file;
+  FdSource stdin_src(0, "stdin");
+  Source* src = &stdin_src;
+  if (log_path != "-") src = &file.emplace(log_path);
+  AuditVerdict v = verify_chain(*src, cps, key ? &*key : nullptr);
+  v.input = name;
   return v;
 }
 
