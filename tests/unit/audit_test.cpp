@@ -493,10 +493,17 @@ TEST_CASE("DICOM audit messages validate against the standard's schema (jing)") 
                                        kT0));
   chain.push_back(iep::hub::chain_next(12, chain.back().hash,
                                        {"hub.future-thing", "hub", "", "",
-                                        R"({"note":"<&\"'>\u0001"})"},
+                                        R"({"note":"<&\"'>\u0001\uffff\ufffe\ud83d\ude00"})"},
                                        kT0));
   chain.push_back(iep::hub::chain_next(13, chain.back().hash,
                                        {"admin.site.remove", "local-admin", "", "", "{}"}, kT0));
+  // Text XML cannot carry (controls, U+FFFE, U+FFFF) and markup, in what
+  // the message shows as text.
+  chain.push_back(iep::hub::chain_next(
+      14, chain.back().hash,
+      {"reject", "trust-b", "", "",
+       R"({"error":"<&\"'>\u0001\uffff\ufffe\ud83d\ude00 x","recipients":["a&b"]})"},
+      kT0));
   std::vector<std::string> files;
   const std::map<std::string, std::string> want_event = {
       {"upload.create", "110102"}, {"upload.patch", "110102"}, {"commit", "110102"},

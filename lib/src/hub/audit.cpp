@@ -465,13 +465,21 @@ AuditVerdict verify_audit_files(const std::string& log_path,
 namespace {
 
 // Text for an XML attribute or element: the markup characters escaped;
-// characters XML 1.0 cannot carry at all (C0 controls but tab, CR, LF)
-// replaced by U+FFFD. The input is valid UTF-8 (it came through the
+// characters XML 1.0 cannot carry at all (C0 controls but tab, CR, LF;
+// U+FFFE, U+FFFF) replaced by U+FFFD. The input is valid UTF-8 (it came through the
 // canonical JSON of a record).
 std::string xml(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    // U+FFFE and U+FFFF are not XML characters either.
+    if (c == '\xef' && i + 2 < s.size() && s[i + 1] == '\xbf' &&
+        (s[i + 2] == '\xbe' || s[i + 2] == '\xbf')) {
+      out += "\xef\xbf\xbd";
+      i += 2;
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
