@@ -290,6 +290,37 @@ patch "$TA" "$UK" 20000 "$T/rest"
 code_is "resumed after kill -9" 204
 req "$TB" GET "/v1/mailbox/$P1"
 assert "a committed package survives kill -9" -- cmp -s "$T/b" "$T/p1.iep"
+req "$TB" GET "/v1/mailbox/$(sealed_id "$T/p2.iep")"
+assert "the package resumed after kill -9 is whole" -- cmp -s "$T/b" "$T/p2.iep"
+
+# ---- retention: quota, expiry of unfetched packages, deletion after acks
+stop_hub
+expect 0 "register trust-d" -- iep-serve site add --data "$T/data" "$T/trust-d.card"
+TD=$(iep-serve token issue --data "$T/data" trust-d 2>/dev/null)
+start_hub --site-quota $((SIZE + 1000))
+expect 0 "seal p5" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p5.iep" "$T/study"
+create "$TD" "$T/p5.iep"
+code_is "within the quota" 201
+create "$TD" "$T/p5.iep"
+code_is "over the site's quota" 413
+err_is "over the site's quota" quota
+assert "the quota message is clear" -- grep -q "quota of $((SIZE + 1000)) bytes" "$T/b"
+stop_hub
+start_hub --expire-after 2 --ack-grace 0
+create "$TA" "$T/p5.iep" -H "Upload-Metadata: $(meta_for "$T/p5.iep")" \
+  -H "Content-Type: application/offset+octet-stream" --data-binary "@$T/p5.iep"
+code_is "p5 committed" 201
+P5=$(sealed_id "$T/p5.iep")
+sleep 4
+req "$TA" GET "/v1/packages/$P5"
+assert "an unfetched package expires; the sender's timeline says so" -- grep -q '"state":"expired"' "$T/b"
+req "$TB" GET "/v1/mailbox/$P5"
+code_is "an expired package" 410
+req "$TB" GET /v1/mailbox
+assert "an expired package leaves the mailbox" -- bash -c "! grep -q '$P5' '$T/b'"
+req "$TA" GET "/v1/packages/$P1"
+assert "an acknowledged package is deleted after the grace" -- grep -q '"state":"deleted"' "$T/b"
+assert "its bytes are gone" -- test ! -e "$T/data/packages/$P1"
 
 # ---- audit and logs
 req "$ADMIN" GET /v1/admin/audit
@@ -298,8 +329,26 @@ assert "the audit log has commits and acks" -- bash -c "grep -q '\"action\":\"co
 expect 0 "audit export" -- iep-serve audit export --data "$T/data"
 assert "no token in the log or the audit" -- bash -c "! grep -qF '$TA' '$T/serve.log' '$T/.out'"
 req "" GET /metrics
-assert "metrics" -- grep -q '^iep_http_requests_total{method="PATCH",status="204"}' "$T/b"
+assert "metrics count requests" -- grep -q '^iep_http_requests_total{method="GET",status="200"} [1-9]' "$T/b"
+assert "metrics count packages by state" -- grep -q '^iep_packages{state="expired"} 1' "$T/b"
+expect 0 "audit export as DICOM audit messages" -- iep-serve audit export --data "$T/data" --dicom
+assert "DICOM audit messages" -- grep -q "AuditMessage" "$T/.out"
 stop_hub
 assert "SIGTERM stops the hub cleanly" -- grep -q 'SIGTERM: stopping' "$T/serve.log"
+# The checkpoint written at shutdown checks with minisign and the hub's card.
+start_hub
+req "$TA" GET /v1/hub/card
+cp "$T/b" "$T/hub.pub"
+req "$TA" GET /v1/audit/checkpoints
+python3 -c '
+import json, sys
+cps = json.load(open(sys.argv[1]))
+open(sys.argv[2], "w").write(cps[-1]["statement"])
+open(sys.argv[2] + ".minisig", "w").write(cps[-1]["signature"])
+' "$T/b" "$T/cp.txt"
+assert "the last checkpoint verifies with minisign and the hub's card" -- \
+  minisign -Vqm "$T/cp.txt" -x "$T/cp.txt.minisig" -p "$T/hub.pub"
+assert "hub.key is private" -- [ "$(stat -c %a "$T/data/hub.key")" = 600 ]
+stop_hub
 
 finish
