@@ -335,6 +335,7 @@ expect 0 "audit export as DICOM audit messages" -- iep-serve audit export --data
 assert "DICOM audit messages" -- grep -q "AuditMessage" "$T/.out"
 stop_hub
 assert "SIGTERM stops the hub cleanly" -- grep -q 'SIGTERM: stopping' "$T/serve.log"
+assert "and it exits 0" -- [ "$HUB_STATUS" = 0 ]
 # The checkpoint written at shutdown checks with minisign and the hub's card.
 start_hub
 req "$TA" GET /v1/hub/card
@@ -351,4 +352,6 @@ assert "the last checkpoint verifies with minisign and the hub's card" -- \
 assert "hub.key is private" -- [ "$(stat -c %a "$T/data/hub.key")" = 600 ]
 stop_hub
 
+stop_hub
+no_sanitizer_reports
 finish
