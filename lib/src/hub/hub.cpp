@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -209,7 +210,18 @@ struct Hub::Impl {
   std::mutex m_mu;
   std::map<std::pair<std::string, int>, std::uint64_t> requests;
   std::uint64_t bytes_in = 0, bytes_out = 0;
-  std::vector<double> upload_latencies, delivery_latencies;  // bounded: last 4096
+  struct Histogram {
+    static constexpr std::array<double, 8> kBounds{1, 5, 30, 60, 300, 1800, 3600, 86400};
+    std::array<std::uint64_t, 8> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+    void add(double x) {
+      for (std::size_t i = 0; i < kBounds.size(); ++i)
+        if (x <= kBounds[i]) ++buckets[i];
+      ++count;
+      sum += x;
+    }
+  } upload_latency, delivery_latency;
 
   Impl(Hub& h, minisign::SecretKey k)
       : hub(h), ix(*h.index_), st(*h.store_), cfg(h.cfg_), key(std::move(k)) {}
@@ -864,8 +876,7 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   }
   {
     std::lock_guard lk(m_mu);
-    double secs = static_cast<double>(parse_time(pkg.committed) - parse_time(pkg.upload_started));
-    if (upload_latencies.size() < 4096) upload_latencies.push_back(secs);
+    upload_latency.add(static_cast<double>(parse_time(pkg.committed) - parse_time(pkg.upload_started)));
   }
   {
     std::lock_guard lk(mb_mu);
@@ -936,7 +947,7 @@ Response Hub::Impl::mailbox(Ctx& c) {
   if (const std::string* w = c.req.param("wait")) {
     auto n = tus::parse_uint(*w);
     if (!n || *n > 60) return error(400, "bad_request", "wait must be 0 to 60 seconds");
-    wait = static_cast<std::int64_t>(*n);
+    wait = std::min(static_cast<std::int64_t>(*n), cfg.max_wait);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   std::vector<PackageRow> list;
@@ -1007,12 +1018,15 @@ Response Hub::Impl::download(Ctx& c, std::string_view id) {
   r.file = std::move(rd.fd);
   r.file_offset = first;
   r.file_length = rd.size == 0 ? 0 : last - first + 1;
+  if (c.req.method != "GET") return r;  // HEAD: no download yet
   std::string now = now_ms();
   ix.set_first_fetched(p->id, c.site.name, now);
   {
     std::lock_guard lk(m_mu);
-    double secs = static_cast<double>(now_s() - parse_time(p->committed));
-    if (delivery_latencies.size() < 4096 && first == 0) delivery_latencies.push_back(secs);
+    if (!p->recipients.empty() && first == 0)
+      for (auto& r : p->recipients)
+        if (r.site == c.site.name && !r.first_fetched)
+          delivery_latency.add(static_cast<double>(now_s() - parse_time(p->committed)));
   }
   audit(c, "download", p->id, {{"first", first}, {"last", last}});
   return r;
@@ -1043,6 +1057,8 @@ Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
   }
   std::string t = ix.acknowledge(p->id, c.site.name, stmt, sig, now_ms(),
                                  event(c, "ack", p->id));
+  std::fprintf(stderr, "iep-serve: %s package %s acknowledged by %s\n", c.rid.c_str(),
+               p->id.c_str(), c.site.name.c_str());
   return json_response(200, {{"package", p->id}, {"acknowledged", t}});
 }
 
@@ -1062,24 +1078,20 @@ Response Hub::Impl::metrics() {
   for (const char* s : {"committed", "delivered", "expired", "deleted"})
     out += std::string("iep_packages{state=\"") + s + "\"} " +
            std::to_string(ix.packages_in_state(s).size()) + "\n";
-  auto hist = [&](const char* name, const char* help, const std::vector<double>& v) {
+  auto hist = [&](const char* name, const char* help, const Histogram& h) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " histogram\n";
-    double sum = 0;
-    for (double x : v) sum += x;
-    for (double b : {1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0}) {
-      std::size_t n = 0;
-      for (double x : v) n += x <= b ? 1 : 0;
+    for (std::size_t i = 0; i < h.kBounds.size(); ++i) {
       char le[32];
-      std::snprintf(le, sizeof le, "%g", b);
-      out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(n) + "\n";
+      std::snprintf(le, sizeof le, "%g", h.kBounds[i]);
+      out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(h.buckets[i]) + "\n";
     }
-    out += std::string(name) + "_bucket{le=\"+Inf\"} " + std::to_string(v.size()) + "\n";
-    char s[64];
-    std::snprintf(s, sizeof s, "%g", sum);
-    out += std::string(name) + "_sum " + s + "\n" + name + "_count " + std::to_string(v.size()) + "\n";
+    out += std::string(name) + "_bucket{le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%g", h.sum);
+    out += std::string(name) + "_sum " + sum + "\n" + name + "_count " + std::to_string(h.count) + "\n";
   };
-  hist("iep_upload_seconds", "From upload start to commit.", upload_latencies);
-  hist("iep_delivery_seconds", "From commit to first fetch.", delivery_latencies);
+  hist("iep_upload_seconds", "From upload start to commit.", upload_latency);
+  hist("iep_delivery_seconds", "From commit to first fetch.", delivery_latency);
   return text_response(200, out, "text/plain; version=0.0.4");
 }
 
@@ -1374,6 +1386,7 @@ void Hub::sweep() {
       store_->remove_upload(u.id);
       index_->release_lease(u.id);
       impl_->audit(hub_ctx, "upload.expire", u.id);
+      std::fprintf(stderr, "iep-serve: upload %s of %s expired\n", u.id.c_str(), u.site.c_str());
     } else if (u.state == "expired" && exp + cfg_.upload_expiry < now) {
       index_->remove_upload(u.id);
     }
@@ -1382,12 +1395,15 @@ void Hub::sweep() {
     if (parse_time(p.expires) < now) {
       store_->remove_package(p.id);
       index_->set_package_state(p.id, "expired", impl_->event(hub_ctx, "expire", p.id));
+      std::fprintf(stderr, "iep-serve: package %s from %s expired unfetched\n", p.id.c_str(),
+                   p.sender.c_str());
     }
   }
   for (auto& p : index_->packages_in_state("delivered")) {
     if (p.all_acked && parse_time(*p.all_acked) + cfg_.ack_grace < now) {
       store_->remove_package(p.id);
       index_->set_package_state(p.id, "deleted", impl_->event(hub_ctx, "delete", p.id));
+      std::fprintf(stderr, "iep-serve: package %s deleted after delivery\n", p.id.c_str());
     }
   }
 }
