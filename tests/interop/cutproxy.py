@@ -2,6 +2,7 @@
 """A loopback TCP proxy that cuts HTTP connections mid-body and counts bytes.
 
     cutproxy.py --target HOST:PORT --port-file FILE --stats FILE [--cut N]...
+                [--reset-on REGEX]
 
 Listens on 127.0.0.1 (a free port, written to --port-file) and forwards each
 connection to --target. In the client-to-server direction it follows the
@@ -10,17 +11,21 @@ body bytes it forwards, over all connections. Each --cut N is a point in that
 count: when the forwarded body bytes reach N, the connection carrying them is
 reset (both sides, SO_LINGER 0) after exactly N body bytes went through,
 wherever that falls inside a body. Cuts are taken in increasing order.
+--reset-on REGEX resets, without forwarding it, every connection whose next
+request line (e.g. "POST /v1/mailbox/ID/ack HTTP/1.1") matches REGEX.
 
 --stats gets a JSON object, rewritten atomically after every connection and
 on SIGTERM: body_bytes (request body bytes forwarded), up_bytes (all bytes
 forwarded to the server), down_bytes, requests (request heads seen),
-connections, cuts (how many were made), and methods (count per method).
+connections, cuts (how many were made), resets (by --reset-on), and
+methods (count per method).
 """
 
 import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import struct
@@ -39,6 +44,8 @@ class Stats:
         self.requests = 0
         self.connections = 0
         self.cuts_made = 0
+        self.resets = 0
+        self.reset_on = None
         self.methods = {}
 
     def next_cut(self):
@@ -51,7 +58,7 @@ class Stats:
         with open(tmp, "w") as f:
             json.dump({"body_bytes": self.body_bytes, "up_bytes": self.up_bytes,
                        "down_bytes": self.down_bytes, "requests": self.requests,
-                       "connections": self.connections, "cuts": self.cuts_made,
+                       "connections": self.connections, "cuts": self.cuts_made, "resets": self.resets,
                        "methods": self.methods}, f)
         os.replace(tmp, self.path)
 
@@ -77,6 +84,10 @@ class RequestFramer:
                         raise ValueError("request head too long")
                     break
                 head, self.buf = self.buf[:end + 4], self.buf[end + 4:]
+                first = head.split(b"\r\n", 1)[0].decode("latin-1")
+                if self.stats.reset_on is not None and self.stats.reset_on.search(first):
+                    self.stats.resets += 1
+                    raise ValueError("reset on " + first)
                 out.append(("head", head))
                 self._start(head)
             elif self.state == "body":
@@ -214,9 +225,12 @@ async def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--stats", required=True)
     ap.add_argument("--cut", type=int, action="append", default=[])
+    ap.add_argument("--reset-on", default=None)
     args = ap.parse_args()
     host, _, port = args.target.rpartition(":")
     stats = Stats(args.stats, args.cut)
+    if args.reset_on:
+        stats.reset_on = re.compile(args.reset_on)
     stats.write()
     server = await asyncio.start_server(
         lambda r, w: handle(r, w, (host, int(port)), stats), "127.0.0.1", 0)
