@@ -2,7 +2,7 @@
 """A loopback TCP proxy that cuts HTTP connections mid-body and counts bytes.
 
     cutproxy.py --target HOST:PORT --port-file FILE --stats FILE [--cut N]...
-                [--reset-on REGEX]
+                [--reset-on REGEX [--reset-max N]] [--port N]
 
 Listens on 127.0.0.1 (a free port, written to --port-file) and forwards each
 connection to --target. In the client-to-server direction it follows the
@@ -12,7 +12,9 @@ count: when the forwarded body bytes reach N, the connection carrying them is
 reset (both sides, SO_LINGER 0) after exactly N body bytes went through,
 wherever that falls inside a body. Cuts are taken in increasing order.
 --reset-on REGEX resets, without forwarding it, every connection whose next
-request line (e.g. "POST /v1/mailbox/ID/ack HTTP/1.1") matches REGEX.
+request line (e.g. "POST /v1/mailbox/ID/ack HTTP/1.1") matches REGEX, the
+first N times with --reset-max N. --port listens on that port instead of a
+free one.
 
 --stats gets a JSON object, rewritten atomically after every connection and
 on SIGTERM: body_bytes (request body bytes forwarded), up_bytes (all bytes
@@ -46,6 +48,7 @@ class Stats:
         self.cuts_made = 0
         self.resets = 0
         self.reset_on = None
+        self.reset_max = -1
         self.methods = {}
 
     def next_cut(self):
@@ -85,7 +88,8 @@ class RequestFramer:
                     break
                 head, self.buf = self.buf[:end + 4], self.buf[end + 4:]
                 first = head.split(b"\r\n", 1)[0].decode("latin-1")
-                if self.stats.reset_on is not None and self.stats.reset_on.search(first):
+                if (self.stats.reset_on is not None and self.stats.reset_on.search(first)
+                        and (self.stats.reset_max < 0 or self.stats.resets < self.stats.reset_max)):
                     self.stats.resets += 1
                     raise ValueError("reset on " + first)
                 out.append(("head", head))
@@ -226,14 +230,17 @@ async def main():
     ap.add_argument("--stats", required=True)
     ap.add_argument("--cut", type=int, action="append", default=[])
     ap.add_argument("--reset-on", default=None)
+    ap.add_argument("--reset-max", type=int, default=-1)
+    ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
     host, _, port = args.target.rpartition(":")
     stats = Stats(args.stats, args.cut)
     if args.reset_on:
         stats.reset_on = re.compile(args.reset_on)
+    stats.reset_max = args.reset_max
     stats.write()
     server = await asyncio.start_server(
-        lambda r, w: handle(r, w, (host, int(port)), stats), "127.0.0.1", 0)
+        lambda r, w: handle(r, w, (host, int(port)), stats), "127.0.0.1", args.port, reuse_address=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)

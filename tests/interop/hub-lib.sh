@@ -60,11 +60,12 @@ hub_init() {
 # token NAME: the token of site trust-NAME.
 token() { head -1 "$T/tokens/$1"; }
 
-# hub_start [ARGS...]: start iep-serve on $HUB_DATA on a free loopback port;
-# sets HUB (the base URL) and HUB_PID. Its log goes to $T/hub.log.
+# hub_start [ARGS...]: start iep-serve on $HUB_DATA on a free loopback port
+# (or on $HUB_PORT when set: a restart keeps the URL); sets HUB (the base
+# URL), HUB_PORT and HUB_PID. Its log goes to $T/hub.log.
 hub_start() {
   rm -f "$T/hub.port"
-  iep-serve --data "$HUB_DATA" --listen 127.0.0.1:0 --port-file "$T/hub.port" "$@" \
+  iep-serve --data "$HUB_DATA" --listen "127.0.0.1:${HUB_PORT:-0}" --port-file "$T/hub.port" "$@" \
     >>"$T/hub.log" 2>&1 &
   HUB_PID=$!
   track "$HUB_PID"
@@ -73,7 +74,8 @@ hub_start() {
     tail -20 "$T/hub.log" >&2
     exit 1
   fi
-  HUB=http://127.0.0.1:$(head -1 "$T/hub.port")
+  HUB_PORT=$(head -1 "$T/hub.port")
+  HUB=http://127.0.0.1:$HUB_PORT
 }
 
 # hub_stop: SIGTERM and wait; hub_kill: SIGKILL and wait.
@@ -112,4 +114,36 @@ json_get() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])
 mailbox_ids() {
   hcurl "$1" "$HUB/v1/mailbox" |
     /usr/bin/python3 -c 'import json,sys; [print(p["package"]) for p in json.load(sys.stdin)["packages"]]'
+}
+
+# proxy_start NAME TARGET-PORT [cutproxy ARGS...]: a cutproxy.py in front of
+# TARGET-PORT; sets PROXY (its base URL) and PROXY_PID; stats in $T/NAME.json.
+proxy_start() {
+  local name=$1 target=$2
+  shift 2
+  rm -f "$T/$name.port"
+  /usr/bin/python3 "$INTEROP/cutproxy.py" --target "127.0.0.1:$target" --port-file "$T/$name.port" \
+    --stats "$T/$name.json" "$@" 2>>"$T/$name.log" &
+  PROXY_PID=$!
+  track "$PROXY_PID"
+  wait_file "$T/$name.port" 20 || { echo "FAIL: cutproxy did not start: $(cat "$T/$name.log")" >&2; exit 1; }
+  PROXY=http://127.0.0.1:$(head -1 "$T/$name.port")
+}
+proxy_stop() { kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; }
+
+# send_to_hub URL SITE STUDY [ARGS...]: iep-send of trust-SITE to trust-b
+# through the hub at URL, with that site's token and state folder.
+send_to_hub() {
+  local url=$1 s=$2 study=$3
+  shift 3
+  iep-send -i "$T/keys/$s.id" --to trust-b --hub "$url" --token-file "$T/tokens/$s" \
+    --state "$T/state-$s" "$@" "$study"
+}
+
+# fetch_from_hub URL SITE OUT [ARGS...]: iep-fetch of trust-SITE into OUT.
+fetch_from_hub() {
+  local url=$1 s=$2 out=$3
+  shift 3
+  iep-fetch -i "$T/keys/$s.id" --hub "$url" --token-file "$T/tokens/$s" \
+    --state "$T/state-$s" -o "$out" "$@"
 }
