@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "iep/core/error.h"
 #include "iep/core/io.h"
 #include "iep/package/minisign.h"
 
@@ -68,12 +69,19 @@ struct Checkpoint {
 Checkpoint sign_checkpoint(std::uint64_t seq, const std::string& head, const std::string& time,
                            const minisign::SecretKey& hub_key);
 
+// True when the checkpoint's signature (both signatures, key id, and a
+// trusted comment equal to the statement without its newline) verifies.
+bool verify_checkpoint(const Checkpoint& cp, const minisign::PublicKey& hub_key);
+
 struct AuditVerdict {
   bool ok = false;
   std::uint64_t records = 0;
   std::string head;      // hash of the last record
   std::string error;     // first failure: "line 17: hash does not match its content", ...
   std::uint64_t checkpoints_checked = 0;
+  Exit result = Exit::ok;  // corrupt (the log), bad_signature (a checkpoint's signature)
+  std::uint64_t line = 0;  // line of the first failure, 0 when none or not in the log
+  [[nodiscard]] std::string to_json() const;
 };
 
 // Checks a whole exported log (JSON lines from seq 1): every hash, every

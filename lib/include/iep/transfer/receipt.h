@@ -45,4 +45,8 @@ SignedReceipt sign_receipt(const Receipt& r, const SiteIdentity& self);
 Receipt verify_receipt(std::string_view statement, std::string_view signature_text,
                        const SiteCard& receiver);
 
+// An RFC 3339 UTC time as iep writes them: YYYY-MM-DDTHH:MM:SS[.fraction]Z
+// (upper-case T and Z, a real calendar date, at most 9 fraction digits).
+bool valid_utc_time(std::string_view text);
+
 }  // namespace iep::transfer

@@ -1,0 +1,398 @@
+// The hub's audit chain (iep-protocol(7)): canonical JSON lines, each
+// carrying the BLAKE2b-256 of itself without its "hash" member and the hash
+// of the record before; checkpoints sign the head with the hub's key.
+#include "iep/hub/audit.h"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <map>
+
+#include "core/util.h"
+#include "iep/core/error.h"
+#include "iep/transfer/receipt.h"
+
+namespace iep::hub {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxLine = 64 * 1024;     // one record
+constexpr std::size_t kMaxDetail = 16 * 1024;   // its detail object
+constexpr std::size_t kMaxDepth = 16;           // nesting of a record (detail: kMaxDepth - 1)
+constexpr std::size_t kMaxShort = 128;          // actor, package, request
+constexpr std::size_t kMaxAction = 64;
+constexpr std::size_t kMaxCheckpointJson = 16 * 1024;
+
+bool lower_hex(std::string_view s, std::size_t n) {
+  return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// The deepest nesting of arrays and objects in a JSON text (strings
+// skipped), counted without parsing, so that nothing recursive ever sees a
+// deeper one.
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, max = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      max = std::max(max, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return max;
+}
+
+// Floating-point numbers have no single text that every JSON writer agrees
+// on, so they would make the hash depend on the implementation: refused.
+bool has_float(const json& j) {
+  if (j.is_number_float()) return true;
+  if (j.is_structured())
+    for (const auto& v : j)
+      if (has_float(v)) return true;
+  return false;
+}
+
+// The canonical text: members sorted (nlohmann's object is a std::map, so
+// byte order of the UTF-8 names, which is code point order), no spaces,
+// strings as UTF-8 with only '"', '\\' and control characters escaped.
+// Throws Error(Exit::corrupt) for invalid UTF-8.
+std::string canonical(const json& j, const std::string& where) {
+  try {
+    return j.dump(-1, ' ', false, json::error_handler_t::strict);
+  } catch (const json::exception&) {
+    throw Error(Exit::corrupt, where + ": a string is not valid UTF-8");
+  }
+}
+
+std::string hash_hex(std::string_view text) {
+  util::Blake2b256 h;
+  h.write(util::as_bytes(text));
+  const auto d = h.digest();
+  return util::hex(d);
+}
+
+// What is wrong with an event's fields, or empty.
+std::string event_problem(const AuditEvent& e) {
+  if (e.action.empty() || e.action.size() > kMaxAction ||
+      e.action.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    return "action is not 1-64 of [a-z0-9._-]";
+  if (e.actor.empty() || e.actor.size() > kMaxShort) return "actor is empty or too long";
+  if (e.package.size() > kMaxShort) return "package is too long";
+  if (e.request.size() > kMaxShort) return "request is too long";
+  return {};
+}
+
+json parse_json(std::string_view text, const std::string& where, std::size_t max_depth) {
+  if (json_depth(text) > max_depth)
+    throw Error(Exit::corrupt, where + ": nested deeper than " + std::to_string(max_depth));
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::exception&) {
+    throw Error(Exit::corrupt, where + ": not valid JSON");
+  }
+}
+
+std::array<std::uint8_t, 64> prehash(std::string_view text) {
+  minisign::Prehash h;
+  h.write(util::as_bytes(text));
+  return h.digest();
+}
+
+std::string without_newline(std::string s) {
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+AuditRecord chain_next(std::uint64_t prev_seq, const std::string& prev_hash,
+                       const AuditEvent& event, const std::string& time) {
+  const std::string where = "audit record " + std::to_string(prev_seq + 1);
+  if (!lower_hex(prev_hash, 64)) throw Error(Exit::internal, where + ": prev is not 64 hex digits");
+  if (!transfer::valid_utc_time(time))
+    throw Error(Exit::internal, where + ": time is not an RFC 3339 UTC time");
+  if (auto why = event_problem(event); !why.empty()) throw Error(Exit::internal, where + ": " + why);
+  if (event.detail_json.size() > kMaxDetail)
+    throw Error(Exit::internal, where + ": detail larger than 16 KiB");
+  json detail;
+  try {
+    detail = parse_json(event.detail_json, where + " detail", kMaxDepth - 1);
+  } catch (const Error& e) {
+    throw Error(Exit::internal, e.what());
+  }
+  if (!detail.is_object()) throw Error(Exit::internal, where + ": detail is not a JSON object");
+  if (has_float(detail))
+    throw Error(Exit::internal, where + ": detail holds a floating-point number");
+
+  json j = json::object();
+  j["action"] = event.action;
+  j["actor"] = event.actor;
+  j["detail"] = std::move(detail);
+  j["package"] = event.package;
+  j["prev"] = prev_hash;
+  j["request"] = event.request;
+  j["seq"] = prev_seq + 1;
+  j["time"] = time;
+
+  AuditRecord r;
+  r.seq = prev_seq + 1;
+  r.time = time;
+  r.event = event;
+  try {
+    r.hash = hash_hex(canonical(j, where));
+  } catch (const Error& e) {
+    throw Error(Exit::internal, e.what());
+  }
+  r.event.detail_json = canonical(j["detail"], where);
+  r.prev = prev_hash;
+  j["hash"] = r.hash;
+  r.line = canonical(j, where);
+  if (r.line.size() > kMaxLine) throw Error(Exit::internal, where + ": longer than 64 KiB");
+  return r;
+}
+
+AuditRecord parse_record(std::string_view line, const std::string& where) {
+  auto bad = [&](const std::string& why) { return Error(Exit::corrupt, where + ": " + why); };
+  if (line.size() > kMaxLine) throw bad("longer than 64 KiB");
+  json j = parse_json(line, where, kMaxDepth);
+  if (!j.is_object()) throw bad("not a JSON object");
+  static const std::array<const char*, 9> kMembers = {
+      "action", "actor", "detail", "hash", "package", "prev", "request", "seq", "time"};
+  if (j.size() != kMembers.size()) throw bad("not the nine members of an audit record");
+  for (const char* m : kMembers)
+    if (!j.contains(m)) throw bad(std::string("member \"") + m + "\" missing");
+  for (const char* m : {"action", "actor", "hash", "package", "prev", "request", "time"})
+    if (!j[m].is_string()) throw bad(std::string("member \"") + m + "\" is not a string");
+  if (!j["seq"].is_number_unsigned() || j["seq"].get<std::uint64_t>() == 0)
+    throw bad("seq is not a positive integer");
+  if (!j["detail"].is_object()) throw bad("detail is not an object");
+  if (has_float(j["detail"])) throw bad("detail holds a floating-point number");
+
+  AuditRecord r;
+  r.seq = j["seq"].get<std::uint64_t>();
+  r.time = j["time"].get<std::string>();
+  r.event.action = j["action"].get<std::string>();
+  r.event.actor = j["actor"].get<std::string>();
+  r.event.package = j["package"].get<std::string>();
+  r.event.request = j["request"].get<std::string>();
+  r.prev = j["prev"].get<std::string>();
+  r.hash = j["hash"].get<std::string>();
+  if (auto why = event_problem(r.event); !why.empty()) throw bad(why);
+  if (!transfer::valid_utc_time(r.time)) throw bad("time is not an RFC 3339 UTC time");
+  if (!lower_hex(r.prev, 64)) throw bad("prev is not 64 lower-case hex digits");
+  if (!lower_hex(r.hash, 64)) throw bad("hash is not 64 lower-case hex digits");
+  // One record has one text: anything else (spaces, order, escapes, a
+  // repeated member) is not what the hub wrote.
+  if (canonical(j, where) != line) throw bad("not in canonical form (sorted members, no spaces)");
+  r.event.detail_json = canonical(j["detail"], where);
+  j.erase("hash");
+  if (hash_hex(canonical(j, where)) != r.hash) throw bad("hash does not match its content");
+  r.line = std::string(line);
+  return r;
+}
+
+// ------------------------------------------------------------ checkpoints
+
+std::string Checkpoint::statement() const {
+  return "iep-audit-checkpoint seq=" + std::to_string(seq) + " head=" + head + " time=" + time +
+         "\n";
+}
+
+std::string Checkpoint::to_json() const {
+  json j = json::object();
+  j["seq"] = seq;
+  j["head"] = head;
+  j["time"] = time;
+  j["statement"] = statement();
+  j["signature"] = signature.encode();
+  return j.dump();
+}
+
+Checkpoint Checkpoint::from_json(std::string_view text) {
+  const std::string where = "audit checkpoint";
+  auto bad = [&](const std::string& why) { return Error(Exit::corrupt, where + ": " + why); };
+  if (text.size() > kMaxCheckpointJson) throw bad("larger than 16 KiB");
+  json j = parse_json(text, where, 2);
+  if (!j.is_object()) throw bad("not a JSON object");
+  for (const char* m : {"head", "time", "signature"})
+    if (!j.contains(m) || !j[m].is_string()) throw bad(std::string("no string \"") + m + "\"");
+  if (!j.contains("seq") || !j["seq"].is_number_unsigned() || j["seq"].get<std::uint64_t>() == 0)
+    throw bad("seq is not a positive integer");
+  Checkpoint cp;
+  cp.seq = j["seq"].get<std::uint64_t>();
+  cp.head = j["head"].get<std::string>();
+  cp.time = j["time"].get<std::string>();
+  if (!lower_hex(cp.head, 64)) throw bad("head is not 64 lower-case hex digits");
+  if (!transfer::valid_utc_time(cp.time)) throw bad("time is not an RFC 3339 UTC time");
+  if (j.contains("statement") &&
+      (!j["statement"].is_string() || j["statement"].get<std::string>() != cp.statement()))
+    throw bad("statement does not match seq, head and time");
+  try {
+    cp.signature = minisign::Signature::parse(j["signature"].get<std::string>());
+  } catch (const Error& e) {
+    throw bad(e.what());
+  }
+  return cp;
+}
+
+Checkpoint sign_checkpoint(std::uint64_t seq, const std::string& head, const std::string& time,
+                           const minisign::SecretKey& hub_key) {
+  if (seq == 0 || !lower_hex(head, 64) || !transfer::valid_utc_time(time))
+    throw Error(Exit::internal, "audit checkpoint: bad seq, head or time");
+  Checkpoint cp;
+  cp.seq = seq;
+  cp.head = head;
+  cp.time = time;
+  const std::string text = cp.statement();
+  cp.signature = minisign::Signature::sign(hub_key, prehash(text), without_newline(text),
+                                           "iep hub audit checkpoint");
+  return cp;
+}
+
+bool verify_checkpoint(const Checkpoint& cp, const minisign::PublicKey& hub_key) {
+  const std::string text = cp.statement();
+  return cp.signature.trusted_comment == without_newline(text) &&
+         cp.signature.verify(hub_key, prehash(text));
+}
+
+// ------------------------------------------------------------ verifying
+
+std::string AuditVerdict::to_json() const {
+  json j = json::object();
+  j["ok"] = ok;
+  j["result"] = exit_name(result);
+  j["records"] = records;
+  j["head"] = head;
+  j["checkpoints_checked"] = checkpoints_checked;
+  if (!ok) {
+    j["error"] = error;
+    j["line"] = line;
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+AuditVerdict verify_chain(Source& lines, const std::vector<Checkpoint>& checkpoints,
+                          const minisign::PublicKey* hub_key) {
+  AuditVerdict v;
+  auto fail = [&](Exit code, std::uint64_t line, const std::string& why) {
+    v.ok = false;
+    v.result = code;
+    v.line = line;
+    v.error = why;
+    return v;
+  };
+  // Signatures first: they do not depend on the log.
+  std::multimap<std::uint64_t, const Checkpoint*> by_seq;
+  for (const auto& cp : checkpoints) {
+    if (hub_key == nullptr)
+      return fail(Exit::usage, 0, "checkpoints given without the hub's public key");
+    if (!verify_checkpoint(cp, *hub_key))
+      return fail(Exit::bad_signature, 0,
+                  "checkpoint seq=" + std::to_string(cp.seq) + " time=" + cp.time +
+                      ": the signature does not verify with the hub's key " + hub_key->id_hex());
+    by_seq.emplace(cp.seq, &cp);
+  }
+
+  std::string prev = kAuditGenesis;
+  std::uint64_t seq = 0, lineno = 0;
+  auto take = [&](std::string_view line) -> bool {
+    ++lineno;
+    const std::string where = "line " + std::to_string(lineno);
+    AuditRecord r;
+    try {
+      if (line.empty()) throw Error(Exit::corrupt, where + ": empty");
+      r = parse_record(line, where);
+    } catch (const Error& e) {
+      fail(Exit::corrupt, lineno, e.what());
+      return false;
+    }
+    if (r.seq != seq + 1) {
+      fail(Exit::corrupt, lineno,
+           where + ": seq " + std::to_string(r.seq) + " where " + std::to_string(seq + 1) +
+               " was expected (a record removed, added or moved)");
+      return false;
+    }
+    if (r.prev != prev) {
+      fail(Exit::corrupt, lineno,
+           where + ": prev does not match the hash of the record before (the chain is broken)");
+      return false;
+    }
+    seq = r.seq;
+    prev = r.hash;
+    auto [lo, hi] = by_seq.equal_range(seq);
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second->head != r.hash) {
+        fail(Exit::corrupt, lineno,
+             where + ": record seq " + std::to_string(seq) +
+                 " is not the one the hub signed in its checkpoint of " + it->second->time +
+                 " (the log was rewritten)");
+        return false;
+      }
+      ++v.checkpoints_checked;
+    }
+    return true;
+  };
+
+  std::string cur;
+  std::array<std::uint8_t, 64 * 1024> buf{};
+  bool failed = false;
+  try {
+    while (!failed) {
+      const std::size_t n = lines.read(buf);
+      if (n == 0) break;
+      std::string_view chunk(reinterpret_cast<const char*>(buf.data()), n);
+      while (!failed && !chunk.empty()) {
+        const std::size_t nl = chunk.find('\n');
+        const std::string_view part = chunk.substr(0, nl);
+        if (cur.size() + part.size() > kMaxLine) {
+          fail(Exit::corrupt, lineno + 1, "line " + std::to_string(lineno + 1) +
+                                              ": longer than 64 KiB, not an audit record");
+          failed = true;
+          break;
+        }
+        cur.append(part);
+        if (nl == std::string_view::npos) break;
+        chunk.remove_prefix(nl + 1);
+        failed = !take(cur);
+        cur.clear();
+      }
+    }
+    if (!failed && !cur.empty()) failed = !take(cur);  // a last line without its newline
+  } catch (const Error& e) {
+    return fail(e.code(), lineno + 1, e.what());
+  }
+  if (failed) return v;
+
+  v.records = seq;
+  v.head = seq == 0 ? std::string() : prev;
+  for (const auto& [cp_seq, cp] : by_seq)
+    if (cp_seq > seq)
+      return fail(Exit::corrupt, lineno + 1,
+                  "line " + std::to_string(lineno + 1) + ": the log ends after seq " +
+                      std::to_string(seq) + ", but the hub's checkpoint of " + cp->time +
+                      " covers seq " + std::to_string(cp_seq) + " (records were removed)");
+  v.ok = true;
+  v.result = Exit::ok;
+  return v;
+}
+
+std::string to_dicom_audit_message(const AuditRecord& record, const std::string& hub_name) {
+  (void)record;
+  (void)hub_name;
+  throw Error(Exit::internal, "DICOM audit messages: not yet");
+}
+
+}  // namespace iep::hub
