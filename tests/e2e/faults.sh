@@ -96,12 +96,12 @@ hashes big >>expected.txt
 
 # --- 3. A proxy cuts the connection mid-body; each cut costs at most one chunk.
 make_study cutme 60
-CHUNK=1048576
+CHUNK=1048576  # iep-send --chunk-size 1 (MiB)
 expect 0 "seal, to know the size" -- iep-send -i "$A" --to trust-b --output cut-size.iep cutme
 csize=$(stat -c %s cut-size.iep)
 cuts=(--cut $((csize / 5)) --cut $((csize / 2)) --cut $((csize * 4 / 5)))
 proxy_start cut "$HUB_PORT" "${cuts[@]}"
-expect 0 "iep-send through a proxy that cuts 3 times" -- send_to_hub "$PROXY" a cutme --chunk-size "$CHUNK"
+expect 0 "iep-send through a proxy that cuts 3 times" -- send_to_hub "$PROXY" a cutme --chunk-size 1
 proxy_stop
 hashes cutme >>expected.txt
 body=$(json_get "$T/cut.json" 'j["body_bytes"]')
