@@ -104,9 +104,10 @@ delivered "$n" "tuspy resumed"
 # tus-js-client stops mid-PATCH; another run resumes from the URL.
 n=$((n + 1))
 seal "$n"
-expect 3 "tus-js-client stops after 600 kB" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" "${AUTH_A[@]}" \
-  --metadata-file "signature=p$n.iep.minisig" --stop-after 600000
+expect 3 "tus-js-client stops in its third chunk" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" "${AUTH_A[@]}" \
+  --metadata-file "signature=p$n.iep.minisig" --chunk-size "$CHUNK" --stop-after $((2 * CHUNK + 1000))
 url=$(head -1 "$T/.out")
+assert "not committed yet" -- test -z "$(mailbox_ids b | grep -x "$(package_id "p$n.iep")")"
 expect 0 "tus-js-client resumes" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" "${AUTH_A[@]}" \
   --resume-from-url "$url" --print-header Iep-Package
 cp "$T/.out" "up$n.out"

@@ -49,9 +49,9 @@ hub_init() {
   mkdir -p "$HUB_DATA" "$T/tokens"
   local s tok
   for s in a b c; do
-    iep-serve site add --data "$HUB_DATA" "$T/sites/trust-$s.card" >/dev/null ||
+    iep-serve site add --data "$HUB_DATA" "$T/sites/trust-$s.card" >/dev/null 2>>"$T/admin.log" ||
       { echo "FAIL: iep-serve site add trust-$s" >&2; exit 1; }
-    tok=$(iep-serve token issue --data "$HUB_DATA" "trust-$s") ||
+    tok=$(iep-serve token issue --data "$HUB_DATA" "trust-$s" 2>>"$T/admin.log") ||
       { echo "FAIL: iep-serve token issue trust-$s" >&2; exit 1; }
     (umask 077 && printf '%s\n' "$tok" >"$T/tokens/$s")
   done
