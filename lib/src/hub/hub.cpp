@@ -1,0 +1,1482 @@
+// The hub's protocol (iep-protocol(7)): routing, authentication, tus
+// uploads, commit, mailbox, timeline, acknowledgements, administration.
+#include "iep/hub/hub.h"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "core/util.h"
+#include "hub/hub_util.h"
+#include "iep/core/error.h"
+#include "iep/hub/tus.h"
+#include "iep/package/package.h"
+
+namespace iep::hub {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const std::string* Request::header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return &v;
+  return nullptr;
+}
+const std::string* Request::param(std::string_view name) const {
+  for (const auto& [k, v] : query)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+namespace {
+
+constexpr const char* kTusExtensions =
+    "creation,creation-with-upload,creation-defer-length,expiration,termination,checksum,"
+    "concatenation";
+constexpr std::size_t kMaxSignature = 8 * 1024;
+constexpr std::size_t kMaxJsonBody = 64 * 1024;
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// "2026-12-02T10:00:00.123Z" -> seconds since the epoch (0 when malformed).
+std::int64_t parse_time(const std::string& t) {
+  std::tm tm{};
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<std::int64_t>(::timegm(&tm));
+}
+
+// RFC 7231 IMF-fixdate.
+std::string http_date(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  ::gmtime_r(&tt, &tm);
+  static const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+Response error(int status, const std::string& code, const std::string& message) {
+  Response r;
+  r.status = status;
+  r.set("Content-Type", "application/json");
+  r.body = "{\"error\":" + json_string(code) + ",\"message\":" + json_string(message) + "}\n";
+  if (status == 401) r.set("WWW-Authenticate", "Bearer realm=\"iep\"");
+  return r;
+}
+Response not_found() { return error(404, "not_found", "no such object"); }
+
+Response json_response(int status, const json& j) {
+  Response r;
+  r.status = status;
+  r.set("Content-Type", "application/json");
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  return r;
+}
+
+Response text_response(int status, std::string body, const char* type = "text/plain; charset=utf-8") {
+  Response r;
+  r.status = status;
+  r.set("Content-Type", type);
+  r.body = std::move(body);
+  return r;
+}
+
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto p = path.find('/');
+    out.push_back(path.substr(0, p));
+    if (p == std::string_view::npos) break;
+    path.remove_prefix(p);
+    if (out.size() > 8) break;
+  }
+  return out;
+}
+
+// A running checksum of one PATCH body (OpenSSL EVP: sha1, sha256).
+class Digest {
+ public:
+  explicit Digest(const std::string& algorithm) {
+    const EVP_MD* md = algorithm == "sha1" ? EVP_sha1() : algorithm == "sha256" ? EVP_sha256() : nullptr;
+    if (md == nullptr) return;
+    ctx_ = EVP_MD_CTX_new();
+    if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, md, nullptr) != 1)
+      throw Error(Exit::internal, "cannot start a " + algorithm + " digest");
+  }
+  ~Digest() { EVP_MD_CTX_free(ctx_); }
+  Digest(const Digest&) = delete;
+  Digest& operator=(const Digest&) = delete;
+  [[nodiscard]] bool known() const { return ctx_ != nullptr; }
+  void update(ByteSpan d) { EVP_DigestUpdate(ctx_, d.data(), d.size()); }
+  std::string result() {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_DigestFinal_ex(ctx_, out, &n);
+    return {reinterpret_cast<char*>(out), n};
+  }
+
+ private:
+  EVP_MD_CTX* ctx_ = nullptr;
+};
+
+// ---- exchanges -------------------------------------------------------------
+
+// A response known before the body: the body is read and dropped.
+class Immediate : public Exchange {
+ public:
+  explicit Immediate(Response r) : r_(std::move(r)) {}
+  void body(ByteSpan) override {}
+  Response finish() override { return std::move(r_); }
+  [[nodiscard]] const Response* early() const override { return &r_; }
+
+ private:
+  Response r_;
+};
+
+// Collects a small body (at most `limit` bytes), then answers.
+class Buffered : public Exchange {
+ public:
+  Buffered(std::size_t limit, std::function<Response(std::string)> fn)
+      : limit_(limit), fn_(std::move(fn)) {}
+  void body(ByteSpan d) override {
+    if (over_ || body_.size() + d.size() > limit_) {
+      over_ = true;
+      return;
+    }
+    body_.append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  Response finish() override {
+    if (over_)
+      return error(413, "too_large", "the request body is over " + std::to_string(limit_) + " bytes");
+    return fn_(std::move(body_));
+  }
+
+ private:
+  std::size_t limit_;
+  std::function<Response(std::string)> fn_;
+  std::string body_;
+  bool over_ = false;
+};
+
+}  // namespace
+
+// ---- the hub's state ---------------------------------------------------------
+
+struct Ctx {
+  Request req;
+  std::string rid;
+  TokenRow token;
+  SiteRow site;
+  std::string package;  // for the log line
+};
+
+struct Hub::Impl {
+  Hub& hub;
+  Index& ix;
+  Store& st;
+  const HubConfig& cfg;
+  minisign::SecretKey key;
+  std::mutex mb_mu;
+  std::condition_variable mb_cv;
+  std::uint64_t commits = 0;
+  bool stopping = false;
+
+  // Metrics.
+  std::mutex m_mu;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests;
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+  std::vector<double> upload_latencies, delivery_latencies;  // bounded: last 4096
+
+  Impl(Hub& h, minisign::SecretKey k)
+      : hub(h), ix(*h.index_), st(*h.store_), cfg(h.cfg_), key(std::move(k)) {}
+
+  void audit(const Ctx& c, const std::string& action, const std::string& package,
+             const json& detail = json::object()) {
+    AuditEvent e;
+    e.action = action;
+    e.actor = c.site.name.empty() ? (c.token.admin ? "admin" : "anonymous") : c.site.name;
+    e.package = package;
+    e.request = c.rid;
+    e.detail_json = detail.dump(-1, ' ', false, json::error_handler_t::replace);
+    try {
+      ix.audit(e);
+    } catch (const std::exception& ex) {
+      std::fprintf(stderr, "iep-serve: audit append failed: %s\n", ex.what());
+    }
+  }
+  AuditEvent event(const Ctx& c, const std::string& action, const std::string& package,
+                   const json& detail = json::object()) {
+    AuditEvent e;
+    e.action = action;
+    e.actor = c.site.name.empty() ? (c.token.admin ? "admin" : "anonymous") : c.site.name;
+    e.package = package;
+    e.request = c.rid;
+    e.detail_json = detail.dump(-1, ' ', false, json::error_handler_t::replace);
+    return e;
+  }
+
+  // ---- authentication
+  std::optional<Response> authenticate(Ctx& c) {
+    const std::string* auth = c.req.header("authorization");
+    std::string_view tok;
+    if (auth && auth->size() > 7 && util::ascii_lower((*auth)[0]) == 'b' &&
+        std::string_view(*auth).substr(1, 6) == "earer ")
+      tok = util::trim(std::string_view(*auth).substr(7));
+    if (tok.size() != 48 || tok.substr(0, 5) != "iep1_") {
+      return error(401, "unauthorized", "a bearer token is required");
+    }
+    auto row = ix.token_by_hash(blake2b256_hex(tok));
+    if (!row || row->revoked) {
+      audit(c, "auth.fail", "", {{"reason", row ? "revoked" : "unknown token"}});
+      return error(401, "unauthorized", "unknown or revoked token");
+    }
+    c.token = *row;
+    if (!row->admin) {
+      auto s = ix.site(row->site);
+      if (!s || !s->active) return error(401, "unauthorized", "the token's site is removed");
+      c.site = *s;
+    }
+    return std::nullopt;
+  }
+
+  // ---- uploads
+  std::optional<UploadRow> own_upload(const Ctx& c, std::string_view id, Response& err) {
+    if (!tus::valid_id(id)) {
+      err = not_found();
+      return std::nullopt;
+    }
+    auto u = ix.upload(std::string(id));
+    if (!u || u->site != c.site.name) {
+      err = not_found();
+      return std::nullopt;
+    }
+    if (u->state == "expired") {
+      err = error(410, "expired", "this upload expired");
+      return std::nullopt;
+    }
+    return u;
+  }
+
+  std::int64_t remaining_quota(const std::string& site) {
+    if (cfg.site_quota == 0) return INT64_MAX;
+    std::uint64_t held = ix.bytes_held(site);
+    return held >= cfg.site_quota ? 0 : static_cast<std::int64_t>(cfg.site_quota - held);
+  }
+
+  static void tus_headers(Response& r) { r.set("Tus-Resumable", "1.0.0"); }
+
+  Response options() {
+    Response r;
+    r.status = 204;
+    tus_headers(r);
+    r.set("Tus-Version", "1.0.0");
+    r.set("Tus-Extension", kTusExtensions);
+    r.set("Tus-Checksum-Algorithm", "sha1,sha256");
+    r.set("Tus-Max-Size", std::to_string(cfg.max_package_size));
+    return r;
+  }
+
+  std::unique_ptr<Exchange> create(Ctx& c);
+  std::unique_ptr<Exchange> patch(Ctx& c, std::string_view id);
+  Response head(Ctx& c, std::string_view id);
+  Response terminate(Ctx& c, std::string_view id);
+  Response commit_endpoint(Ctx& c, std::string_view id, std::string body);
+
+  // Commits a complete upload; on success fills `pkg`, else returns the
+  // error response. The caller holds the upload's lease.
+  std::optional<Response> commit(Ctx& c, UploadRow& u, const std::string& sig_text,
+                                 PackageRow& pkg);
+
+  // ---- packages
+  json package_json(const PackageRow& p, bool full);
+  Response timeline(Ctx& c, std::string_view id);
+  Response sent(Ctx& c);
+  Response mailbox(Ctx& c);
+  Response download(Ctx& c, std::string_view id);
+  Response signature(Ctx& c, std::string_view id);
+  Response ack(Ctx& c, std::string_view id, const std::string& body);
+  std::optional<PackageRow> addressed(const Ctx& c, std::string_view id);
+
+  Response metrics();
+  std::unique_ptr<Exchange> route(Ctx& c);
+};
+
+// ---- tus -----------------------------------------------------------------------
+
+namespace {
+
+// Streams one PATCH body (or a creation-with-upload body) into the store.
+class UploadBody : public Exchange {
+ public:
+  UploadBody(Hub::Impl& h, Ctx& c, UploadRow u, std::optional<tus::Checksum> sum,
+             std::uint64_t limit, std::function<Response(Response)> wrap)
+      : h_(h), c_(c), u_(std::move(u)), start_(u_.offset), limit_(limit), wrap_(std::move(wrap)) {
+    if (sum) {
+      digest_ = std::make_unique<Digest>(sum->algorithm);
+      want_ = sum->digest;
+    }
+    try {
+      w_ = h_.st.append(u_.id, start_);
+    } catch (const Error& e) {
+      failed_ = error(500, "internal", "cannot write the upload");
+    }
+  }
+  ~UploadBody() override { h_.ix.release_lease(u_.id); }
+  UploadBody(const UploadBody&) = delete;
+  UploadBody& operator=(const UploadBody&) = delete;
+
+  void body(ByteSpan d) override {
+    if (failed_) return;
+    if (written_ + d.size() > limit_) {
+      bool past_length = u_.length && start_ + written_ + d.size() > *u_.length;
+      failed_ = past_length ? error(400, "bad_request", "the body goes past Upload-Length")
+                            : error(413, "too_large", "the upload goes past the hub's maximum "
+                                                      "package size or this site's quota");
+      return;
+    }
+    try {
+      w_->write(d);
+      written_ += d.size();
+      if (digest_) digest_->update(d);
+    } catch (const Error& e) {
+      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
+      failed_ = full ? error(507, "disk_full", "the hub's disk is full; resume later")
+                     : error(500, "internal", "cannot write the upload");
+    }
+  }
+
+  Response finish() override {
+    if (failed_) {
+      cut_back();
+      return wrap_(std::move(*failed_));
+    }
+    std::uint64_t end = 0;
+    try {
+      end = w_->sync();
+    } catch (const Error& e) {
+      cut_back();
+      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
+      return wrap_(full ? error(507, "disk_full", "the hub's disk is full; resume later")
+                        : error(500, "internal", "cannot make the upload durable"));
+    }
+    if (digest_ && digest_->result() != want_) {
+      cut_back();
+      return wrap_(error(460, "checksum_mismatch", "Upload-Checksum does not match the body"));
+    }
+    u_.offset = end;
+    u_.expires = now_ms(h_.cfg.upload_expiry);
+    h_.ix.update_upload(u_);
+    if (written_ > 0)
+      h_.audit(c_, "upload.patch", u_.id, {{"offset", start_}, {"bytes", written_}});
+    Response r;
+    r.status = 204;
+    r.set("Upload-Offset", std::to_string(u_.offset));
+    r.set("Upload-Expires", http_date(parse_time(u_.expires)));
+    if (u_.length && u_.offset == *u_.length && !u_.signature.empty() && u_.concat != "partial") {
+      PackageRow pkg;
+      if (auto err = h_.commit(c_, u_, u_.signature, pkg)) {
+        err->set("Upload-Offset", std::to_string(u_.offset));
+        return wrap_(std::move(*err));
+      }
+      r.set("Iep-Package", pkg.id);
+    }
+    return wrap_(std::move(r));
+  }
+
+  void abort() override {
+    // A cut connection: keep what arrived and is now durable, unless the
+    // PATCH carried a checksum (then nothing of it is kept).
+    if (failed_ || digest_) {
+      cut_back();
+      return;
+    }
+    try {
+      u_.offset = w_->sync();
+      u_.expires = now_ms(h_.cfg.upload_expiry);
+      h_.ix.update_upload(u_);
+    } catch (const std::exception&) {
+      cut_back();
+    }
+  }
+
+ private:
+  void cut_back() {
+    try {
+      w_.reset();
+      h_.st.truncate(u_.id, start_);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iep-serve: upload %s: cannot cut back to %llu: %s\n", u_.id.c_str(),
+                   static_cast<unsigned long long>(start_), e.what());
+    }
+  }
+
+  Hub::Impl& h_;
+  Ctx& c_;
+  UploadRow u_;
+  std::uint64_t start_;
+  std::uint64_t limit_;
+  std::uint64_t written_ = 0;
+  std::function<Response(Response)> wrap_;
+  std::unique_ptr<UploadWriter> w_;
+  std::unique_ptr<Digest> digest_;
+  std::string want_;
+  std::optional<Response> failed_;
+};
+
+}  // namespace
+
+std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
+  auto bad = [](Response r) -> std::unique_ptr<Exchange> {
+    return std::make_unique<Immediate>(std::move(r));
+  };
+  const std::string* len_h = c.req.header("upload-length");
+  const std::string* defer_h = c.req.header("upload-defer-length");
+  const std::string* meta_h = c.req.header("upload-metadata");
+  const std::string* concat_h = c.req.header("upload-concat");
+  UploadRow u;
+  u.site = c.site.name;
+  std::optional<tus::Concat> concat;
+  if (concat_h) {
+    concat = tus::parse_concat(*concat_h);
+    if (!concat) return bad(error(400, "bad_request", "malformed Upload-Concat"));
+    u.concat = concat->partial ? "partial" : "final";
+  }
+  if (meta_h) {
+    auto md = tus::parse_metadata(*meta_h);
+    if (!md) return bad(error(400, "bad_request", "malformed Upload-Metadata"));
+    u.metadata = *meta_h;
+    for (auto& [k, v] : *md) {
+      if (k == "signature") {
+        if (v.size() > kMaxSignature) return bad(error(413, "too_large", "the signature is over 8 KiB"));
+        u.signature = v;
+      } else if (k == "package" && tus::valid_id(v)) {
+        u.package_hint = v;
+      }
+    }
+  }
+  if (u.concat == "final") {
+    if (len_h || defer_h) return bad(error(400, "bad_request", "a final upload takes no length"));
+  } else if (len_h) {
+    if (defer_h) return bad(error(400, "bad_request", "Upload-Length and Upload-Defer-Length both given"));
+    u.length = tus::parse_uint(*len_h);
+    if (!u.length) return bad(error(400, "bad_request", "malformed Upload-Length"));
+    if (*u.length > cfg.max_package_size)
+      return bad(error(413, "too_large", "Upload-Length is over the hub's maximum package size of " +
+                                             std::to_string(cfg.max_package_size) + " bytes"));
+    if (static_cast<std::int64_t>(*u.length) > remaining_quota(c.site.name))
+      return bad(error(413, "quota", "this site's quota of " + std::to_string(cfg.site_quota) +
+                                         " bytes would be exceeded"));
+  } else if (!defer_h || *defer_h != "1") {
+    return bad(error(400, "bad_request", "Upload-Length or Upload-Defer-Length: 1 is required"));
+  }
+  u.id = random_hex(16);
+  u.created = now_ms();
+  u.expires = now_ms(cfg.upload_expiry);
+
+  auto created = [this, &c](const UploadRow& row, Response r) {
+    r.set("Location", "/v1/uploads/" + row.id);
+    r.set("Upload-Expires", http_date(parse_time(row.expires)));
+    return r;
+  };
+
+  if (u.concat == "final") {
+    // Concatenate complete partial uploads of this site into a new upload.
+    std::vector<UploadRow> parts;
+    std::vector<std::string> leased;
+    auto release = [&] {
+      for (auto& l : leased) ix.release_lease(l);
+    };
+    std::uint64_t total = 0;
+    std::set<std::string> seen;
+    for (auto& id : concat->parts) {
+      Response err;
+      auto p = own_upload(c, id, err);
+      if (!p) {
+        release();
+        return bad(std::move(err));
+      }
+      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length) {
+        release();
+        return bad(error(400, "bad_request", "upload " + id + " is not a complete partial upload"));
+      }
+      if (!ix.try_lease(id)) {
+        release();
+        return bad(error(423, "busy", "upload " + id + " is being written"));
+      }
+      leased.push_back(id);
+      total += *p->length;
+      parts.push_back(*p);
+    }
+    if (total > cfg.max_package_size) {
+      release();
+      return bad(error(413, "too_large", "the concatenation is over the hub's maximum package size"));
+    }
+    std::string parts_text;
+    for (auto& p : parts) parts_text += (parts_text.empty() ? "" : " ") + p.id;
+    u.parts = parts_text;
+    u.length = total;
+    try {
+      st.create_upload(u.id);
+      for (auto& p : parts) st.concat(u.id, p.id);
+    } catch (const Error& e) {
+      st.remove_upload(u.id);
+      release();
+      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
+      return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot concatenate"));
+    }
+    u.offset = total;
+    ix.add_upload(u);
+    for (auto& p : parts) {
+      ix.remove_upload(p.id);
+      st.remove_upload(p.id);
+    }
+    release();
+    audit(c, "upload.create", u.id, {{"concat", "final"}, {"parts", parts_text}, {"length", total}});
+    Response r;
+    r.status = 201;
+    if (!u.signature.empty()) {
+      if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
+      PackageRow pkg;
+      auto err = commit(c, u, u.signature, pkg);
+      ix.release_lease(u.id);
+      if (err) return bad(created(u, std::move(*err)));
+      r.set("Iep-Package", pkg.id);
+    }
+    return bad(created(u, std::move(r)));
+  }
+
+  try {
+    st.create_upload(u.id);
+    ix.add_upload(u);
+  } catch (const Error& e) {
+    st.remove_upload(u.id);
+    bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
+    return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot create the upload"));
+  }
+  audit(c, "upload.create", u.id,
+        {{"length", u.length ? json(*u.length) : json(nullptr)}, {"concat", u.concat},
+         {"package", u.package_hint}});
+
+  const std::string* ctype = c.req.header("content-type");
+  const std::string* clen = c.req.header("content-length");
+  bool has_body = (clen && *clen != "0") || c.req.header("transfer-encoding");
+  if (!has_body || !ctype || util::trim(*ctype) != "application/offset+octet-stream") {
+    Response r;
+    r.status = 201;
+    return bad(created(u, std::move(r)));
+  }
+  // creation-with-upload: the body is a PATCH at offset 0.
+  if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
+  std::uint64_t limit = u.length ? *u.length
+                                 : std::min<std::uint64_t>(cfg.max_package_size,
+                                                           static_cast<std::uint64_t>(remaining_quota(c.site.name)));
+  std::optional<tus::Checksum> sum;
+  if (const std::string* ck = c.req.header("upload-checksum")) {
+    sum = tus::parse_checksum(*ck);
+    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256")) {
+      ix.release_lease(u.id);
+      return bad(error(400, "bad_request", "malformed or unsupported Upload-Checksum"));
+    }
+  }
+  UploadRow row = u;
+  return std::make_unique<UploadBody>(*this, c, u, sum, limit, [created, row](Response r) {
+    if (r.status == 204) r.status = 201;
+    if (r.status == 201 || r.status == 460 || r.status == 507) return created(row, std::move(r));
+    return r;
+  });
+}
+
+std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
+  auto bad = [](Response r) -> std::unique_ptr<Exchange> {
+    return std::make_unique<Immediate>(std::move(r));
+  };
+  Response err;
+  auto u = own_upload(c, id, err);
+  if (!u) return bad(std::move(err));
+  const std::string* ctype = c.req.header("content-type");
+  if (!ctype || util::trim(*ctype) != "application/offset+octet-stream")
+    return bad(error(415, "unsupported_media_type", "Content-Type must be application/offset+octet-stream"));
+  const std::string* off_h = c.req.header("upload-offset");
+  auto off = off_h ? tus::parse_uint(*off_h) : std::nullopt;
+  if (!off) return bad(error(400, "bad_request", "a valid Upload-Offset is required"));
+  std::optional<tus::Checksum> sum;
+  if (const std::string* ck = c.req.header("upload-checksum")) {
+    sum = tus::parse_checksum(*ck);
+    if (!sum) return bad(error(400, "bad_request", "malformed Upload-Checksum"));
+    if (sum->algorithm != "sha1" && sum->algorithm != "sha256")
+      return bad(error(400, "bad_request", "unsupported checksum algorithm " + sum->algorithm));
+  }
+  if (u->concat == "final") return bad(error(403, "forbidden", "a final upload cannot be patched"));
+  if (!ix.try_lease(u->id)) return bad(error(423, "busy", "another request is writing this upload"));
+  struct Lease {
+    Index& ix;
+    std::string id;
+    bool keep = false;
+    ~Lease() {
+      if (!keep) ix.release_lease(id);
+    }
+  } lease{ix, u->id};
+  u = ix.upload(u->id);  // fresh, under the lease
+  if (!u) return bad(not_found());
+  if (*off != u->offset) {
+    Response r = error(409, "offset_mismatch", "Upload-Offset " + std::to_string(*off) +
+                                                   " is not the upload's offset " +
+                                                   std::to_string(u->offset));
+    r.set("Upload-Offset", std::to_string(u->offset));
+    return bad(std::move(r));
+  }
+  if (const std::string* len_h = c.req.header("upload-length")) {
+    auto len = tus::parse_uint(*len_h);
+    if (!len) return bad(error(400, "bad_request", "malformed Upload-Length"));
+    if (u->length && *u->length != *len)
+      return bad(error(400, "bad_request", "Upload-Length is already set"));
+    if (*len < u->offset) return bad(error(400, "bad_request", "Upload-Length is below the offset"));
+    if (*len > cfg.max_package_size)
+      return bad(error(413, "too_large", "Upload-Length is over the hub's maximum package size"));
+    if (!u->length) {
+      u->length = len;
+      ix.update_upload(*u);
+    }
+  }
+  std::uint64_t limit;
+  if (u->length) {
+    limit = *u->length - u->offset;
+  } else {
+    std::uint64_t cap = cfg.max_package_size;
+    std::int64_t q = remaining_quota(c.site.name);
+    limit = cap > u->offset ? cap - u->offset : 0;
+    limit = std::min<std::uint64_t>(limit, static_cast<std::uint64_t>(q));
+  }
+  if (const std::string* clen = c.req.header("content-length")) {
+    auto n = tus::parse_uint(*clen);
+    if (n && *n > limit) {
+      if (u->length && u->offset + *n > *u->length)
+        return bad(error(400, "bad_request", "the body goes past Upload-Length"));
+      return bad(error(413, "too_large", "the upload goes past the hub's maximum package size or this site's quota"));
+    }
+    if (n && *n > st.free_space()) {
+      Response r = error(507, "disk_full", "the hub's disk is full; resume later");
+      r.set("Upload-Offset", std::to_string(u->offset));
+      return bad(std::move(r));
+    }
+  }
+  lease.keep = true;  // UploadBody releases it
+  return std::make_unique<UploadBody>(*this, c, *u, sum, limit, [](Response r) { return r; });
+}
+
+Response Hub::Impl::head(Ctx& c, std::string_view id) {
+  Response err;
+  auto u = own_upload(c, id, err);
+  if (!u) return err;
+  Response r;
+  r.status = 200;
+  r.set("Cache-Control", "no-store");
+  r.set("Upload-Offset", std::to_string(u->offset));
+  if (u->length)
+    r.set("Upload-Length", std::to_string(*u->length));
+  else
+    r.set("Upload-Defer-Length", "1");
+  r.set("Upload-Expires", http_date(parse_time(u->expires)));
+  if (!u->metadata.empty()) r.set("Upload-Metadata", u->metadata);
+  if (u->concat == "partial") r.set("Upload-Concat", "partial");
+  if (u->concat == "final") {
+    std::string v = "final;";
+    std::string_view parts = u->parts;
+    bool first = true;
+    while (!parts.empty()) {
+      auto sp = parts.find(' ');
+      v += (first ? "" : " ") + std::string("/v1/uploads/") + std::string(parts.substr(0, sp));
+      first = false;
+      if (sp == std::string_view::npos) break;
+      parts.remove_prefix(sp + 1);
+    }
+    r.set("Upload-Concat", v);
+  }
+  return r;
+}
+
+Response Hub::Impl::terminate(Ctx& c, std::string_view id) {
+  Response err;
+  auto u = own_upload(c, id, err);
+  if (!u) return err;
+  if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  ix.remove_upload(u->id);
+  st.remove_upload(u->id);
+  ix.release_lease(u->id);
+  audit(c, "upload.terminate", u->id);
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, std::string body) {
+  Response err;
+  auto u = own_upload(c, id, err);
+  if (!u) return err;
+  if (u->concat == "partial") return error(400, "bad_request", "a partial upload cannot be committed");
+  if (!u->length || u->offset != *u->length)
+    return error(409, "conflict", "the upload is not complete");
+  if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  PackageRow pkg;
+  auto res = commit(c, *u, body, pkg);
+  ix.release_lease(u->id);
+  if (res) return std::move(*res);
+  json j = {{"package", pkg.id}, {"sender", pkg.sender}, {"size", pkg.size},
+            {"blake2b", pkg.blake2b}, {"committed", pkg.committed}};
+  json rc = json::array();
+  for (auto& r : pkg.recipients) rc.push_back(r.site);
+  j["recipients"] = rc;
+  Response r = json_response(200, j);
+  r.set("Iep-Package", pkg.id);
+  return r;
+}
+
+std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::string& sig_text,
+                                          PackageRow& pkg) {
+  auto reject = [&](int status, const std::string& code, const std::string& msg) {
+    audit(c, "reject", u.id, {{"code", code}, {"message", msg}});
+    return error(status, code, msg);
+  };
+  if (sig_text.size() > kMaxSignature) return reject(413, "too_large", "the signature is over 8 KiB");
+  minisign::Signature sig;
+  try {
+    sig = minisign::Signature::parse(sig_text);
+  } catch (const Error& e) {
+    return reject(422, "bad_signature", std::string("malformed signature: ") + e.what());
+  }
+  // Hash the stored bytes: the prehash the signature covers, and BLAKE2b-256.
+  minisign::Prehash pre;
+  util::Blake2b256 b2;
+  std::uint64_t size = 0;
+  try {
+    auto src = st.read_upload(u.id);
+    std::vector<std::uint8_t> buf(1 << 20);
+    for (;;) {
+      std::size_t n = src->read(buf);
+      if (n == 0) break;
+      ByteSpan d(buf.data(), n);
+      pre.write(d);
+      b2.write(d);
+      size += n;
+    }
+  } catch (const Error&) {
+    return error(500, "internal", "cannot read the upload");
+  }
+  if (!u.length || size != *u.length) return error(500, "internal", "the stored upload is not complete");
+  SiteCard card;
+  try {
+    card = SiteCard::parse(c.site.card, "site " + c.site.name);
+  } catch (const Error&) {
+    return error(500, "internal", "the registered card of this site does not parse");
+  }
+  package::SealedStatement stmt;
+  try {
+    stmt = package::check_sealed_signature(sig, pre.digest(), card, "upload " + u.id);
+  } catch (const Error& e) {
+    return reject(422, "bad_signature", e.what());
+  }
+  if (!tus::valid_id(stmt.package_id))
+    return reject(422, "bad_signature", "the signed statement's package id is malformed");
+  if (!stmt.to || stmt.to->empty())
+    return reject(422, "not_routable", "the signed statement names no recipients (to=)");
+  std::vector<std::string> to;
+  for (auto& r : *stmt.to) {
+    auto s = ix.site(r);
+    if (!s || !s->active) return reject(422, "unknown_recipient", "unknown recipient site " + r);
+    if (std::find(to.begin(), to.end(), r) == to.end()) to.push_back(r);
+  }
+  std::string blake = util::hex(b2.digest());
+  c.package = stmt.package_id;
+  if (auto existing = ix.package(stmt.package_id)) {
+    if (existing->sender == c.site.name && existing->blake2b == blake) {
+      ix.remove_upload(u.id);
+      st.remove_upload(u.id);
+      pkg = *existing;
+      return std::nullopt;  // idempotent
+    }
+    return reject(409, "conflict", "package " + stmt.package_id + " was committed with other bytes");
+  }
+  pkg.id = stmt.package_id;
+  pkg.sender = c.site.name;
+  pkg.size = size;
+  pkg.blake2b = blake;
+  pkg.signature = sig_text;
+  pkg.created = stmt.created;
+  pkg.upload_started = u.created;
+  pkg.committed = now_ms();
+  pkg.expires = now_ms(cfg.expire_after);
+  pkg.state = "committed";
+  for (auto& r : to) pkg.recipients.push_back(RecipientRow{r, std::nullopt, std::nullopt, "", ""});
+
+  u.state = "committing";
+  u.committing_package = pkg.id;
+  ix.update_upload(u);
+  try {
+    st.commit(u.id, pkg.id);
+  } catch (const Error& e) {
+    u.state = "open";
+    u.committing_package.clear();
+    ix.update_upload(u);
+    bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
+    return full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot store the package");
+  }
+  CommitRecord rec;
+  rec.upload_id = u.id;
+  rec.package = pkg;
+  json rj = json::array();
+  for (auto& r : to) rj.push_back(r);
+  rec.audit = event(c, "commit", pkg.id, {{"upload", u.id}, {"size", size}, {"blake2b", blake}, {"to", rj}});
+  try {
+    ix.commit(rec);
+  } catch (const std::exception& e) {
+    try {
+      st.uncommit(pkg.id, u.id);
+      u.state = "open";
+      u.committing_package.clear();
+      ix.update_upload(u);
+    } catch (const std::exception&) {
+    }
+    return error(500, "internal", "cannot record the package");
+  }
+  {
+    std::lock_guard lk(m_mu);
+    double secs = static_cast<double>(parse_time(pkg.committed) - parse_time(pkg.upload_started));
+    if (upload_latencies.size() < 4096) upload_latencies.push_back(secs);
+  }
+  {
+    std::lock_guard lk(mb_mu);
+    ++commits;
+  }
+  mb_cv.notify_all();
+  std::fprintf(stderr, "iep-serve: %s package %s committed from %s, %llu bytes\n", c.rid.c_str(),
+               pkg.id.c_str(), pkg.sender.c_str(), static_cast<unsigned long long>(size));
+  return std::nullopt;
+}
+
+// ---- packages ---------------------------------------------------------------------
+
+json Hub::Impl::package_json(const PackageRow& p, bool full) {
+  json j = {{"package", p.id}, {"sender", p.sender}, {"size", p.size}, {"blake2b", p.blake2b},
+            {"committed", p.committed}, {"expires", p.expires}};
+  if (!full) {
+    j["signature"] = p.signature;
+    return j;
+  }
+  j["state"] = p.state;
+  j["created"] = p.created;
+  j["upload_started"] = p.upload_started;
+  json rs = json::array();
+  for (auto& r : p.recipients) {
+    json x = {{"site", r.site},
+              {"first_fetched", r.first_fetched ? json(*r.first_fetched) : json(nullptr)},
+              {"acknowledged", r.acknowledged ? json(*r.acknowledged) : json(nullptr)},
+              {"receipt", nullptr}};
+    if (!r.receipt_statement.empty())
+      x["receipt"] = {{"statement", r.receipt_statement}, {"signature", r.receipt_signature}};
+    rs.push_back(x);
+  }
+  j["recipients"] = rs;
+  return j;
+}
+
+Response Hub::Impl::timeline(Ctx& c, std::string_view id) {
+  if (!tus::valid_id(id)) return not_found();
+  auto p = ix.package(std::string(id));
+  if (!p) return not_found();
+  bool mine = p->sender == c.site.name;
+  for (auto& r : p->recipients) mine = mine || r.site == c.site.name;
+  if (!mine) return not_found();
+  c.package = p->id;
+  return json_response(200, package_json(*p, true));
+}
+
+Response Hub::Impl::sent(Ctx& c) {
+  std::size_t limit = 100;
+  if (const std::string* l = c.req.param("limit")) {
+    auto n = tus::parse_uint(*l);
+    if (!n || *n == 0) return error(400, "bad_request", "limit must be a positive number");
+    limit = std::min<std::size_t>(*n, 1000);
+  }
+  std::string after;
+  if (const std::string* a = c.req.param("after")) {
+    if (!tus::valid_id(*a)) return error(400, "bad_request", "after must be a package id");
+    after = *a;
+  }
+  json arr = json::array();
+  for (auto& p : ix.sent(c.site.name, limit, after)) arr.push_back(package_json(p, true));
+  return json_response(200, {{"packages", arr}});
+}
+
+Response Hub::Impl::mailbox(Ctx& c) {
+  std::int64_t wait = 0;
+  if (const std::string* w = c.req.param("wait")) {
+    auto n = tus::parse_uint(*w);
+    if (!n || *n > 60) return error(400, "bad_request", "wait must be 0 to 60 seconds");
+    wait = static_cast<std::int64_t>(*n);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
+  std::vector<PackageRow> list;
+  for (;;) {
+    std::uint64_t gen;
+    {
+      std::lock_guard lk(mb_mu);
+      gen = commits;
+    }
+    list = ix.mailbox(c.site.name);
+    if (!list.empty() || wait == 0) break;
+    std::unique_lock lk(mb_mu);
+    if (!mb_cv.wait_until(lk, deadline, [&] { return commits != gen || stopping; })) break;
+    if (stopping) break;
+  }
+  json arr = json::array();
+  for (auto& p : list) arr.push_back(package_json(p, false));
+  audit(c, "list", "", {{"count", list.size()}});
+  return json_response(200, {{"packages", arr}});
+}
+
+std::optional<PackageRow> Hub::Impl::addressed(const Ctx& c, std::string_view id) {
+  if (!tus::valid_id(id)) return std::nullopt;
+  auto p = ix.package(std::string(id));
+  if (!p) return std::nullopt;
+  for (auto& r : p->recipients)
+    if (r.site == c.site.name) return p;
+  return std::nullopt;
+}
+
+Response Hub::Impl::download(Ctx& c, std::string_view id) {
+  auto p = addressed(c, id);
+  if (!p) return not_found();
+  c.package = p->id;
+  if (p->state == "expired") return error(410, "expired", "this package expired unfetched");
+  if (p->state == "deleted") return error(410, "expired", "this package was deleted");
+  PackageReader rd;
+  try {
+    rd = st.open_package(p->id);
+  } catch (const Error&) {
+    return error(500, "internal", "the package's bytes are missing");
+  }
+  std::string etag = "\"" + p->blake2b + "\"";
+  Response r;
+  r.set("ETag", etag);
+  r.set("Accept-Ranges", "bytes");
+  r.set("Content-Type", "application/octet-stream");
+  std::uint64_t first = 0, last = rd.size ? rd.size - 1 : 0;
+  bool partial = false;
+  const std::string* range_h = c.req.header("range");
+  const std::string* ifr = c.req.header("if-range");
+  if (range_h && (!ifr || util::trim(*ifr) == etag)) {
+    if (auto rg = tus::parse_range(*range_h, rd.size)) {
+      if (!rg->satisfiable) {
+        Response e = error(416, "bad_request", "the range is outside the package");
+        e.set("Content-Range", "bytes */" + std::to_string(rd.size));
+        return e;
+      }
+      first = rg->first;
+      last = rg->last;
+      partial = true;
+    }
+  }
+  r.status = partial ? 206 : 200;
+  if (partial)
+    r.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+                               std::to_string(rd.size));
+  r.file = std::move(rd.fd);
+  r.file_offset = first;
+  r.file_length = rd.size == 0 ? 0 : last - first + 1;
+  std::string now = now_ms();
+  ix.set_first_fetched(p->id, c.site.name, now);
+  {
+    std::lock_guard lk(m_mu);
+    double secs = static_cast<double>(now_s() - parse_time(p->committed));
+    if (delivery_latencies.size() < 4096 && first == 0) delivery_latencies.push_back(secs);
+  }
+  audit(c, "download", p->id, {{"first", first}, {"last", last}});
+  return r;
+}
+
+Response Hub::Impl::signature(Ctx& c, std::string_view id) {
+  auto p = addressed(c, id);
+  if (!p) return not_found();
+  c.package = p->id;
+  return text_response(200, p->signature);
+}
+
+Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
+  auto p = addressed(c, id);
+  if (!p) return not_found();
+  c.package = p->id;
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("statement") || !j["statement"].is_string() ||
+      !j.contains("signature") || !j["signature"].is_string())
+    return error(400, "bad_request", "the body must be {\"statement\":...,\"signature\":...}");
+  std::string stmt = j["statement"], sig = j["signature"];
+  try {
+    SiteCard card = SiteCard::parse(c.site.card, "site " + c.site.name);
+    check_receipt(stmt, sig, card, p->id, p->blake2b, p->sender);
+  } catch (const Error& e) {
+    audit(c, "reject", p->id, {{"code", "bad_receipt"}, {"message", e.what()}});
+    return error(422, "bad_receipt", e.what());
+  }
+  std::string t = ix.acknowledge(p->id, c.site.name, stmt, sig, now_ms(),
+                                 event(c, "ack", p->id));
+  return json_response(200, {{"package", p->id}, {"acknowledged", t}});
+}
+
+Response Hub::Impl::metrics() {
+  std::string out;
+  std::lock_guard lk(m_mu);
+  out += "# HELP iep_http_requests_total HTTP requests by method and status.\n";
+  out += "# TYPE iep_http_requests_total counter\n";
+  for (auto& [k, n] : requests)
+    out += "iep_http_requests_total{method=\"" + k.first + "\",status=\"" + std::to_string(k.second) +
+           "\"} " + std::to_string(n) + "\n";
+  out += "# HELP iep_http_bytes_in_total Request body bytes received.\n# TYPE iep_http_bytes_in_total counter\n";
+  out += "iep_http_bytes_in_total " + std::to_string(bytes_in) + "\n";
+  out += "# HELP iep_http_bytes_out_total Response body bytes sent.\n# TYPE iep_http_bytes_out_total counter\n";
+  out += "iep_http_bytes_out_total " + std::to_string(bytes_out) + "\n";
+  out += "# HELP iep_packages Packages held by state.\n# TYPE iep_packages gauge\n";
+  for (const char* s : {"committed", "delivered", "expired", "deleted"})
+    out += std::string("iep_packages{state=\"") + s + "\"} " +
+           std::to_string(ix.packages_in_state(s).size()) + "\n";
+  auto hist = [&](const char* name, const char* help, const std::vector<double>& v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " histogram\n";
+    double sum = 0;
+    for (double x : v) sum += x;
+    for (double b : {1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0}) {
+      std::size_t n = 0;
+      for (double x : v) n += x <= b ? 1 : 0;
+      char le[32];
+      std::snprintf(le, sizeof le, "%g", b);
+      out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(n) + "\n";
+    }
+    out += std::string(name) + "_bucket{le=\"+Inf\"} " + std::to_string(v.size()) + "\n";
+    char s[64];
+    std::snprintf(s, sizeof s, "%g", sum);
+    out += std::string(name) + "_sum " + s + "\n" + name + "_count " + std::to_string(v.size()) + "\n";
+  };
+  hist("iep_upload_seconds", "From upload start to commit.", upload_latencies);
+  hist("iep_delivery_seconds", "From commit to first fetch.", delivery_latencies);
+  return text_response(200, out, "text/plain; version=0.0.4");
+}
+
+// ---- routing -----------------------------------------------------------------------
+
+std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
+  auto now = [](Response r) -> std::unique_ptr<Exchange> {
+    return std::make_unique<Immediate>(std::move(r));
+  };
+  const std::string& m = c.req.method;
+  auto seg = segments(c.req.path);
+  if (seg.size() == 1 && seg[0] == "healthz" && (m == "GET" || m == "HEAD"))
+    return now(text_response(200, "ok\n"));
+  if (seg.size() == 1 && seg[0] == "metrics" && (m == "GET" || m == "HEAD")) return now(metrics());
+  if (seg.empty() || seg[0] != "v1") return now(not_found());
+  bool tus_path = seg.size() >= 2 && seg[1] == "uploads" && seg.size() <= 3;
+  if (m == "OPTIONS" && tus_path) return now(options());
+  if (auto denied = authenticate(c)) return now(std::move(*denied));
+  bool is_tus = tus_path && (m == "POST" || m == "HEAD" || m == "PATCH" || m == "DELETE") &&
+                !(seg.size() == 3 && m == "POST");
+  if (is_tus) {
+    const std::string* v = c.req.header("tus-resumable");
+    if (!v || util::trim(*v) != "1.0.0") {
+      Response r = error(412, "precondition_failed", "Tus-Resumable: 1.0.0 is required");
+      r.set("Tus-Version", "1.0.0");
+      return now(std::move(r));
+    }
+  }
+  // Admin endpoints.
+  if (seg.size() >= 2 && seg[1] == "admin") {
+    if (!c.token.admin) return now(error(403, "forbidden", "an admin token is required"));
+    std::string actor = "admin";
+    if (seg.size() == 3 && seg[2] == "sites" && m == "POST")
+      return std::make_unique<Buffered>(kMaxJsonBody, [this, actor](std::string body) {
+        try {
+          std::string name = admin_site_add(ix, body, actor);
+          return json_response(201, {{"site", name}});
+        } catch (const Error& e) {
+          return e.code() == Exit::rejected ? error(409, "conflict", e.what())
+                                         : error(400, "bad_request", e.what());
+        }
+      });
+    if (seg.size() == 4 && seg[2] == "sites" && m == "DELETE") {
+      try {
+        admin_site_remove(ix, std::string(seg[3]), actor);
+      } catch (const Error&) {
+        return now(not_found());
+      }
+      Response r;
+      r.status = 204;
+      return now(std::move(r));
+    }
+    if (seg.size() == 5 && seg[2] == "sites" && seg[4] == "tokens" && m == "POST") {
+      auto s = ix.site(std::string(seg[3]));
+      if (!s || !s->active) return now(not_found());
+      auto [tok, id] = admin_token_issue(ix, s->name, actor);
+      Response r = json_response(201, {{"token", tok}, {"id", id}});
+      util::wipe(tok);
+      return now(std::move(r));
+    }
+    if (seg.size() == 4 && seg[2] == "tokens" && m == "DELETE") {
+      try {
+        admin_token_revoke(ix, std::string(seg[3]), actor);
+      } catch (const Error&) {
+        return now(not_found());
+      }
+      Response r;
+      r.status = 204;
+      return now(std::move(r));
+    }
+    if (seg.size() == 3 && seg[2] == "audit" && m == "GET") {
+      std::uint64_t after = 0;
+      if (const std::string* a = c.req.param("after")) {
+        auto n = tus::parse_uint(*a);
+        if (!n) return now(error(400, "bad_request", "after must be a sequence number"));
+        after = *n;
+      }
+      std::string out;
+      for (auto& l : ix.audit_lines(after, 100000)) out += l + "\n";
+      return now(text_response(200, out, "application/jsonl"));
+    }
+    return now(not_found());
+  }
+  if (seg.size() == 3 && seg[1] == "audit" && seg[2] == "checkpoints" && m == "GET") {
+    std::string out = "[";
+    bool first = true;
+    for (auto& cp : ix.checkpoints()) {
+      out += (first ? "" : ",") + cp;
+      first = false;
+    }
+    return now(text_response(200, out + "]\n", "application/json"));
+  }
+  if (seg.size() == 3 && seg[1] == "hub" && seg[2] == "card" && m == "GET")
+    return now(text_response(200, hub_public_key_file(key)));
+  if (c.token.admin) return now(error(403, "forbidden", "a site token is required"));
+
+  if (seg[1] == "uploads") {
+    if (seg.size() == 2 && m == "POST") return create(c);
+    if (seg.size() == 3 && m == "PATCH") return patch(c, seg[2]);
+    if (seg.size() == 3 && m == "HEAD") return now(head(c, seg[2]));
+    if (seg.size() == 3 && m == "DELETE") return now(terminate(c, seg[2]));
+    if (seg.size() == 4 && seg[3] == "commit" && m == "POST") {
+      std::string id(seg[2]);
+      return std::make_unique<Buffered>(kMaxSignature, [this, &c, id](std::string body) {
+        return commit_endpoint(c, id, std::move(body));
+      });
+    }
+    return now(not_found());
+  }
+  if (seg[1] == "packages" && seg.size() == 3 && (m == "GET" || m == "HEAD"))
+    return now(timeline(c, seg[2]));
+  if (seg[1] == "sent" && seg.size() == 2 && (m == "GET" || m == "HEAD")) return now(sent(c));
+  if (seg[1] == "sites" && seg.size() == 4 && seg[3] == "card" && (m == "GET" || m == "HEAD")) {
+    auto s = ix.site(std::string(seg[2]));
+    if (!s || !s->active) return now(not_found());
+    return now(text_response(200, s->card));
+  }
+  if (seg[1] == "mailbox") {
+    if (seg.size() == 2 && (m == "GET" || m == "HEAD")) return now(mailbox(c));
+    if (seg.size() == 3 && (m == "GET" || m == "HEAD")) return now(download(c, seg[2]));
+    if (seg.size() == 4 && seg[3] == "signature" && (m == "GET" || m == "HEAD"))
+      return now(signature(c, seg[2]));
+    if (seg.size() == 4 && seg[3] == "ack" && m == "POST") {
+      std::string id(seg[2]);
+      return std::make_unique<Buffered>(kMaxJsonBody, [this, &c, id](std::string body) {
+        return ack(c, id, body);
+      });
+    }
+  }
+  return now(not_found());
+}
+
+// ---- the Hub ------------------------------------------------------------------------
+
+namespace {
+
+// Wraps every exchange: request id, Tus-Resumable, metrics, the log line.
+class Logged : public Exchange {
+ public:
+  Logged(Hub& hub, Hub::Impl& impl, std::unique_ptr<Ctx> c)
+      : hub_(hub), impl_(impl), c_(std::move(c)) {
+    try {
+      inner_ = impl_.route(*c_);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iep-serve: %s: %s\n", c_->rid.c_str(), e.what());
+      inner_ = std::make_unique<Immediate>(error(500, "internal", "internal error"));
+    }
+    if (const Response* r = inner_->early()) {
+      early_ = Response();
+      early_->status = r->status;
+      early_->headers = r->headers;
+      early_->body = r->body;
+      decorate(*early_);
+    }
+  }
+  void body(ByteSpan d) override {
+    in_ += d.size();
+    try {
+      inner_->body(d);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iep-serve: %s: %s\n", c_->rid.c_str(), e.what());
+    }
+  }
+  Response finish() override {
+    Response r;
+    try {
+      r = inner_->finish();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iep-serve: %s: %s\n", c_->rid.c_str(), e.what());
+      r = error(500, "internal", "internal error");
+    }
+    decorate(r);
+    done(r.status, r.file.get() >= 0 ? r.file_length : r.body.size());
+    return r;
+  }
+  void abort() override {
+    try {
+      inner_->abort();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "iep-serve: %s: %s\n", c_->rid.c_str(), e.what());
+    }
+    done(499, 0);
+  }
+  [[nodiscard]] const Response* early() const override { return early_ ? &*early_ : nullptr; }
+  ~Logged() override { inner_.reset(); }
+  Logged(const Logged&) = delete;
+  Logged& operator=(const Logged&) = delete;
+
+ private:
+  void decorate(Response& r) {
+    r.set("X-Request-Id", c_->rid);
+    auto seg = segments(c_->req.path);
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "uploads") {
+      bool has = false;
+      for (auto& [k, v] : r.headers) has = has || k == "Tus-Resumable";
+      if (!has) r.set("Tus-Resumable", "1.0.0");
+    }
+  }
+  void done(int status, std::uint64_t out) {
+    {
+      std::lock_guard lk(impl_.m_mu);
+      impl_.requests[{c_->req.method, status}]++;
+      impl_.bytes_in += in_;
+      impl_.bytes_out += out;
+    }
+    hub_.log_request(c_->req, status, in_, out, c_->rid, c_->package);
+  }
+  Hub& hub_;
+  Hub::Impl& impl_;
+  std::unique_ptr<Ctx> c_;
+  std::unique_ptr<Exchange> inner_;
+  std::optional<Response> early_;
+  std::uint64_t in_ = 0;
+};
+
+}  // namespace
+
+Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
+  std::error_code ec;
+  fs::create_directories(cfg_.data, ec);
+  if (ec) throw Error(Exit::output, cfg_.data.string() + ": " + ec.message());
+  index_ = open_sqlite_index(cfg_.data / "index.sqlite");
+  store_ = open_file_store(cfg_.data);
+  impl_ = std::make_unique<Impl>(*this, hub_key(cfg_.data));
+  // Bring the uploads in line with the bytes that are durable.
+  std::set<std::string> known;
+  for (auto& u : index_->uploads()) {
+    known.insert(u.id);
+    if (u.state == "expired") continue;
+    if (u.state == "committing") {
+      if (!index_->package(u.committing_package) && store_->has_package(u.committing_package))
+        store_->uncommit(u.committing_package, u.id);
+      u.state = "open";
+      u.committing_package.clear();
+      index_->update_upload(u);
+    }
+    std::uint64_t size = 0;
+    try {
+      size = store_->upload_size(u.id);
+    } catch (const Error&) {
+      store_->create_upload(u.id);
+    }
+    if (size > u.offset) {
+      store_->truncate(u.id, u.offset);
+    } else if (size < u.offset) {
+      u.offset = size;
+      index_->update_upload(u);
+    }
+  }
+  for (auto& id : store_->upload_ids())
+    if (!known.count(id)) store_->remove_upload(id);
+}
+
+Hub::~Hub() = default;
+
+std::unique_ptr<Exchange> Hub::begin(Request req) {
+  auto c = std::make_unique<Ctx>();
+  c->req = std::move(req);
+  c->rid = random_hex(8);
+  return std::make_unique<Logged>(*this, *impl_, std::move(c));
+}
+
+void Hub::wake_all() {
+  {
+    std::lock_guard lk(impl_->mb_mu);
+    impl_->stopping = true;
+  }
+  impl_->mb_cv.notify_all();
+}
+
+void Hub::log_request(const Request& req, int status, std::uint64_t in, std::uint64_t out,
+                      const std::string& rid, const std::string& package) const {
+  if (!cfg_.log_requests) return;
+  std::string path = req.path.size() > 200 ? req.path.substr(0, 200) + "..." : req.path;
+  for (char& ch : path)
+    if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) >= 0x7f) ch = '?';
+  std::fprintf(stderr, "%s %s %s %s %s %d in=%llu out=%llu%s%s\n", now_ms().c_str(), rid.c_str(),
+               req.peer.c_str(), req.method.c_str(), path.c_str(), status,
+               static_cast<unsigned long long>(in), static_cast<unsigned long long>(out),
+               package.empty() ? "" : " package=", package.c_str());
+}
+
+void Hub::sweep() {
+  Ctx hub_ctx;
+  hub_ctx.site.name = "hub";
+  std::int64_t now = now_s();
+  for (auto& u : index_->uploads()) {
+    std::int64_t exp = parse_time(u.expires);
+    if (u.state == "open" && exp > 0 && exp < now && index_->try_lease(u.id)) {
+      u.state = "expired";
+      index_->update_upload(u);
+      store_->remove_upload(u.id);
+      index_->release_lease(u.id);
+      impl_->audit(hub_ctx, "upload.expire", u.id);
+    } else if (u.state == "expired" && exp + cfg_.upload_expiry < now) {
+      index_->remove_upload(u.id);
+    }
+  }
+  for (auto& p : index_->packages_in_state("committed")) {
+    if (parse_time(p.expires) < now) {
+      store_->remove_package(p.id);
+      index_->set_package_state(p.id, "expired", impl_->event(hub_ctx, "expire", p.id));
+    }
+  }
+  for (auto& p : index_->packages_in_state("delivered")) {
+    if (p.all_acked && parse_time(*p.all_acked) + cfg_.ack_grace < now) {
+      store_->remove_package(p.id);
+      index_->set_package_state(p.id, "deleted", impl_->event(hub_ctx, "delete", p.id));
+    }
+  }
+}
+
+void Hub::checkpoint() {
+  auto head = index_->audit_head();
+  if (!head) return;
+  auto cps = index_->checkpoints();
+  if (!cps.empty()) {
+    json last = json::parse(cps.back(), nullptr, false);
+    if (!last.is_discarded() && last.value("seq", std::uint64_t{0}) == head->seq) return;
+  }
+  index_->add_checkpoint(make_checkpoint_json(head->seq, head->hash, now_ms(), impl_->key));
+}
+
+// ---- administration -----------------------------------------------------------------
+
+namespace {
+AuditEvent admin_event(const std::string& actor, const std::string& action, const json& detail) {
+  AuditEvent e;
+  e.action = action;
+  e.actor = actor;
+  e.detail_json = detail.dump(-1, ' ', false, json::error_handler_t::replace);
+  return e;
+}
+}  // namespace
+
+std::string admin_site_add(Index& ix, const std::string& card_text, const std::string& actor) {
+  SiteCard card = SiteCard::parse(card_text, "the card");
+  if (!valid_site_name(card.site))
+    throw Error(Exit::identity, "the card's site name is not valid: " + card.site);
+  SiteRow row{card.site, card.encode(), card.signing_key.id_hex(), true, now_ms()};
+  ix.add_site(row, admin_event(actor, "admin.site.add", {{"site", card.site}, {"key", row.key_id}}));
+  return card.site;
+}
+
+void admin_site_remove(Index& ix, const std::string& name, const std::string& actor) {
+  if (!ix.remove_site(name, admin_event(actor, "admin.site.remove", {{"site", name}})))
+    throw Error(Exit::input, "no active site " + name);
+}
+
+std::pair<std::string, std::string> admin_token_issue(Index& ix, const std::string& site,
+                                                      const std::string& actor) {
+  if (!site.empty()) {
+    auto s = ix.site(site);
+    if (!s || !s->active) throw Error(Exit::input, "no active site " + site);
+  }
+  util::sodium_ready();
+  std::string raw(32, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  std::string token = "iep1_" + base64_encode(raw, true);
+  util::wipe(raw);
+  TokenRow t{random_hex(8), blake2b256_hex(token), site, site.empty(), now_ms(), false};
+  ix.add_token(t, admin_event(actor, "admin.token.issue",
+                              {{"id", t.id}, {"site", site}, {"admin", site.empty()}}));
+  return {token, t.id};
+}
+
+void admin_token_revoke(Index& ix, const std::string& id, const std::string& actor) {
+  if (!ix.revoke_token(id, admin_event(actor, "admin.token.revoke", {{"id", id}})))
+    throw Error(Exit::input, "no active token " + id);
+}
+
+minisign::SecretKey hub_key(const fs::path& data) {
+  fs::path p = data / "hub.key";
+  std::error_code ec;
+  if (!fs::exists(p, ec)) {
+    auto k = minisign::SecretKey::generate();
+    std::string text = "untrusted comment: iep hub audit key\n" + k.encode() + "\n";
+    try {
+      AtomicFile f(p, false, 0600);
+      f.write(util::as_bytes(text));
+      f.commit();
+    } catch (const Error&) {
+      if (!fs::exists(p, ec)) throw;  // else: another process made it first
+    }
+    util::wipe(text);
+  }
+  std::string text = read_small_file(p, 4096);
+  auto lines = util::split_lines(text);
+  if (lines.size() < 2) throw Error(Exit::identity, p.string() + ": not a minisign secret key");
+  auto k = minisign::SecretKey::parse(util::trim(lines[1]));
+  util::wipe(text);
+  return k;
+}
+
+std::string hub_public_key_file(const minisign::SecretKey& key) {
+  auto pk = key.public_key();
+  return "untrusted comment: iep hub audit key " + pk.id_hex() + "\n" + pk.encode() + "\n";
+}
+
+}  // namespace iep::hub

@@ -1,0 +1,376 @@
+#!/usr/bin/env bash
+# iep-serve against curl and minisign: registration with real cards, a real
+# sealed package uploaded in several PATCHes (tus 1.0.0), committed,
+# listed, downloaded (whole and by range) and acknowledged with a receipt
+# made by minisign; and the protocol's refusals, each leaving no trace.
+. "$(dirname "$0")/lib.sh"
+
+HUB_PID=
+stop_hub() {
+  if [ -n "$HUB_PID" ]; then
+    kill "$HUB_PID" 2>/dev/null
+    wait "$HUB_PID" 2>/dev/null
+    HUB_PID=
+  fi
+}
+trap 'stop_hub; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+
+# start_hub [FLAGS...]: iep-serve on a free port of loopback; sets $URL.
+start_hub() {
+  rm -f "$T/port"
+  iep-serve --data "$T/data" --listen 127.0.0.1:0 --port-file "$T/port" --sweep-every 1 "$@" \
+    2>>"$T/serve.log" &
+  HUB_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$T/port" ] && break
+    sleep 0.1
+  done
+  [ -s "$T/port" ] || { echo "iep-serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
+  URL="http://127.0.0.1:$(cat "$T/port")"
+}
+
+# req TOKEN METHOD PATH [CURL ARGS...]: status in $CODE, headers in $T/h, body in $T/b.
+req() {
+  local tok=$1 method=$2 path=$3
+  shift 3
+  local auth=()
+  [ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
+  if [ "$method" = HEAD ]; then
+    CODE=$(curl -s -I -o /dev/null -D "$T/h" -w '%{http_code}' "${auth[@]}" "$@" "$URL$path")
+    : >"$T/b"
+  else
+    CODE=$(curl -s -X "$method" -o "$T/b" -D "$T/h" -w '%{http_code}' "${auth[@]}" "$@" "$URL$path")
+  fi
+}
+tus() { req "$@" -H "Tus-Resumable: 1.0.0"; }
+hdr() { grep -i "^$1:" "$T/h" | head -1 | cut -d: -f2- | tr -d ' \r'; }
+code_is() {
+  if [ "$CODE" = "$2" ]; then ok; else
+    bad "$1: expected HTTP $2, got $CODE"
+    head -c 300 "$T/b" | sed 's/^/  body: /' >&2
+  fi
+}
+err_is() { # the JSON error code
+  if grep -q "\"error\":\"$2\"" "$T/b"; then ok; else bad "$1: expected error $2, got $(head -c 200 "$T/b")"; fi
+}
+b64() { base64 -w0 <"$1"; }
+meta_for() { # Upload-Metadata for a sealed file: its signature and package id
+  local pkg
+  pkg=$(sed -n 's/^trusted comment: .*package=\([0-9a-f]*\).*/\1/p' "$1.minisig")
+  printf 'filename %s,package %s,signature %s' "$(printf x | base64)" "$(printf %s "$pkg" | base64 -w0)" "$(b64 "$1.minisig")"
+}
+# create TOKEN FILE [EXTRA CURL ARGS]: a new upload for FILE; path in $LOC.
+create() {
+  local tok=$1 f=$2
+  shift 2
+  tus "$tok" POST /v1/uploads -H "Upload-Length: $(stat -c %s "$f")" "$@"
+  LOC=$(hdr Location)
+}
+# patch TOKEN PATH OFFSET FILE-PIECE [EXTRA]
+patch() {
+  local tok=$1 path=$2 off=$3 piece=$4
+  shift 4
+  tus "$tok" PATCH "$path" -H "Upload-Offset: $off" -H "Content-Type: application/offset+octet-stream" \
+    --data-binary "@$piece" "$@"
+}
+offset_of() { tus "$1" HEAD "$2"; hdr Upload-Offset; }
+sealed_id() { sed -n 's/^trusted comment: .*package=\([0-9a-f]*\).*/\1/p' "$1.minisig"; }
+
+make_sites
+iep-keygen --site trust-d -o "$T/keys/d.id" -c "$T/trust-d.card" >/dev/null
+mkdir -p "$T/study"
+make_study "$T/study" 4
+expect 0 "seal a package for trust-b" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p1.iep" "$T/study"
+expect 0 "seal another" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p2.iep" "$T/study"
+expect 0 "seal one for an unregistered site" -- iep-send -i "$T/keys/a.id" --to "$T/trust-d.card" --output "$T/pd.iep" "$T/study"
+SIZE=$(stat -c %s "$T/p1.iep")
+P1=$(sealed_id "$T/p1.iep")
+
+# ---- administration
+for s in a b c; do
+  expect 0 "site add trust-$s" -- iep-serve site add --data "$T/data" "$T/sites/trust-$s.card"
+done
+expect 15 "the same name twice is refused" -- iep-serve site add --data "$T/data" "$T/sites/trust-a.card"
+expect_in "2 3 10 15" "a file that is not a card" -- iep-serve site add --data "$T/data" "$T/p1.iep.minisig"
+TA=$(iep-serve token issue --data "$T/data" trust-a)
+TB=$(iep-serve token issue --data "$T/data" trust-b)
+TC=$(iep-serve token issue --data "$T/data" trust-c)
+ADMIN=$(iep-serve admin-token --data "$T/data")
+assert "tokens look like iep1_ + 43 base64url" -- bash -c "[[ '$TA' =~ ^iep1_[A-Za-z0-9_-]{43}$ ]]"
+assert "tokens are stored hashed only" -- bash -c "! grep -qaF '$TA' '$T/data/index.sqlite' '$T/data/index.sqlite-wal' 2>/dev/null"
+expect 0 "site list" -- iep-serve site list --data "$T/data" --json
+assert "site list names the three sites" -- grep -q '"trust-c"' "$T/.out"
+
+start_hub --max-package-size 50000000 --timeout 3
+
+# ---- discovery and refusals before any upload
+req "" GET /healthz
+code_is "healthz" 200
+req "" OPTIONS /v1/uploads
+code_is "OPTIONS" 204
+assert "Tus-Version" -- [ "$(hdr Tus-Version)" = 1.0.0 ]
+assert "Tus-Extension lists checksum and concatenation" -- bash -c "grep -i '^Tus-Extension:' '$T/h' | grep -q 'checksum,concatenation'"
+assert "Tus-Max-Size" -- [ "$(hdr Tus-Max-Size)" = 50000000 ]
+assert "X-Request-Id is 16 hex digits" -- bash -c "[[ \$(grep -i '^X-Request-Id:' '$T/h' | tr -d '\r' | cut -d' ' -f2) =~ ^[0-9a-f]{16}$ ]]"
+tus "" POST /v1/uploads -H "Upload-Length: 10"
+code_is "no token" 401
+err_is "no token" unauthorized
+assert "WWW-Authenticate" -- bash -c "grep -qi '^WWW-Authenticate: Bearer realm=\"iep\"' '$T/h'"
+tus "iep1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" POST /v1/uploads -H "Upload-Length: 10"
+code_is "unknown token" 401
+req "$TA" POST /v1/uploads -H "Upload-Length: 10"
+code_is "no Tus-Resumable" 412
+assert "412 names the version" -- [ "$(hdr Tus-Version)" = 1.0.0 ]
+tus "$TA" POST /v1/uploads -H "Upload-Length: 999999999999"
+code_is "over the maximum size" 413
+err_is "over the maximum size" too_large
+req "$TA" GET /v1/admin/audit
+code_is "a site token on an admin endpoint" 403
+
+# ---- an upload in three PATCHes, the protocol's refusals in between
+head -c 20000 "$T/p1.iep" >"$T/piece1"
+tail -c +20001 "$T/p1.iep" | head -c 30000 >"$T/piece2"
+tail -c +50001 "$T/p1.iep" >"$T/piece3"
+create "$TA" "$T/p1.iep" -H "Upload-Metadata: $(meta_for "$T/p1.iep")"
+code_is "creation" 201
+assert "Location is /v1/uploads/ID" -- bash -c "[[ '$LOC' =~ ^/v1/uploads/[0-9a-f]{32}$ ]]"
+assert "Upload-Expires" -- bash -c "grep -qi '^Upload-Expires: .* GMT' '$T/h'"
+U1=$LOC
+patch "$TA" "$U1" 0 "$T/piece1"
+code_is "PATCH 1" 204
+assert "offset after PATCH 1" -- [ "$(hdr Upload-Offset)" = 20000 ]
+patch "$TA" "$U1" 0 "$T/piece2"
+code_is "wrong offset" 409
+err_is "wrong offset" offset_mismatch
+assert "nothing written on 409" -- [ "$(offset_of "$TA" "$U1")" = 20000 ]
+tus "$TA" PATCH "$U1" -H "Upload-Offset: 20000" -H "Content-Type: application/octet-stream" --data-binary "@$T/piece2"
+code_is "wrong content type" 415
+patch "$TA" "$U1" 20000 "$T/piece2" -H "Upload-Checksum: sha1 $(printf wrong | openssl dgst -sha1 -binary | base64)"
+code_is "checksum mismatch" 460
+err_is "checksum mismatch" checksum_mismatch
+assert "offset unchanged after 460" -- [ "$(offset_of "$TA" "$U1")" = 20000 ]
+patch "$TA" "$U1" 20000 "$T/piece2" -H "Upload-Checksum: md5 $(openssl dgst -md5 -binary <"$T/piece2" | base64)"
+code_is "unknown checksum algorithm" 400
+tus "$TB" HEAD "$U1"
+code_is "another site's upload" 404
+patch "$TB" "$U1" 20000 "$T/piece2"
+code_is "another site cannot patch" 404
+patch "$TA" "$U1" 20000 "$T/piece2" -H "Upload-Checksum: sha1 $(openssl dgst -sha1 -binary <"$T/piece2" | base64)"
+code_is "PATCH 2 with a good sha1" 204
+tus "$TA" HEAD "$U1"
+code_is "HEAD" 200
+assert "HEAD offset" -- [ "$(hdr Upload-Offset)" = 50000 ]
+assert "HEAD length" -- [ "$(hdr Upload-Length)" = "$SIZE" ]
+assert "HEAD Cache-Control" -- [ "$(hdr Cache-Control)" = no-store ]
+assert "HEAD metadata as given" -- [ "$(hdr Upload-Metadata)" = "$(meta_for "$T/p1.iep" | tr -d ' ')" ]
+# Long poll: trust-b waits; the commit below wakes it.
+curl -s -H "Authorization: Bearer $TB" "$URL/v1/mailbox?wait=30" >"$T/waited" &
+WAITER=$!
+sleep 0.5
+patch "$TA" "$U1" 50000 "$T/piece3" -H "Upload-Checksum: sha256 $(openssl dgst -sha256 -binary <"$T/piece3" | base64)"
+code_is "last PATCH commits" 204
+assert "Iep-Package names the package" -- [ "$(hdr Iep-Package)" = "$P1" ]
+wait $WAITER
+assert "the long poll woke with the package" -- grep -q "\"$P1\"" "$T/waited"
+tus "$TA" HEAD "$U1"
+code_is "after commit the upload is gone" 404
+
+# ---- mailbox, timeline, download
+req "$TB" GET /v1/mailbox
+code_is "mailbox" 200
+assert "mailbox lists the package" -- grep -q "\"package\":\"$P1\"" "$T/b"
+assert "mailbox carries the signature" -- grep -q 'iep-sealed package=' "$T/b"
+req "$TC" GET /v1/mailbox
+assert "a bystander's mailbox is empty" -- grep -q '^{"packages":\[\]}' "$T/b"
+req "$TC" GET "/v1/mailbox/$P1"
+code_is "a bystander cannot download" 404
+req "$TC" GET "/v1/packages/$P1"
+code_is "a bystander sees no timeline" 404
+req "$TC" GET "/v1/packages/0123456789abcdef0123456789abcdef"
+code_is "an unknown package" 404
+req "$TB" GET "/v1/mailbox/$P1"
+code_is "download" 200
+assert "download is byte-identical" -- cmp -s "$T/b" "$T/p1.iep"
+B2=$(b2sum -l 256 "$T/p1.iep" | cut -d' ' -f1)
+assert "ETag is the BLAKE2b-256" -- [ "$(hdr ETag)" = "\"$B2\"" ]
+head -c 12345 "$T/p1.iep" >"$T/partial"
+req "$TB" GET "/v1/mailbox/$P1" -H "Range: bytes=12345-"
+code_is "ranged download" 206
+cat "$T/partial" "$T/b" >"$T/resumed"
+assert "resumed download is byte-identical" -- cmp -s "$T/resumed" "$T/p1.iep"
+assert "Content-Range" -- [ "$(hdr Content-Range)" = "bytes12345-$((SIZE - 1))/$SIZE" ]
+req "$TB" GET "/v1/mailbox/$P1" -H "Range: bytes=10-19"
+assert "a closed range" -- bash -c "[ $CODE = 206 ] && [ \$(stat -c %s '$T/b') = 10 ]"
+req "$TB" GET "/v1/mailbox/$P1" -H "Range: bytes=100-" -H 'If-Range: "other"'
+code_is "If-Range with another ETag sends all" 200
+assert "If-Range whole body" -- cmp -s "$T/b" "$T/p1.iep"
+req "$TB" GET "/v1/mailbox/$P1" -H "Range: bytes=$SIZE-"
+code_is "unsatisfiable range" 416
+req "$TB" GET "/v1/mailbox/$P1/signature"
+assert "the signature as sent" -- cmp -s "$T/b" "$T/p1.iep.minisig"
+req "$TA" GET "/v1/packages/$P1"
+code_is "timeline for the sender" 200
+assert "timeline: first fetched recorded" -- grep -q '"first_fetched":"20' "$T/b"
+assert "timeline: state committed" -- grep -q '"state":"committed"' "$T/b"
+req "$TB" GET /v1/sites/trust-a/card
+assert "cards are served" -- cmp -s "$T/b" "$T/sites/trust-a.card"
+req "$TB" GET /v1/sites/nobody/card
+code_is "an unknown site's card" 404
+
+# ---- acknowledgement with a receipt signed by minisign
+printf 'untrusted comment: x\n%s\n' "$(sed -n 's/^# iep-minisign-secret-key: //p' "$T/keys/b.id")" >"$T/b.key"
+receipt() { # receipt PACKAGE BLAKE RECEIVER OUT
+  printf 'iep-receipt package=%s blake2b=%s receiver=%s sender=trust-a time=%s\n' "$1" "$2" "$3" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$4"
+  minisign -S -s "$T/b.key" -m "$4" -x "$4.minisig" -t "iep-receipt package=$1 receiver=$3" </dev/null >/dev/null
+}
+ack_body() { python3 -c 'import json,sys; print(json.dumps({"statement": open(sys.argv[1]).read(), "signature": open(sys.argv[2]).read()}))' "$1" "$1.minisig"; }
+receipt "$P1" "0000000000000000000000000000000000000000000000000000000000000000" trust-b "$T/bad-receipt"
+ack_body "$T/bad-receipt" >"$T/bad-ack.json"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/bad-ack.json"
+code_is "a receipt naming other bytes" 422
+err_is "bad receipt" bad_receipt
+receipt "$P1" "$B2" trust-b "$T/receipt"
+assert "minisign checks the receipt with the card" -- minisign -Vqm "$T/receipt" -x "$T/receipt.minisig" -p "$T/sites/trust-b.card"
+ack_body "$T/receipt" >"$T/ack.json"
+req "$TC" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/ack.json"
+code_is "a bystander cannot ack" 404
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/ack.json"
+code_is "ack" 200
+cp "$T/b" "$T/ack1"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/ack.json"
+code_is "a second ack" 200
+assert "a second ack answers the same" -- cmp -s "$T/b" "$T/ack1"
+req "$TB" GET /v1/mailbox
+assert "an acknowledged package leaves the mailbox" -- grep -q '^{"packages":\[\]}' "$T/b"
+req "$TA" GET "/v1/packages/$P1"
+assert "timeline: delivered with the receipt" -- bash -c "grep -q '\"state\":\"delivered\"' '$T/b' && grep -q 'iep-receipt package=$P1' '$T/b'"
+req "$TA" GET "/v1/sent?limit=5"
+assert "sent lists the package" -- grep -q "\"$P1\"" "$T/b"
+
+# ---- commit by POST .../commit; idempotent; conflicts
+create "$TA" "$T/p2.iep"
+U2=$LOC
+patch "$TA" "$U2" 0 "$T/p2.iep"
+code_is "upload without signature" 204
+assert "no commit without a signature" -- [ -z "$(hdr Iep-Package)" ]
+req "$TA" POST "$U2/commit" -H "Content-Type: text/plain" --data-binary "@$T/p1.iep.minisig"
+code_is "the signature of other bytes" 422
+err_is "the signature of other bytes" bad_signature
+req "$TA" POST "$U2/commit" -H "Content-Type: text/plain" --data-binary "@$T/p2.iep.minisig"
+code_is "commit" 200
+assert "commit answer" -- grep -q "\"package\":\"$(sealed_id "$T/p2.iep")\".*\"recipients\":\\[\"trust-b\"\\]" "$T/b"
+create "$TA" "$T/p2.iep"
+patch "$TA" "$LOC" 0 "$T/p2.iep"
+req "$TA" POST "$LOC/commit" -H "Content-Type: text/plain" --data-binary "@$T/p2.iep.minisig"
+code_is "the same package again is idempotent" 200
+
+# ---- refused packages
+tamper() { cp "$1" "$2"; printf '\x55' | dd of="$2" bs=1 seek=$3 conv=notrunc status=none; }
+tamper "$T/p1.iep" "$T/tampered" 30000
+create "$TA" "$T/tampered" -H "Upload-Metadata: $(meta_for "$T/p1.iep")"
+patch "$TA" "$LOC" 0 "$T/tampered"
+code_is "a tampered package" 422
+err_is "a tampered package" bad_signature
+head -c $((SIZE - 100)) "$T/p1.iep" >"$T/truncated"
+create "$TA" "$T/truncated" -H "Upload-Metadata: $(meta_for "$T/p1.iep")"
+patch "$TA" "$LOC" 0 "$T/truncated"
+code_is "a truncated package" 422
+create "$TC" "$T/p1.iep" -H "Upload-Metadata: $(meta_for "$T/p1.iep")"
+patch "$TC" "$LOC" 0 "$T/p1.iep"
+code_is "signed by another site than the token's" 422
+err_is "signed by another site" bad_signature
+create "$TA" "$T/pd.iep" -H "Upload-Metadata: $(meta_for "$T/pd.iep")"
+patch "$TA" "$LOC" 0 "$T/pd.iep"
+code_is "an unknown recipient" 422
+err_is "an unknown recipient" unknown_recipient
+assert "the message names the recipient" -- grep -q trust-d "$T/b"
+
+# ---- creation-with-upload, deferred length, termination, concatenation
+expect 0 "seal p3" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p3.iep" "$T/study"
+create "$TA" "$T/p3.iep" -H "Upload-Metadata: $(meta_for "$T/p3.iep")" \
+  -H "Content-Type: application/offset+octet-stream" --data-binary "@$T/p3.iep"
+code_is "creation-with-upload commits" 201
+assert "creation-with-upload Iep-Package" -- [ "$(hdr Iep-Package)" = "$(sealed_id "$T/p3.iep")" ]
+tus "$TA" POST /v1/uploads -H "Upload-Defer-Length: 1"
+code_is "deferred length" 201
+UD=$(hdr Location)
+patch "$TA" "$UD" 0 "$T/piece1"
+code_is "PATCH with the length unknown" 204
+tus "$TA" HEAD "$UD"
+assert "deferred HEAD" -- [ "$(hdr Upload-Defer-Length)" = 1 ]
+tus "$TA" DELETE "$UD"
+code_is "termination" 204
+tus "$TA" HEAD "$UD"
+code_is "terminated upload" 404
+expect 0 "seal p4" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p4.iep" "$T/study"
+head -c 25000 "$T/p4.iep" >"$T/part1"
+tail -c +25001 "$T/p4.iep" >"$T/part2"
+create "$TA" "$T/part1" -H "Upload-Concat: partial"
+PA=$LOC
+patch "$TA" "$PA" 0 "$T/part1"
+create "$TA" "$T/part2" -H "Upload-Concat: partial"
+PB=$LOC
+patch "$TA" "$PB" 0 "$T/part2"
+tus "$TA" POST /v1/uploads -H "Upload-Concat: final;$PA $URL$PB" -H "Upload-Metadata: $(meta_for "$T/p4.iep")"
+code_is "final concatenation commits" 201
+assert "concatenation Iep-Package" -- [ "$(hdr Iep-Package)" = "$(sealed_id "$T/p4.iep")" ]
+req "$TB" GET "/v1/mailbox/$(sealed_id "$T/p4.iep")"
+assert "the concatenation is byte-identical" -- cmp -s "$T/b" "$T/p4.iep"
+
+# ---- hostile requests
+req "$TA" GET "/v1/uploads/..%2F..%2Fetc%2Fpasswd" -H "Tus-Resumable: 1.0.0"
+code_is "a path-like id" 404
+tus "$TA" HEAD "/v1/uploads/../../index.sqlite" --path-as-is
+assert "dot segments" -- bash -c "[ $CODE = 404 ] || [ $CODE = 400 ]"
+req "$TA" GET /v1/mailbox -H "X-Huge: $(head -c 100000 /dev/zero | tr '\0' a)"
+assert "huge headers are refused" -- bash -c "[ $CODE -ge 400 ] && [ $CODE -lt 500 ] || [ $CODE = 000 ]"
+req "" GET /healthz
+code_is "still healthy after huge headers" 200
+# A client that sends half a request and stalls is cut off (--timeout 3).
+exec 3<>"/dev/tcp/127.0.0.1/$(cat "$T/port")"
+printf 'PATCH /v1/uploads/x HTTP/1.1\r\nHost: x\r\n' >&3
+if timeout 20 cat <&3 >/dev/null; then ok; else bad "a slow client is timed out"; fi
+exec 3>&-
+
+# ---- expiry of an abandoned upload
+stop_hub
+start_hub --upload-expiry 1 --timeout 3
+create "$TA" "$T/p2.iep"
+UE=$LOC
+patch "$TA" "$UE" 0 "$T/piece1"
+sleep 3.5
+tus "$TA" HEAD "$UE"
+assert "an expired upload answers 410 or 404" -- bash -c "[ $CODE = 410 ] || [ $CODE = 404 ]"
+
+# ---- kill -9 mid-upload: resumable after restart at the durable offset
+stop_hub
+start_hub
+create "$TA" "$T/p2.iep" -H "Upload-Metadata: $(meta_for "$T/p2.iep")"
+UK=$LOC
+head -c 20000 "$T/p2.iep" >"$T/p2.head"
+patch "$TA" "$UK" 0 "$T/p2.head"
+kill -9 "$HUB_PID"
+wait "$HUB_PID" 2>/dev/null
+HUB_PID=
+start_hub
+assert "the durable offset survives kill -9" -- [ "$(offset_of "$TA" "$UK")" = 20000 ]
+tail -c +20001 "$T/p2.iep" >"$T/rest"
+patch "$TA" "$UK" 20000 "$T/rest"
+code_is "resumed after kill -9" 204
+req "$TB" GET "/v1/mailbox/$P1"
+assert "a committed package survives kill -9" -- cmp -s "$T/b" "$T/p1.iep"
+
+# ---- audit and logs
+req "$ADMIN" GET /v1/admin/audit
+code_is "admin audit" 200
+assert "the audit log has commits and acks" -- bash -c "grep -q '\"action\":\"commit\"' '$T/b' && grep -q '\"action\":\"ack\"' '$T/b'"
+expect 0 "audit export" -- iep-serve audit export --data "$T/data"
+assert "no token in the log or the audit" -- bash -c "! grep -qF '$TA' '$T/serve.log' '$T/.out'"
+req "" GET /metrics
+assert "metrics" -- grep -q '^iep_http_requests_total{method="PATCH",status="204"}' "$T/b"
+stop_hub
+assert "SIGTERM stops the hub cleanly" -- grep -q 'SIGTERM: stopping' "$T/serve.log"
+
+finish
