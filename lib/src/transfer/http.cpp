@@ -12,8 +12,19 @@
 #include "core/util.h"
 #include "iep/core/error.h"
 
+namespace iep::transfer {
+std::atomic<bool>& stop_flag() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+}  // namespace iep::transfer
+
 namespace iep::transfer::http {
 namespace {
+
+int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return stop_flag().load() ? 1 : 0;  // abort: the command was told to stop
+}
 
 void global_init() {
   static std::once_flag once;
@@ -156,6 +167,8 @@ Response Client::perform(const Request& req) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "iep/0.1");
+  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 
   if (req.method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -184,7 +197,9 @@ Response Client::perform(const Request& req) {
     throw Error(Exit::network, t.host + ": response body larger than " +
                                    std::to_string(req.max_body) + " bytes");
   if (rc != CURLE_OK) {
-    std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    std::string why = rc == CURLE_ABORTED_BY_CALLBACK ? std::string("stopped")
+                      : errbuf[0]                     ? std::string(errbuf)
+                                                      : std::string(curl_easy_strerror(rc));
     while (!why.empty() && why.back() == '\n') why.pop_back();
     throw Error(Exit::network, t.host + ": " + why);
   }

@@ -56,11 +56,6 @@ std::string sha256_b64(ByteSpan data) {
 
 }  // namespace
 
-std::atomic<bool>& stop_flag() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
-
 std::string error_message(const http::Response& r) {
   std::string body = r.body.substr(0, 4096);
   try {

@@ -7,6 +7,7 @@
 // the caller decides. The Authorization header is never logged.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,6 +18,12 @@
 #include <vector>
 
 #include "iep/core/io.h"
+
+namespace iep::transfer {
+// Set from a signal handler: requests in flight abort, sleeps between
+// retries end early, and the long-running loops stop at a safe point.
+std::atomic<bool>& stop_flag();
+}  // namespace iep::transfer
 
 namespace iep::transfer::http {
 

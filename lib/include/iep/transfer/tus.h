@@ -16,10 +16,6 @@
 
 namespace iep::transfer {
 
-// Set from a signal handler: sleeps between retries end early, and the
-// long-running loops stop at the next safe point.
-std::atomic<bool>& stop_flag();
-
 struct RetryPolicy {
   double give_up_after = 300;  // seconds without progress before Exit::network
   double base = 0.5;           // first backoff ceiling, doubled per attempt
