@@ -113,7 +113,7 @@ json_get() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])
 # mailbox_ids SITE: the package ids in SITE's mailbox, one a line.
 mailbox_ids() {
   hcurl "$1" "$HUB/v1/mailbox" |
-    /usr/bin/python3 -c 'import json,sys; [print(p["package"]) for p in json.load(sys.stdin)["packages"]]'
+    /usr/bin/python3 -c 'import json,sys; [print(p["package"]) for p in json.load(sys.stdin)["packages"]]' 2>/dev/null
 }
 
 # proxy_start NAME TARGET-PORT [cutproxy ARGS...]: a cutproxy.py in front of
