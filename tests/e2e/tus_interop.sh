@@ -104,9 +104,10 @@ delivered "$n" "tuspy resumed"
 # tus-js-client stops mid-PATCH; another run resumes from the URL.
 n=$((n + 1))
 seal "$n"
-expect 3 "tus-js-client stops after 600 kB" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" "${AUTH_A[@]}" \
-  --metadata-file "signature=p$n.iep.minisig" --stop-after 600000
+expect 3 "tus-js-client stops in its third chunk" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" "${AUTH_A[@]}" \
+  --metadata-file "signature=p$n.iep.minisig" --chunk-size "$CHUNK" --stop-after $((2 * CHUNK + 1000))
 url=$(head -1 "$T/.out")
+assert "not committed yet" -- test -z "$(mailbox_ids b | grep -x "$(package_id "p$n.iep")")"
 expect 0 "tus-js-client resumes" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" "${AUTH_A[@]}" \
   --resume-from-url "$url" --print-header Iep-Package
 cp "$T/.out" "up$n.out"
@@ -163,13 +164,22 @@ code=$(printf 'hello' | hcurl a -o /dev/null -w '%{http_code}' -X PATCH -H 'Tus-
 assert "matching checksum: 204 (got $code)" -- test "$code" = 204
 assert "  offset 5" -- grep -qix 'upload-offset: 5' <(hcurl a -I -H 'Tus-Resumable: 1.0.0' "$HUB$loc" | tr -d '\r')
 
-# --- iep-send's uploader against the reference server, @tus/server.
-tus_server "$T/tus-store" --token "$(token a)"
-n=$((n + 1))
-expect 0 "iep-send --hub uploads to @tus/server" -- iep-send -i "$A" --to trust-b --tus-endpoint "$TUS_URL" \
-  --token-file "$T/tokens/a" --output "p$n.iep" study
-stored=$(find "$T/tus-store" -type f ! -name '*.json' | head -1)
-assert "@tus/server holds the sealed bytes" -- cmp -s "p$n.iep" "$stored"
+# --- iep-send's uploader against the reference server: @tus/server serving
+# /v1/uploads. It stores the upload (deferred length, chunks with
+# Upload-Checksum it does not check); the commit that follows is not a tus
+# request and @tus/server has no such route, so iep-send reports the refusal
+# and keeps the sealed package in its state folder: those are the bytes
+# @tus/server holds.
+tus_server "$T/tus-store" --token "$(token a)" --path /v1/uploads
+expect_in "15 14" "iep-send uploads to @tus/server, then cannot commit there" -- \
+  iep-send -i "$A" --to "$T/sites/trust-b.card" --hub "${TUS_URL%/v1/uploads}" --token-file "$T/tokens/a" \
+  --state "$T/state-tus" --chunk-size 1 --retry-time 5 study
+stored=$(find "$T/tus-store" -type f ! -name '*.json')
+sealed=$(find "$T/state-tus" -type f -name sealed)
+assert "one upload stored by @tus/server" -- test "$(echo "$stored" | wc -l)" -eq 1 -a -n "$stored"
+assert "the sealed bytes of iep-send's state folder" -- cmp -s "$stored" "$sealed"
+assert "  larger than one chunk (so several PATCHes)" -- test "$(stat -c %s "$sealed")" -gt 1048576
+expect 0 "  signed by trust-a" -- minisign -Vm "$sealed" -x "$sealed.minisig" -p sites/trust-a.card
 
 hub_stop
 finish

@@ -49,9 +49,9 @@ hub_init() {
   mkdir -p "$HUB_DATA" "$T/tokens"
   local s tok
   for s in a b c; do
-    iep-serve site add --data "$HUB_DATA" "$T/sites/trust-$s.card" >/dev/null ||
+    iep-serve site add --data "$HUB_DATA" "$T/sites/trust-$s.card" >/dev/null 2>>"$T/admin.log" ||
       { echo "FAIL: iep-serve site add trust-$s" >&2; exit 1; }
-    tok=$(iep-serve token issue --data "$HUB_DATA" "trust-$s") ||
+    tok=$(iep-serve token issue --data "$HUB_DATA" "trust-$s" 2>>"$T/admin.log") ||
       { echo "FAIL: iep-serve token issue trust-$s" >&2; exit 1; }
     (umask 077 && printf '%s\n' "$tok" >"$T/tokens/$s")
   done
@@ -113,7 +113,7 @@ json_get() { /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])
 # mailbox_ids SITE: the package ids in SITE's mailbox, one a line.
 mailbox_ids() {
   hcurl "$1" "$HUB/v1/mailbox" |
-    /usr/bin/python3 -c 'import json,sys; [print(p["package"]) for p in json.load(sys.stdin)["packages"]]'
+    /usr/bin/python3 -c 'import json,sys; [print(p["package"]) for p in json.load(sys.stdin)["packages"]]' 2>/dev/null
 }
 
 # proxy_start NAME TARGET-PORT [cutproxy ARGS...]: a cutproxy.py in front of

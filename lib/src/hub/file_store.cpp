@@ -9,6 +9,7 @@
 
 #include "iep/core/error.h"
 #include "iep/hub/store.h"
+#include "iep/hub/tus.h"
 
 namespace iep::hub {
 namespace {
@@ -145,7 +146,7 @@ class FileStore : public Store {
     std::vector<std::string> ids;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir_ / "uploads", ec))
-      ids.push_back(e.path().filename().string());
+      if (tus::valid_id(e.path().filename().string())) ids.push_back(e.path().filename().string());
     return ids;
   }
   std::uint64_t free_space() override {
@@ -155,8 +156,13 @@ class FileStore : public Store {
   }
 
  private:
-  [[nodiscard]] fs::path up(const std::string& id) const { return dir_ / "uploads" / id; }
-  [[nodiscard]] fs::path pkg(const std::string& id) const { return dir_ / "packages" / id; }
+  // Ids are 32 hex digits: never a path of their own.
+  [[nodiscard]] fs::path up(const std::string& id) const { return dir_ / "uploads" / checked(id); }
+  [[nodiscard]] fs::path pkg(const std::string& id) const { return dir_ / "packages" / checked(id); }
+  static const std::string& checked(const std::string& id) {
+    if (!tus::valid_id(id)) throw Error(Exit::output, "store: not an id: " + id.substr(0, 64));
+    return id;
+  }
   fs::path dir_;
 };
 

@@ -74,7 +74,7 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
     bool no_body = (!clen || *clen == "0") && !req.header("transfer-encoding");
     bool waits = expect != nullptr;
     c->ex = hub->begin(std::move(req));
-    if (c->ex->early() && (waits || no_body)) {
+    if (c->ex->early() && waits && !no_body) {
       // Answer now; the body (if any) is never asked for.
       c->finished = true;
       Response r = c->ex->finish();
