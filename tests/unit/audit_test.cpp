@@ -615,3 +615,29 @@ print("ok")
           dir);
   CHECK_MESSAGE(h.status == 0, h.out);
 }
+
+TEST_CASE("checkpoint files: one object or a list, as the hub serves them") {
+  const auto hub = ms::SecretKey::generate();
+  const auto chain = make_chain(4);
+  const Checkpoint a = iep::hub::sign_checkpoint(2, chain[1].hash, kT0, hub);
+  const Checkpoint b = iep::hub::sign_checkpoint(4, chain[3].hash, kT0, hub);
+  auto list = iep::hub::parse_checkpoints("[" + a.to_json() + "," + b.to_json() + "]\n", "cps");
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].seq == 2);
+  CHECK(list[1].head == chain[3].hash);
+  const auto pub = hub.public_key();
+  CHECK(check(join(lines_of(chain)), list, &pub).checkpoints_checked == 2);
+  CHECK(iep::hub::parse_checkpoints(b.to_json(), "cp").size() == 1);
+  CHECK(iep::hub::parse_checkpoints("[]", "none").empty());
+  for (const std::string& bad : std::vector<std::string>{
+           "", "3", "\"x\"", "[" + a.to_json() + ",{}]", "[[" + a.to_json() + "]]",
+           "[" + a.to_json() + "," + a.to_json().substr(1) + "]"}) {
+    INFO(bad);
+    const std::string msg =
+        error_of([&] { (void)iep::hub::parse_checkpoints(bad, "cps.json"); }, Exit::corrupt);
+    CHECK(msg.starts_with("cps.json: "));
+  }
+  CHECK(error_of([&] { (void)iep::hub::parse_checkpoints("[" + a.to_json() + ",{}]", "f"); },
+                 Exit::corrupt)
+            .find("checkpoint 2") != std::string::npos);
+}
