@@ -509,7 +509,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   u.created = now_ms();
   u.expires = now_ms(cfg.upload_expiry);
 
-  auto created = [this, &c](const UploadRow& row, Response r) {
+  auto created = [](const UploadRow& row, Response r) {
     r.set("Location", "/v1/uploads/" + row.id);
     r.set("Upload-Expires", http_date(parse_time(row.expires)));
     return r;
@@ -1350,6 +1350,10 @@ Hub::~Hub() = default;
 std::unique_ptr<Exchange> Hub::begin(Request req) {
   auto c = std::make_unique<Ctx>();
   c->req = std::move(req);
+  // tus clients behind proxies that drop PATCH send POST with an override.
+  if (c->req.method == "POST")
+    if (const std::string* o = c->req.header("x-http-method-override"))
+      if (*o == "PATCH" || *o == "DELETE" || *o == "HEAD") c->req.method = *o;
   c->rid = random_hex(8);
   return std::make_unique<Logged>(*this, *impl_, std::move(c));
 }
