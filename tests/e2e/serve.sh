@@ -160,6 +160,12 @@ ack_body "$T/bad-receipt" >"$T/bad-ack.json"
 req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/bad-ack.json"
 code_is "a receipt naming other bytes" 422
 err_is "bad receipt" bad_receipt
+python3 -c 'print("[" * 30000 + "]" * 30000)' >"$T/deep.json"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/deep.json"
+code_is "a deeply nested ack body" 400
+head -c 100000 /dev/zero | tr '\0' x >"$T/big.json"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/big.json"
+code_is "an ack body over 64 KiB" 413
 receipt "$P1" "$B2" trust-b "$T/receipt"
 assert "minisign checks the receipt with the card" -- minisign -Vqm "$T/receipt" -x "$T/receipt.minisig" -p "$T/sites/trust-b.card"
 ack_body "$T/receipt" >"$T/ack.json"
