@@ -81,6 +81,25 @@ std::unique_ptr<Source> open_input(const std::string& path) {
   return std::make_unique<FileSource>(path);
 }
 
+std::uint64_t parse_size(const std::string& text, const char* flag) {
+  if (text.empty()) return 0;
+  std::size_t pos = 0;
+  std::uint64_t v = 0;
+  try {
+    v = std::stoull(text, &pos);
+  } catch (const std::exception&) {
+    throw Error(Exit::usage, std::string(flag) + ": '" + text + "' is not a size");
+  }
+  std::string suffix = text.substr(pos);
+  int shift = 0;
+  if (suffix == "K" || suffix == "k") shift = 10;
+  else if (suffix == "M" || suffix == "m") shift = 20;
+  else if (suffix == "G" || suffix == "g") shift = 30;
+  else if (!suffix.empty()) throw Error(Exit::usage, std::string(flag) + ": '" + text + "' is not a size");
+  if (v > (UINT64_MAX >> shift)) throw Error(Exit::usage, std::string(flag) + ": too large");
+  return v << shift;
+}
+
 void refuse_tty_stdout(const char* what) {
   if (::isatty(1))
     throw Error(Exit::usage, std::string("refusing to write ") + what +

@@ -1,6 +1,7 @@
 // The one place an iep command prints an error and picks its exit code.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -38,6 +39,9 @@ std::optional<minisign::Signature> load_signature(const std::string& flag,
                                                   const std::string& input);
 // Opens an input path, "-" meaning stdin.
 std::unique_ptr<Source> open_input(const std::string& path);
+// A byte count with an optional K, M or G suffix (powers of 1024); empty
+// is 0. `flag` names it in the usage error.
+std::uint64_t parse_size(const std::string& text, const char* flag);
 // Refuses to write binary data to a terminal.
 void refuse_tty_stdout(const char* what);
 

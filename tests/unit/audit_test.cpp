@@ -493,10 +493,17 @@ TEST_CASE("DICOM audit messages validate against the standard's schema (jing)") 
                                        kT0));
   chain.push_back(iep::hub::chain_next(12, chain.back().hash,
                                        {"hub.future-thing", "hub", "", "",
-                                        R"({"note":"<&\"'>\u0001"})"},
+                                        R"({"note":"<&\"'>\u0001\uffff\ufffe\ud83d\ude00"})"},
                                        kT0));
   chain.push_back(iep::hub::chain_next(13, chain.back().hash,
                                        {"admin.site.remove", "local-admin", "", "", "{}"}, kT0));
+  // Text XML cannot carry (controls, U+FFFE, U+FFFF) and markup, in what
+  // the message shows as text.
+  chain.push_back(iep::hub::chain_next(
+      14, chain.back().hash,
+      {"reject", "trust-b", "", "",
+       R"({"error":"<&\"'>\u0001\uffff\ufffe\ud83d\ude00 x","recipients":["a&b"]})"},
+      kT0));
   std::vector<std::string> files;
   const std::map<std::string, std::string> want_event = {
       {"upload.create", "110102"}, {"upload.patch", "110102"}, {"commit", "110102"},
@@ -555,4 +562,35 @@ print("ok")
   CHECK(x.find("ParticipantObjectID=\"fedcba9876543210fedcba9876543210\"") != std::string::npos);
   CHECK(x.find("<ActiveParticipant UserID=\"st-elsewhere\" UserIsRequestor=\"false\"><RoleIDCode "
                "csd-code=\"110152\"") != std::string::npos);
+  // The hub's own detail members: "to" for a commit, "id" for a token, the
+  // refusal's message.
+  const AuditRecord hub_commit = iep::hub::chain_next(
+      0, iep::hub::kAuditGenesis,
+      {"commit", "trust-a", "fedcba9876543210fedcba9876543210", "",
+       R"({"upload":"u","size":5,"blake2b":"ab","to":["trust-b"]})"},
+      kT0);
+  CHECK(iep::hub::to_dicom_audit_message(hub_commit, "h").find(
+            "<ActiveParticipant UserID=\"trust-b\" UserIsRequestor=\"false\"><RoleIDCode "
+            "csd-code=\"110152\"") != std::string::npos);
+  const AuditRecord token = iep::hub::chain_next(
+      0, iep::hub::kAuditGenesis,
+      {"admin.token.issue", "local-admin", "", "", R"({"id":"ab12","site":"trust-b","admin":false})"},
+      kT0);
+  CHECK(iep::hub::to_dicom_audit_message(token, "h").find("ParticipantObjectID=\"iep:token/ab12\"") !=
+        std::string::npos);
+  const AuditRecord reject = iep::hub::chain_next(
+      0, iep::hub::kAuditGenesis,
+      {"reject", "trust-a", "", "", R"({"code":"bad_signature","message":"p: does not verify"})"},
+      kT0);
+  const std::string rx = iep::hub::to_dicom_audit_message(reject, "h");
+  CHECK(rx.find("EventOutcomeIndicator=\"4\"") != std::string::npos);
+  CHECK(rx.find("<EventOutcomeDescription>p: does not verify</EventOutcomeDescription>") !=
+        std::string::npos);
+  write_file(dir / "h1.xml", iep::hub::to_dicom_audit_message(hub_commit, "h"));
+  write_file(dir / "h2.xml", iep::hub::to_dicom_audit_message(token, "h"));
+  write_file(dir / "h3.xml", rx);
+  Run h = run("jing -c audit.rnc h1.xml h2.xml h3.xml >jing.out 2>&1; s=$?; "
+              "grep -v '^\\[warning\\]' jing.out; exit $s",
+              dir);
+  CHECK_MESSAGE(h.status == 0, h.out);
 }

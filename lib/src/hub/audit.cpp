@@ -465,13 +465,21 @@ AuditVerdict verify_audit_files(const std::string& log_path,
 namespace {
 
 // Text for an XML attribute or element: the markup characters escaped;
-// characters XML 1.0 cannot carry at all (C0 controls but tab, CR, LF)
-// replaced by U+FFFD. The input is valid UTF-8 (it came through the
+// characters XML 1.0 cannot carry at all (C0 controls but tab, CR, LF;
+// U+FFFE, U+FFFF) replaced by U+FFFD. The input is valid UTF-8 (it came through the
 // canonical JSON of a record).
 std::string xml(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    // U+FFFE and U+FFFF are not XML characters either.
+    if (c == '\xef' && i + 2 < s.size() && s[i + 1] == '\xbf' &&
+        (s[i + 2] == '\xbe' || s[i + 2] == '\xbf')) {
+      out += "\xef\xbf\xbd";
+      i += 2;
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -603,8 +611,10 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
   if (!detail.is_object()) throw Error(Exit::corrupt, where + ": detail is not a JSON object");
   const auto& e = record.event;
   const Mapping m = map_action(e.action);
-  std::string error = string_member(detail, "error");
-  if (error.empty()) error = string_member(detail, "reason");
+  // The hub writes {"code","message"} for refusals, {"reason"} for auth.fail.
+  std::string error;
+  for (const char* k : {"message", "error", "reason", "code"})
+    if (error.empty()) error = string_member(detail, k);
   const bool failed = e.action == "reject" || e.action == "auth.fail" || e.action.ends_with(".fail");
   const std::string hub = hub_name.empty() ? std::string("iep-hub") : hub_name;
 
@@ -640,9 +650,10 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
       } else {
         out += participant(e.actor, true, &kSource);
         out += participant(hub, false, &kDestination);
-        if (auto it = detail.find("recipients"); it != detail.end() && it->is_array())
-          for (const auto& r : *it)
-            if (r.is_string()) out += participant(r.get<std::string>(), false, &kDestination);
+        for (const char* k : {"to", "recipients"})  // commit: the signed recipient list
+          if (auto it = detail.find(k); it != detail.end() && it->is_array())
+            for (const auto& r : *it)
+              if (r.is_string()) out += participant(r.get<std::string>(), false, &kDestination);
       }
       break;
     case Kind::transferred: {
@@ -679,15 +690,14 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
   const std::string record_pair =
       "<ParticipantObjectDetail type=\"iep-audit-record\" value=\"" + base64(record.line) + "\"/>";
   if (m.kind == Kind::security) {
-    std::string subject = string_member(detail, "site");
-    if (!subject.empty()) {
-      subject = "iep:site/" + subject;
-    } else if (!(subject = string_member(detail, "token_id")).empty() ||
-               !(subject = string_member(detail, "id")).empty()) {
-      subject = "iep:token/" + subject;
-    } else {
+    // The subject: the token (admin.token.*: detail "id"), else the site.
+    std::string subject;
+    if (e.action.starts_with("admin.token.") && !string_member(detail, "id").empty())
+      subject = "iep:token/" + string_member(detail, "id");
+    else if (!string_member(detail, "site").empty())
+      subject = "iep:site/" + string_member(detail, "site");
+    else
       subject = "iep:hub/" + hub;
-    }
     out += "<ParticipantObjectIdentification ParticipantObjectID=\"" + xml(subject) +
            "\" ParticipantObjectTypeCode=\"2\" ParticipantObjectTypeCodeRole=\"13\">" +
            coded("ParticipantObjectIDTypeCode", kUri) + "<ParticipantObjectName>" + xml(subject) +

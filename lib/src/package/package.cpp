@@ -216,8 +216,15 @@ class SpoolFile : public Sink {
       throw Error(Exit::output, d + ": cannot create a temporary file: " + std::strerror(errno));
     name_ = d + " (temporary file)";
   }
-  void write(ByteSpan d) override { FdSink(fd_.get(), name_).write(d); }
+  void write(ByteSpan d) override {
+    written_ += d.size();
+    if (limit_ != 0 && written_ > limit_)
+      throw Error(Exit::corrupt, "the package unpacks to more than " + std::to_string(limit_) +
+                                     " bytes (the bound given)");
+    FdSink(fd_.get(), name_).write(d);
+  }
   void finish() override {}
+  void set_limit(std::uint64_t limit) { limit_ = limit; }
   void copy_to(Sink& out) {
     if (::lseek(fd_.get(), 0, SEEK_SET) != 0) throw Error(Exit::output, name_ + ": seek failed");
     FdSource src(fd_.get(), name_);
@@ -227,6 +234,7 @@ class SpoolFile : public Sink {
  private:
   UniqueFd fd_;
   std::string name_;
+  std::uint64_t written_ = 0, limit_ = 0;
 };
 
 // ---- writing ------------------------------------------------------------
@@ -559,7 +567,7 @@ std::string check_origin_only(const minisign::Signature& sig,
 // commit(); removed if never committed.
 class FolderWriter : public EntryHandler {
  public:
-  explicit FolderWriter(fs::path dest) : dest_(std::move(dest)) {
+  FolderWriter(fs::path dest, std::uint64_t limit) : dest_(std::move(dest)), limit_(limit) {
     if (fs::exists(fs::symlink_status(dest_)))
       throw Error(Exit::output, dest_.string() + ": already exists; refusing to overwrite it");
     fs::path parent = dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path();
@@ -594,7 +602,13 @@ class FolderWriter : public EntryHandler {
                   dest_.string() + ": cannot create " + path + ": " + std::strerror(errno));
     cur_ = (dest_ / path).string();
   }
-  void data(ByteSpan d) override { FdSink(fd_.get(), cur_).write(d); }
+  void data(ByteSpan d) override {
+    written_ += d.size();
+    if (limit_ != 0 && written_ > limit_)
+      throw Error(Exit::corrupt, dest_.string() + ": the package unpacks to more than " +
+                                     std::to_string(limit_) + " bytes (the bound given)");
+    FdSink(fd_.get(), cur_).write(d);
+  }
   void end() override {
     if (::close(fd_.release()) != 0)
       throw Error(Exit::output, cur_ + ": close failed: " + std::strerror(errno));
@@ -622,6 +636,7 @@ class FolderWriter : public EntryHandler {
   fs::path dest_, tmp_, parent_;
   UniqueFd fd_;
   std::string cur_;
+  std::uint64_t limit_ = 0, written_ = 0;
   bool committed_ = false;
 };
 
@@ -923,7 +938,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
 
 Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,
                         const fs::path& dest) {
-  FolderWriter folder(dest);
+  FolderWriter folder(dest, options.max_unpacked);
   Content c = read_sealed(sealed, name, options, folder, nullptr);
   folder.commit();
   return std::move(c.manifest);
@@ -932,6 +947,7 @@ Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptio
 Manifest open_to_stream(Source& sealed, const std::string& name, const OpenOptions& options,
                         Sink& out) {
   SpoolFile spool;
+  spool.set_limit(options.max_unpacked);
   NullHandler none;
   Content c = read_sealed(sealed, name, options, none, &spool);
   spool.copy_to(out);

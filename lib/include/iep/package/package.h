@@ -154,6 +154,10 @@ struct OpenOptions {
   const TrustStore* trust = nullptr;   // known senders
   // The detached signature over the sealed bytes, when there is one.
   std::optional<minisign::Signature> signature;
+  // The most bytes opening may write (the files unpacked into a folder, or
+  // the plain package spooled for a stream); 0: no bound. Past it:
+  // Error(Exit::corrupt), nothing left behind.
+  std::uint64_t max_unpacked = 0;
 };
 
 // Opens a sealed package into a new folder `dest` (which must not exist):

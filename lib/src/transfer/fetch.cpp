@@ -1,0 +1,309 @@
+#include "iep/transfer/fetch.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/util.h"
+#include "iep/package/package.h"
+#include "iep/transfer/receipt.h"
+
+namespace fs = std::filesystem;
+
+namespace iep::transfer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The replay ledger: what happened to each package id, appended and synced.
+class Ledger {
+ public:
+  explicit Ledger(fs::path p) : path_(std::move(p)) {
+    std::ifstream in(path_);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto sp = line.find(' ');
+      if (sp != 32) continue;
+      auto sp2 = line.find(' ', sp + 1);
+      state_[line.substr(0, sp)] = line.substr(sp + 1, sp2 == std::string::npos ? sp2 : sp2 - sp - 1);
+    }
+    fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (fd_.get() < 0) throw Error(Exit::output, path_.string() + ": " + std::strerror(errno));
+  }
+  [[nodiscard]] std::string state(const std::string& id) const {
+    auto it = state_.find(id);
+    return it == state_.end() ? std::string() : it->second;
+  }
+  void set(const std::string& id, const std::string& st) {
+    std::string line = id + " " + st + " " + util::utc_now() + "\n";
+    FdSink(fd_.get(), path_.string()).write(util::as_bytes(line));
+    if (::fsync(fd_.get()) != 0)
+      throw Error(Exit::output, path_.string() + ": fsync failed: " + std::strerror(errno));
+    state_[id] = st;
+  }
+
+ private:
+  fs::path path_;
+  UniqueFd fd_;
+  std::map<std::string, std::string> state_;
+};
+
+class Lock {
+ public:
+  Lock(const fs::path& p, bool wait) {
+    fd_.reset(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (fd_.get() < 0) throw Error(Exit::output, p.string() + ": " + std::strerror(errno));
+    if (::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) return;
+    if (!wait)
+      throw Error(Exit::busy, p.parent_path().string() +
+                                  ": another iep-fetch is using this state folder; it will "
+                                  "deliver what is waiting, or run again later");
+    while (::flock(fd_.get(), LOCK_EX) != 0)
+      if (errno != EINTR) throw Error(Exit::output, p.string() + ": " + std::strerror(errno));
+  }
+
+ private:
+  UniqueFd fd_;
+};
+
+// Runs `cmd` with sh -c and the study in its environment; its stdout goes
+// to our stderr (our stdout carries --json). Returns its exit status.
+int run_exec(const std::string& cmd, const std::map<std::string, std::string>& env) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw Error(Exit::internal, std::string("fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    ::dup2(2, 1);
+    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) throw Error(Exit::internal, "waitpid failed");
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+std::string study_uid_in(const fs::path& dir) {
+  try {
+    auto m = Manifest::parse(read_small_file(dir / package::kManifestName, 256 << 20),
+                                      (dir / package::kManifestName).string());
+    return m.study.study_instance_uid;
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+class Fetcher {
+ public:
+  Fetcher(Hub& hub, const SiteIdentity& self, const FetchOptions& o)
+      : hub_(hub), self_(self), o_(o), dir_(o.state / "fetch") {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw Error(Exit::output, dir_.string() + ": " + ec.message());
+    ::chmod(o.state.c_str(), 0700);
+    lock_ = std::make_unique<Lock>(dir_ / "lock", o.wait_for_lock);
+    ledger_ = std::make_unique<Ledger>(dir_ / "ledger");
+    if (!o.to_stdout) {
+      fs::create_directories(o.out, ec);
+      if (ec) throw Error(Exit::output, o.out.string() + ": " + ec.message());
+    }
+  }
+
+  FetchResult process(const MailboxEntry& e) {
+    auto t0 = Clock::now();
+    FetchResult r;
+    r.package = e.package;
+    r.sender = e.sender;
+    r.size = e.size;
+    r.destination = o_.to_stdout ? "-" : (o_.out / e.package).string();
+    try {
+      deliver(e, r);
+    } catch (const Error& err) {
+      r.code = err.code();
+      r.outcome = r.code == Exit::replayed ? "replayed" : "failed";
+      r.error = err.what();
+    }
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return r;
+  }
+
+ private:
+  void deliver(const MailboxEntry& e, FetchResult& r) {
+    std::string st = ledger_->state(e.package);
+    if (st == "acked") {
+      // Acknowledged again (the hub may have been restored from a backup),
+      // so that it leaves the mailbox; but never delivered a second time.
+      try {
+        Receipt rec{e.package, e.blake2b, self_.site, e.sender, util::utc_now()};
+        hub_.ack(e.package, rec.statement(), sign_receipt(rec, self_).signature.encode());
+      } catch (const Error&) {
+      }
+      throw Error(Exit::replayed,
+                  e.package + ": package from " + e.sender +
+                      " was delivered and acknowledged before; the hub offers it again (a "
+                      "replay?): refused, nothing written");
+    }
+    fs::path sealed = dir_ / (e.package + ".sealed");
+    fs::path dest = o_.out / e.package;
+    std::error_code ec;
+    bool found = st == "delivered" || (!o_.to_stdout && fs::is_directory(dest, ec));
+    if (found) {
+      r.outcome = "already-delivered";
+      if (!o_.to_stdout) r.study_uid = study_uid_in(dest);
+      if (st != "delivered") ledger_->set(e.package, "delivered");
+    } else {
+      open(e, sealed, dest, r);
+      ledger_->set(e.package, "delivered");
+      r.outcome = "delivered";
+    }
+    if (!o_.exec.empty()) {
+      int rc = run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : dest.string()},
+                                  {"IEP_PACKAGE", e.package},
+                                  {"IEP_SENDER", e.sender},
+                                  {"IEP_STUDY_UID", r.study_uid}});
+      if (rc != 0)
+        throw Error(Exit::output, e.package + ": --exec command exited " + std::to_string(rc) +
+                                      "; not acknowledged (it runs again next time)");
+    }
+    Receipt rec{e.package, e.blake2b, self_.site, e.sender, util::utc_now()};
+    auto signed_rec = sign_receipt(rec, self_);
+    hub_.ack(e.package, rec.statement(), signed_rec.signature.encode());
+    ledger_->set(e.package, "acked");
+    fs::remove(sealed, ec);
+    fs::path etag = sealed;
+    etag += ".etag";
+    fs::remove(etag, ec);
+  }
+
+  void open(const MailboxEntry& e, const fs::path& sealed, const fs::path& dest,
+            FetchResult& r) {
+    std::string name = hub_.host() + ": package " + e.package;
+    if (e.size == 0) throw Error(Exit::corrupt, name + ": empty");
+    hub_.download(e, sealed);
+    // The bytes must be the ones the hub listed and the sender signed,
+    // before anything inside is read.
+    minisign::Prehash pre;
+    util::Blake2b256 b2;
+    {
+      FileSource in(sealed);
+      struct Both : Sink {
+        Sink& a;
+        Sink& b;
+        Both(Sink& a, Sink& b) : a(a), b(b) {}
+        void write(ByteSpan d) override {
+          a.write(d);
+          b.write(d);
+        }
+        void finish() override {}
+      } both(pre, b2);
+      copy(in, both);
+    }
+    if (util::hex(b2.digest()) != e.blake2b) {
+      std::error_code ec;
+      fs::remove(sealed, ec);
+      throw Error(Exit::corrupt, name + ": the downloaded bytes do not match the listed BLAKE2b");
+    }
+    minisign::Signature sig;
+    try {
+      sig = minisign::Signature::parse(e.signature);
+    } catch (const Error& err) {
+      throw Error(Exit::bad_signature, name + ": the mailbox's signature: " + err.what());
+    }
+    SiteCard sender = pinned_card(hub_, e.sender);
+    auto digest = pre.digest();
+    auto statement = package::check_sealed_signature(sig, digest, sender, name);
+    if (statement.package_id != e.package)
+      throw Error(Exit::bad_signature, name + ": the signature is for package " +
+                                           statement.package_id + ", not this one");
+    if (statement.to) {
+      bool me = false;
+      for (const auto& t : *statement.to) me = me || t == self_.site;
+      if (!me) throw Error(Exit::not_for_us, name + ": not addressed to " + self_.site);
+    }
+    TrustStore trust;
+    trust.add(sender);
+    trust.add_dirs();
+    package::OpenOptions oo;
+    oo.self = &self_;
+    oo.trust = &trust;
+    oo.signature = sig;
+    oo.max_unpacked = o_.max_unpack != 0 ? o_.max_unpack : e.size * 4 + (64ull << 20);
+    FileSource in(sealed);
+    Manifest m;
+    if (o_.to_stdout) {
+      FdSink out(1, "stdout");
+      m = package::open_to_stream(in, name, oo, out);
+    } else {
+      m = package::open_to_folder(in, name, oo, dest);
+    }
+    r.study_uid = m.study.study_instance_uid;
+  }
+
+  Hub& hub_;
+  const SiteIdentity& self_;
+  const FetchOptions& o_;
+  fs::path dir_;
+  std::unique_ptr<Lock> lock_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+}  // namespace
+
+std::string FetchResult::to_json() const {
+  nlohmann::json j = {{"package", package},   {"sender", sender},
+                      {"size", size},         {"study_instance_uid", study_uid},
+                      {"destination", destination}, {"outcome", outcome},
+                      {"exit", static_cast<int>(code)}, {"seconds", seconds}};
+  if (code != Exit::ok) j["error"] = error;
+  return j.dump() + "\n";
+}
+
+Exit fetch(Hub& hub, const SiteIdentity& self, const FetchOptions& o,
+           const std::function<void(const FetchResult&)>& report) {
+  Fetcher f(hub, self, o);
+  Exit first = Exit::ok;
+  bool last_empty = false;
+  while (!stop_flag().load()) {
+    std::vector<MailboxEntry> box;
+    try {
+      box = hub.mailbox(o.watch && last_empty ? o.wait : 0);
+    } catch (const Error& e) {
+      if (stop_flag().load()) break;
+      if (!o.watch || e.code() != Exit::network) throw;
+      std::fprintf(stderr, "iep-fetch: %s; trying again\n", e.what());
+      for (int i = 0; i < 50 && !stop_flag().load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      continue;
+    }
+    last_empty = true;
+    for (const auto& e : box) {
+      if (stop_flag().load()) break;
+      FetchResult r = f.process(e);
+      if (r.code == Exit::network && stop_flag().load()) break;  // abandoned; resumes next time
+      if (r.code != Exit::ok) {
+        if (first == Exit::ok) first = r.code;
+      } else {
+        last_empty = false;
+      }
+      report(r);
+    }
+    if (!o.watch) break;
+  }
+  return o.watch ? Exit::ok : first;
+}
+
+}  // namespace iep::transfer

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Ingest on loopback: a 500-slice CT study (~186 MB sealed) into a hub.
+#   ours: iep-send --hub -> iep-serve: seal, upload (tus, deferred length,
+#         8 MiB chunks with sha256 checksums) and commit, in one command
+#   peer: tus-js-client -> @tus/server with its file store, uploading the
+#         sealed bytes iep-send --output made of the same study (upload only:
+#         no sealing, no signature check, no commit)
+# and, to tell the server from the client, tus-js-client -> iep-serve with the
+# same sealed bytes (commit by the signature metadata).
+#
+# usage: tests/bench/bench-ingest.sh [DATA_DIR] [BUILD_DIR]
+#   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
+#   BUILD_DIR  the iep-* tools (default build-bench, a Release build)
+# env: RUNS (5), WARMUP (1), NO_HYPERFINE=1
+# Exits non-zero when a command fails or a result does not verify.
+name=bench-ingest
+. "$(dirname "${BASH_SOURCE[0]}")/lib-hub.sh"
+
+hub_start -q
+tus_server "$T/tus-store"
+iep-send -i keys/a.id --to trust-b --output sealed.iep "$data" || die "iep-send --output failed"
+sealed_bytes=$(stat -c %s sealed.iep)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+ours="iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state '$data'"
+peer="node '$INTEROP/tus-upload.mjs' '$TUS_URL' sealed.iep --metadata-file signature=sealed.iep.minisig"
+js_hub="node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' sealed.iep --header \"Authorization: Bearer \$(head -1 tokens/a)\" --metadata-file signature=sealed.iep.minisig"
+
+compare "ingest: iep-send --hub vs tus-js-client -> @tus/server" 'rm -rf state' "$ours" \
+  "rm -rf '$T/tus-store'/*" "$peer" "$sealed_bytes"
+# The last runs verify: the hub committed what iep-send sealed, @tus/server stored the bytes.
+sent=$(find state -name sent.json | head -1)
+[[ -n $sent ]] || die "iep-send left no sent.json: nothing committed?"
+id=$(json_get "$sent" 'j["package"]')
+hcurl b -f "$HUB/v1/mailbox/$id" -o got.iep || die "the committed package $id cannot be downloaded"
+iep-verify -i keys/b.id --no-dicom got.iep >/dev/null || die "the package the hub holds does not verify"
+stored=$(find "$T/tus-store" -type f ! -name '*.json' | head -1)
+cmp -s sealed.iep "$stored" || die "@tus/server stored other bytes"
+rm -f got.iep
+
+compare "sub: server, tus-js-client -> iep-serve vs -> @tus/server" true "$js_hub" \
+  "rm -rf '$T/tus-store'/*" "$peer" "$sealed_bytes"
+id=$(package_id sealed.iep)
+hcurl b -f "$HUB/v1/mailbox/$id" -o got.iep && cmp -s sealed.iep got.iep ||
+  die "tus-js-client's upload into iep-serve did not commit the same bytes"
+rm -f got.iep
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo
+machine
+echo "input: $data: $in_files files, $in_bytes bytes; sealed: $sealed_bytes bytes; load $load_before before, $load_after after"
+echo
+print_rows

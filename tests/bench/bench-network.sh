@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# What the network path costs over the local one, on loopback, same study:
+#   send:  iep-send --hub (seal + upload + commit) vs iep-send --output FILE
+#          (seal to a local file)                                target <= 1.2x
+#   fetch: iep-fetch (download + verify + open into a folder + acknowledge)
+#          vs iep-open of the same kind of package from a local file
+#                                                               target <= 1.2x
+#
+# usage: tests/bench/bench-network.sh [DATA_DIR] [BUILD_DIR]
+#   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
+#   BUILD_DIR  the iep-* tools (default build-bench, a Release build)
+# env: RUNS (5), WARMUP (1), NO_HYPERFINE=1
+# Exits non-zero when a command fails or a result does not verify.
+name=bench-network
+. "$(dirname "${BASH_SOURCE[0]}")/lib-hub.sh"
+
+hub_start -q
+iep-send -i keys/a.id --to trust-b --output sealed.iep "$data" || die "iep-send --output failed"
+sealed_bytes=$(stat -c %s sealed.iep)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+send_hub="iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state-a '$data'"
+send_file="iep-send -i keys/a.id --to trust-b --output local.iep '$data'"
+compare "send: --hub vs --output FILE" 'rm -rf state-a' "$send_hub" 'rm -f local.iep local.iep.minisig' "$send_file" "$in_bytes"
+sent=$(find state-a -name sent.json | head -1)
+[[ -n $sent ]] || die "iep-send --hub left no sent.json: nothing committed?"
+
+# Each timed iep-fetch gets one new package in trust-b's mailbox (prepared by
+# an untimed upload with tus-js-client of a fresh seal).
+fetch_prep="rm -rf out-fetch && iep-send -i keys/a.id --to trust-b --output next.iep '$data' >/dev/null &&
+  node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' next.iep --header \"Authorization: Bearer \$(head -1 tokens/a)\" \
+  --metadata-file signature=next.iep.minisig >/dev/null"
+fetch="iep-fetch -i keys/b.id --hub '$HUB' --token-file tokens/b --state state-b -o out-fetch"
+open="iep-open -i keys/b.id --from sites/trust-a.card sealed.iep -o out-open"
+# Everything sent by the first comparison is in the mailbox too: empty it first.
+iep-fetch -i keys/b.id --hub "$HUB" --token-file tokens/b --state state-b -o drain >/dev/null || die "iep-fetch failed"
+rm -rf drain
+compare "fetch + open vs iep-open FILE" "$fetch_prep" "$fetch" 'rm -rf out-open' "$open" "$in_bytes"
+got=$(find out-fetch -type f -name '*.dcm' | wc -l)
+[[ $got == "$in_files" ]] || die "iep-fetch wrote $got DICOM files, expected $in_files"
+[[ -z $(mailbox_ids b) ]] || die "trust-b's mailbox is not empty after iep-fetch"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo
+machine
+echo "input: $data: $in_files files, $in_bytes bytes; sealed: $sealed_bytes bytes; load $load_before before, $load_after after"
+echo
+print_rows
+echo "Targets: ours (network) at most 1.2x the local command's time, i.e. peer/ours >= 0.83."

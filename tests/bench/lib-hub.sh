@@ -1,0 +1,106 @@
+# Shared by the hub benchmarks (bench-ingest, bench-network, bench-delivery,
+# bench-hub-capacity): arguments, a scratch folder next to the data, sites,
+# a hub, and timing. Source it with `name` set (used in messages).
+#   usage of a script: SCRIPT [DATA_DIR] [BUILD_DIR]
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+data=${1:-$here/data/ct500}
+build=$(cd "${2:-$repo/build-bench}" && pwd)
+runs=${RUNS:-5}
+warmup=${WARMUP:-1}
+
+die() { echo "$name: $*" >&2; exit 1; }
+for t in iep-keygen iep-send iep-open iep-fetch iep-serve; do
+  [[ -x $build/$t ]] || die "$build/$t not found: build it first (see tests/bench/README.md)"
+done
+for t in node curl bc /usr/bin/time /usr/bin/python3; do
+  command -v "$t" >/dev/null || die "$t is not installed"
+done
+bash "$repo/tests/interop/install.sh" --quiet || die "the npm peers could not be installed"
+if ! command -v hyperfine >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  apt-get install -y -qq hyperfine >/dev/null 2>&1 || true
+fi
+have_hyperfine=0
+command -v hyperfine >/dev/null && [[ -z ${NO_HYPERFINE:-} ]] && have_hyperfine=1
+
+if [[ ! -d $data ]]; then
+  echo "generating a 500-slice study into $data ..." >&2
+  /usr/bin/python3 "$here/make-study.py" "$data" --slices 500 >&2
+fi
+data=$(cd "$data" && pwd)
+
+mkdir -p "$here/data"
+T=$(mktemp -d "$here/data/.work-$name.XXXXXX")
+IEP_SRC=$repo
+export PATH="$build:$PATH" LC_ALL=C
+# shellcheck source=../interop/hub-lib.sh
+. "$repo/tests/interop/hub-lib.sh"   # servers stopped and $T removed on exit
+cd "$T"
+export HOME=$T/home IEP_SITES=$T/sites
+mkdir -p "$HOME" sites keys
+for s in a b c; do
+  iep-keygen --site "trust-$s" -o "keys/$s.id" -c "sites/trust-$s.card" >/dev/null
+done
+hub_init "$T/hub"
+
+find "$data" -type f -exec cat {} + >/dev/null
+in_bytes=$(find "$data" -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
+in_files=$(find "$data" -type f | wc -l)
+
+# median_time NAME PREPARE CMD: time CMD (after PREPARE each run), print
+# "median stddev" in seconds. A failing CMD ends the benchmark.
+median_time() {
+  local name=$1 prep=$2 cmd=$3
+  if ((have_hyperfine)); then
+    hyperfine --shell=bash --style=none --warmup "$warmup" --runs "$runs" \
+      --prepare "$prep" --export-json "$T/$name.json" "$cmd" >/dev/null 2>"$T/$name.err" ||
+      { cat "$T/$name.err" >&2; die "$name failed: $cmd"; }
+    /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.4f %.4f" % (r["median"], r["stddev"] or 0))' "$T/$name.json"
+  else
+    local i t0 t1 times=()
+    for ((i = 0; i < warmup + runs; i++)); do
+      bash -c "$prep" || die "$name: prepare failed: $prep"
+      t0=$(date +%s.%N)
+      bash -c "$cmd" >/dev/null 2>"$T/$name.err" || { cat "$T/$name.err" >&2; die "$name failed: $cmd"; }
+      t1=$(date +%s.%N)
+      ((i >= warmup)) && times+=("$(echo "$t1 - $t0" | bc -l)")
+    done
+    printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1; s+=$1; q+=$1*$1}
+      END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; v=(NR>1)?(q-s*s/NR)/(NR-1):0; printf "%.4f %.4f\n", m, sqrt(v>0?v:0)}'
+  fi
+}
+
+# cpu_rss PREPARE CMD: run once under /usr/bin/time -v; prints "RSS-MiB CPU-s".
+cpu_rss() {
+  bash -c "$1" || die "prepare failed: $1"
+  /usr/bin/time -v -o "$T/rss.txt" bash -c "$2" >/dev/null 2>"$T/rss.err" ||
+    { cat "$T/rss.err" >&2; die "failed: $2"; }
+  awk -F: '/Maximum resident set size/ {r=$2/1024} /User time/ {c+=$2} /System time/ {c+=$2}
+    END {printf "%.1f %.2f\n", r, c}' "$T/rss.txt"
+}
+
+rows=()
+# compare LABEL OURS_PREP OURS PEER_PREP PEER [BYTES]: median times of both, the
+# ratio peer/ours (>= 1: ours is at least as fast), MiB/s of BYTES.
+compare() {
+  local label=$1 prep_o=$2 ours=$3 prep_p=$4 peer=$5 bytes=${6:-$in_bytes} out t_o t_p
+  out=$(median_time "${label//[^a-z]/_}-ours" "$prep_o" "$ours") || exit 1
+  read -r -a t_o <<<"$out"
+  out=$(median_time "${label//[^a-z]/_}-peer" "$prep_p" "$peer") || exit 1
+  read -r -a t_p <<<"$out"
+  rows+=("$(awk -v l="$label" -v mo="${t_o[0]}" -v so="${t_o[1]}" -v mp="${t_p[0]}" -v sp="${t_p[1]}" -v b="$bytes" \
+    'BEGIN {printf "| %-34s | %6.3f ±%.3f | %6.3f ±%.3f | **%4.2f** | %5.0f | %5.0f |",
+            l, mo, so, mp, sp, mp/mo, b/1048576/mo, b/1048576/mp}')")
+}
+print_rows() {
+  echo "| step | ours s | peer s | peer/ours | ours MiB/s | peer MiB/s |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "peer/ours >= 1 means ours is at least as fast; MiB/s of the bytes moved; median ± stddev of $runs runs after $warmup warm-up ($( ((have_hyperfine)) && echo hyperfine || echo 'bash timing'))."
+}
+machine() {
+  echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}

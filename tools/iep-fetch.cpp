@@ -1,0 +1,102 @@
+// iep-fetch: download the packages addressed to this site from the hub,
+// verify and open them into a folder (or onto stdout), acknowledge each
+// with a signed delivery receipt.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+
+#include "iep/transfer/fetch.h"
+#include "iep/transfer/hub_client.h"
+#include "tool_main.h"
+
+namespace {
+extern "C" void on_stop(int) { iep::transfer::stop_flag().store(true); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  return iep::tool::run("iep-fetch", [&] {
+    CLI::App app{
+        "Fetch the packages addressed to this site from the hub: download (resumably), verify, "
+        "open into a folder or onto stdout, acknowledge with a signed receipt."};
+    std::string identity, hub, token_file, cacert, state, out, exec, max_unpack, limit_rate;
+    bool to_stdout = false, watch = false, json = false, verbose = false, no_wait = false;
+    int wait = 30;
+    double retry_time = 300;
+    app.add_option("-o,--out", out, "the folder studies go into, one folder per package id");
+    app.add_flag("--stdout", to_stdout,
+                 "write each plain package to stdout, one after another, instead of a folder");
+    app.add_option("--exec", exec,
+                   "run CMD (sh -c) for each delivered study, with IEP_STUDY_DIR, IEP_PACKAGE, "
+                   "IEP_SENDER, IEP_STUDY_UID set; acknowledge only if it exits 0");
+    app.add_flag("--watch", watch, "keep fetching as packages arrive (long-poll) until SIGTERM");
+    app.add_option("--wait", wait, "long-poll seconds with --watch (default 30)")
+        ->check(CLI::Range(1, 60));
+    app.add_option("-i,--identity", identity, "this site's identity");
+    app.add_option("--hub", hub, "the hub's URL (else $IEP_HUB, ~/.config/iep/hub, /etc/iep/hub)");
+    app.add_option("--token-file", token_file,
+                   "this site's hub token (else $IEP_TOKEN, ~/.config/iep/token, /etc/iep/token)");
+    app.add_option("--cacert", cacert, "trust this CA file for the hub's TLS certificate");
+    app.add_option("--state", state,
+                   "the state folder (else $XDG_STATE_HOME/iep or ~/.local/state/iep)");
+    app.add_option("--max-unpack", max_unpack,
+                   "the most one package may unpack to (suffixes K, M, G; default 4 x its "
+                   "sealed size + 64M)");
+    app.add_option("--limit-rate", limit_rate, "at most RATE bytes/s (suffixes K, M, G)");
+    app.add_option("--retry-time", retry_time,
+                   "give up (exit 14) after this many seconds without progress (default 300)")
+        ->check(CLI::Range(0.0, 86400.0 * 7));
+    app.add_flag("--no-wait", no_wait,
+                 "exit 17 (busy) instead of waiting when another iep-fetch uses the state folder");
+    app.add_flag("--json", json, "print one JSON line per package on stdout");
+    app.add_flag("-v,--verbose", verbose, "say what was delivered, on stderr");
+    if (auto done = iep::tool::parse(app, argc, argv)) return *done;
+    if (to_stdout == !out.empty())
+      throw iep::Error(iep::Exit::usage, "give either --out DIR or --stdout");
+    if (to_stdout && json)
+      throw iep::Error(iep::Exit::usage, "--json needs --out DIR (stdout carries the packages)");
+    if (to_stdout && !exec.empty())
+      throw iep::Error(iep::Exit::usage, "--exec needs --out DIR (a folder to give the command)");
+    if (to_stdout) iep::tool::refuse_tty_stdout("packages");
+
+    auto self = iep::tool::load_identity(identity);
+    iep::transfer::HubOptions ho;
+    ho.url = iep::transfer::hub_url(hub);
+    ho.token = iep::transfer::hub_token(token_file);
+    ho.http.cacert = cacert;
+    ho.http.verbose = verbose;
+    ho.http.limit_rate = iep::tool::parse_size(limit_rate, "--limit-rate");
+    ho.retry.give_up_after = retry_time;
+    iep::transfer::Hub h(ho);
+    iep::transfer::FetchOptions fo;
+    fo.out = out;
+    fo.to_stdout = to_stdout;
+    fo.exec = exec;
+    fo.state = iep::transfer::state_dir(state);
+    fo.max_unpack = iep::tool::parse_size(max_unpack, "--max-unpack");
+    fo.watch = watch;
+    fo.wait = wait;
+    fo.wait_for_lock = !no_wait;
+    fo.verbose = verbose;
+
+    struct sigaction sa {};
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+
+    auto code = iep::transfer::fetch(h, self, fo, [&](const iep::transfer::FetchResult& r) {
+      if (json) {
+        std::fputs(r.to_json().c_str(), stdout);
+        std::fflush(stdout);
+      }
+      if (r.code != iep::Exit::ok)
+        std::fprintf(stderr, "iep-fetch: %s\n", r.error.c_str());
+      else if (verbose)
+        std::fprintf(stderr, "iep-fetch: %s package %s from %s (study %s) into %s\n",
+                     r.outcome.c_str(), r.package.c_str(), r.sender.c_str(), r.study_uid.c_str(),
+                     r.destination.c_str());
+    });
+    return static_cast<int>(code);
+  });
+}
