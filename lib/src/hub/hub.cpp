@@ -102,6 +102,27 @@ Response text_response(int status, std::string body, const char* type = "text/pl
   return r;
 }
 
+// Nesting of a JSON text (brackets outside strings): bodies from outside
+// are refused before parsing when deeper than a receipt can be.
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, max = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      max = std::max(max, ++depth);
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max;
+}
+
 std::vector<std::string_view> segments(std::string_view path) {
   std::vector<std::string_view> out;
   while (!path.empty()) {
@@ -509,7 +530,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   u.created = now_ms();
   u.expires = now_ms(cfg.upload_expiry);
 
-  auto created = [this, &c](const UploadRow& row, Response r) {
+  auto created = [](const UploadRow& row, Response r) {
     r.set("Location", "/v1/uploads/" + row.id);
     r.set("Upload-Expires", http_date(parse_time(row.expires)));
     return r;
@@ -1043,7 +1064,7 @@ Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
   auto p = addressed(c, id);
   if (!p) return not_found();
   c.package = p->id;
-  json j = json::parse(body, nullptr, false);
+  json j = json_depth(body) > 4 ? json(nullptr) : json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("statement") || !j["statement"].is_string() ||
       !j.contains("signature") || !j["signature"].is_string())
     return error(400, "bad_request", "the body must be {\"statement\":...,\"signature\":...}");
@@ -1350,6 +1371,10 @@ Hub::~Hub() = default;
 std::unique_ptr<Exchange> Hub::begin(Request req) {
   auto c = std::make_unique<Ctx>();
   c->req = std::move(req);
+  // tus clients behind proxies that drop PATCH send POST with an override.
+  if (c->req.method == "POST")
+    if (const std::string* o = c->req.header("x-http-method-override"))
+      if (*o == "PATCH" || *o == "DELETE" || *o == "HEAD") c->req.method = *o;
   c->rid = random_hex(8);
   return std::make_unique<Logged>(*this, *impl_, std::move(c));
 }
