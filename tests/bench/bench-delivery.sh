@@ -43,6 +43,7 @@ rows=()
 deliver() {
   local label=$1 study=$2 n=$3 files=$4 i id before lat open_s
   for ((i = 1; i <= n; i++)); do
+    rm -f d.iep d.iep.minisig
     iep-send -i keys/a.id --to trust-b --output d.iep "$study" >/dev/null || die "sealing failed"
     id=$(package_id d.iep)
     open_s=$( { /usr/bin/time -f %e iep-open -i keys/b.id --from sites/trust-a.card d.iep -o open-ref >/dev/null; } 2>&1) ||
