@@ -86,6 +86,15 @@ Response error(int status, const std::string& code, const std::string& message) 
 }
 Response not_found() { return error(404, "not_found", "no such object"); }
 
+// A failure to write the store or the index: 507 when the disk is full (the
+// store says so, or less than 1 MiB is left, where SQLite fails first).
+Response storage_error(const std::exception& e, Store& st, const char* what) {
+  bool full = std::string_view(e.what()).substr(0, 9) == "disk full" || st.free_space() < (1u << 20);
+  std::fprintf(stderr, "iep-serve: %s: %s\n", what, e.what());
+  return full ? error(507, "disk_full", "the hub's disk is full; resume later")
+              : error(500, "internal", std::string(what));
+}
+
 Response json_response(int status, const json& j) {
   Response r;
   r.status = status;
@@ -422,7 +431,14 @@ class UploadBody : public Exchange {
     }
     u_.offset = end;
     u_.expires = now_ms(h_.cfg.upload_expiry);
-    h_.ix.update_upload(u_);
+    try {
+      h_.ix.update_upload(u_);
+    } catch (const Error& e) {
+      // Not recorded: the offset stays where it was, and so do the bytes.
+      u_.offset = start_;
+      cut_back();
+      return wrap_(storage_error(e, h_.st, "cannot record the upload's offset"));
+    }
     if (written_ > 0)
       h_.audit(c_, "upload.patch", u_.id, {{"offset", start_}, {"bytes", written_}});
     Response r;
@@ -607,8 +623,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     ix.add_upload(u);
   } catch (const Error& e) {
     st.remove_upload(u.id);
-    bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-    return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot create the upload"));
+    return bad(storage_error(e, st, "cannot create the upload"));
   }
   audit(c, "upload.create", u.id,
         {{"length", u.length ? json(*u.length) : json(nullptr)}, {"concat", u.concat},
