@@ -213,6 +213,19 @@ class Buffered : public Exchange {
   bool over_ = false;
 };
 
+// Releases an upload's lease on every way out of a scope.
+struct LeaseGuard {
+  Index& ix;
+  std::string id;
+  bool keep = false;  // handed on (to an UploadBody)
+  LeaseGuard(Index& i, std::string k) : ix(i), id(std::move(k)) {}
+  ~LeaseGuard() {
+    if (!keep) ix.release_lease(id);
+  }
+  LeaseGuard(const LeaseGuard&) = delete;
+  LeaseGuard& operator=(const LeaseGuard&) = delete;
+};
+
 }  // namespace
 
 // ---- the hub's state ---------------------------------------------------------
@@ -555,35 +568,22 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   if (u.concat == "final") {
     // Concatenate complete partial uploads of this site into a new upload.
     std::vector<UploadRow> parts;
-    std::vector<std::string> leased;
-    auto release = [&] {
-      for (auto& l : leased) ix.release_lease(l);
-    };
+    std::vector<std::unique_ptr<LeaseGuard>> leases;
     std::uint64_t total = 0;
     std::set<std::string> seen;
     for (auto& id : concat->parts) {
       Response err;
       auto p = own_upload(c, id, err);
-      if (!p) {
-        release();
-        return bad(std::move(err));
-      }
-      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length) {
-        release();
+      if (!p) return bad(std::move(err));
+      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length)
         return bad(error(400, "bad_request", "upload " + id + " is not a complete partial upload"));
-      }
-      if (!ix.try_lease(id)) {
-        release();
-        return bad(error(423, "busy", "upload " + id + " is being written"));
-      }
-      leased.push_back(id);
+      if (!ix.try_lease(id)) return bad(error(423, "busy", "upload " + id + " is being written"));
+      leases.push_back(std::make_unique<LeaseGuard>(ix, id));
       total += *p->length;
       parts.push_back(*p);
     }
-    if (total > cfg.max_package_size) {
-      release();
+    if (total > cfg.max_package_size)
       return bad(error(413, "too_large", "the concatenation is over the hub's maximum package size"));
-    }
     std::string parts_text;
     for (auto& p : parts) parts_text += (parts_text.empty() ? "" : " ") + p.id;
     u.parts = parts_text;
@@ -593,9 +593,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       for (auto& p : parts) st.concat(u.id, p.id);
     } catch (const Error& e) {
       st.remove_upload(u.id);
-      release();
-      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-      return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot concatenate"));
+      return bad(storage_error(e, st, "cannot concatenate"));
     }
     u.offset = total;
     ix.add_upload(u);
@@ -603,15 +601,14 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       ix.remove_upload(p.id);
       st.remove_upload(p.id);
     }
-    release();
     audit(c, "upload.create", u.id, {{"concat", "final"}, {"parts", parts_text}, {"length", total}});
     Response r;
     r.status = 201;
     if (!u.signature.empty()) {
       if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
+      LeaseGuard lease(ix, u.id);
       PackageRow pkg;
       auto err = commit(c, u, u.signature, pkg);
-      ix.release_lease(u.id);
       if (err) return bad(created(u, std::move(*err)));
       r.set("Iep-Package", pkg.id);
     }
@@ -638,18 +635,16 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     return bad(created(u, std::move(r)));
   }
   // creation-with-upload: the body is a PATCH at offset 0.
-  if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
   std::uint64_t limit = u.length ? *u.length
                                  : std::min<std::uint64_t>(cfg.max_package_size,
                                                            static_cast<std::uint64_t>(remaining_quota(c.site.name)));
   std::optional<tus::Checksum> sum;
   if (const std::string* ck = c.req.header("upload-checksum")) {
     sum = tus::parse_checksum(*ck);
-    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256")) {
-      ix.release_lease(u.id);
+    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256"))
       return bad(error(400, "bad_request", "malformed or unsupported Upload-Checksum"));
-    }
   }
+  if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
   UploadRow row = u;
   return std::make_unique<UploadBody>(*this, c, u, sum, limit, [created, row](Response r) {
     if (r.status == 204) r.status = 201;
@@ -680,14 +675,7 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
   }
   if (u->concat == "final") return bad(error(403, "forbidden", "a final upload cannot be patched"));
   if (!ix.try_lease(u->id)) return bad(error(423, "busy", "another request is writing this upload"));
-  struct Lease {
-    Index& ix;
-    std::string id;
-    bool keep = false;
-    ~Lease() {
-      if (!keep) ix.release_lease(id);
-    }
-  } lease{ix, u->id};
+  LeaseGuard lease(ix, u->id);
   u = ix.upload(u->id);  // fresh, under the lease
   if (!u) return bad(not_found());
   if (*off != u->offset) {
@@ -772,9 +760,9 @@ Response Hub::Impl::terminate(Ctx& c, std::string_view id) {
   auto u = own_upload(c, id, err);
   if (!u) return err;
   if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  LeaseGuard lease(ix, u->id);
   ix.remove_upload(u->id);
   st.remove_upload(u->id);
-  ix.release_lease(u->id);
   audit(c, "upload.terminate", u->id);
   Response r;
   r.status = 204;
@@ -789,9 +777,9 @@ Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, std::string bod
   if (!u->length || u->offset != *u->length)
     return error(409, "conflict", "the upload is not complete");
   if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  LeaseGuard lease(ix, u->id);
   PackageRow pkg;
   auto res = commit(c, *u, body, pkg);
-  ix.release_lease(u->id);
   if (res) return std::move(*res);
   json j = {{"package", pkg.id}, {"sender", pkg.sender}, {"size", pkg.size},
             {"blake2b", pkg.blake2b}, {"committed", pkg.committed}};
@@ -1421,10 +1409,10 @@ void Hub::sweep() {
   for (auto& u : index_->uploads()) {
     std::int64_t exp = parse_time(u.expires);
     if (u.state == "open" && exp > 0 && exp < now && index_->try_lease(u.id)) {
+      LeaseGuard lease(*index_, u.id);
       u.state = "expired";
       index_->update_upload(u);
       store_->remove_upload(u.id);
-      index_->release_lease(u.id);
       impl_->audit(hub_ctx, "upload.expire", u.id);
       std::fprintf(stderr, "iep-serve: upload %s of %s expired\n", u.id.c_str(), u.site.c_str());
     } else if (u.state == "expired" && exp + cfg_.upload_expiry < now) {
