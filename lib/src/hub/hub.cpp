@@ -400,7 +400,7 @@ class UploadBody : public Exchange {
       failed_ = error(500, "internal", "cannot write the upload");
     }
   }
-  ~UploadBody() override { h_.ix.release_lease(u_.id); }
+  ~UploadBody() override { release(); }
   UploadBody(const UploadBody&) = delete;
   UploadBody& operator=(const UploadBody&) = delete;
 
@@ -425,6 +425,35 @@ class UploadBody : public Exchange {
   }
 
   Response finish() override {
+    Response r = complete();
+    release();  // the next PATCH may come on this connection before it is torn down
+    return r;
+  }
+
+  void abort() override {
+    // A cut connection: keep what arrived and is now durable, unless the
+    // PATCH carried a checksum (then nothing of it is kept).
+    if (failed_ || digest_) {
+      cut_back();
+    } else {
+      try {
+        u_.offset = w_->sync();
+        u_.expires = now_ms(h_.cfg.upload_expiry);
+        h_.ix.update_upload(u_);
+      } catch (const std::exception&) {
+        cut_back();
+      }
+    }
+    release();
+  }
+
+ private:
+  void release() {
+    if (!released_) h_.ix.release_lease(u_.id);
+    released_ = true;
+  }
+
+  Response complete() {
     if (failed_) {
       cut_back();
       return wrap_(std::move(*failed_));
@@ -469,23 +498,6 @@ class UploadBody : public Exchange {
     return wrap_(std::move(r));
   }
 
-  void abort() override {
-    // A cut connection: keep what arrived and is now durable, unless the
-    // PATCH carried a checksum (then nothing of it is kept).
-    if (failed_ || digest_) {
-      cut_back();
-      return;
-    }
-    try {
-      u_.offset = w_->sync();
-      u_.expires = now_ms(h_.cfg.upload_expiry);
-      h_.ix.update_upload(u_);
-    } catch (const std::exception&) {
-      cut_back();
-    }
-  }
-
- private:
   void cut_back() {
     try {
       w_.reset();
@@ -507,6 +519,7 @@ class UploadBody : public Exchange {
   std::unique_ptr<Digest> digest_;
   std::string want_;
   std::optional<Response> failed_;
+  bool released_ = false;
 };
 
 }  // namespace
