@@ -1348,7 +1348,10 @@ class Logged : public Exchange {
 
 Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
   std::error_code ec;
-  fs::create_directories(cfg_.data, ec);
+  // A new data folder is private to the hub's user (sealed packages only,
+  // but also the hub's key and who sent what to whom).
+  if (fs::create_directories(cfg_.data, ec))
+    fs::permissions(cfg_.data, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) throw Error(Exit::output, cfg_.data.string() + ": " + ec.message());
   index_ = open_sqlite_index(cfg_.data / "index.sqlite");
   store_ = open_file_store(cfg_.data);
