@@ -427,6 +427,8 @@ class UploadBody : public Exchange {
   Response finish() override {
     Response r = complete();
     release();  // the next PATCH may come on this connection before it is torn down
+    if (r.status >= 400 && r.status != 422 && r.status != 409)  // commit refusals audit themselves
+      h_.audit(c_, "reject", u_.id, {{"status", r.status}, {"offset", start_}});
     return r;
   }
 
