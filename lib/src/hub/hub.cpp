@@ -86,6 +86,15 @@ Response error(int status, const std::string& code, const std::string& message) 
 }
 Response not_found() { return error(404, "not_found", "no such object"); }
 
+// A failure to write the store or the index: 507 when the disk is full (the
+// store says so, or less than 1 MiB is left, where SQLite fails first).
+Response storage_error(const std::exception& e, Store& st, const char* what) {
+  bool full = std::string_view(e.what()).substr(0, 9) == "disk full" || st.free_space() < (1u << 20);
+  std::fprintf(stderr, "iep-serve: %s: %s\n", what, e.what());
+  return full ? error(507, "disk_full", "the hub's disk is full; resume later")
+              : error(500, "internal", std::string(what));
+}
+
 Response json_response(int status, const json& j) {
   Response r;
   r.status = status;
@@ -202,6 +211,19 @@ class Buffered : public Exchange {
   std::function<Response(std::string)> fn_;
   std::string body_;
   bool over_ = false;
+};
+
+// Releases an upload's lease on every way out of a scope.
+struct LeaseGuard {
+  Index& ix;
+  std::string id;
+  bool keep = false;  // handed on (to an UploadBody)
+  LeaseGuard(Index& i, std::string k) : ix(i), id(std::move(k)) {}
+  ~LeaseGuard() {
+    if (!keep) ix.release_lease(id);
+  }
+  LeaseGuard(const LeaseGuard&) = delete;
+  LeaseGuard& operator=(const LeaseGuard&) = delete;
 };
 
 }  // namespace
@@ -378,7 +400,7 @@ class UploadBody : public Exchange {
       failed_ = error(500, "internal", "cannot write the upload");
     }
   }
-  ~UploadBody() override { h_.ix.release_lease(u_.id); }
+  ~UploadBody() override { release(); }
   UploadBody(const UploadBody&) = delete;
   UploadBody& operator=(const UploadBody&) = delete;
 
@@ -403,6 +425,37 @@ class UploadBody : public Exchange {
   }
 
   Response finish() override {
+    Response r = complete();
+    release();  // the next PATCH may come on this connection before it is torn down
+    if (r.status >= 400 && r.status != 422 && r.status != 409)  // commit refusals audit themselves
+      h_.audit(c_, "reject", u_.id, {{"status", r.status}, {"offset", start_}});
+    return r;
+  }
+
+  void abort() override {
+    // A cut connection: keep what arrived and is now durable, unless the
+    // PATCH carried a checksum (then nothing of it is kept).
+    if (failed_ || digest_) {
+      cut_back();
+    } else {
+      try {
+        u_.offset = w_->sync();
+        u_.expires = now_ms(h_.cfg.upload_expiry);
+        h_.ix.update_upload(u_);
+      } catch (const std::exception&) {
+        cut_back();
+      }
+    }
+    release();
+  }
+
+ private:
+  void release() {
+    if (!released_) h_.ix.release_lease(u_.id);
+    released_ = true;
+  }
+
+  Response complete() {
     if (failed_) {
       cut_back();
       return wrap_(std::move(*failed_));
@@ -422,7 +475,14 @@ class UploadBody : public Exchange {
     }
     u_.offset = end;
     u_.expires = now_ms(h_.cfg.upload_expiry);
-    h_.ix.update_upload(u_);
+    try {
+      h_.ix.update_upload(u_);
+    } catch (const Error& e) {
+      // Not recorded: the offset stays where it was, and so do the bytes.
+      u_.offset = start_;
+      cut_back();
+      return wrap_(storage_error(e, h_.st, "cannot record the upload's offset"));
+    }
     if (written_ > 0)
       h_.audit(c_, "upload.patch", u_.id, {{"offset", start_}, {"bytes", written_}});
     Response r;
@@ -440,23 +500,6 @@ class UploadBody : public Exchange {
     return wrap_(std::move(r));
   }
 
-  void abort() override {
-    // A cut connection: keep what arrived and is now durable, unless the
-    // PATCH carried a checksum (then nothing of it is kept).
-    if (failed_ || digest_) {
-      cut_back();
-      return;
-    }
-    try {
-      u_.offset = w_->sync();
-      u_.expires = now_ms(h_.cfg.upload_expiry);
-      h_.ix.update_upload(u_);
-    } catch (const std::exception&) {
-      cut_back();
-    }
-  }
-
- private:
   void cut_back() {
     try {
       w_.reset();
@@ -478,6 +521,7 @@ class UploadBody : public Exchange {
   std::unique_ptr<Digest> digest_;
   std::string want_;
   std::optional<Response> failed_;
+  bool released_ = false;
 };
 
 }  // namespace
@@ -539,35 +583,22 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   if (u.concat == "final") {
     // Concatenate complete partial uploads of this site into a new upload.
     std::vector<UploadRow> parts;
-    std::vector<std::string> leased;
-    auto release = [&] {
-      for (auto& l : leased) ix.release_lease(l);
-    };
+    std::vector<std::unique_ptr<LeaseGuard>> leases;
     std::uint64_t total = 0;
     std::set<std::string> seen;
     for (auto& id : concat->parts) {
       Response err;
       auto p = own_upload(c, id, err);
-      if (!p) {
-        release();
-        return bad(std::move(err));
-      }
-      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length) {
-        release();
+      if (!p) return bad(std::move(err));
+      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length)
         return bad(error(400, "bad_request", "upload " + id + " is not a complete partial upload"));
-      }
-      if (!ix.try_lease(id)) {
-        release();
-        return bad(error(423, "busy", "upload " + id + " is being written"));
-      }
-      leased.push_back(id);
+      if (!ix.try_lease(id)) return bad(error(423, "busy", "upload " + id + " is being written"));
+      leases.push_back(std::make_unique<LeaseGuard>(ix, id));
       total += *p->length;
       parts.push_back(*p);
     }
-    if (total > cfg.max_package_size) {
-      release();
+    if (total > cfg.max_package_size)
       return bad(error(413, "too_large", "the concatenation is over the hub's maximum package size"));
-    }
     std::string parts_text;
     for (auto& p : parts) parts_text += (parts_text.empty() ? "" : " ") + p.id;
     u.parts = parts_text;
@@ -577,9 +608,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       for (auto& p : parts) st.concat(u.id, p.id);
     } catch (const Error& e) {
       st.remove_upload(u.id);
-      release();
-      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-      return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot concatenate"));
+      return bad(storage_error(e, st, "cannot concatenate"));
     }
     u.offset = total;
     ix.add_upload(u);
@@ -587,15 +616,14 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       ix.remove_upload(p.id);
       st.remove_upload(p.id);
     }
-    release();
     audit(c, "upload.create", u.id, {{"concat", "final"}, {"parts", parts_text}, {"length", total}});
     Response r;
     r.status = 201;
     if (!u.signature.empty()) {
       if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
+      LeaseGuard lease(ix, u.id);
       PackageRow pkg;
       auto err = commit(c, u, u.signature, pkg);
-      ix.release_lease(u.id);
       if (err) return bad(created(u, std::move(*err)));
       r.set("Iep-Package", pkg.id);
     }
@@ -607,8 +635,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     ix.add_upload(u);
   } catch (const Error& e) {
     st.remove_upload(u.id);
-    bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-    return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot create the upload"));
+    return bad(storage_error(e, st, "cannot create the upload"));
   }
   audit(c, "upload.create", u.id,
         {{"length", u.length ? json(*u.length) : json(nullptr)}, {"concat", u.concat},
@@ -623,18 +650,16 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     return bad(created(u, std::move(r)));
   }
   // creation-with-upload: the body is a PATCH at offset 0.
-  if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
   std::uint64_t limit = u.length ? *u.length
                                  : std::min<std::uint64_t>(cfg.max_package_size,
                                                            static_cast<std::uint64_t>(remaining_quota(c.site.name)));
   std::optional<tus::Checksum> sum;
   if (const std::string* ck = c.req.header("upload-checksum")) {
     sum = tus::parse_checksum(*ck);
-    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256")) {
-      ix.release_lease(u.id);
+    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256"))
       return bad(error(400, "bad_request", "malformed or unsupported Upload-Checksum"));
-    }
   }
+  if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
   UploadRow row = u;
   return std::make_unique<UploadBody>(*this, c, u, sum, limit, [created, row](Response r) {
     if (r.status == 204) r.status = 201;
@@ -665,14 +690,7 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
   }
   if (u->concat == "final") return bad(error(403, "forbidden", "a final upload cannot be patched"));
   if (!ix.try_lease(u->id)) return bad(error(423, "busy", "another request is writing this upload"));
-  struct Lease {
-    Index& ix;
-    std::string id;
-    bool keep = false;
-    ~Lease() {
-      if (!keep) ix.release_lease(id);
-    }
-  } lease{ix, u->id};
+  LeaseGuard lease(ix, u->id);
   u = ix.upload(u->id);  // fresh, under the lease
   if (!u) return bad(not_found());
   if (*off != u->offset) {
@@ -757,9 +775,9 @@ Response Hub::Impl::terminate(Ctx& c, std::string_view id) {
   auto u = own_upload(c, id, err);
   if (!u) return err;
   if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  LeaseGuard lease(ix, u->id);
   ix.remove_upload(u->id);
   st.remove_upload(u->id);
-  ix.release_lease(u->id);
   audit(c, "upload.terminate", u->id);
   Response r;
   r.status = 204;
@@ -774,9 +792,9 @@ Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, std::string bod
   if (!u->length || u->offset != *u->length)
     return error(409, "conflict", "the upload is not complete");
   if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  LeaseGuard lease(ix, u->id);
   PackageRow pkg;
   auto res = commit(c, *u, body, pkg);
-  ix.release_lease(u->id);
   if (res) return std::move(*res);
   json j = {{"package", pkg.id}, {"sender", pkg.sender}, {"size", pkg.size},
             {"blake2b", pkg.blake2b}, {"committed", pkg.committed}};
@@ -1332,7 +1350,10 @@ class Logged : public Exchange {
 
 Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
   std::error_code ec;
-  fs::create_directories(cfg_.data, ec);
+  // A new data folder is private to the hub's user (sealed packages only,
+  // but also the hub's key and who sent what to whom).
+  if (fs::create_directories(cfg_.data, ec))
+    fs::permissions(cfg_.data, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) throw Error(Exit::output, cfg_.data.string() + ": " + ec.message());
   index_ = open_sqlite_index(cfg_.data / "index.sqlite");
   store_ = open_file_store(cfg_.data);
@@ -1406,10 +1427,10 @@ void Hub::sweep() {
   for (auto& u : index_->uploads()) {
     std::int64_t exp = parse_time(u.expires);
     if (u.state == "open" && exp > 0 && exp < now && index_->try_lease(u.id)) {
+      LeaseGuard lease(*index_, u.id);
       u.state = "expired";
       index_->update_upload(u);
       store_->remove_upload(u.id);
-      index_->release_lease(u.id);
       impl_->audit(hub_ctx, "upload.expire", u.id);
       std::fprintf(stderr, "iep-serve: upload %s of %s expired\n", u.id.c_str(), u.site.c_str());
     } else if (u.state == "expired" && exp + cfg_.upload_expiry < now) {

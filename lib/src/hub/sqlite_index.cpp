@@ -257,7 +257,7 @@ class SqliteIndex : public Index {
     std::lock_guard lk(mu_);
     Stmt a(db_, "SELECT COALESCE(SUM(COALESCE(length,off)),0) FROM uploads WHERE site=?");
     a.bind(1, site).step();
-    Stmt b(db_, "SELECT COALESCE(SUM(size),0) FROM packages WHERE sender=? AND state!='deleted'");
+    Stmt b(db_, "SELECT COALESCE(SUM(size),0) FROM packages WHERE sender=? AND state NOT IN ('deleted','expired')");
     b.bind(1, site).step();
     return static_cast<std::uint64_t>(a.i64(0) + b.i64(0));
   }
