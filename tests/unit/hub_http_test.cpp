@@ -416,3 +416,27 @@ TEST_CASE("an expired upload no longer counts against the quota") {
   auto r = call(*w.hub, request("POST", "/v1/uploads", w.ta, {{"upload-length", "60000"}}));
   CHECK(r.status == 201);
 }
+
+TEST_CASE("bad tokens cannot flood the audit log; no method override outside uploads") {
+  World w("hub_http_authflood");
+  auto before = w.hub->index().audit_lines(0, 100000).size();
+  for (int i = 0; i < 300; ++i) {
+    std::string tok = "iep1_" + std::string(40, 'A') + std::to_string(100 + i);
+    CHECK(call(*w.hub, request("GET", "/v1/mailbox", tok)).status == 401);
+  }
+  auto lines = w.hub->index().audit_lines(0, 100000);
+  std::size_t fails = 0;
+  for (auto& l : lines) fails += l.find("auth.fail") != std::string::npos;
+  CHECK(fails >= 1);
+  CHECK(fails < 100);
+  CHECK(lines.size() - before < 100);
+
+  // A recipient fetches only by GET, which records the download.
+  const std::string sealed(1000, 'o'), id = "0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d";
+  REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
+  auto sneaky = call(*w.hub, request("POST", "/v1/mailbox/" + id, w.tb, {{"x-http-method-override", "HEAD"}}));
+  CHECK(sneaky.status == 404);
+  CHECK(sneaky.file.get() < 0);
+  auto tl = nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body);
+  CHECK(tl["recipients"][0]["first_fetched"].is_null());
+}

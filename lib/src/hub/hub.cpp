@@ -302,6 +302,29 @@ struct Hub::Impl {
   }
 
   // ---- authentication
+  static constexpr unsigned kAuthFailAudits = 5;
+  std::mutex af_mu;
+  std::int64_t af_second = 0;
+  unsigned af_count = 0;
+  std::uint64_t af_unrecorded = 0;
+  // Whether this failure gets an audit record; `unrecorded` is set to the
+  // failures left out since the last one recorded.
+  bool auth_fail_recorded(std::uint64_t& unrecorded) {
+    std::lock_guard lk(af_mu);
+    std::int64_t now = now_s();
+    if (now != af_second) {
+      af_second = now;
+      af_count = 0;
+    }
+    if (af_count >= kAuthFailAudits) {
+      ++af_unrecorded;
+      return false;
+    }
+    ++af_count;
+    unrecorded = af_unrecorded;
+    af_unrecorded = 0;
+    return true;
+  }
   std::optional<Response> authenticate(Ctx& c) {
     const std::string* auth = c.req.header("authorization");
     std::string_view tok;
@@ -313,7 +336,12 @@ struct Hub::Impl {
     }
     auto row = ix.token_by_hash(blake2b256_hex(tok));
     if (!row || row->revoked) {
-      audit(c, "auth.fail", "", {{"reason", row ? "revoked" : "unknown token"}});
+      // Recorded, but at most kAuthFailAudits a second: anyone can send
+      // bad tokens, and every record is a synchronous index write.
+      std::uint64_t unrecorded = 0;
+      if (auth_fail_recorded(unrecorded))
+        audit(c, "auth.fail", "",
+              {{"reason", row ? "revoked" : "unknown token"}, {"unrecorded_before", unrecorded}});
       return error(401, "unauthorized", "unknown or revoked token");
     }
     c.token = *row;
@@ -1486,10 +1514,12 @@ Hub::~Hub() = default;
 std::unique_ptr<Exchange> Hub::begin(Request req) {
   auto c = std::make_unique<Ctx>();
   c->req = std::move(req);
-  // tus clients behind proxies that drop PATCH send POST with an override.
-  if (c->req.method == "POST")
+  // tus clients behind proxies that drop PATCH send POST with an override;
+  // only for uploads (a POST made HEAD elsewhere would send a package's
+  // bytes without recording the download).
+  if (c->req.method == "POST" && c->req.path.rfind("/v1/uploads/", 0) == 0)
     if (const std::string* o = c->req.header("x-http-method-override"))
-      if (*o == "PATCH" || *o == "DELETE" || *o == "HEAD") c->req.method = *o;
+      if (*o == "PATCH" || *o == "DELETE") c->req.method = *o;
   c->rid = random_hex(8);
   return std::make_unique<Logged>(*this, *impl_, std::move(c));
 }
