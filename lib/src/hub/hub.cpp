@@ -1250,6 +1250,13 @@ Response Hub::Impl::metrics() {
     std::snprintf(sum, sizeof sum, "%g", h.sum);
     out += std::string(name) + "_sum " + sum + "\n" + name + "_count " + std::to_string(h.count) + "\n";
   };
+  {
+    std::lock_guard wl(mb_mu);
+    unsigned n = 0;
+    for (auto& [site, k] : waiting) n += k;
+    out += "# HELP iep_long_polls Mailbox long polls being held.\n# TYPE iep_long_polls gauge\n";
+    out += "iep_long_polls " + std::to_string(n) + "\n";
+  }
   hist("iep_upload_seconds", "From upload start to commit.", upload_latency);
   hist("iep_delivery_seconds", "From commit to first fetch.", delivery_latency);
   return text_response(200, out, "text/plain; version=0.0.4");
