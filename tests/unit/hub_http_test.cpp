@@ -440,3 +440,19 @@ TEST_CASE("bad tokens cannot flood the audit log; no method override outside upl
   auto tl = nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body);
   CHECK(tl["recipients"][0]["first_fetched"].is_null());
 }
+
+TEST_CASE("a deferred length declared later is held to the quota too") {
+  World w("hub_http_quota_late", [](HubConfig& c) { c.site_quota = 100000; });
+  auto r = call(*w.hub, request("POST", "/v1/uploads", w.ta, {{"upload-defer-length", "1"}}));
+  REQUIRE(r.status == 201);
+  auto loc = header(r, "Location");
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), std::string(1000, 'a')).status == 204);
+  auto big = call(*w.hub, patch(loc, w.ta, 1000, {{"upload-length", "5000000"}}), std::string(1000, 'b'));
+  CHECK(big.status == 413);
+  CHECK(big.body.find("quota") != std::string::npos);
+  CHECK(offset(w, loc, w.ta) == "1000");
+  CHECK(call(*w.hub, request("HEAD", loc, w.ta)).status == 200);
+  auto fits = call(*w.hub, patch(loc, w.ta, 1000, {{"upload-length", "90000"}}), std::string(1000, 'b'));
+  CHECK(fits.status == 204);
+  CHECK(w.hub->index().bytes_held("trust-a") == 90000);
+}

@@ -800,6 +800,12 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
     if (*len > cfg.max_package_size)
       return bad(error(413, "too_large", "Upload-Length is over the hub's maximum package size"));
     if (!u->length) {
+      // From now on the whole length counts against the quota (it counted
+      // the offset so far), as it would have from a creation with it.
+      std::lock_guard lk(q_mu);
+      if (*len - u->offset > static_cast<std::uint64_t>(remaining_locked(c.site.name)))
+        return bad(error(413, "quota", "this site's quota of " + std::to_string(cfg.site_quota) +
+                                           " bytes would be exceeded"));
       u->length = len;
       ix.update_upload(*u);
     }
