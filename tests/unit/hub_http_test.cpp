@@ -261,7 +261,7 @@ TEST_CASE("another site's objects answer exactly as objects that do not exist") 
   REQUIRE(call(*w.hub, patch(loc, w.ta, 0), "abc").status == 204);
   REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
   auto same = [&](const std::string& method, const std::string& mine, const std::string& missing,
-                  std::vector<std::pair<std::string, std::string>> hs = {},
+                  const std::vector<std::pair<std::string, std::string>>& hs = {},
                   const std::string& body = "") {
     INFO(method << " " << mine);
     auto theirs = call(*w.hub, request(method, mine, w.tc, hs), body);

@@ -282,8 +282,8 @@ struct Hub::Impl {
     }
   } upload_latency, delivery_latency;
 
-  Impl(Hub& h, minisign::SecretKey k)
-      : hub(h), ix(*h.index_), st(*h.store_), cfg(h.cfg_), key(std::move(k)) {}
+  Impl(Hub& h, const minisign::SecretKey& k)
+      : hub(h), ix(*h.index_), st(*h.store_), cfg(h.cfg_), key(k) {}
 
   void audit(const Ctx& c, const std::string& action, const std::string& package,
              const json& detail = json::object()) {
@@ -429,7 +429,7 @@ struct Hub::Impl {
   std::unique_ptr<Exchange> patch(Ctx& c, std::string_view id);
   Response head(Ctx& c, std::string_view id);
   Response terminate(Ctx& c, std::string_view id);
-  Response commit_endpoint(Ctx& c, std::string_view id, std::string body);
+  Response commit_endpoint(Ctx& c, std::string_view id, const std::string& body);
 
   // Commits a complete upload; on success fills `pkg`, else returns the
   // error response. The caller holds the upload's lease.
@@ -907,7 +907,7 @@ Response Hub::Impl::terminate(Ctx& c, std::string_view id) {
   return r;
 }
 
-Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, std::string body) {
+Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, const std::string& body) {
   Response err;
   auto u = own_upload(c, id, err);
   if (!u) return err;
@@ -1341,7 +1341,7 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
     if (!c.token.admin) return now(error(403, "forbidden", "an admin token is required"));
     std::string actor = "admin";
     if (seg.size() == 3 && seg[2] == "sites" && m == "POST")
-      return std::make_unique<Buffered>(kMaxJsonBody, [this, actor](std::string body) {
+      return std::make_unique<Buffered>(kMaxJsonBody, [this, actor](const std::string& body) {
         try {
           std::string name = admin_site_add(ix, body, actor);
           return json_response(201, {{"site", name}});
@@ -1411,8 +1411,8 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
     if (seg.size() == 3 && m == "DELETE") return now(terminate(c, seg[2]));
     if (seg.size() == 4 && seg[3] == "commit" && m == "POST") {
       std::string id(seg[2]);
-      return std::make_unique<Buffered>(kMaxSignature, [this, &c, id](std::string body) {
-        return commit_endpoint(c, id, std::move(body));
+      return std::make_unique<Buffered>(kMaxSignature, [this, &c, id](const std::string& body) {
+        return commit_endpoint(c, id, body);
       });
     }
     return now(not_found());
@@ -1433,7 +1433,7 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
     if (seg.size() == 4 && seg[3] == "ack" && m == "POST") {
       std::string id(seg[2]);
       return std::make_unique<Buffered>(
-          kMaxJsonBody, [this, &c, id](std::string body) { return ack(c, id, body); });
+          kMaxJsonBody, [this, &c, id](const std::string& body) { return ack(c, id, body); });
     }
   }
   return now(not_found());
