@@ -475,3 +475,35 @@ TEST_CASE("a deferred length declared later is held to the quota too") {
   CHECK(fits.status == 204);
   CHECK(w.hub->index().bytes_held("trust-a") == 90000);
 }
+
+TEST_CASE("a crash in the middle of a commit is reconciled at start") {
+  World w("hub_http_commit_crash");
+  const std::string sealed(2000, 'k'), id = "feedfacefeedfacefeedfacefeedface";
+  auto sig = seal_signature(w.a, sealed, id, "trust-b");
+  auto loc = create(w, sealed.size(), w.ta);
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), sealed).status == 204);
+  std::string uid = loc.substr(12);
+  // The hub marked the upload as committing and moved its bytes into the
+  // package store, then died before the index transaction.
+  auto u = *w.hub->index().upload(uid);
+  u.state = "committing";
+  u.committing_package = id;
+  w.hub->index().update_upload(u);
+  w.hub->store().commit(uid, id);
+  w.open();
+  CHECK_FALSE(w.hub->store().has_package(id));
+  CHECK(offset(w, loc, w.ta) == std::to_string(sealed.size()));
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox/" + id, w.tb)).status == 404);
+  // The same, dying before the rename: the bytes never left the upload.
+  u = *w.hub->index().upload(uid);
+  u.state = "committing";
+  u.committing_package = id;
+  w.hub->index().update_upload(u);
+  w.open();
+  CHECK(w.hub->index().upload(uid)->state == "open");
+  // Either way the client's retry commits it whole, once.
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta), sig);
+  REQUIRE(ok.status == 200);
+  CHECK(w.hub->store().open_package(id).size == sealed.size());
+  CHECK(w.hub->store().upload_ids().empty());
+}
