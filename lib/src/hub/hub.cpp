@@ -209,10 +209,11 @@ class Buffered : public Exchange {
     body_.append(reinterpret_cast<const char*>(d.data()), d.size());
   }
   Response finish() override {
-    if (over_)
-      return error(413, "too_large",
-                   "the request body is over " + std::to_string(limit_) + " bytes");
+    if (over_) return too_large(limit_);
     return fn_(std::move(body_));
+  }
+  static Response too_large(std::size_t limit) {
+    return error(413, "too_large", "the request body is over " + std::to_string(limit) + " bytes");
   }
 
  private:
@@ -1318,6 +1319,15 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
   };
   const std::string& m = c.req.method;
   auto seg = segments(c.req.path);
+  // A small body collected whole; one declared larger is refused before it
+  // is sent (with Expect: 100-continue) or read.
+  auto buffered = [&c](std::size_t limit,
+                       std::function<Response(std::string)> fn) -> std::unique_ptr<Exchange> {
+    if (const std::string* cl = c.req.header("content-length"))
+      if (auto n = tus::parse_uint(*cl); n && *n > limit)
+        return std::make_unique<Immediate>(Buffered::too_large(limit));
+    return std::make_unique<Buffered>(limit, std::move(fn));
+  };
   if (seg.size() == 1 && seg[0] == "healthz" && (m == "GET" || m == "HEAD"))
     return now(text_response(200, "ok\n"));
   if (seg.size() == 1 && seg[0] == "metrics" && (m == "GET" || m == "HEAD")) return now(metrics());
@@ -1341,7 +1351,7 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
     if (!c.token.admin) return now(error(403, "forbidden", "an admin token is required"));
     std::string actor = "admin";
     if (seg.size() == 3 && seg[2] == "sites" && m == "POST")
-      return std::make_unique<Buffered>(kMaxJsonBody, [this, actor](const std::string& body) {
+      return buffered(kMaxJsonBody, [this, actor](const std::string& body) {
         try {
           std::string name = admin_site_add(ix, body, actor);
           return json_response(201, {{"site", name}});
@@ -1411,7 +1421,7 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
     if (seg.size() == 3 && m == "DELETE") return now(terminate(c, seg[2]));
     if (seg.size() == 4 && seg[3] == "commit" && m == "POST") {
       std::string id(seg[2]);
-      return std::make_unique<Buffered>(kMaxSignature, [this, &c, id](const std::string& body) {
+      return buffered(kMaxSignature, [this, &c, id](const std::string& body) {
         return commit_endpoint(c, id, body);
       });
     }
@@ -1432,8 +1442,8 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
       return now(signature(c, seg[2]));
     if (seg.size() == 4 && seg[3] == "ack" && m == "POST") {
       std::string id(seg[2]);
-      return std::make_unique<Buffered>(
-          kMaxJsonBody, [this, &c, id](const std::string& body) { return ack(c, id, body); });
+      return buffered(kMaxJsonBody,
+                      [this, &c, id](const std::string& body) { return ack(c, id, body); });
     }
   }
   return now(not_found());
