@@ -32,6 +32,23 @@ code_is "a revoked token, at once" 401
 req "$TR" GET /v1/admin/audit
 code_is "a revoked token on an admin route" 401
 
+# ---- a client without a valid token is answered 401 without its body
+# being read (the connection closes after the answer)
+head -c 30000000 /dev/zero >"$T/big"
+for tok in "" iep1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA; do
+  AUTH=()
+  [ -n "$tok" ] && AUTH=(-H "Authorization: Bearer $tok")
+  OUT=$(curl -s -o "$T/b" -w '%{http_code} %{size_upload}' -H "Expect:" "${AUTH[@]}" -X PATCH \
+    -H "Tus-Resumable: 1.0.0" -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" \
+    --data-binary "@$T/big" "$URL/v1/uploads/00000000000000000000000000000000")
+  CODE=${OUT% *}
+  code_is "30 MB to a PATCH without a valid token" 401
+  assert "not read whole (${OUT#* } bytes sent)" -- [ "${OUT#* }" -lt 30000000 ]
+done
+rm -f "$T/big"
+req "" GET /healthz
+code_is "alive" 200
+
 # ---- /v1 itself, with a token (once read past the path's segments)
 req "$TA" GET /v1
 code_is "/v1 alone" 404

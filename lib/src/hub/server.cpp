@@ -75,8 +75,11 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
     bool no_body = (!clen || *clen == "0") && !req.header("transfer-encoding");
     bool waits = expect != nullptr;
     c->ex = hub->begin(std::move(req));
-    if (c->ex->early() && waits && !no_body) {
-      // Answer now; the body (if any) is never asked for.
+    const Response* early = c->ex->early();
+    if (early && !no_body && (waits || early->status == 401)) {
+      // Answer now; the body (if any) is never asked for. Without
+      // Expect: 100-continue only for a client without a valid token:
+      // its body is not read (the connection is closed after the answer).
       c->finished = true;
       Response r = c->ex->finish();
       return send(conn, r);
