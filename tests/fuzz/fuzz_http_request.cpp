@@ -101,7 +101,7 @@ World& world() {
     cfg.log_requests = false;
     cfg.max_package_size = 1 << 20;
     cfg.site_quota = 4 << 20;  // reaches the quota paths (reservations of deferred uploads)
-    cfg.max_wait = 0;  // no long polls in a fuzzer
+    cfg.max_wait = 0;          // no long polls in a fuzzer
     w->hub = std::make_unique<Hub>(cfg);
     admin_site_add(w->hub->index(), kCardA, "fuzz");
     admin_site_add(w->hub->index(), kCardB, "fuzz");
