@@ -523,3 +523,17 @@ TEST_CASE("small bodies declared too large are refused before they are read") {
     CHECK(ex->finish().status == 413);
   }
 }
+
+TEST_CASE("a site polling its empty mailbox hard does not grow the audit log with each poll") {
+  World w("hub_http_poll_flood");
+  auto before = w.hub->index().audit_lines(0, 100000).size();
+  for (int i = 0; i < 200; ++i)
+    CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).status == 200);
+  CHECK(w.hub->index().audit_lines(0, 100000).size() - before < 20);
+  // A list that names a package is audited every time.
+  const std::string sealed(100, 'p'), id = "99999999999999999999999999999999";
+  REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
+  auto mid = w.hub->index().audit_lines(0, 100000).size();
+  for (int i = 0; i < 3; ++i) call(*w.hub, request("GET", "/v1/mailbox", w.tb));
+  CHECK(w.hub->index().audit_lines(0, 100000).size() == mid + 3);
+}

@@ -311,6 +311,24 @@ struct Hub::Impl {
     return e;
   }
 
+  // Empty mailbox polls by site: when one was last audited, and how many
+  // were not since.
+  std::mutex poll_mu;
+  std::map<std::string, std::pair<std::int64_t, std::uint64_t>> empty_polls;
+  bool empty_poll_recorded(const std::string& site, std::uint64_t& unrecorded) {
+    std::lock_guard lk(poll_mu);
+    auto& [last, count] = empty_polls[site];
+    std::int64_t now = now_s();
+    if (last != 0 && now - last < 60) {
+      ++count;
+      return false;
+    }
+    last = now;
+    unrecorded = count;
+    count = 0;
+    return true;
+  }
+
   // ---- authentication
   static constexpr unsigned kAuthFailAudits = 5;
   std::mutex af_mu;
@@ -1169,7 +1187,12 @@ Response Hub::Impl::mailbox(Ctx& c) {
   }
   json arr = json::array();
   for (auto& p : list) arr.push_back(package_json(p, false));
-  audit(c, "list", "", {{"count", list.size()}});
+  // A list that names packages is always audited; an empty one (a poll)
+  // at most once a minute per site, with the number of polls since: a site
+  // polling hard must not turn each poll into a synchronous index write.
+  std::uint64_t polls = 0;
+  if (!list.empty() || empty_poll_recorded(c.site.name, polls))
+    audit(c, "list", "", {{"count", list.size()}, {"empty_polls_before", polls}});
   return json_response(200, {{"packages", arr}});
 }
 
