@@ -512,12 +512,13 @@ TEST_CASE("small bodies declared too large are refused before they are read") {
   World w("hub_http_small_bodies");
   auto loc = create(w, 10, w.ta);
   auto admin = admin_token_issue(w.hub->index(), "", "test").first;
-  for (auto [path, tok] :
+  for (const auto& target :
        {std::pair{loc + "/commit", w.ta},
         std::pair{std::string("/v1/mailbox/") + std::string(32, 'a') + "/ack", w.tb},
         std::pair{std::string("/v1/admin/sites"), admin}}) {
-    INFO(path);
-    auto ex = w.hub->begin(request("POST", path, tok, {{"content-length", "100000000"}}));
+    INFO(target.first);
+    auto ex = w.hub->begin(
+        request("POST", target.first, target.second, {{"content-length", "100000000"}}));
     REQUIRE(ex->early() != nullptr);
     CHECK(ex->early()->status == 413);
     CHECK(ex->finish().status == 413);
