@@ -4,78 +4,7 @@
 # listed, downloaded (whole and by range) and acknowledged with a receipt
 # made by minisign; and the protocol's refusals, each leaving no trace.
 . "$(dirname "$0")/lib.sh"
-
-HUB_PID=
-stop_hub() {
-  if [ -n "$HUB_PID" ]; then
-    kill "$HUB_PID" 2>/dev/null
-    wait "$HUB_PID" 2>/dev/null
-    HUB_PID=
-  fi
-}
-trap 'stop_hub; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-
-# start_hub [FLAGS...]: iep-serve on a free port of loopback; sets $URL.
-start_hub() {
-  rm -f "$T/port"
-  iep-serve --data "$T/data" --listen 127.0.0.1:0 --port-file "$T/port" --sweep-every 1 "$@" \
-    2>>"$T/serve.log" &
-  HUB_PID=$!
-  local i
-  for i in $(seq 1 100); do
-    [ -s "$T/port" ] && break
-    sleep 0.1
-  done
-  [ -s "$T/port" ] || { echo "iep-serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
-  URL="http://127.0.0.1:$(cat "$T/port")"
-}
-
-# req TOKEN METHOD PATH [CURL ARGS...]: status in $CODE, headers in $T/h, body in $T/b.
-req() {
-  local tok=$1 method=$2 path=$3
-  shift 3
-  local auth=()
-  [ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
-  if [ "$method" = HEAD ]; then
-    CODE=$(curl -s -I -o /dev/null -D "$T/h" -w '%{http_code}' "${auth[@]}" "$@" "$URL$path")
-    : >"$T/b"
-  else
-    CODE=$(curl -s -X "$method" -o "$T/b" -D "$T/h" -w '%{http_code}' "${auth[@]}" "$@" "$URL$path")
-  fi
-}
-tus() { req "$@" -H "Tus-Resumable: 1.0.0"; }
-hdr() { grep -i "^$1:" "$T/h" | head -1 | cut -d: -f2- | tr -d ' \r'; }
-code_is() {
-  if [ "$CODE" = "$2" ]; then ok; else
-    bad "$1: expected HTTP $2, got $CODE"
-    head -c 300 "$T/b" | sed 's/^/  body: /' >&2
-  fi
-}
-err_is() { # the JSON error code
-  if grep -q "\"error\":\"$2\"" "$T/b"; then ok; else bad "$1: expected error $2, got $(head -c 200 "$T/b")"; fi
-}
-b64() { base64 -w0 <"$1"; }
-meta_for() { # Upload-Metadata for a sealed file: its signature and package id
-  local pkg
-  pkg=$(sed -n 's/^trusted comment: .*package=\([0-9a-f]*\).*/\1/p' "$1.minisig")
-  printf 'filename %s,package %s,signature %s' "$(printf x | base64)" "$(printf %s "$pkg" | base64 -w0)" "$(b64 "$1.minisig")"
-}
-# create TOKEN FILE [EXTRA CURL ARGS]: a new upload for FILE; path in $LOC.
-create() {
-  local tok=$1 f=$2
-  shift 2
-  tus "$tok" POST /v1/uploads -H "Upload-Length: $(stat -c %s "$f")" "$@"
-  LOC=$(hdr Location)
-}
-# patch TOKEN PATH OFFSET FILE-PIECE [EXTRA]
-patch() {
-  local tok=$1 path=$2 off=$3 piece=$4
-  shift 4
-  tus "$tok" PATCH "$path" -H "Upload-Offset: $off" -H "Content-Type: application/offset+octet-stream" \
-    --data-binary "@$piece" "$@"
-}
-offset_of() { tus "$1" HEAD "$2"; hdr Upload-Offset; }
-sealed_id() { sed -n 's/^trusted comment: .*package=\([0-9a-f]*\).*/\1/p' "$1.minisig"; }
+. "$IEP_SRC/tests/e2e/serve_lib.bash"
 
 make_sites
 iep-keygen --site trust-d -o "$T/keys/d.id" -c "$T/trust-d.card" >/dev/null
@@ -231,6 +160,12 @@ ack_body "$T/bad-receipt" >"$T/bad-ack.json"
 req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/bad-ack.json"
 code_is "a receipt naming other bytes" 422
 err_is "bad receipt" bad_receipt
+python3 -c 'print("[" * 30000 + "]" * 30000)' >"$T/deep.json"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/deep.json"
+code_is "a deeply nested ack body" 400
+head -c 100000 /dev/zero | tr '\0' x >"$T/big.json"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/big.json"
+code_is "an ack body over 64 KiB" 413
 receipt "$P1" "$B2" trust-b "$T/receipt"
 assert "minisign checks the receipt with the card" -- minisign -Vqm "$T/receipt" -x "$T/receipt.minisig" -p "$T/sites/trust-b.card"
 ack_body "$T/receipt" >"$T/ack.json"
@@ -361,6 +296,88 @@ patch "$TA" "$UK" 20000 "$T/rest"
 code_is "resumed after kill -9" 204
 req "$TB" GET "/v1/mailbox/$P1"
 assert "a committed package survives kill -9" -- cmp -s "$T/b" "$T/p1.iep"
+req "$TB" GET "/v1/mailbox/$(sealed_id "$T/p2.iep")"
+assert "the package resumed after kill -9 is whole" -- cmp -s "$T/b" "$T/p2.iep"
+
+# ---- kill -9 in the middle of a PATCH body: the upload resumes from
+# whatever offset the restarted hub reports, and commits whole.
+expect 0 "seal p7" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p7.iep" "$T/study"
+create "$TA" "$T/p7.iep" -H "Upload-Metadata: $(meta_for "$T/p7.iep")"
+UM=$LOC
+curl -s -o /dev/null --limit-rate 40k -X PATCH -H "Authorization: Bearer $TA" -H "Tus-Resumable: 1.0.0" \
+  -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" \
+  --data-binary "@$T/p7.iep" "$URL$UM" &
+SLOW=$!
+sleep 1.5
+kill -9 "$HUB_PID"
+wait "$HUB_PID" 2>/dev/null
+HUB_PID=
+wait $SLOW
+start_hub
+OFF=$(offset_of "$TA" "$UM")
+assert "an offset within the package after kill -9 mid-PATCH" -- bash -c "[ -n '$OFF' ] && [ '$OFF' -lt $(stat -c %s "$T/p7.iep") ]"
+assert "the bytes kept are exactly the offset" -- [ "$(stat -c %s "$T/data/uploads/${UM##*/}")" = "$OFF" ]
+tail -c +$((OFF + 1)) "$T/p7.iep" >"$T/p7.rest"
+patch "$TA" "$UM" "$OFF" "$T/p7.rest"
+code_is "resumed from the reported offset, committed" 204
+req "$TB" GET "/v1/mailbox/$(sealed_id "$T/p7.iep")"
+assert "the package cut by kill -9 is whole" -- cmp -s "$T/b" "$T/p7.iep"
+
+# ---- administration over HTTP with an admin token
+iep-keygen --site trust-e -o "$T/keys/e.id" -c "$T/trust-e.card" >/dev/null
+req "$TA" POST /v1/admin/sites --data-binary "@$T/trust-e.card"
+code_is "a site token cannot add sites" 403
+req "$ADMIN" GET /v1/mailbox
+code_is "an admin token has no mailbox" 403
+req "$ADMIN" POST /v1/admin/sites --data-binary "@$T/trust-e.card"
+code_is "admin adds a site" 201
+req "$ADMIN" POST /v1/admin/sites --data-binary "@$T/trust-e.card"
+code_is "the same site twice" 409
+req "$ADMIN" POST /v1/admin/sites/trust-e/tokens
+code_is "admin issues a token" 201
+TE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$T/b")
+TEID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/b")
+req "$TE" GET /v1/mailbox
+code_is "the new token works" 200
+req "$ADMIN" DELETE "/v1/admin/tokens/$TEID"
+code_is "admin revokes it" 204
+req "$TE" GET /v1/mailbox
+code_is "a revoked token" 401
+req "$ADMIN" DELETE /v1/admin/sites/trust-e
+code_is "admin removes the site" 204
+req "$TB" GET /v1/sites/trust-e/card
+code_is "a removed site's card" 404
+req "$ADMIN" DELETE /v1/admin/sites/trust-e
+code_is "removing it again" 404
+
+# ---- retention: quota, expiry of unfetched packages, deletion after acks
+stop_hub
+expect 0 "register trust-d" -- iep-serve site add --data "$T/data" "$T/trust-d.card"
+TD=$(iep-serve token issue --data "$T/data" trust-d 2>/dev/null)
+start_hub --site-quota $((SIZE + 1000))
+expect 0 "seal p5" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p5.iep" "$T/study"
+create "$TD" "$T/p5.iep"
+code_is "within the quota" 201
+create "$TD" "$T/p5.iep"
+code_is "over the site's quota" 413
+err_is "over the site's quota" quota
+assert "the quota message is clear" -- grep -q "quota of $((SIZE + 1000)) bytes" "$T/b"
+stop_hub
+start_hub --expire-after 2 --ack-grace 0
+create "$TA" "$T/p5.iep" -H "Upload-Metadata: $(meta_for "$T/p5.iep")" \
+  -H "Content-Type: application/offset+octet-stream" --data-binary "@$T/p5.iep"
+code_is "p5 committed" 201
+P5=$(sealed_id "$T/p5.iep")
+sleep 4
+req "$TA" GET "/v1/packages/$P5"
+assert "an unfetched package expires; the sender's timeline says so" -- grep -q '"state":"expired"' "$T/b"
+req "$TB" GET "/v1/mailbox/$P5"
+code_is "an expired package" 410
+req "$TB" GET /v1/mailbox
+assert "an expired package leaves the mailbox" -- bash -c "! grep -q '$P5' '$T/b'"
+req "$TA" GET "/v1/packages/$P1"
+assert "an acknowledged package is deleted after the grace" -- grep -q '"state":"deleted"' "$T/b"
+assert "its bytes are gone" -- test ! -e "$T/data/packages/$P1"
 
 # ---- audit and logs
 req "$ADMIN" GET /v1/admin/audit
@@ -369,8 +386,29 @@ assert "the audit log has commits and acks" -- bash -c "grep -q '\"action\":\"co
 expect 0 "audit export" -- iep-serve audit export --data "$T/data"
 assert "no token in the log or the audit" -- bash -c "! grep -qF '$TA' '$T/serve.log' '$T/.out'"
 req "" GET /metrics
-assert "metrics" -- grep -q '^iep_http_requests_total{method="PATCH",status="204"}' "$T/b"
+assert "metrics count requests" -- grep -q '^iep_http_requests_total{method="GET",status="200"} [1-9]' "$T/b"
+assert "metrics count packages by state" -- grep -q '^iep_packages{state="expired"} 1' "$T/b"
+expect 0 "audit export as DICOM audit messages" -- iep-serve audit export --data "$T/data" --dicom
+assert "DICOM audit messages" -- grep -q "AuditMessage" "$T/.out"
 stop_hub
 assert "SIGTERM stops the hub cleanly" -- grep -q 'SIGTERM: stopping' "$T/serve.log"
+assert "and it exits 0" -- [ "$HUB_STATUS" = 0 ]
+# The checkpoint written at shutdown checks with minisign and the hub's card.
+start_hub
+req "$TA" GET /v1/hub/card
+cp "$T/b" "$T/hub.pub"
+req "$TA" GET /v1/audit/checkpoints
+python3 -c '
+import json, sys
+cps = json.load(open(sys.argv[1]))
+open(sys.argv[2], "w").write(cps[-1]["statement"])
+open(sys.argv[2] + ".minisig", "w").write(cps[-1]["signature"])
+' "$T/b" "$T/cp.txt"
+assert "the last checkpoint verifies with minisign and the hub's card" -- \
+  minisign -Vqm "$T/cp.txt" -x "$T/cp.txt.minisig" -p "$T/hub.pub"
+assert "hub.key is private" -- [ "$(stat -c %a "$T/data/hub.key")" = 600 ]
+stop_hub
 
+stop_hub
+no_sanitizer_reports
 finish

@@ -83,6 +83,26 @@ cp other.iep.minisig t.iep.minisig
 open_rejects 5 "signature of another package" t.iep
 expect 5 "verify without identity: signature of another package" -- iep-verify t.iep
 
+# The sender itself re-signs the sealed bytes (minisign -S with the key in
+# its identity) with a recipient list other than the manifest's: refused.
+# A statement without to= at all (a package sealed before the field
+# existed) still opens.
+asecret=$(sed -n 's/^# iep-minisign-secret-key: //p' "$A")
+printf 'untrusted comment: a\n%s\n' "$asecret" >a.key
+tc=$(sed -n 's/^trusted comment: //p' s.iep.minisig)
+base=${tc% to=*}
+assert "the signed statement names the recipient: $tc" -- test "$tc" = "$base to=trust-b"
+cp s.iep t.iep
+for to in trust-c trust-b,trust-c trust-c,trust-b; do
+  minisign -S -s a.key -m t.iep -x t.iep.minisig -t "$base to=$to" </dev/null >/dev/null || exit 1
+  open_rejects 5 "signed to=$to, manifest names trust-b" t.iep
+  stderr_names "signed to=$to" "recipient list"
+done
+minisign -S -s a.key -m t.iep -x t.iep.minisig -t "$base" </dev/null >/dev/null || exit 1
+expect 0 "a statement without to= (an older package) still opens" -- iep-open -i "$B" t.iep -o "$T/old"
+expect 0 "... and verifies" -- iep-verify -i "$B" t.iep
+rm -rf "$T/old" t.iep.minisig
+
 # Truncation at many offsets: header cuts are not a package or corrupt;
 # payload cuts are corrupt.
 for off in 0 10 40 $((hdr - 2)) $payload $((payload + 100)) $((payload + chunk)) \

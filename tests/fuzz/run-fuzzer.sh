@@ -4,7 +4,7 @@
 # Seeds are made here with GNU tar and zstd, so no binaries are committed:
 # small tars for "tar", compressed and plain streams for "zstd", both for any
 # other target; small pydicom files for "dicom_stream", sample rules for
-# "pixel_rules". Files in tests/fuzz/corpus/<name>/ (if any) are added too.
+# "pixel_rules", a real audit chain for "audit". Files in tests/fuzz/corpus/<name>/ (if any) are added too.
 # Crashes land in <work dir>/artifacts/.
 set -euo pipefail
 fuzzer=$(realpath "$1") name=$2 work=$(realpath -m "$3") seconds=${4:-20}
@@ -66,7 +66,43 @@ rules_seeds() {
     > "$work/corpus/rules"
   printf '# c\r\nmatch\r\nblank 1,2,3,4 # tail\r\n' > "$work/corpus/crlf"
 }
+# A real audit chain (the format of iep-verify(1)), a record of each
+# action, lines alone, and a checkpoint object.
+audit_seeds() {
+  /usr/bin/python3 - "$work/corpus" <<'PY'
+import hashlib, json, sys
+out = sys.argv[1]
+canon = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+acts = [("upload.create", "trust-a", "0123456789abcdef0123456789abcdef", {"length": 12}),
+        ("commit", "trust-a", "fedcba9876543210fedcba9876543210", {"recipients": ["b", "c"], "size": 12}),
+        ("list", "b", "", {"wait": 3}), ("download", "b", "fedcba9876543210fedcba9876543210", {}),
+        ("ack", "b", "fedcba9876543210fedcba9876543210", {"sender": "trust-a"}),
+        ("auth.fail", "anonymous", "", {"remote": "127.0.0.1"}),
+        ("admin.token.issue", "local-admin", "", {"site": "b", "id": "t1", "u": "\u00e9\t\"x\""}),
+        ("reject", "c", "", {"error": "bad_signature", "n": [1, -2, True, None, {"a": []}]}),
+        ("delete", "hub", "fedcba9876543210fedcba9876543210", {})]
+lines, prev = [], "0" * 64
+for seq, (a, who, pkg, det) in enumerate(acts, 1):
+    rec = {"action": a, "actor": who, "detail": det, "package": pkg, "prev": prev,
+           "request": "%016x" % seq, "seq": seq, "time": "2026-12-02T10:00:%02d.%03dZ" % (seq, seq)}
+    rec["hash"] = prev = hashlib.blake2b(canon(rec).encode(), digest_size=32).hexdigest()
+    lines.append(canon(rec))
+    open("%s/record-%d" % (out, seq), "w").write(lines[-1])
+open(out + "/chain", "w").write("".join(l + "\n" for l in lines))
+open(out + "/chain-3", "w").write("".join(l + "\n" for l in lines[:3]))
+PY
+  if command -v minisign >/dev/null; then
+    local head
+    head=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().split("\n")[2])["hash"])' "$work/corpus/chain")
+    minisign -G -W -p "$work/hub.pub" -s "$work/hub.key" >/dev/null </dev/null
+    printf 'iep-audit-checkpoint seq=3 head=%s time=2026-12-02T12:00:00Z\n' "$head" >"$work/cp.txt"
+    minisign -S -s "$work/hub.key" -m "$work/cp.txt" -t "$(head -c -1 "$work/cp.txt")" >/dev/null </dev/null
+    /usr/bin/python3 -c 'import json,sys; w=sys.argv[1]; json.dump({"seq":3,"head":sys.argv[2],"time":"2026-12-02T12:00:00Z","statement":open(w+"/cp.txt").read(),"signature":open(w+"/cp.txt.minisig").read()}, open(w+"/corpus/checkpoint","w"))' "$work" "$head"
+  fi
+  return 0
+}
 case "$name" in
+  audit) audit_seeds ;;
   dicom_stream) dicom_seeds ;;
   pixel_rules) rules_seeds ;;
   tar) tar_seeds ;;

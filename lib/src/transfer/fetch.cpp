@@ -145,7 +145,13 @@ class Fetcher {
   void deliver(const MailboxEntry& e, FetchResult& r) {
     std::string st = ledger_->state(e.package);
     if (st == "acked") {
-      r.code = Exit::replayed;
+      // Acknowledged again (the hub may have been restored from a backup),
+      // so that it leaves the mailbox; but never delivered a second time.
+      try {
+        Receipt rec{e.package, e.blake2b, self_.site, e.sender, util::utc_now()};
+        hub_.ack(e.package, rec.statement(), sign_receipt(rec, self_).signature.encode());
+      } catch (const Error&) {
+      }
       throw Error(Exit::replayed,
                   e.package + ": package from " + e.sender +
                       " was delivered and acknowledged before; the hub offers it again (a "

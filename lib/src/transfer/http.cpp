@@ -142,8 +142,12 @@ Response Client::perform(const Request& req) {
     (void)hdrs.release();
     hdrs.reset(l);
   };
-  for (const auto& [k, v] : req.headers) add(k + ": " + v);
-  add("Expect:");  // no 100-continue round trip
+  bool expect = false;
+  for (const auto& [k, v] : req.headers) {
+    add(k + ": " + v);
+    expect = expect || lower(k) == "expect";
+  }
+  if (!expect) add("Expect:");  // no 100-continue round trip unless asked for
 
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -213,6 +213,10 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
     req.headers.emplace_back("Content-Type", "application/offset+octet-stream");
     req.headers.emplace_back("Upload-Offset", std::to_string(offset));
     req.headers.emplace_back("Upload-Checksum", "sha256 " + sha256_b64(ByteSpan(buf.data(), n)));
+    // A server that refuses the PATCH from its headers (409, 423 while the
+    // previous, cut request still holds the upload) answers before the
+    // body is sent: a cut costs at most one chunk.
+    if (n > 0) req.headers.emplace_back("Expect", "100-continue");
     bool declares = complete && !length_known && offset + n == avail;
     if (declares) req.headers.emplace_back("Upload-Length", std::to_string(avail));
     auto r = request(req, "PATCH");

@@ -81,6 +81,7 @@ struct AuditVerdict {
   std::uint64_t checkpoints_checked = 0;
   Exit result = Exit::ok;  // corrupt (the log), bad_signature (a checkpoint's signature)
   std::uint64_t line = 0;  // line of the first failure, 0 when none or not in the log
+  std::string input;       // the log as named to verify_audit_files ("stdin" for "-")
   [[nodiscard]] std::string to_json() const;
 };
 
@@ -89,6 +90,21 @@ struct AuditVerdict {
 // against the record it names. Never throws for a bad log.
 AuditVerdict verify_chain(Source& lines, const std::vector<Checkpoint>& checkpoints,
                           const minisign::PublicKey* hub_key);
+
+// Checkpoints as GET /v1/audit/checkpoints serves them: one checkpoint
+// object, or a JSON list of them. Throws Error(Exit::corrupt) naming `source`.
+std::vector<Checkpoint> parse_checkpoints(std::string_view json, const std::string& source);
+
+// iep-verify --audit: checks the exported log at `log_path` ("-": stdin)
+// against the checkpoints in `checkpoint_files` (each as parse_checkpoints
+// reads them), whose signatures must verify with the minisign public key in
+// `hub_key_path` (a .pub file, as GET /v1/hub/card serves). Checkpoints
+// without a key: Error(Exit::usage). Unreadable files: Error(Exit::input);
+// a malformed checkpoint file: Error(Exit::corrupt); a malformed key:
+// Error(Exit::identity). The log's own verdict is returned, not thrown.
+AuditVerdict verify_audit_files(const std::string& log_path,
+                                const std::vector<std::string>& checkpoint_files,
+                                const std::string& hub_key_path);
 
 // One record as a DICOM PS3.15 A.5 audit message (XML, the schema of
 // PS3.15 A.5.1), e.g. DataExport / BeginTransferring / InstancesTransferred

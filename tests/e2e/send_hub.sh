@@ -1,0 +1,132 @@
+# iep-send uploads to a real hub (iep-serve on loopback): real studies from
+# pydicom's corpus reach trust-b byte-identical through iep-fetch; the
+# timeline is complete and the receipt checks with the real minisign -V;
+# a re-run sends nothing twice; two runs at once make one package; a changed
+# card, a bad token, an unknown recipient and a hub that is down each end in
+# their documented exit code.
+. "$(dirname "$0")/lib.sh"
+. "$IEP_SRC/tests/interop/hub-lib.sh"
+make_sites
+A=$T/keys/a.id
+hub_init "$T/hub"
+hub_start
+mkdir -p ct mr several
+cp "$CORPUS/CT_small.dcm" ct/
+cp "$CORPUS/MR_small.dcm" mr/
+cp "$CORPUS/CT_small.dcm" "$CORPUS/MR_small.dcm" "$CORPUS/rtplan.dcm" several/
+
+# mailbox_count SITE: packages waiting for SITE.
+mailbox_count() { mailbox_ids "$1" | wc -l; }
+
+# --- A first send, the result as JSON; the state keeps only the commit.
+expect 0 "send a CT study" -- send_to_hub "$HUB" a ct --json
+cp "$T/.out" ct.json
+id=$(json_get ct.json 'j["package"]')
+assert "the result names a package id" -- test "${#id}" -eq 32
+assert "the result says sent, not already sent" -- test "$(json_get ct.json 'j["already_sent"]')" = False
+assert "the result carries the hub's commit time" -- test -n "$(json_get ct.json 'j["committed"]')"
+assert "the result has the three timings" -- \
+  test "$(json_get ct.json 'sorted(j["seconds"])')" = "['commit', 'seal', 'upload']"
+assert "one package in trust-b's mailbox" -- test "$(mailbox_count b)" -eq 1
+sent=$(find "$T/state-a/send" -name sent.json)
+assert "the state folder records the commit" -- test -f "$sent"
+nothing_left "no sealed copy is kept once committed" "$(dirname "$sent")/sealed" \
+  "$(dirname "$sent")/sealed.minisig" "$(dirname "$sent")/upload"
+assert "the state folder is private" -- test "$(stat -c %a "$T/state-a")" = 700
+
+# --- Re-running sends nothing again.
+expect 0 "the same command again" -- send_to_hub "$HUB" a ct --json
+assert "it says already sent" -- test "$(json_get "$T/.out" 'j["already_sent"]')" = True
+assert "the same package id" -- test "$(json_get "$T/.out" 'j["package"]')" = "$id"
+assert "stderr says so" -- grep -q "already sent as package $id" "$T/.err"
+assert "still one package in the mailbox" -- test "$(mailbox_count b)" -eq 1
+
+# --- The hub's timeline, before and after delivery.
+hcurl a "$HUB/v1/packages/$id" >tl1.json
+assert "timeline: committed, for trust-b, not yet fetched" -- \
+  test "$(json_get tl1.json 'j["state"], [r["site"] for r in j["recipients"]], j["recipients"][0]["acknowledged"]')" = \
+  "('committed', ['trust-b'], None)"
+expect 0 "trust-b fetches" -- fetch_from_hub "$HUB" b out --json
+assert "delivered into out/ID" -- test -d "out/$id"
+assert "the CT file arrived byte-identical" -- test "$(hashes ct)" = "$(hashes "out/$id")"
+hcurl a "$HUB/v1/packages/$id" >tl2.json
+assert "timeline: delivered, fetched and acknowledged" -- \
+  test "$(json_get tl2.json 'j["state"], j["recipients"][0]["first_fetched"] is not None, j["recipients"][0]["acknowledged"] is not None')" = \
+  "('delivered', True, True)"
+json_get tl2.json 'j["recipients"][0]["receipt"]["statement"]' | head -c -1 >receipt.txt
+json_get tl2.json 'j["recipients"][0]["receipt"]["signature"]' >receipt.txt.minisig
+expect 0 "the receipt checks with minisign -V and trust-b's card" -- \
+  minisign -V -m receipt.txt -x receipt.txt.minisig -p "$T/sites/trust-b.card"
+assert "the receipt names the package, its hash, both sites" -- \
+  grep -q "^iep-receipt package=$id blake2b=$(json_get ct.json 'j["blake2b"]') receiver=trust-b sender=trust-a " receipt.txt
+printf 'iep-receipt package=%s blake2b=0 receiver=trust-b sender=trust-a time=x\n' "$id" >forged.txt
+cp receipt.txt.minisig forged.txt.minisig
+expect 1 "minisign refuses an altered receipt" -- \
+  minisign -V -m forged.txt -x forged.txt.minisig -p "$T/sites/trust-b.card"
+
+# --- A plain package on stdin: keyed by its bytes.
+expect 0 "pack the MR study" -- sh -c "iep-pack -i '$A' mr > mr.tar.zst"
+expect 0 "send it from stdin" -- sh -c "iep-send -i '$A' --to trust-b --hub '$HUB' \
+  --token-file '$T/tokens/a' --state '$T/state-a' --json - < mr.tar.zst"
+mrid=$(json_get "$T/.out" 'j["package"]')
+expect 0 "the same bytes again" -- sh -c "iep-send -i '$A' --to trust-b --hub '$HUB' \
+  --token-file '$T/tokens/a' --state '$T/state-a' --json - < mr.tar.zst"
+assert "already sent, same package" -- \
+  test "$(json_get "$T/.out" 'j["already_sent"], j["package"]')" = "(True, '$mrid')"
+assert "one package waiting (the CT one was fetched)" -- test "$(mailbox_count b)" -eq 1
+
+# --- Several studies: refused without --split; with it, one package each, in parallel.
+expect 11 "several studies without --split" -- send_to_hub "$HUB" a several
+expect 0 "several studies with --split --jobs 2" -- send_to_hub "$HUB" a several --split --jobs 2 --json
+assert "three results" -- test "$(wc -l <"$T/.out")" -eq 3
+expect 0 "again: nothing sent" -- send_to_hub "$HUB" a several --split --jobs 2 --json
+assert "all three already sent" -- test "$(grep -c '"already_sent":true' "$T/.out")" -eq 3
+assert "four packages waiting for trust-b" -- test "$(mailbox_count b)" -eq 4
+
+# --- Two runs of one input at once: one sends, the other waits or says busy.
+make_study big 24
+send_to_hub "$HUB" a big --limit-rate 400K >first.out 2>first.err &
+first=$!
+for _ in $(seq 200); do
+  ls "$T"/state-a/send/*/upload >/dev/null 2>&1 && break
+  sleep 0.05
+done
+expect 17 "a second run with --no-wait while the first sends" -- send_to_hub "$HUB" a big --no-wait
+assert "it says another run holds the input" -- grep -q "another run" "$T/.err"
+expect 0 "a second run that waits for the first" -- send_to_hub "$HUB" a big --json
+wait "$first"
+assert "the first run succeeded" -- test $? -eq 0
+assert "the waiting run found it sent" -- test "$(json_get "$T/.out" 'j["already_sent"]')" = True
+assert "one package for the two runs" -- test "$(mailbox_count b)" -eq 5
+
+# --- Errors, each with its exit code.
+iep-keygen --site trust-z -o "$T/keys/z.id" -c z.card >/dev/null
+cp -r ct ct2
+expect 15 "a recipient the hub does not know (card file)" -- send_to_hub "$HUB" a ct2 --to z.card
+assert "the hub's reason is shown" -- grep -q "unknown_recipient" "$T/.err"
+expect 15 "a recipient the hub does not know (name)" -- \
+  iep-send -i "$A" --to trust-nobody --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" ct2
+(umask 077 && echo "iep1_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" >bad.token)
+expect 16 "a token the hub does not know" -- \
+  iep-send -i "$A" --to trust-b --hub "$HUB" --token-file bad.token --state "$T/state-a" ct2
+assert "the token is not printed" -- sh -c "! grep -q AAAAAAAA '$T/.err'"
+chmod 644 bad.token
+expect 10 "a token file others can read" -- \
+  iep-send -i "$A" --to trust-b --hub "$HUB" --token-file bad.token --state "$T/state-a" ct2
+expect 14 "a hub that is down" -- send_to_hub "http://127.0.0.1:1" a ct2 --retry-time 1
+# The hub now serves a card for trust-b that is not the pinned one.
+cp "$T/sites/trust-b.card" b.card.orig
+iep-keygen --site trust-b -o "$T/keys/b2.id" -c b2.card >/dev/null
+cp b2.card "$T/sites/trust-b.card"
+expect 10 "a card that differs from the pinned one" -- send_to_hub "$HUB" a ct2
+assert "the message names the site" -- grep -q "site 'trust-b'" "$T/.err"
+assert "the message names both key ids" -- \
+  test "$(grep -o 'key [0-9A-F]\{16\}' "$T/.err" | sort -u | wc -l)" -eq 2
+assert "and how to accept it" -- grep -q -- "--accept-card trust-b" "$T/.err"
+expect 0 "--accept-card takes the hub's card" -- \
+  iep-send --accept-card trust-b --hub "$HUB" --token-file "$T/tokens/a"
+assert "the pin is the hub's card again" -- cmp -s "$T/sites/trust-b.card" b.card.orig
+expect 0 "and sending works again" -- send_to_hub "$HUB" a ct2
+expect 2 "no hub configured" -- \
+  env -u IEP_HUB iep-send -i "$A" --to trust-b --token-file "$T/tokens/a" --state "$T/state-a" ct2
+finish
