@@ -14,7 +14,9 @@ namespace {
 std::unique_ptr<iep::hub::Index> open_index(const std::string& data) {
   if (data.empty()) throw iep::Error(iep::Exit::usage, "--data DIR is required");
   std::error_code ec;
-  std::filesystem::create_directories(data, ec);
+  if (std::filesystem::create_directories(data, ec))
+    std::filesystem::permissions(data, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
   if (ec) throw iep::Error(iep::Exit::output, data + ": " + ec.message());
   return iep::hub::open_sqlite_index(std::filesystem::path(data) / "index.sqlite");
 }

@@ -91,6 +91,8 @@ assert "quiet on success" -- test ! -s "$T/.err"
 expect 0 "a good log with checkpoints" -- iep-verify --audit audit.log --hub-card hub.pub \
   --checkpoint cps.json --checkpoint cp60.json
 expect 0 "a good log from stdin" -- sh -c 'iep-verify --audit - < audit.log'
+expect 0 "-v says what was checked" -- iep-verify -v --audit audit.log --hub-card hub.pub --checkpoint cps.json
+stderr_names "-v" "audit.log: 60 records, head $head, 2 checkpoint(s) matched"
 expect 0 "json report" -- iep-verify --json --audit audit.log --hub-card hub.pub --checkpoint cps.json
 assert "json report: ok, 60 records, the head python computed, 2 checkpoints" -- \
   $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["result"]=="ok" and r["exit_code"]==0 and r["records"]==60 and r["head"]==sys.argv[2] and r["checkpoints_checked"]==2, r' "$T/.out" "$head"

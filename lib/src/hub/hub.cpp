@@ -400,7 +400,7 @@ class UploadBody : public Exchange {
       failed_ = error(500, "internal", "cannot write the upload");
     }
   }
-  ~UploadBody() override { h_.ix.release_lease(u_.id); }
+  ~UploadBody() override { release(); }
   UploadBody(const UploadBody&) = delete;
   UploadBody& operator=(const UploadBody&) = delete;
 
@@ -425,6 +425,37 @@ class UploadBody : public Exchange {
   }
 
   Response finish() override {
+    Response r = complete();
+    release();  // the next PATCH may come on this connection before it is torn down
+    if (r.status >= 400 && r.status != 422 && r.status != 409)  // commit refusals audit themselves
+      h_.audit(c_, "reject", u_.id, {{"status", r.status}, {"offset", start_}});
+    return r;
+  }
+
+  void abort() override {
+    // A cut connection: keep what arrived and is now durable, unless the
+    // PATCH carried a checksum (then nothing of it is kept).
+    if (failed_ || digest_) {
+      cut_back();
+    } else {
+      try {
+        u_.offset = w_->sync();
+        u_.expires = now_ms(h_.cfg.upload_expiry);
+        h_.ix.update_upload(u_);
+      } catch (const std::exception&) {
+        cut_back();
+      }
+    }
+    release();
+  }
+
+ private:
+  void release() {
+    if (!released_) h_.ix.release_lease(u_.id);
+    released_ = true;
+  }
+
+  Response complete() {
     if (failed_) {
       cut_back();
       return wrap_(std::move(*failed_));
@@ -469,23 +500,6 @@ class UploadBody : public Exchange {
     return wrap_(std::move(r));
   }
 
-  void abort() override {
-    // A cut connection: keep what arrived and is now durable, unless the
-    // PATCH carried a checksum (then nothing of it is kept).
-    if (failed_ || digest_) {
-      cut_back();
-      return;
-    }
-    try {
-      u_.offset = w_->sync();
-      u_.expires = now_ms(h_.cfg.upload_expiry);
-      h_.ix.update_upload(u_);
-    } catch (const std::exception&) {
-      cut_back();
-    }
-  }
-
- private:
   void cut_back() {
     try {
       w_.reset();
@@ -507,6 +521,7 @@ class UploadBody : public Exchange {
   std::unique_ptr<Digest> digest_;
   std::string want_;
   std::optional<Response> failed_;
+  bool released_ = false;
 };
 
 }  // namespace
@@ -1335,7 +1350,10 @@ class Logged : public Exchange {
 
 Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
   std::error_code ec;
-  fs::create_directories(cfg_.data, ec);
+  // A new data folder is private to the hub's user (sealed packages only,
+  // but also the hub's key and who sent what to whom).
+  if (fs::create_directories(cfg_.data, ec))
+    fs::permissions(cfg_.data, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) throw Error(Exit::output, cfg_.data.string() + ": " + ec.message());
   index_ = open_sqlite_index(cfg_.data / "index.sqlite");
   store_ = open_file_store(cfg_.data);
