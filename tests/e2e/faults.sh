@@ -35,8 +35,7 @@ for ((i = 1; i <= ITER; i++)); do
   pid=$!
   ms=$((RANDOM % (full_ms + full_ms / 4 + 1)))
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-  kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
   # 137: it was still running when the signal came (not merely a zombie).
   [ $? -eq 137 ] && killed=$((killed + 1))
   expect 0 "re-run $i after kill -9 at ${ms} ms" -- send_to_hub "$HUB" a "s$i"
@@ -85,10 +84,15 @@ done
 
 # iep-send uploading while the hub is killed and restarted (same port).
 make_study big 60
-send_to_hub "$HUB" a big >bigsend.out 2>bigsend.err &
+# --limit-rate: the upload lasts about 1.5 s, so the kill lands inside it.
+commits0=$(grep -c '/commit 200' "$T/hub.log")
+patches0=$(grep -c ' PATCH ' "$T/hub.log")
+send_to_hub "$HUB" a big --limit-rate 4M --chunk-size 1 >bigsend.out 2>bigsend.err &
 pid=$!
-sleep 0.$((RANDOM % 9 + 1))
+sleep 0.$((RANDOM % 5 + 5))
 hub_kill
+assert "the hub was killed inside the upload: PATCHes answered, no commit yet" -- \
+  test "$(grep -c ' PATCH ' "$T/hub.log")" -gt "$patches0" -a "$(grep -c '/commit 200' "$T/hub.log")" -eq "$commits0"
 sleep 0.5
 hub_start
 wait "$pid"
@@ -126,15 +130,13 @@ for ((w = 0; w < 600; w++)); do
   sleep 0.05
 done
 assert "iep-fetch downloaded a package and tried to acknowledge it" -- test "$(json_get "$T/ack.json" 'j["resets"]')" = 1
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+{ kill -9 "$pid"; wait "$pid"; } 2>/dev/null
 # Random kills of the receiver, each followed by a re-run.
 for ((i = 1; i <= 5; i++)); do
   fetch_from_hub "$PROXY" b out >/dev/null 2>&1 &
   pid=$!
   sleep 0.$((RANDOM % 9))$((RANDOM % 10))
-  kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
 done
 expect 0 "iep-fetch to the end" -- fetch_from_hub "$PROXY" b out
 proxy_stop
