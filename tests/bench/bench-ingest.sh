@@ -26,7 +26,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 ours="iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state '$data'"
 peer="node '$INTEROP/tus-upload.mjs' '$TUS_URL' sealed.iep --metadata-file signature=sealed.iep.minisig"
-js_hub="node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' sealed.iep --header \"Authorization: Bearer \$(head -1 tokens/a)\" --metadata-file signature=sealed.iep.minisig"
+js_hub="node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' sealed.iep --token-file tokens/a --metadata-file signature=sealed.iep.minisig"
 
 compare "ingest: iep-send --hub vs tus-js-client -> @tus/server" 'rm -rf state' "$ours" \
   "rm -rf '$T/tus-store'/*" "$peer" "$sealed_bytes"

@@ -69,7 +69,7 @@ expect 0 "HEAD after the restart" -- hcurl a -f -I -H 'Tus-Resumable: 1.0.0' "$H
 off=$(tr -d '\r' <"$T/.out" | sed -n 's/^[Uu]pload-[Oo]ffset: //p')
 assert "the offset kept is at most what was sent ($off)" -- test "${off:-x}" -le $((size / 2))
 expect 0 "tus-js-client resumes and commits" -- "${TUS_UPLOAD[@]}" "$HUB$loc" hk.iep \
-  --header "Authorization: Bearer $(token a)" --resume-from-url "$HUB$loc"
+  --token-file "$T/tokens/a" --resume-from-url "$HUB$loc"
 hashes study >>expected.txt
 id=$(package_id hk.iep)
 expect 0 "trust-b downloads it" -- hcurl b -f "$HUB/v1/mailbox/$id" -o hk.got

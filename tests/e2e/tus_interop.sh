@@ -13,7 +13,7 @@ make_study study 20
 hub_init "$T/hub"
 hub_start
 
-AUTH_A=(--header "Authorization: Bearer $(token a)")
+AUTH_A=(--token-file "$T/tokens/a")
 CHUNK=300000
 
 # The peers themselves, against the reference server first: a failure below
@@ -98,7 +98,7 @@ for mode in "plain" "chunked:--chunk-size $CHUNK" "parallel:--parallel 3 --chunk
     # tus-js-client 4.3.1 hangs on a stream ending on a chunk boundary.
     assert "deferred: the package does not end on a chunk boundary" -- test $(($(stat -c %s "p$n.iep") % CHUNK)) -ne 0
     # shellcheck disable=SC2086
-    expect 0 "tus-js-client $name" -- sh -c "cat p$n.iep | node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' - --header 'Authorization: Bearer $(token a)' \
+    expect 0 "tus-js-client $name" -- sh -c "cat p$n.iep | node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' - --token-file '$T/tokens/a' \
       --metadata-file signature=p$n.iep.minisig --metadata package=$(package_id "p$n.iep") --print-header Iep-Package $opts"
   else
     # shellcheck disable=SC2086
@@ -167,7 +167,7 @@ expect 1 "a signature of another package is refused" -- "${TUS_UPLOAD[@]}" "$HUB
 assert "  as 422 bad_signature" -- grep -q "422" "$T/.err"
 assert "  not delivered" -- test -z "$(mailbox_ids b | grep -x "$(package_id "p$n.iep")")"
 expect 1 "trust-c uploading trust-a's package is refused" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" \
-  --header "Authorization: Bearer $(token c)" --metadata-file "signature=p$n.iep.minisig" --retry-delays ""
+  --token-file "$T/tokens/c" --metadata-file "signature=p$n.iep.minisig" --retry-delays ""
 assert "  as 422" -- grep -q "422" "$T/.err"
 expect 1 "no token: 401" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" --retry-delays ""
 assert "  401" -- grep -q "401" "$T/.err"
