@@ -33,7 +33,7 @@ for ((i = 1; i <= ITER; i++)); do
   cp -r study "s$i"
   send_to_hub "$HUB" a "s$i" >/dev/null 2>"kill$i.err" &
   pid=$!
-  ms=$((RANDOM % (full_ms + full_ms / 4 + 1)))
+  ms=$((RANDOM % (full_ms + 1)))
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
   { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
   # 137: it was still running when the signal came (not merely a zombie).
@@ -41,7 +41,9 @@ for ((i = 1; i <= ITER; i++)); do
   expect 0 "re-run $i after kill -9 at ${ms} ms" -- send_to_hub "$HUB" a "s$i"
   hashes study >>expected.txt
 done
-assert "some runs were killed before they ended ($killed of $ITER)" -- test "$killed" -ge $((ITER / 2))
+# The first send's time sets the window; a busy machine makes later runs
+# faster or slower, so only ask that a fair share was cut short.
+assert "some runs were killed before they ended ($killed of $ITER)" -- test "$killed" -ge $((ITER / 4))
 # A re-run of a sent study sends nothing again.
 expect 0 "re-run of a delivered study" -- send_to_hub "$HUB" a s1
 assert "one package per study in trust-b's mailbox" -- test "$(mailbox_ids b | wc -l)" -eq $((ITER + 1))
