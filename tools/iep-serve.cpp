@@ -14,7 +14,9 @@ namespace {
 std::unique_ptr<iep::hub::Index> open_index(const std::string& data) {
   if (data.empty()) throw iep::Error(iep::Exit::usage, "--data DIR is required");
   std::error_code ec;
-  std::filesystem::create_directories(data, ec);
+  if (std::filesystem::create_directories(data, ec))
+    std::filesystem::permissions(data, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
   if (ec) throw iep::Error(iep::Exit::output, data + ": " + ec.message());
   return iep::hub::open_sqlite_index(std::filesystem::path(data) / "index.sqlite");
 }
@@ -39,14 +41,14 @@ int main(int argc, char** argv) {
     app.add_option("--max-package-size", max_size, "largest package accepted, bytes")->capture_default_str();
     app.add_option("--site-quota", quota, "bytes a sending site may hold in uploads and packages (0: no limit)");
     app.add_option("--upload-expiry", hc.upload_expiry, "seconds after its last PATCH an unfinished upload is removed")
-        ->capture_default_str();
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--expire-after", hc.expire_after, "seconds after commit an unacknowledged package expires")
-        ->capture_default_str();
-    app.add_option("--ack-grace", hc.ack_grace, "seconds an acknowledged package is kept")->capture_default_str();
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
+    app.add_option("--ack-grace", hc.ack_grace, "seconds an acknowledged package is kept")->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--checkpoint-every", hc.checkpoint_every, "seconds between signed audit checkpoints")
-        ->capture_default_str();
+        ->capture_default_str()->check(CLI::NonNegativeNumber);
     app.add_option("--sweep-every", hc.sweep_every, "seconds between sweeps for expired uploads and packages")
-        ->capture_default_str();
+        ->capture_default_str()->check(CLI::Range(1, 86400));
     app.add_option("--max-connections", sc.max_connections, "connections at once")->capture_default_str();
     app.add_option("--per-ip-connections", sc.per_ip_connections, "connections at once from one address")
         ->capture_default_str();

@@ -43,6 +43,7 @@ rows=()
 deliver() {
   local label=$1 study=$2 n=$3 files=$4 i id before lat open_s
   for ((i = 1; i <= n; i++)); do
+    rm -f d.iep d.iep.minisig
     iep-send -i keys/a.id --to trust-b --output d.iep "$study" >/dev/null || die "sealing failed"
     id=$(package_id d.iep)
     open_s=$( { /usr/bin/time -f %e iep-open -i keys/b.id --from sites/trust-a.card d.iep -o open-ref >/dev/null; } 2>&1) ||
@@ -77,20 +78,19 @@ echo
 machine
 echo "receiver: iep-fetch --watch into a folder; latency = study visible in the folder - hub's commit time"
 echo
-echo "| package | n | latency median s | latency max s | iep-open local s (median) | latency - open |"
-echo "|---|---:|---:|---:|---:|---:|"
-for label in small big; do
-  study=small
-  [[ $label == big ]] && study=$data
-  sz=$(du -sm "$study" | cut -f1)
-  awk -v l="$label" -v sz="$sz" '$1 == l {n++; lat[n]=$2; op[n]=$3}
-    END {
-      if (!n) exit
-      asort(lat); asort(op)
-      ml = (n % 2) ? lat[(n+1)/2] : (lat[n/2] + lat[n/2+1]) / 2
-      mo = (n % 2) ? op[(n+1)/2] : (op[n/2] + op[n/2+1]) / 2
-      printf "| %s (%s MiB of DICOM) | %d | %.3f | %.3f | %.2f | **%.3f** |\n", l, sz, n, ml, lat[n], mo, ml - mo
-    }' lat.txt
-done
+/usr/bin/python3 - lat.txt "$(du -sm small | cut -f1)" "$(du -sm "$data" | cut -f1)" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+mib = {"small": sys.argv[2], "big": sys.argv[3]}
+print("| package | n | latency median s | latency max s | iep-open local s (median) | latency - open (median) |")
+print("|---|---:|---:|---:|---:|---:|")
+for label in ("small", "big"):
+    lat = [float(r[1]) for r in rows if r[0] == label]
+    op = [float(r[2]) for r in rows if r[0] == label]
+    if not lat:
+        continue
+    ml, mo = statistics.median(lat), statistics.median(op)
+    print(f"| {label} ({mib[label]} MiB of DICOM) | {len(lat)} | {ml:.3f} | {max(lat):.3f} | {mo:.2f} | **{ml - mo:.3f}** |")
+EOF
 echo
 echo "Target: latency - open under 1 s."

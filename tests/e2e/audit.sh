@@ -5,6 +5,15 @@
 # of the tail only with a checkpoint.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
+HUB_PID=
+stop_hub() {
+  if [ -n "$HUB_PID" ]; then
+    kill "$HUB_PID" 2>/dev/null
+    wait "$HUB_PID" 2>/dev/null
+    HUB_PID=
+  fi
+}
+trap 'stop_hub; rm -rf "$T"' EXIT
 
 # gen.py OUT N [FROM_SEQ SRC]: a chain of N records; with FROM_SEQ and SRC,
 # the records of SRC before FROM_SEQ, then new records from FROM_SEQ on,
@@ -82,6 +91,8 @@ assert "quiet on success" -- test ! -s "$T/.err"
 expect 0 "a good log with checkpoints" -- iep-verify --audit audit.log --hub-card hub.pub \
   --checkpoint cps.json --checkpoint cp60.json
 expect 0 "a good log from stdin" -- sh -c 'iep-verify --audit - < audit.log'
+expect 0 "-v says what was checked" -- iep-verify -v --audit audit.log --hub-card hub.pub --checkpoint cps.json
+stderr_names "-v" "audit.log: 60 records, head $head, 2 checkpoint(s) matched"
 expect 0 "json report" -- iep-verify --json --audit audit.log --hub-card hub.pub --checkpoint cps.json
 assert "json report: ok, 60 records, the head python computed, 2 checkpoints" -- \
   $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["result"]=="ok" and r["exit_code"]==0 and r["records"]==60 and r["head"]==sys.argv[2] and r["checkpoints_checked"]==2, r' "$T/.out" "$head"
@@ -163,5 +174,86 @@ echo '{"seq": 45}' >broken.json
 expect 7 "a malformed checkpoint file" -- iep-verify --audit audit.log --hub-card hub.pub --checkpoint broken.json
 echo 'not a key' >bad.pub
 expect 10 "a malformed hub key" -- iep-verify --audit audit.log --hub-card bad.pub --checkpoint cp45.json
+
+
+# ---- A real hub: the log iep-serve exports and the checkpoints it serves
+# verify; python3, reading the format as the man page gives it, agrees with
+# every hash; its DICOM export validates against the standard's schema.
+make_sites
+for s in a b; do
+  expect 0 "site add trust-$s" -- iep-serve site add --data "$T/data" "$T/sites/trust-$s.card"
+done
+TA=$(iep-serve token issue --data "$T/data" trust-a) || exit 1
+iep-serve --data "$T/data" --listen 127.0.0.1:0 --port-file "$T/port" --checkpoint-every 1 -q \
+  2>>"$T/serve.log" &
+HUB_PID=$!
+for i in $(seq 1 100); do [ -s "$T/port" ] && break; sleep 0.1; done
+[ -s "$T/port" ] || { echo "iep-serve did not start" >&2; cat "$T/serve.log" >&2; exit 1; }
+URL="http://127.0.0.1:$(cat "$T/port")"
+for i in 1 2 3; do  # well-formed tokens the hub does not know
+  curl -s -o /dev/null -H "Authorization: Bearer iep1_$(printf 'A%.0s' {1..42})$i" "$URL/v1/mailbox"
+done
+curl -sf -o /dev/null -H "Authorization: Bearer $TA" "$URL/v1/mailbox" || bad "mailbox list"
+# Wait (bounded) for a checkpoint that covers the requests above.
+for i in $(seq 1 100); do
+  curl -sf -H "Authorization: Bearer $TA" "$URL/v1/audit/checkpoints" >hubcps.json
+  $PY -c 'import json,sys; sys.exit(0 if any(c["seq"] >= 7 for c in json.load(open("hubcps.json"))) else 1)' && break
+  sleep 0.2
+done
+curl -sf -H "Authorization: Bearer $TA" "$URL/v1/hub/card" >hub.card || bad "hub card"
+stop_hub
+expect 0 "audit export" -- iep-serve audit export --data "$T/data"
+cp "$T/.out" hub.log
+assert "the hub's log holds the admin actions, the failed logins and the listing" -- \
+  bash -c "grep -q '\"action\":\"admin.site.add\"' hub.log && grep -q '\"action\":\"auth.fail\"' hub.log && grep -q '\"action\":\"list\"' hub.log"
+expect 0 "the hub's log verifies with its checkpoints" -- \
+  iep-verify --json --audit hub.log --hub-card hub.card --checkpoint hubcps.json
+assert "at least one checkpoint matched" -- \
+  $PY -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["checkpoints_checked"] >= 1 and r["records"] >= 7, r' "$T/.out"
+assert "python3 recomputes every hash and link of the hub's log" -- $PY - hub.log <<'PY'
+import hashlib, json, sys
+prev = "0" * 64
+for n, line in enumerate(open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1], 1):
+    rec = json.loads(line)
+    assert json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False) == line, n
+    h = rec.pop("hash")
+    body = json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert hashlib.blake2b(body.encode("utf-8"), digest_size=32).hexdigest() == h, n
+    assert rec["prev"] == prev and rec["seq"] == n, n
+    prev = h
+PY
+# The hub's checkpoints are plain minisign too.
+$PY -c 'import json; c=json.load(open("hubcps.json"))[-1]; open("hubcp.txt","w").write(c["statement"]); open("hubcp.txt.minisig","w").write(c["signature"])'
+expect 0 "minisign -V checks the hub's checkpoint with its card" -- minisign -Vm hubcp.txt -p hub.card
+# A changed record of the hub's log.
+sed '3s/"actor":"local-admin"/"actor":"local-admix"/' hub.log >hub-bad.log
+assert "one record changed" -- test "$(cmp hub.log hub-bad.log | grep -o 'line [0-9]*')" = "line 3"
+bad_log 7 3 "a record of the hub's log changed" hub-bad.log --hub-card hub.card --checkpoint hubcps.json
+# The DICOM export: every message valid under the standard's own schema.
+SHARED="$IEP_SRC/../shared/dicom-standard/part15-2023b.xml"
+if [ ! -f "$SHARED" ]; then
+  bad "the DICOM standard is missing: $SHARED"
+elif ! command -v jing >/dev/null; then
+  bad "jing is not installed (scripts/install-deps.sh)"
+else
+  expect 0 "audit export --dicom" -- iep-serve audit export --dicom --data "$T/data"
+  $PY - "$SHARED" "$T/.out" <<'PY' || bad "extract the schema and split the messages"
+import sys, xml.etree.ElementTree as ET
+X = "{http://www.w3.org/XML/1998/namespace}id"
+for s in ET.parse(sys.argv[1]).getroot().iter():
+    if s.get(X) == "sect_A.5.1.1":
+        rnc = [e for e in s.iter() if e.tag.endswith("programlisting")][0].text
+        # "##" comments after a group's last choice are not valid RNC; as
+        # "#" comments they change no pattern.
+        open("audit.rnc", "w").write(rnc.replace("##", "# "))
+msgs = open(sys.argv[2], encoding="utf-8").read().split('<?xml version="1.0" encoding="UTF-8"?>\n')[1:]
+assert len(msgs) >= 7, len(msgs)
+for i, m in enumerate(msgs):
+    open("msg-%03d.xml" % i, "w", encoding="utf-8").write('<?xml version="1.0" encoding="UTF-8"?>\n' + m)
+PY
+  jing -c audit.rnc msg-*.xml >jing.out 2>&1
+  code=$?
+  if [ "$code" -eq 0 ]; then ok; else bad "jing refused the hub's DICOM audit messages"; grep -v '^\[warning\]' jing.out | head -5 >&2; fi
+fi
 
 finish

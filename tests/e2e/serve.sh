@@ -160,6 +160,12 @@ ack_body "$T/bad-receipt" >"$T/bad-ack.json"
 req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/bad-ack.json"
 code_is "a receipt naming other bytes" 422
 err_is "bad receipt" bad_receipt
+python3 -c 'print("[" * 30000 + "]" * 30000)' >"$T/deep.json"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/deep.json"
+code_is "a deeply nested ack body" 400
+head -c 100000 /dev/zero | tr '\0' x >"$T/big.json"
+req "$TB" POST "/v1/mailbox/$P1/ack" -H "Content-Type: application/json" --data-binary "@$T/big.json"
+code_is "an ack body over 64 KiB" 413
 receipt "$P1" "$B2" trust-b "$T/receipt"
 assert "minisign checks the receipt with the card" -- minisign -Vqm "$T/receipt" -x "$T/receipt.minisig" -p "$T/sites/trust-b.card"
 ack_body "$T/receipt" >"$T/ack.json"
@@ -293,6 +299,57 @@ assert "a committed package survives kill -9" -- cmp -s "$T/b" "$T/p1.iep"
 req "$TB" GET "/v1/mailbox/$(sealed_id "$T/p2.iep")"
 assert "the package resumed after kill -9 is whole" -- cmp -s "$T/b" "$T/p2.iep"
 
+# ---- kill -9 in the middle of a PATCH body: the upload resumes from
+# whatever offset the restarted hub reports, and commits whole.
+expect 0 "seal p7" -- iep-send -i "$T/keys/a.id" --to trust-b --output "$T/p7.iep" "$T/study"
+create "$TA" "$T/p7.iep" -H "Upload-Metadata: $(meta_for "$T/p7.iep")"
+UM=$LOC
+curl -s -o /dev/null --limit-rate 40k -X PATCH -H "Authorization: Bearer $TA" -H "Tus-Resumable: 1.0.0" \
+  -H "Upload-Offset: 0" -H "Content-Type: application/offset+octet-stream" \
+  --data-binary "@$T/p7.iep" "$URL$UM" &
+SLOW=$!
+sleep 1.5
+kill -9 "$HUB_PID"
+wait "$HUB_PID" 2>/dev/null
+HUB_PID=
+wait $SLOW
+start_hub
+OFF=$(offset_of "$TA" "$UM")
+assert "an offset within the package after kill -9 mid-PATCH" -- bash -c "[ -n '$OFF' ] && [ '$OFF' -lt $(stat -c %s "$T/p7.iep") ]"
+assert "the bytes kept are exactly the offset" -- [ "$(stat -c %s "$T/data/uploads/${UM##*/}")" = "$OFF" ]
+tail -c +$((OFF + 1)) "$T/p7.iep" >"$T/p7.rest"
+patch "$TA" "$UM" "$OFF" "$T/p7.rest"
+code_is "resumed from the reported offset, committed" 204
+req "$TB" GET "/v1/mailbox/$(sealed_id "$T/p7.iep")"
+assert "the package cut by kill -9 is whole" -- cmp -s "$T/b" "$T/p7.iep"
+
+# ---- administration over HTTP with an admin token
+iep-keygen --site trust-e -o "$T/keys/e.id" -c "$T/trust-e.card" >/dev/null
+req "$TA" POST /v1/admin/sites --data-binary "@$T/trust-e.card"
+code_is "a site token cannot add sites" 403
+req "$ADMIN" GET /v1/mailbox
+code_is "an admin token has no mailbox" 403
+req "$ADMIN" POST /v1/admin/sites --data-binary "@$T/trust-e.card"
+code_is "admin adds a site" 201
+req "$ADMIN" POST /v1/admin/sites --data-binary "@$T/trust-e.card"
+code_is "the same site twice" 409
+req "$ADMIN" POST /v1/admin/sites/trust-e/tokens
+code_is "admin issues a token" 201
+TE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$T/b")
+TEID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/b")
+req "$TE" GET /v1/mailbox
+code_is "the new token works" 200
+req "$ADMIN" DELETE "/v1/admin/tokens/$TEID"
+code_is "admin revokes it" 204
+req "$TE" GET /v1/mailbox
+code_is "a revoked token" 401
+req "$ADMIN" DELETE /v1/admin/sites/trust-e
+code_is "admin removes the site" 204
+req "$TB" GET /v1/sites/trust-e/card
+code_is "a removed site's card" 404
+req "$ADMIN" DELETE /v1/admin/sites/trust-e
+code_is "removing it again" 404
+
 # ---- retention: quota, expiry of unfetched packages, deletion after acks
 stop_hub
 expect 0 "register trust-d" -- iep-serve site add --data "$T/data" "$T/trust-d.card"
@@ -335,6 +392,7 @@ expect 0 "audit export as DICOM audit messages" -- iep-serve audit export --data
 assert "DICOM audit messages" -- grep -q "AuditMessage" "$T/.out"
 stop_hub
 assert "SIGTERM stops the hub cleanly" -- grep -q 'SIGTERM: stopping' "$T/serve.log"
+assert "and it exits 0" -- [ "$HUB_STATUS" = 0 ]
 # The checkpoint written at shutdown checks with minisign and the hub's card.
 start_hub
 req "$TA" GET /v1/hub/card
@@ -351,4 +409,6 @@ assert "the last checkpoint verifies with minisign and the hub's card" -- \
 assert "hub.key is private" -- [ "$(stat -c %a "$T/data/hub.key")" = 600 ]
 stop_hub
 
+stop_hub
+no_sanitizer_reports
 finish

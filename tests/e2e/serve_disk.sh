@@ -50,4 +50,6 @@ patch "$TA" "$U" 0 "$T/p.iep"
 code_is "resumed once space returned, and committed" 204
 req "$TB" GET "/v1/mailbox/$(sealed_id "$T/p.iep")"
 assert "byte-identical after the full disk" -- cmp -s "$T/b" "$T/p.iep"
+stop_hub
+no_sanitizer_reports
 finish

@@ -6,6 +6,7 @@ stop_hub() {
   if [ -n "$HUB_PID" ]; then
     kill "$HUB_PID" 2>/dev/null
     wait "$HUB_PID" 2>/dev/null
+    HUB_STATUS=$?
     HUB_PID=
   fi
 }
@@ -73,3 +74,12 @@ patch() {
 offset_of() { tus "$1" HEAD "$2"; hdr Upload-Offset; }
 sealed_id() { sed -n 's/^trusted comment: .*package=\([0-9a-f]*\).*/\1/p' "$1.minisig"; }
 
+# The hub's log holds no sanitizer report (the asan.e2e.serve* runs).
+no_sanitizer_reports() {
+  if grep -qE 'Sanitizer|runtime error:' "$T/serve.log" 2>/dev/null; then
+    bad "iep-serve reported a sanitizer error:"
+    grep -E -A8 'Sanitizer|runtime error:' "$T/serve.log" | head -30 >&2
+  else
+    ok
+  fi
+}

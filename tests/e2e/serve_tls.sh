@@ -42,4 +42,6 @@ expect 2 "a certificate without its key" -- iep-serve --data "$T/data" --tls-cer
 expect 14 "a key that does not match" -- \
   iep-serve --data "$T/data" --tls-cert "$T/hub.crt" --tls-key "$T/ca.key"
 expect 2 "a malformed --listen" -- iep-serve --data "$T/data" --listen localhost
+stop_hub
+no_sanitizer_reports
 finish

@@ -45,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t nl = text.find('\n', start);
-    one_line(text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    one_line(
+        text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     if (nl == std::string_view::npos) break;
     start = nl + 1;
   }
@@ -60,7 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!v.ok && v.error.empty()) __builtin_trap();
   if (v.ok && v.records > 0) {
     const auto pub = hub_key().public_key();
-    const auto head = iep::hub::sign_checkpoint(v.records, v.head, "2026-12-02T10:00:00Z", hub_key());
+    const auto head =
+        iep::hub::sign_checkpoint(v.records, v.head, "2026-12-02T10:00:00Z", hub_key());
     iep::BytesSource again(iep::ByteSpan(data, size));
     const auto v2 = iep::hub::verify_chain(again, {head}, &pub);
     if (!v2.ok || v2.checkpoints_checked != 1) __builtin_trap();

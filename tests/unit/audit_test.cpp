@@ -97,7 +97,8 @@ std::vector<std::string> lines_of(const std::vector<AuditRecord>& chain) {
 
 iep::hub::AuditVerdict check(const std::string& log, const std::vector<Checkpoint>& cps = {},
                              const ms::PublicKey* key = nullptr) {
-  iep::BytesSource src(iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(log.data()), log.size()));
+  iep::BytesSource src(
+      iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(log.data()), log.size()));
   return iep::hub::verify_chain(src, cps, key);
 }
 
@@ -118,9 +119,8 @@ TEST_CASE("a record is the documented canonical line, hashed without its hash") 
   CHECK(r.seq == 1);
   CHECK(r.prev == std::string(64, '0'));
   CHECK(r.hash == blake2b_hex(body));
-  const std::string expect_line =
-      body.substr(0, body.find(",\"package\"")) + ",\"hash\":\"" + r.hash + "\"" +
-      body.substr(body.find(",\"package\""));
+  const std::string expect_line = body.substr(0, body.find(",\"package\"")) + ",\"hash\":\"" +
+                                  r.hash + "\"" + body.substr(body.find(",\"package\""));
   CHECK(r.line == expect_line);
   CHECK(r.event.detail_json == R"({"blake2b":"x","recipients":["b","a"],"size":5})");
 
@@ -145,11 +145,12 @@ TEST_CASE("a record is the documented canonical line, hashed without its hash") 
 TEST_CASE("python3's json and hashlib agree with every line (strings escaped per RFC 8259)") {
   const fs::path dir = scratch("audit-python");
   // Strings that need escaping, and ones that must not be escaped.
-  const AuditEvent e{"admin.site.add", "local-admin", "", "",
-                     "{\"q\":\"say \\\"hi\\\"\",\"bs\":\"a\\\\b\",\"ctl\":\"\\u0001\\t\\n\\r\\b\\f\\u001f\","
-                     "\"slash\":\"a/b\",\"u\":\"\\u00e9t\\u00e9 \xe2\x82\xac \xf0\x9f\x98\x80\","
-                     "\"del\":\"\x7f\",\"n\":[1,-2,18446744073709551615,true,false,null],"
-                     "\"nested\":{\"z\":{},\"a\":[]},\"\xc3\xa9\":1,\"Z\":2,\"a\":3}"};
+  const AuditEvent e{
+      "admin.site.add", "local-admin", "", "",
+      "{\"q\":\"say \\\"hi\\\"\",\"bs\":\"a\\\\b\",\"ctl\":\"\\u0001\\t\\n\\r\\b\\f\\u001f\","
+      "\"slash\":\"a/b\",\"u\":\"\\u00e9t\\u00e9 \xe2\x82\xac \xf0\x9f\x98\x80\","
+      "\"del\":\"\x7f\",\"n\":[1,-2,18446744073709551615,true,false,null],"
+      "\"nested\":{\"z\":{},\"a\":[]},\"\xc3\xa9\":1,\"Z\":2,\"a\":3}"};
   auto chain = make_chain(30);
   chain.push_back(iep::hub::chain_next(30, chain.back().hash, e, kT0));
   CHECK(chain.back().line.find(R"("ctl":"\u0001\t\n\r\b\f\u001f")") != std::string::npos);
@@ -189,8 +190,8 @@ TEST_CASE("chain_next refuses events that would not make a checkable record") {
   CHECK(code({"commit", "a", "", "", R"({"x":1.5})"}) == Exit::internal);
   CHECK(code({"commit", "a", "", "", R"({"x":[1e3]})"}) == Exit::internal);
   CHECK(code({"commit", "a", "", "", "{\"x\":\"\xff\"}"}) == Exit::internal);
-  CHECK(code({"commit", "a", "", "", "{\"x\":" + std::string(20, '[') + std::string(20, ']') + "}"}) ==
-        Exit::internal);
+  CHECK(code({"commit", "a", "", "",
+              "{\"x\":" + std::string(20, '[') + std::string(20, ']') + "}"}) == Exit::internal);
   CHECK(code({"commit", "a", "", "", "{\"x\":\"" + std::string(17'000, 'y') + "\"}"}) ==
         Exit::internal);
   CHECK(code({"", "a", "", "", "{}"}) == Exit::internal);
@@ -250,14 +251,16 @@ TEST_CASE("parse_record takes only the canonical line with its own hash") {
       {"prev", rehash(with(r.prev, std::string(64, 'A')))},
       {"action", rehash(with("commit", "COMMIT"))},
       {"not valid JSON", rehash(with("trust-a", "trust-\xff"))},  // invalid UTF-8
-      {"nested deeper", with("\"size\":1234", "\"size\":" + std::string(40, '[') + std::string(40, ']'))},
+      {"nested deeper",
+       with("\"size\":1234", "\"size\":" + std::string(40, '[') + std::string(40, ']'))},
       {"nested deeper", std::string(60'000, '[')},
-      {"longer than 64 KiB", with("\"blake2b\":\"ab\"", "\"blake2b\":\"" + std::string(70'000, 'a') + "\"")},
+      {"longer than 64 KiB",
+       with("\"blake2b\":\"ab\"", "\"blake2b\":\"" + std::string(70'000, 'a') + "\"")},
   };
   for (const auto& [why, line] : bad) {
     INFO("want: ", why, "; line: ", line.substr(0, 300));
-    const std::string msg = error_of([&] { (void)iep::hub::parse_record(line, "line 3"); },
-                                     Exit::corrupt);
+    const std::string msg =
+        error_of([&] { (void)iep::hub::parse_record(line, "line 3"); }, Exit::corrupt);
     CHECK(msg.starts_with("line 3: "));
     CHECK_MESSAGE(msg.find(why) != std::string::npos, msg);
   }
@@ -391,8 +394,8 @@ TEST_CASE("checkpoints: a consistent rewrite of the tail is caught only by a che
   CHECK(back.time == cp25.time);
   CHECK(back.signature.encode() == cp25.signature.encode());
   CHECK(iep::hub::verify_checkpoint(back, hub_pub));
-  CHECK(cp25.statement() == "iep-audit-checkpoint seq=25 head=" + chain[24].hash +
-                                " time=" + time_of(25) + "\n");
+  CHECK(cp25.statement() ==
+        "iep-audit-checkpoint seq=25 head=" + chain[24].hash + " time=" + time_of(25) + "\n");
   CHECK(cp25.signature.trusted_comment == cp25.statement().substr(0, cp25.statement().size() - 1));
 }
 
@@ -411,8 +414,10 @@ TEST_CASE("malformed checkpoint JSON is refused") {
            "", "[]", "{}", "{", good.substr(0, good.size() - 2), with("\"seq\":3", "\"seq\":0"),
            with("\"seq\":3", "\"seq\":-3"), with("\"seq\":3", "\"seq\":\"3\""),
            with("\"seq\":3", "\"seq\":3.5"), with(std::string(64, 'a'), std::string(63, 'a')),
-           with("\"time\":\"" + kT0, "\"time\":\"now"), with("\"signature\":\"", "\"signature\":\"x"),
-           with("\"statement\":\"iep-audit-checkpoint seq=3", "\"statement\":\"iep-audit-checkpoint seq=4"),
+           with("\"time\":\"" + kT0, "\"time\":\"now"),
+           with("\"signature\":\"", "\"signature\":\"x"),
+           with("\"statement\":\"iep-audit-checkpoint seq=3",
+                "\"statement\":\"iep-audit-checkpoint seq=4"),
            std::string(20'000, ' ') + good, std::string(10'000, '[')}) {
     INFO(bad.substr(0, 200));
     CHECK(code_of([&] { (void)Checkpoint::from_json(bad); }) == Exit::corrupt);
@@ -429,7 +434,8 @@ TEST_CASE("checkpoints are plain minisign: minisign -V checks ours, we check min
   write_file(dir / "hub.pub", pub_file(hub.public_key()));
   Run v = run("minisign -Vm cp.txt -p hub.pub 2>&1", dir);
   CHECK(v.status == 0);
-  CHECK(v.out.find("Trusted comment: iep-audit-checkpoint seq=5 head=" + head) != std::string::npos);
+  CHECK(v.out.find("Trusted comment: iep-audit-checkpoint seq=5 head=" + head) !=
+        std::string::npos);
 
   // minisign signs the statement with the hub's key and the statement as
   // its trusted comment: that is a checkpoint.
@@ -461,7 +467,8 @@ namespace {
 fs::path extract_schema(const fs::path& dir) {
   const fs::path standard =
       fs::path(IEP_SOURCE_DIR) / ".." / "shared" / "dicom-standard" / "part15-2023b.xml";
-  REQUIRE_MESSAGE(fs::exists(standard), (std::string("the DICOM standard is missing: ") + standard.string()));
+  REQUIRE_MESSAGE(fs::exists(standard),
+                  (std::string("the DICOM standard is missing: ") + standard.string()));
   write_file(dir / "extract.py", R"PY(
 import sys, xml.etree.ElementTree as ET
 X = "{http://www.w3.org/XML/1998/namespace}id"
@@ -483,39 +490,57 @@ sys.exit("section A.5.1.1 not found")
 TEST_CASE("DICOM audit messages validate against the standard's schema (jing)") {
   const fs::path dir = scratch("audit-dicom");
   const fs::path rnc = extract_schema(dir);
-  REQUIRE_MESSAGE(run("command -v jing").status == 0, "jing is not installed (scripts/install-deps.sh)");
+  REQUIRE_MESSAGE(run("command -v jing").status == 0,
+                  "jing is not installed (scripts/install-deps.sh)");
 
   // Every action the hub writes, and one it does not know.
   auto chain = make_chain(11);
-  chain.push_back(iep::hub::chain_next(11, chain.back().hash,
-                                       {"upload.terminate", "trust-a",
-                                        "0123456789abcdef0123456789abcdef", "", "{}"},
-                                       kT0));
-  chain.push_back(iep::hub::chain_next(12, chain.back().hash,
-                                       {"hub.future-thing", "hub", "", "",
-                                        R"({"note":"<&\"'>\u0001"})"},
-                                       kT0));
+  chain.push_back(iep::hub::chain_next(
+      11, chain.back().hash,
+      {"upload.terminate", "trust-a", "0123456789abcdef0123456789abcdef", "", "{}"}, kT0));
+  chain.push_back(iep::hub::chain_next(
+      12, chain.back().hash,
+      {"hub.future-thing", "hub", "", "", R"({"note":"<&\"'>\u0001\uffff\ufffe\ud83d\ude00"})"},
+      kT0));
   chain.push_back(iep::hub::chain_next(13, chain.back().hash,
                                        {"admin.site.remove", "local-admin", "", "", "{}"}, kT0));
+  // Text XML cannot carry (controls, U+FFFE, U+FFFF) and markup, in what
+  // the message shows as text.
+  chain.push_back(iep::hub::chain_next(
+      14, chain.back().hash,
+      {"reject", "trust-b", "", "",
+       R"({"error":"<&\"'>\u0001\uffff\ufffe\ud83d\ude00 x","recipients":["a&b"]})"},
+      kT0));
   std::vector<std::string> files;
-  const std::map<std::string, std::string> want_event = {
-      {"upload.create", "110102"}, {"upload.patch", "110102"}, {"commit", "110102"},
-      {"list", "110112"},          {"download", "110102"},     {"ack", "110104"},
-      {"auth.fail", "110114"},     {"admin.site.add", "110113"}, {"admin.token.issue", "110113"},
-      {"reject", "110102"},        {"delete", "110105"},       {"upload.terminate", "110105"},
-      {"hub.future-thing", "110113"}, {"admin.site.remove", "110113"}};
+  const std::map<std::string, std::string> want_event = {{"upload.create", "110102"},
+                                                         {"upload.patch", "110102"},
+                                                         {"commit", "110102"},
+                                                         {"list", "110112"},
+                                                         {"download", "110102"},
+                                                         {"ack", "110104"},
+                                                         {"auth.fail", "110114"},
+                                                         {"admin.site.add", "110113"},
+                                                         {"admin.token.issue", "110113"},
+                                                         {"reject", "110102"},
+                                                         {"delete", "110105"},
+                                                         {"upload.terminate", "110105"},
+                                                         {"hub.future-thing", "110113"},
+                                                         {"admin.site.remove", "110113"}};
   for (const auto& r : chain) {
     const std::string x = iep::hub::to_dicom_audit_message(r, "hub.example");
     const std::string name = "m" + std::to_string(r.seq) + ".xml";
     write_file(dir / name, x);
     files.push_back(name);
     INFO(r.event.action, ": ", x);
-    CHECK(x.find("<EventID csd-code=\"" + want_event.at(r.event.action) + "\"") != std::string::npos);
+    CHECK(x.find("<EventID csd-code=\"" + want_event.at(r.event.action) + "\"") !=
+          std::string::npos);
     CHECK(x.find("AuditSourceID=\"hub.example\"") != std::string::npos);
   }
   std::string all;
   for (const auto& f : files) all += " " + f;
-  Run v = run("jing -c audit.rnc" + all + " >jing.out 2>&1; s=$?; grep -v '^\\[warning\\]' jing.out; exit $s", dir);
+  Run v = run("jing -c audit.rnc" + all +
+                  " >jing.out 2>&1; s=$?; grep -v '^\\[warning\\]' jing.out; exit $s",
+              dir);
   CHECK_MESSAGE(v.status == 0, v.out);
 
   // The validator really checks: a message without a required attribute fails.
@@ -555,4 +580,64 @@ print("ok")
   CHECK(x.find("ParticipantObjectID=\"fedcba9876543210fedcba9876543210\"") != std::string::npos);
   CHECK(x.find("<ActiveParticipant UserID=\"st-elsewhere\" UserIsRequestor=\"false\"><RoleIDCode "
                "csd-code=\"110152\"") != std::string::npos);
+  // The hub's own detail members: "to" for a commit, "id" for a token, the
+  // refusal's message.
+  const AuditRecord hub_commit =
+      iep::hub::chain_next(0, iep::hub::kAuditGenesis,
+                           {"commit", "trust-a", "fedcba9876543210fedcba9876543210", "",
+                            R"({"upload":"u","size":5,"blake2b":"ab","to":["trust-b"]})"},
+                           kT0);
+  CHECK(iep::hub::to_dicom_audit_message(hub_commit, "h")
+            .find("<ActiveParticipant UserID=\"trust-b\" UserIsRequestor=\"false\"><RoleIDCode "
+                  "csd-code=\"110152\"") != std::string::npos);
+  const AuditRecord token =
+      iep::hub::chain_next(0, iep::hub::kAuditGenesis,
+                           {"admin.token.issue", "local-admin", "", "",
+                            R"({"id":"ab12","site":"trust-b","admin":false})"},
+                           kT0);
+  CHECK(
+      iep::hub::to_dicom_audit_message(token, "h").find("ParticipantObjectID=\"iep:token/ab12\"") !=
+      std::string::npos);
+  const AuditRecord reject = iep::hub::chain_next(
+      0, iep::hub::kAuditGenesis,
+      {"reject", "trust-a", "", "", R"({"code":"bad_signature","message":"p: does not verify"})"},
+      kT0);
+  const std::string rx = iep::hub::to_dicom_audit_message(reject, "h");
+  CHECK(rx.find("EventOutcomeIndicator=\"4\"") != std::string::npos);
+  CHECK(rx.find("<EventOutcomeDescription>p: does not verify</EventOutcomeDescription>") !=
+        std::string::npos);
+  write_file(dir / "h1.xml", iep::hub::to_dicom_audit_message(hub_commit, "h"));
+  write_file(dir / "h2.xml", iep::hub::to_dicom_audit_message(token, "h"));
+  write_file(dir / "h3.xml", rx);
+  Run h =
+      run("jing -c audit.rnc h1.xml h2.xml h3.xml >jing.out 2>&1; s=$?; "
+          "grep -v '^\\[warning\\]' jing.out; exit $s",
+          dir);
+  CHECK_MESSAGE(h.status == 0, h.out);
+}
+
+TEST_CASE("checkpoint files: one object or a list, as the hub serves them") {
+  const auto hub = ms::SecretKey::generate();
+  const auto chain = make_chain(4);
+  const Checkpoint a = iep::hub::sign_checkpoint(2, chain[1].hash, kT0, hub);
+  const Checkpoint b = iep::hub::sign_checkpoint(4, chain[3].hash, kT0, hub);
+  auto list = iep::hub::parse_checkpoints("[" + a.to_json() + "," + b.to_json() + "]\n", "cps");
+  REQUIRE(list.size() == 2);
+  CHECK(list[0].seq == 2);
+  CHECK(list[1].head == chain[3].hash);
+  const auto pub = hub.public_key();
+  CHECK(check(join(lines_of(chain)), list, &pub).checkpoints_checked == 2);
+  CHECK(iep::hub::parse_checkpoints(b.to_json(), "cp").size() == 1);
+  CHECK(iep::hub::parse_checkpoints("[]", "none").empty());
+  for (const std::string& bad : std::vector<std::string>{
+           "", "3", "\"x\"", "[" + a.to_json() + ",{}]", "[[" + a.to_json() + "]]",
+           "[" + a.to_json() + "," + a.to_json().substr(1) + "]"}) {
+    INFO(bad);
+    const std::string msg =
+        error_of([&] { (void)iep::hub::parse_checkpoints(bad, "cps.json"); }, Exit::corrupt);
+    CHECK(msg.starts_with("cps.json: "));
+  }
+  CHECK(error_of([&] { (void)iep::hub::parse_checkpoints("[" + a.to_json() + ",{}]", "f"); },
+                 Exit::corrupt)
+            .find("checkpoint 2") != std::string::npos);
 }

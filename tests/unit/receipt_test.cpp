@@ -104,9 +104,9 @@ TEST_CASE("malformed statements are refused") {
 }
 
 TEST_CASE("RFC 3339 UTC times") {
-  for (const char* t : {"2026-12-02T10:00:00Z", "2026-12-02T10:00:00.1Z",
-                        "2026-12-02T23:59:60.123456789Z", "2024-02-29T00:00:00Z",
-                        "2000-02-29T00:00:00.000Z"}) {
+  for (const char* t :
+       {"2026-12-02T10:00:00Z", "2026-12-02T10:00:00.1Z", "2026-12-02T23:59:60.123456789Z",
+        "2024-02-29T00:00:00Z", "2000-02-29T00:00:00.000Z"}) {
     INFO(t);
     CHECK(iep::transfer::valid_utc_time(t));
   }
@@ -235,8 +235,8 @@ TEST_CASE("a site signs only its own receipts") {
   const auto s = iep::transfer::sign_receipt(sample("trust-a"), a);
   CHECK(s.signature.trusted_comment ==
         "iep-receipt package=0123456789abcdef0123456789abcdef receiver=trust-a");
-  CHECK_NOTHROW((void)iep::transfer::verify_receipt(s.receipt.statement(), s.signature.encode(),
-                                                    a.card()));
+  CHECK_NOTHROW(
+      (void)iep::transfer::verify_receipt(s.receipt.statement(), s.signature.encode(), a.card()));
   // The signature of one receipt does not carry over to another.
   Receipt other = s.receipt;
   other.sealed_blake2b[0] = 'f';

@@ -35,8 +35,8 @@ SealedStatement sample() {
 }  // namespace
 
 TEST_CASE("encode: the documented fields, in order") {
-  CHECK(sample().encode() == "iep-sealed package=" + kId + " sender=trust-a created=" + kCreated +
-                                 " to=trust-b,st-c");
+  CHECK(sample().encode() ==
+        "iep-sealed package=" + kId + " sender=trust-a created=" + kCreated + " to=trust-b,st-c");
   SealedStatement old = sample();
   old.to.reset();
   CHECK(old.encode() == "iep-sealed package=" + kId + " sender=trust-a created=" + kCreated);
@@ -59,9 +59,9 @@ TEST_CASE("parse: round trip, older statements, unknown fields ignored") {
   CHECK_FALSE(old.to.has_value());
 
   // Fields a later version adds are skipped, wherever they are.
-  const SealedStatement later = SealedStatement::parse(
-      "iep-sealed future=1 package=" + kId + " sender=trust-a x=a=b created=" + kCreated +
-      " to=trust-b hub-hint=eu");
+  const SealedStatement later = SealedStatement::parse("iep-sealed future=1 package=" + kId +
+                                                       " sender=trust-a x=a=b created=" + kCreated +
+                                                       " to=trust-b hub-hint=eu");
   CHECK(later.package_id == kId);
   CHECK(later.sender == "trust-a");
   CHECK(*later.to == std::vector<std::string>{"trust-b"});
@@ -186,14 +186,13 @@ TEST_CASE("check_sealed_signature: the sender's card, and nothing else, passes")
   refused(sign(a, sealed, "timestamp:1700000000\tfile:p.iep"), sealed, a.card(), "iep-sealed");
   // An edited statement under the old signature.
   auto edited = sig;
-  edited.trusted_comment = SealedStatement{kId, "trust-a", kCreated,
-                                           std::vector<std::string>{"trust-c"}}
-                               .encode();
+  edited.trusted_comment =
+      SealedStatement{kId, "trust-a", kCreated, std::vector<std::string>{"trust-c"}}.encode();
   refused(edited, sealed, a.card(), "does not verify");
   // Without to= the statement still checks: a hub then refuses to route it.
   SealedStatement old = sample();
   old.to.reset();
-  CHECK_FALSE(iep::package::check_sealed_signature(sign(a, sealed, old.encode()), sealed, a.card(),
-                                                   "p.iep")
-                  .to.has_value());
+  CHECK_FALSE(
+      iep::package::check_sealed_signature(sign(a, sealed, old.encode()), sealed, a.card(), "p.iep")
+          .to.has_value());
 }

@@ -3,11 +3,11 @@
 // of the record before; checkpoints sign the head with the hub's key.
 #include "iep/hub/audit.h"
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
 
 #include <array>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "core/util.h"
 #include "iep/core/error.h"
@@ -18,10 +18,10 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::size_t kMaxLine = 64 * 1024;     // one record
-constexpr std::size_t kMaxDetail = 16 * 1024;   // its detail object
-constexpr std::size_t kMaxDepth = 16;           // nesting of a record (detail: kMaxDepth - 1)
-constexpr std::size_t kMaxShort = 128;          // actor, package, request
+constexpr std::size_t kMaxLine = 64 * 1024;    // one record
+constexpr std::size_t kMaxDetail = 16 * 1024;  // its detail object
+constexpr std::size_t kMaxDepth = 16;          // nesting of a record (detail: kMaxDepth - 1)
+constexpr std::size_t kMaxShort = 128;         // actor, package, request
 constexpr std::size_t kMaxAction = 64;
 constexpr std::size_t kMaxCheckpointJson = 16 * 1024;
 
@@ -125,7 +125,8 @@ AuditRecord chain_next(std::uint64_t prev_seq, const std::string& prev_hash,
   if (!lower_hex(prev_hash, 64)) throw Error(Exit::internal, where + ": prev is not 64 hex digits");
   if (!transfer::valid_utc_time(time))
     throw Error(Exit::internal, where + ": time is not an RFC 3339 UTC time");
-  if (auto why = event_problem(event); !why.empty()) throw Error(Exit::internal, where + ": " + why);
+  if (auto why = event_problem(event); !why.empty())
+    throw Error(Exit::internal, where + ": " + why);
   if (event.detail_json.size() > kMaxDetail)
     throw Error(Exit::internal, where + ": detail larger than 16 KiB");
   json detail;
@@ -361,8 +362,8 @@ AuditVerdict verify_chain(Source& lines, const std::vector<Checkpoint>& checkpoi
         const std::size_t nl = chunk.find('\n');
         const std::string_view part = chunk.substr(0, nl);
         if (cur.size() + part.size() > kMaxLine) {
-          fail(Exit::corrupt, lineno + 1, "line " + std::to_string(lineno + 1) +
-                                              ": longer than 64 KiB, not an audit record");
+          fail(Exit::corrupt, lineno + 1,
+               "line " + std::to_string(lineno + 1) + ": longer than 64 KiB, not an audit record");
           failed = true;
           break;
         }
@@ -465,13 +466,21 @@ AuditVerdict verify_audit_files(const std::string& log_path,
 namespace {
 
 // Text for an XML attribute or element: the markup characters escaped;
-// characters XML 1.0 cannot carry at all (C0 controls but tab, CR, LF)
-// replaced by U+FFFD. The input is valid UTF-8 (it came through the
+// characters XML 1.0 cannot carry at all (C0 controls but tab, CR, LF;
+// U+FFFE, U+FFFF) replaced by U+FFFD. The input is valid UTF-8 (it came through the
 // canonical JSON of a record).
 std::string xml(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    // U+FFFE and U+FFFF are not XML characters either.
+    if (c == '\xef' && i + 2 < s.size() && s[i + 1] == '\xbf' &&
+        (s[i + 2] == '\xbe' || s[i + 2] == '\xbf')) {
+      out += "\xef\xbf\xbd";
+      i += 2;
+      continue;
+    }
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -603,9 +612,12 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
   if (!detail.is_object()) throw Error(Exit::corrupt, where + ": detail is not a JSON object");
   const auto& e = record.event;
   const Mapping m = map_action(e.action);
-  std::string error = string_member(detail, "error");
-  if (error.empty()) error = string_member(detail, "reason");
-  const bool failed = e.action == "reject" || e.action == "auth.fail" || e.action.ends_with(".fail");
+  // The hub writes {"code","message"} for refusals, {"reason"} for auth.fail.
+  std::string error;
+  for (const char* k : {"message", "error", "reason", "code"})
+    if (error.empty()) error = string_member(detail, k);
+  const bool failed =
+      e.action == "reject" || e.action == "auth.fail" || e.action.ends_with(".fail");
   const std::string hub = hub_name.empty() ? std::string("iep-hub") : hub_name;
 
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<AuditMessage>";
@@ -613,8 +625,8 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
   std::string when = record.time;
   if (when.size() >= 19 && when.compare(17, 2, "60") == 0) when.replace(17, 2, "59");
   out += std::string("<EventIdentification EventActionCode=\"") + m.action_code +
-         "\" EventDateTime=\"" + xml(when) + "\" EventOutcomeIndicator=\"" +
-         (failed ? "4" : "0") + "\">";
+         "\" EventDateTime=\"" + xml(when) + "\" EventOutcomeIndicator=\"" + (failed ? "4" : "0") +
+         "\">";
   out += coded("EventID", m.event);
   if (m.kind == Kind::authentication) out += coded("EventTypeCode", kLogin);
   if (m.kind == Kind::security) {
@@ -640,9 +652,10 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
       } else {
         out += participant(e.actor, true, &kSource);
         out += participant(hub, false, &kDestination);
-        if (auto it = detail.find("recipients"); it != detail.end() && it->is_array())
-          for (const auto& r : *it)
-            if (r.is_string()) out += participant(r.get<std::string>(), false, &kDestination);
+        for (const char* k : {"to", "recipients"})  // commit: the signed recipient list
+          if (auto it = detail.find(k); it != detail.end() && it->is_array())
+            for (const auto& r : *it)
+              if (r.is_string()) out += participant(r.get<std::string>(), false, &kDestination);
       }
       break;
     case Kind::transferred: {
@@ -679,15 +692,14 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
   const std::string record_pair =
       "<ParticipantObjectDetail type=\"iep-audit-record\" value=\"" + base64(record.line) + "\"/>";
   if (m.kind == Kind::security) {
-    std::string subject = string_member(detail, "site");
-    if (!subject.empty()) {
-      subject = "iep:site/" + subject;
-    } else if (!(subject = string_member(detail, "token_id")).empty() ||
-               !(subject = string_member(detail, "id")).empty()) {
-      subject = "iep:token/" + subject;
-    } else {
+    // The subject: the token (admin.token.*: detail "id"), else the site.
+    std::string subject;
+    if (e.action.starts_with("admin.token.") && !string_member(detail, "id").empty())
+      subject = "iep:token/" + string_member(detail, "id");
+    else if (!string_member(detail, "site").empty())
+      subject = "iep:site/" + string_member(detail, "site");
+    else
       subject = "iep:hub/" + hub;
-    }
     out += "<ParticipantObjectIdentification ParticipantObjectID=\"" + xml(subject) +
            "\" ParticipantObjectTypeCode=\"2\" ParticipantObjectTypeCodeRole=\"13\">" +
            coded("ParticipantObjectIDTypeCode", kUri) + "<ParticipantObjectName>" + xml(subject) +
@@ -710,9 +722,10 @@ std::string to_dicom_audit_message(const AuditRecord& record, const std::string&
            "</ParticipantObjectDescription></ParticipantObjectIdentification>";
   } else {
     out += "<ParticipantObjectIdentification ParticipantObjectID=\"" + xml(record.hash) +
-           "\" ParticipantObjectTypeCode=\"2\">" + coded("ParticipantObjectIDTypeCode", kAuditRecord) +
-           "<ParticipantObjectName>" + xml("iep audit record " + std::to_string(record.seq)) +
-           "</ParticipantObjectName>" + record_pair + "</ParticipantObjectIdentification>";
+           "\" ParticipantObjectTypeCode=\"2\">" +
+           coded("ParticipantObjectIDTypeCode", kAuditRecord) + "<ParticipantObjectName>" +
+           xml("iep audit record " + std::to_string(record.seq)) + "</ParticipantObjectName>" +
+           record_pair + "</ParticipantObjectIdentification>";
   }
   out += "</AuditMessage>\n";
   return out;

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -85,6 +86,15 @@ Response error(int status, const std::string& code, const std::string& message) 
 }
 Response not_found() { return error(404, "not_found", "no such object"); }
 
+// A failure to write the store or the index: 507 when the disk is full (the
+// store says so, or less than 1 MiB is left, where SQLite fails first).
+Response storage_error(const std::exception& e, Store& st, const char* what) {
+  bool full = std::string_view(e.what()).substr(0, 9) == "disk full" || st.free_space() < (1u << 20);
+  std::fprintf(stderr, "iep-serve: %s: %s\n", what, e.what());
+  return full ? error(507, "disk_full", "the hub's disk is full; resume later")
+              : error(500, "internal", std::string(what));
+}
+
 Response json_response(int status, const json& j) {
   Response r;
   r.status = status;
@@ -99,6 +109,27 @@ Response text_response(int status, std::string body, const char* type = "text/pl
   r.set("Content-Type", type);
   r.body = std::move(body);
   return r;
+}
+
+// Nesting of a JSON text (brackets outside strings): bodies from outside
+// are refused before parsing when deeper than a receipt can be.
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, max = 0;
+  bool in_string = false, escaped = false;
+  for (char ch : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (ch == '\\') escaped = true;
+      else if (ch == '"') in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      max = std::max(max, ++depth);
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max;
 }
 
 std::vector<std::string_view> segments(std::string_view path) {
@@ -182,6 +213,19 @@ class Buffered : public Exchange {
   bool over_ = false;
 };
 
+// Releases an upload's lease on every way out of a scope.
+struct LeaseGuard {
+  Index& ix;
+  std::string id;
+  bool keep = false;  // handed on (to an UploadBody)
+  LeaseGuard(Index& i, std::string k) : ix(i), id(std::move(k)) {}
+  ~LeaseGuard() {
+    if (!keep) ix.release_lease(id);
+  }
+  LeaseGuard(const LeaseGuard&) = delete;
+  LeaseGuard& operator=(const LeaseGuard&) = delete;
+};
+
 }  // namespace
 
 // ---- the hub's state ---------------------------------------------------------
@@ -209,7 +253,18 @@ struct Hub::Impl {
   std::mutex m_mu;
   std::map<std::pair<std::string, int>, std::uint64_t> requests;
   std::uint64_t bytes_in = 0, bytes_out = 0;
-  std::vector<double> upload_latencies, delivery_latencies;  // bounded: last 4096
+  struct Histogram {
+    static constexpr std::array<double, 8> kBounds{1, 5, 30, 60, 300, 1800, 3600, 86400};
+    std::array<std::uint64_t, 8> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+    void add(double x) {
+      for (std::size_t i = 0; i < kBounds.size(); ++i)
+        if (x <= kBounds[i]) ++buckets[i];
+      ++count;
+      sum += x;
+    }
+  } upload_latency, delivery_latency;
 
   Impl(Hub& h, minisign::SecretKey k)
       : hub(h), ix(*h.index_), st(*h.store_), cfg(h.cfg_), key(std::move(k)) {}
@@ -345,7 +400,7 @@ class UploadBody : public Exchange {
       failed_ = error(500, "internal", "cannot write the upload");
     }
   }
-  ~UploadBody() override { h_.ix.release_lease(u_.id); }
+  ~UploadBody() override { release(); }
   UploadBody(const UploadBody&) = delete;
   UploadBody& operator=(const UploadBody&) = delete;
 
@@ -370,6 +425,37 @@ class UploadBody : public Exchange {
   }
 
   Response finish() override {
+    Response r = complete();
+    release();  // the next PATCH may come on this connection before it is torn down
+    if (r.status >= 400 && r.status != 422 && r.status != 409)  // commit refusals audit themselves
+      h_.audit(c_, "reject", u_.id, {{"status", r.status}, {"offset", start_}});
+    return r;
+  }
+
+  void abort() override {
+    // A cut connection: keep what arrived and is now durable, unless the
+    // PATCH carried a checksum (then nothing of it is kept).
+    if (failed_ || digest_) {
+      cut_back();
+    } else {
+      try {
+        u_.offset = w_->sync();
+        u_.expires = now_ms(h_.cfg.upload_expiry);
+        h_.ix.update_upload(u_);
+      } catch (const std::exception&) {
+        cut_back();
+      }
+    }
+    release();
+  }
+
+ private:
+  void release() {
+    if (!released_) h_.ix.release_lease(u_.id);
+    released_ = true;
+  }
+
+  Response complete() {
     if (failed_) {
       cut_back();
       return wrap_(std::move(*failed_));
@@ -389,7 +475,14 @@ class UploadBody : public Exchange {
     }
     u_.offset = end;
     u_.expires = now_ms(h_.cfg.upload_expiry);
-    h_.ix.update_upload(u_);
+    try {
+      h_.ix.update_upload(u_);
+    } catch (const Error& e) {
+      // Not recorded: the offset stays where it was, and so do the bytes.
+      u_.offset = start_;
+      cut_back();
+      return wrap_(storage_error(e, h_.st, "cannot record the upload's offset"));
+    }
     if (written_ > 0)
       h_.audit(c_, "upload.patch", u_.id, {{"offset", start_}, {"bytes", written_}});
     Response r;
@@ -407,23 +500,6 @@ class UploadBody : public Exchange {
     return wrap_(std::move(r));
   }
 
-  void abort() override {
-    // A cut connection: keep what arrived and is now durable, unless the
-    // PATCH carried a checksum (then nothing of it is kept).
-    if (failed_ || digest_) {
-      cut_back();
-      return;
-    }
-    try {
-      u_.offset = w_->sync();
-      u_.expires = now_ms(h_.cfg.upload_expiry);
-      h_.ix.update_upload(u_);
-    } catch (const std::exception&) {
-      cut_back();
-    }
-  }
-
- private:
   void cut_back() {
     try {
       w_.reset();
@@ -445,6 +521,7 @@ class UploadBody : public Exchange {
   std::unique_ptr<Digest> digest_;
   std::string want_;
   std::optional<Response> failed_;
+  bool released_ = false;
 };
 
 }  // namespace
@@ -497,7 +574,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   u.created = now_ms();
   u.expires = now_ms(cfg.upload_expiry);
 
-  auto created = [this, &c](const UploadRow& row, Response r) {
+  auto created = [](const UploadRow& row, Response r) {
     r.set("Location", "/v1/uploads/" + row.id);
     r.set("Upload-Expires", http_date(parse_time(row.expires)));
     return r;
@@ -506,35 +583,22 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   if (u.concat == "final") {
     // Concatenate complete partial uploads of this site into a new upload.
     std::vector<UploadRow> parts;
-    std::vector<std::string> leased;
-    auto release = [&] {
-      for (auto& l : leased) ix.release_lease(l);
-    };
+    std::vector<std::unique_ptr<LeaseGuard>> leases;
     std::uint64_t total = 0;
     std::set<std::string> seen;
     for (auto& id : concat->parts) {
       Response err;
       auto p = own_upload(c, id, err);
-      if (!p) {
-        release();
-        return bad(std::move(err));
-      }
-      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length) {
-        release();
+      if (!p) return bad(std::move(err));
+      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length)
         return bad(error(400, "bad_request", "upload " + id + " is not a complete partial upload"));
-      }
-      if (!ix.try_lease(id)) {
-        release();
-        return bad(error(423, "busy", "upload " + id + " is being written"));
-      }
-      leased.push_back(id);
+      if (!ix.try_lease(id)) return bad(error(423, "busy", "upload " + id + " is being written"));
+      leases.push_back(std::make_unique<LeaseGuard>(ix, id));
       total += *p->length;
       parts.push_back(*p);
     }
-    if (total > cfg.max_package_size) {
-      release();
+    if (total > cfg.max_package_size)
       return bad(error(413, "too_large", "the concatenation is over the hub's maximum package size"));
-    }
     std::string parts_text;
     for (auto& p : parts) parts_text += (parts_text.empty() ? "" : " ") + p.id;
     u.parts = parts_text;
@@ -544,9 +608,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       for (auto& p : parts) st.concat(u.id, p.id);
     } catch (const Error& e) {
       st.remove_upload(u.id);
-      release();
-      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-      return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot concatenate"));
+      return bad(storage_error(e, st, "cannot concatenate"));
     }
     u.offset = total;
     ix.add_upload(u);
@@ -554,15 +616,14 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       ix.remove_upload(p.id);
       st.remove_upload(p.id);
     }
-    release();
     audit(c, "upload.create", u.id, {{"concat", "final"}, {"parts", parts_text}, {"length", total}});
     Response r;
     r.status = 201;
     if (!u.signature.empty()) {
       if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
+      LeaseGuard lease(ix, u.id);
       PackageRow pkg;
       auto err = commit(c, u, u.signature, pkg);
-      ix.release_lease(u.id);
       if (err) return bad(created(u, std::move(*err)));
       r.set("Iep-Package", pkg.id);
     }
@@ -574,8 +635,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     ix.add_upload(u);
   } catch (const Error& e) {
     st.remove_upload(u.id);
-    bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-    return bad(full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot create the upload"));
+    return bad(storage_error(e, st, "cannot create the upload"));
   }
   audit(c, "upload.create", u.id,
         {{"length", u.length ? json(*u.length) : json(nullptr)}, {"concat", u.concat},
@@ -590,18 +650,16 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     return bad(created(u, std::move(r)));
   }
   // creation-with-upload: the body is a PATCH at offset 0.
-  if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
   std::uint64_t limit = u.length ? *u.length
                                  : std::min<std::uint64_t>(cfg.max_package_size,
                                                            static_cast<std::uint64_t>(remaining_quota(c.site.name)));
   std::optional<tus::Checksum> sum;
   if (const std::string* ck = c.req.header("upload-checksum")) {
     sum = tus::parse_checksum(*ck);
-    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256")) {
-      ix.release_lease(u.id);
+    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256"))
       return bad(error(400, "bad_request", "malformed or unsupported Upload-Checksum"));
-    }
   }
+  if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
   UploadRow row = u;
   return std::make_unique<UploadBody>(*this, c, u, sum, limit, [created, row](Response r) {
     if (r.status == 204) r.status = 201;
@@ -632,14 +690,7 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
   }
   if (u->concat == "final") return bad(error(403, "forbidden", "a final upload cannot be patched"));
   if (!ix.try_lease(u->id)) return bad(error(423, "busy", "another request is writing this upload"));
-  struct Lease {
-    Index& ix;
-    std::string id;
-    bool keep = false;
-    ~Lease() {
-      if (!keep) ix.release_lease(id);
-    }
-  } lease{ix, u->id};
+  LeaseGuard lease(ix, u->id);
   u = ix.upload(u->id);  // fresh, under the lease
   if (!u) return bad(not_found());
   if (*off != u->offset) {
@@ -724,9 +775,9 @@ Response Hub::Impl::terminate(Ctx& c, std::string_view id) {
   auto u = own_upload(c, id, err);
   if (!u) return err;
   if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  LeaseGuard lease(ix, u->id);
   ix.remove_upload(u->id);
   st.remove_upload(u->id);
-  ix.release_lease(u->id);
   audit(c, "upload.terminate", u->id);
   Response r;
   r.status = 204;
@@ -741,9 +792,9 @@ Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, std::string bod
   if (!u->length || u->offset != *u->length)
     return error(409, "conflict", "the upload is not complete");
   if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
+  LeaseGuard lease(ix, u->id);
   PackageRow pkg;
   auto res = commit(c, *u, body, pkg);
-  ix.release_lease(u->id);
   if (res) return std::move(*res);
   json j = {{"package", pkg.id}, {"sender", pkg.sender}, {"size", pkg.size},
             {"blake2b", pkg.blake2b}, {"committed", pkg.committed}};
@@ -864,8 +915,7 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   }
   {
     std::lock_guard lk(m_mu);
-    double secs = static_cast<double>(parse_time(pkg.committed) - parse_time(pkg.upload_started));
-    if (upload_latencies.size() < 4096) upload_latencies.push_back(secs);
+    upload_latency.add(static_cast<double>(parse_time(pkg.committed) - parse_time(pkg.upload_started)));
   }
   {
     std::lock_guard lk(mb_mu);
@@ -936,7 +986,7 @@ Response Hub::Impl::mailbox(Ctx& c) {
   if (const std::string* w = c.req.param("wait")) {
     auto n = tus::parse_uint(*w);
     if (!n || *n > 60) return error(400, "bad_request", "wait must be 0 to 60 seconds");
-    wait = static_cast<std::int64_t>(*n);
+    wait = std::min(static_cast<std::int64_t>(*n), cfg.max_wait);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   std::vector<PackageRow> list;
@@ -1007,12 +1057,15 @@ Response Hub::Impl::download(Ctx& c, std::string_view id) {
   r.file = std::move(rd.fd);
   r.file_offset = first;
   r.file_length = rd.size == 0 ? 0 : last - first + 1;
+  if (c.req.method != "GET") return r;  // HEAD: no download yet
   std::string now = now_ms();
   ix.set_first_fetched(p->id, c.site.name, now);
   {
     std::lock_guard lk(m_mu);
-    double secs = static_cast<double>(now_s() - parse_time(p->committed));
-    if (delivery_latencies.size() < 4096 && first == 0) delivery_latencies.push_back(secs);
+    if (!p->recipients.empty() && first == 0)
+      for (auto& r : p->recipients)
+        if (r.site == c.site.name && !r.first_fetched)
+          delivery_latency.add(static_cast<double>(now_s() - parse_time(p->committed)));
   }
   audit(c, "download", p->id, {{"first", first}, {"last", last}});
   return r;
@@ -1029,7 +1082,7 @@ Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
   auto p = addressed(c, id);
   if (!p) return not_found();
   c.package = p->id;
-  json j = json::parse(body, nullptr, false);
+  json j = json_depth(body) > 4 ? json(nullptr) : json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("statement") || !j["statement"].is_string() ||
       !j.contains("signature") || !j["signature"].is_string())
     return error(400, "bad_request", "the body must be {\"statement\":...,\"signature\":...}");
@@ -1043,6 +1096,8 @@ Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
   }
   std::string t = ix.acknowledge(p->id, c.site.name, stmt, sig, now_ms(),
                                  event(c, "ack", p->id));
+  std::fprintf(stderr, "iep-serve: %s package %s acknowledged by %s\n", c.rid.c_str(),
+               p->id.c_str(), c.site.name.c_str());
   return json_response(200, {{"package", p->id}, {"acknowledged", t}});
 }
 
@@ -1062,24 +1117,20 @@ Response Hub::Impl::metrics() {
   for (const char* s : {"committed", "delivered", "expired", "deleted"})
     out += std::string("iep_packages{state=\"") + s + "\"} " +
            std::to_string(ix.packages_in_state(s).size()) + "\n";
-  auto hist = [&](const char* name, const char* help, const std::vector<double>& v) {
+  auto hist = [&](const char* name, const char* help, const Histogram& h) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " histogram\n";
-    double sum = 0;
-    for (double x : v) sum += x;
-    for (double b : {1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 86400.0}) {
-      std::size_t n = 0;
-      for (double x : v) n += x <= b ? 1 : 0;
+    for (std::size_t i = 0; i < h.kBounds.size(); ++i) {
       char le[32];
-      std::snprintf(le, sizeof le, "%g", b);
-      out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(n) + "\n";
+      std::snprintf(le, sizeof le, "%g", h.kBounds[i]);
+      out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(h.buckets[i]) + "\n";
     }
-    out += std::string(name) + "_bucket{le=\"+Inf\"} " + std::to_string(v.size()) + "\n";
-    char s[64];
-    std::snprintf(s, sizeof s, "%g", sum);
-    out += std::string(name) + "_sum " + s + "\n" + name + "_count " + std::to_string(v.size()) + "\n";
+    out += std::string(name) + "_bucket{le=\"+Inf\"} " + std::to_string(h.count) + "\n";
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%g", h.sum);
+    out += std::string(name) + "_sum " + sum + "\n" + name + "_count " + std::to_string(h.count) + "\n";
   };
-  hist("iep_upload_seconds", "From upload start to commit.", upload_latencies);
-  hist("iep_delivery_seconds", "From commit to first fetch.", delivery_latencies);
+  hist("iep_upload_seconds", "From upload start to commit.", upload_latency);
+  hist("iep_delivery_seconds", "From commit to first fetch.", delivery_latency);
   return text_response(200, out, "text/plain; version=0.0.4");
 }
 
@@ -1299,7 +1350,10 @@ class Logged : public Exchange {
 
 Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
   std::error_code ec;
-  fs::create_directories(cfg_.data, ec);
+  // A new data folder is private to the hub's user (sealed packages only,
+  // but also the hub's key and who sent what to whom).
+  if (fs::create_directories(cfg_.data, ec))
+    fs::permissions(cfg_.data, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) throw Error(Exit::output, cfg_.data.string() + ": " + ec.message());
   index_ = open_sqlite_index(cfg_.data / "index.sqlite");
   store_ = open_file_store(cfg_.data);
@@ -1338,6 +1392,10 @@ Hub::~Hub() = default;
 std::unique_ptr<Exchange> Hub::begin(Request req) {
   auto c = std::make_unique<Ctx>();
   c->req = std::move(req);
+  // tus clients behind proxies that drop PATCH send POST with an override.
+  if (c->req.method == "POST")
+    if (const std::string* o = c->req.header("x-http-method-override"))
+      if (*o == "PATCH" || *o == "DELETE" || *o == "HEAD") c->req.method = *o;
   c->rid = random_hex(8);
   return std::make_unique<Logged>(*this, *impl_, std::move(c));
 }
@@ -1369,11 +1427,12 @@ void Hub::sweep() {
   for (auto& u : index_->uploads()) {
     std::int64_t exp = parse_time(u.expires);
     if (u.state == "open" && exp > 0 && exp < now && index_->try_lease(u.id)) {
+      LeaseGuard lease(*index_, u.id);
       u.state = "expired";
       index_->update_upload(u);
       store_->remove_upload(u.id);
-      index_->release_lease(u.id);
       impl_->audit(hub_ctx, "upload.expire", u.id);
+      std::fprintf(stderr, "iep-serve: upload %s of %s expired\n", u.id.c_str(), u.site.c_str());
     } else if (u.state == "expired" && exp + cfg_.upload_expiry < now) {
       index_->remove_upload(u.id);
     }
@@ -1382,12 +1441,15 @@ void Hub::sweep() {
     if (parse_time(p.expires) < now) {
       store_->remove_package(p.id);
       index_->set_package_state(p.id, "expired", impl_->event(hub_ctx, "expire", p.id));
+      std::fprintf(stderr, "iep-serve: package %s from %s expired unfetched\n", p.id.c_str(),
+                   p.sender.c_str());
     }
   }
   for (auto& p : index_->packages_in_state("delivered")) {
     if (p.all_acked && parse_time(*p.all_acked) + cfg_.ack_grace < now) {
       store_->remove_package(p.id);
       index_->set_package_state(p.id, "deleted", impl_->event(hub_ctx, "delete", p.id));
+      std::fprintf(stderr, "iep-serve: package %s deleted after delivery\n", p.id.c_str());
     }
   }
 }

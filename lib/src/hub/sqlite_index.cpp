@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <mutex>
 #include <set>
 
@@ -119,13 +120,13 @@ class Stmt {
 class SqliteIndex : public Index {
  public:
   explicit SqliteIndex(const std::filesystem::path& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
-      std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close(db_);
-      throw Error(Exit::input, path.string() + ": " + msg);
-    }
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    conn_.reset(db);
+    db_ = db;
+    if (rc != SQLITE_OK)
+      throw Error(Exit::input, path.string() + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
     sqlite3_busy_timeout(db_, 10000);
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
@@ -146,7 +147,6 @@ class SqliteIndex : public Index {
     }
     tx.commit();
   }
-  ~SqliteIndex() override { sqlite3_close(db_); }
 
   // ---- sites
   void add_site(const SiteRow& s, const AuditEvent& audit) override {
@@ -257,7 +257,7 @@ class SqliteIndex : public Index {
     std::lock_guard lk(mu_);
     Stmt a(db_, "SELECT COALESCE(SUM(COALESCE(length,off)),0) FROM uploads WHERE site=?");
     a.bind(1, site).step();
-    Stmt b(db_, "SELECT COALESCE(SUM(size),0) FROM packages WHERE sender=? AND state!='deleted'");
+    Stmt b(db_, "SELECT COALESCE(SUM(size),0) FROM packages WHERE sender=? AND state NOT IN ('deleted','expired')");
     b.bind(1, site).step();
     return static_cast<std::uint64_t>(a.i64(0) + b.i64(0));
   }
@@ -509,6 +509,10 @@ class SqliteIndex : public Index {
     return p;
   }
 
+  struct Close {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, Close> conn_;  // closed also when the constructor throws
   sqlite3* db_ = nullptr;
   std::recursive_mutex mu_;
   std::mutex lease_mu_;

@@ -133,12 +133,11 @@ Receipt verify_receipt(std::string_view statement, std::string_view signature_te
                                          " as receiver, checked against the card of " +
                                          receiver.site);
   if (sig.key_id != receiver.signing_key.id)
-    throw Error(Exit::bad_signature, "delivery receipt: not signed by the key of " +
-                                         receiver.site + " (" + receiver.signing_key.id_hex() +
-                                         ")");
+    throw Error(Exit::bad_signature, "delivery receipt: not signed by the key of " + receiver.site +
+                                         " (" + receiver.signing_key.id_hex() + ")");
   if (!sig.verify(receiver.signing_key, prehash(statement)))
-    throw Error(Exit::bad_signature, "delivery receipt: the signature of " + receiver.site +
-                                         " does not verify");
+    throw Error(Exit::bad_signature,
+                "delivery receipt: the signature of " + receiver.site + " does not verify");
   if (sig.trusted_comment != trusted_comment(r))
     throw Error(Exit::bad_signature,
                 "delivery receipt: the signed comment does not name this package and receiver");

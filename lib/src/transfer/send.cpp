@@ -171,9 +171,9 @@ class Progress {
 // One input's folder in the state and what happens in it.
 class Job {
  public:
-  Job(Hub& hub, const SiteIdentity& self, const std::vector<SiteCard>& to,
+  Job(Hub& hub, const std::vector<SiteCard>& to,
       const SendOptions& o, fs::path dir, std::string input)
-      : hub_(hub), self_(self), to_(to), o_(o), dir_(std::move(dir)) {
+      : hub_(hub), o_(o), dir_(std::move(dir)) {
     r_.input = std::move(input);
     for (const auto& c : to) r_.recipients.push_back(c.site);
   }
@@ -333,8 +333,6 @@ class Job {
   }
 
   Hub& hub_;
-  const SiteIdentity& self_;
-  const std::vector<SiteCard>& to_;
   const SendOptions& o_;
   fs::path dir_;
   SendResult r_;
@@ -387,7 +385,7 @@ SendResult send_plan(Hub& hub, const SiteIdentity& self, package::Plan plan,
   fs::path dir = job_dir(o, key);
   std::string what = describe(plan);
   Lock lock(dir / "lock", o.wait_for_lock, what, o.verbose);
-  Job job(hub, self, to, o, dir, what);
+  Job job(hub, to, o, dir, what);
   if (job.already_sent()) return job.result();
   write_file(dir / "input", material);
   auto p = std::make_shared<package::Plan>(std::move(plan));
@@ -432,7 +430,7 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
   }
   fs::path dir = o.state / "send" / key;
   Lock lock(dir / "lock", o.wait_for_lock, "stdin", o.verbose);
-  Job job(hub, self, to, o, dir, "stdin");
+  Job job(hub, to, o, dir, "stdin");
   if (job.already_sent()) {
     fs::remove(tmp, ec);
     return job.result();

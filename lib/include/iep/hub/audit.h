@@ -26,13 +26,13 @@
 namespace iep::hub {
 
 struct AuditEvent {
-  std::string action;   // upload.create, upload.patch, upload.terminate, upload.expire,
-                        // commit, reject, list, download, ack, delete, expire,
-                        // admin.site.add, admin.site.remove, admin.token.issue,
-                        // admin.token.revoke, auth.fail, ...
-  std::string actor;    // a site name, "local-admin", "admin", "hub" or "anonymous"
-  std::string package;  // package or upload id, or empty
-  std::string request;  // request id, or empty
+  std::string action;              // upload.create, upload.patch, upload.terminate, upload.expire,
+                                   // commit, reject, list, download, ack, delete, expire,
+                                   // admin.site.add, admin.site.remove, admin.token.issue,
+                                   // admin.token.revoke, auth.fail, ...
+  std::string actor;               // a site name, "local-admin", "admin", "hub" or "anonymous"
+  std::string package;             // package or upload id, or empty
+  std::string request;             // request id, or empty
   std::string detail_json = "{}";  // a JSON object with event-specific members
 };
 
@@ -76,8 +76,8 @@ bool verify_checkpoint(const Checkpoint& cp, const minisign::PublicKey& hub_key)
 struct AuditVerdict {
   bool ok = false;
   std::uint64_t records = 0;
-  std::string head;      // hash of the last record
-  std::string error;     // first failure: "line 17: hash does not match its content", ...
+  std::string head;   // hash of the last record
+  std::string error;  // first failure: "line 17: hash does not match its content", ...
   std::uint64_t checkpoints_checked = 0;
   Exit result = Exit::ok;  // corrupt (the log), bad_signature (a checkpoint's signature)
   std::uint64_t line = 0;  // line of the first failure, 0 when none or not in the log

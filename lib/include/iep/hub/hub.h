@@ -67,6 +67,7 @@ struct HubConfig {
   std::int64_t ack_grace = 7 * 24 * 3600;         // acknowledged packages kept
   std::int64_t checkpoint_every = 60;
   std::int64_t sweep_every = 10;                  // seconds between sweeps
+  std::int64_t max_wait = 60;                     // longest mailbox long poll (wait=S is clamped)
   std::string hub_name = "iep-hub";
   bool log_requests = true;
 };

@@ -106,7 +106,8 @@ class Index {
   virtual void update_upload(const UploadRow& u) = 0;  // offset, length, expires, state
   virtual void remove_upload(const std::string& id) = 0;
   // Bytes held by a site in open uploads (declared lengths, else offsets)
-  // and in packages not yet deleted: what --site-quota limits.
+  // and in packages whose bytes are still held (not deleted or expired): what
+  // --site-quota limits.
   virtual std::uint64_t bytes_held(const std::string& site) = 0;
 
   // Leases: one writer per upload at a time. try_lease is false while

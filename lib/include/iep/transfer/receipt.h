@@ -20,7 +20,7 @@
 namespace iep::transfer {
 
 struct Receipt {
-  std::string package_id;     // 32 lower-case hex digits
+  std::string package_id;      // 32 lower-case hex digits
   std::string sealed_blake2b;  // 64 lower-case hex digits
   std::string receiver;        // site name
   std::string sender;          // site name
