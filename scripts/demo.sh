@@ -1,7 +1,10 @@
 #!/bin/sh
-# Installs what iep needs, builds it, and runs the main job on real data:
-# two hospitals make site identities and exchange cards; trust-a packs a
-# real CT study and seals it for trust-b; trust-b verifies and opens it.
+# Installs what iep needs, builds it, and runs the exchange on the embedded
+# default, on real data: a local hub (iep-serve: SQLite and files in one
+# folder), two hospitals with their own identities, configuration and state;
+# trust-a sends a real CT study, trust-b fetches, checks and opens it and
+# signs a delivery receipt; trust-a reads the delivery timeline; the hub
+# stops and its audit log is checked.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
@@ -12,20 +15,57 @@ export PATH="$PWD/build:$PATH"
 demo=$(mktemp -d "${TMPDIR:-/tmp}/iep-demo-XXXXXX")
 study=/usr/lib/python3/dist-packages/pydicom/data/test_files/dicomdirtests
 cd "$demo"
-mkdir -p sites
+hub_pid=
+trap '[ -z "$hub_pid" ] || kill "$hub_pid" 2>/dev/null' EXIT
+
+# site NAME: run a command as site NAME, with its own ~/.config/iep (identity,
+# pinned cards, hub URL, token) and ~/.local/state/iep.
+site() {
+  name=$1
+  shift
+  env -u XDG_CONFIG_HOME -u XDG_STATE_HOME -u IEP_SITES -u IEP_IDENTITY -u IEP_HUB -u IEP_TOKEN \
+    HOME="$demo/$name" "$@"
+}
+
 set -x
-iep-keygen --site trust-a -o trust-a.id -c sites/trust-a.card
-iep-keygen --site trust-b -o trust-b.id -c sites/trust-b.card
-export IEP_SITES="$demo/sites"
-# trust-a: one study from a CD folder (read through its DICOMDIR).
-iep-pack -i trust-a.id --split outbox "$study"
-first=$(ls outbox | head -1)
-iep-send -i trust-a.id --to trust-b --output study.iep - <"outbox/$first"
-# Anyone holding trust-a's card can check where it came from...
-iep-verify -v study.iep
-# ...and trust-b can check everything inside and open it.
-iep-verify -v -i trust-b.id study.iep
-iep-open -v -i trust-b.id study.iep -o inbox
+# Each hospital makes its identity once; the secret stays in its ~/.config/iep.
+site trust-a iep-keygen --site trust-a >trust-a.card
+site trust-b iep-keygen --site trust-b >trust-b.card
+
+# The hub: one command, one data folder. Its operator registers both sites
+# from their public cards and issues each a token.
+iep-serve --data hub --listen 127.0.0.1:0 --port-file hub.port 2>hub.log &
+hub_pid=$!
+while [ ! -s hub.port ]; do sleep 0.1; done
+url="http://127.0.0.1:$(cat hub.port)"
+iep-serve site add --data hub trust-a.card
+iep-serve site add --data hub trust-b.card
+for s in trust-a trust-b; do
+  mkdir -p "$s/.config/iep"
+  echo "$url" >"$s/.config/iep/hub"
+  (umask 077 && iep-serve token issue --data hub "$s" >"$s/.config/iep/token")
+done
+
+# trust-a sends one study from a CD folder: packed, sealed to trust-b's card
+# (fetched from the hub and pinned), signed, uploaded; "sent" means the hub
+# has committed it durably.
+site trust-a iep-send --to trust-b --split -v "$study" --json >sent.json
+# trust-b fetches what waits for it: checks the origin, decrypts, checks
+# every hash, opens each study into inbox/ atomically, then acknowledges
+# with a receipt signed by its own key.
+site trust-b iep-fetch --out "$demo/inbox" -v
+# trust-a reads the delivery timeline and checks each receipt with
+# trust-b's pinned card.
+for id in $(sed -n 's/.*"package":"\([0-9a-f]*\)".*/\1/p' sent.json); do
+  site trust-a iep-send --status "$id"
+done
+
+# The hub stops (SIGTERM: a last signed checkpoint); anyone can check its
+# hash-chained audit log against the checkpoint.
+kill "$hub_pid"
+wait "$hub_pid" || true
+hub_pid=
+iep-serve audit export --data hub >audit.log
 set +x
-find inbox -type f | sort
-echo "demo folder: $demo"
+find inbox -type f | sort | head -20
+echo "demo folder: $demo (hub log: $demo/hub.log, audit log: $demo/audit.log)"

@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
     app.add_option("--per-ip-connections", sc.per_ip_connections, "connections at once from one address")
         ->capture_default_str();
     app.add_option("--timeout", sc.timeout, "seconds an idle connection is kept")->capture_default_str();
+    app.add_option("--max-open-uploads", hc.max_open_uploads, "unfinished uploads a site may hold at once")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
     app.add_flag("-q,--quiet", [&](std::int64_t) { hc.log_requests = false; }, "no line per request");
 
     auto* site = app.add_subcommand("site", "manage registered sites")->require_subcommand(1);

@@ -99,6 +99,31 @@ assert "the first run succeeded" -- test $? -eq 0
 assert "the waiting run found it sent" -- test "$(json_get "$T/.out" 'j["already_sent"]')" = True
 assert "one package for the two runs" -- test "$(mailbox_count b)" -eq 5
 
+# --- kill -9 once the package is sealed and partly uploaded: the re-run
+# resumes from the hub's offset and sends again at most one chunk.
+make_study resume 24
+iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" \
+  --limit-rate 300K --chunk-size 1 resume >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 400); do
+  ls "$T"/state-a/send/*/sealed.minisig >/dev/null 2>&1 && break
+  sleep 0.05
+done
+sleep 1.5
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+sig=$(ls "$T"/state-a/send/*/sealed.minisig 2>/dev/null | head -1)
+assert "killed after sealing, before the commit" -- test -f "$sig" -a ! -f "$(dirname "$sig")/sent.json"
+up=$(basename "$(cat "$(dirname "$sig")/upload")")
+rsize=$(stat -c %s "$(dirname "$sig")/sealed")
+expect 0 "the re-run" -- send_to_hub "$HUB" a resume -v --retry-time 20
+assert "it resumed the sealed package" -- grep -q "resuming package" "$T/.err"
+# Every PATCH of that upload, as the hub logged the bytes it read.
+sum=$(grep -E "PATCH /v1/uploads/$up " "$T/hub.log" | sed -n 's/.* in=\([0-9]*\).*/\1/p' | paste -sd+ | bc)
+assert "the hub read the package once, plus at most one chunk ($sum of $rsize)" -- \
+  test "$sum" -ge "$rsize" -a "$sum" -le $((rsize + 1048576))
+assert "six packages for trust-b" -- test "$(mailbox_count b)" -eq 6
+
 # --- Errors, each with its exit code.
 iep-keygen --site trust-z -o "$T/keys/z.id" -c z.card >/dev/null
 cp -r ct ct2

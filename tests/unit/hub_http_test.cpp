@@ -2,8 +2,12 @@
 // cut connection keeps, one writer per upload, a restart after a crash, and
 // a whole exchange with real signatures and a real receipt.
 #include <doctest/doctest.h>
+#include <sodium.h>
+
+#include <cstring>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -26,7 +30,10 @@ struct World {
   SiteIdentity c = SiteIdentity::generate("trust-c");
   std::string ta, tb, tc;
 
-  explicit World(const std::string& name) : dir(test::scratch(name)) {
+  std::function<void(HubConfig&)> tweak;
+
+  explicit World(const std::string& name, std::function<void(HubConfig&)> t = {})
+      : dir(test::scratch(name)), tweak(std::move(t)) {
     open();
     for (auto* s : {&a, &b, &c}) admin_site_add(hub->index(), s->card().encode(), "test");
     ta = admin_token_issue(hub->index(), "trust-a", "test").first;
@@ -38,6 +45,7 @@ struct World {
     cfg.data = dir;
     cfg.log_requests = false;
     cfg.max_wait = 0;
+    if (tweak) tweak(cfg);
     hub.reset();
     hub = std::make_unique<Hub>(cfg);
   }
@@ -192,4 +200,243 @@ TEST_CASE("a whole exchange: upload, commit, mailbox, ranged download, receipt")
   CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).body.find(id) == std::string::npos);
   auto tl = call(*w.hub, request("GET", "/v1/packages/" + id, w.ta));
   CHECK(tl.body.find("\"state\":\"delivered\"") != std::string::npos);
+}
+
+namespace {
+
+std::string test_b64(const std::string& s) {
+  std::string out(sodium_base64_ENCODED_LEN(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+// A response as a client sees it, less the request id (random per request).
+std::string seen(const Response& r) {
+  std::string out = std::to_string(r.status) + "\n";
+  for (auto& [k, v] : r.headers)
+    if (k != "X-Request-Id") out += k + ": " + v + "\n";
+  return out + "\n" + r.body;
+}
+
+std::string ack_body(World& w, const std::string& id, const std::string& blake) {
+  transfer::Receipt rc;
+  rc.package_id = id;
+  rc.sealed_blake2b = blake;
+  rc.receiver = "trust-b";
+  rc.sender = "trust-a";
+  rc.time = "2026-12-02T10:00:00Z";
+  auto signed_rc = transfer::sign_receipt(rc, w.b);
+  return R"({"statement":)" + nlohmann::json(rc.statement()).dump() + R"(,"signature":)" +
+         nlohmann::json(signed_rc.signature.encode()).dump() + "}";
+}
+
+// Uploads `sealed` for `token` with the signature in its metadata: the
+// completing PATCH commits.
+Response send(World& w, const std::string& token, const std::string& sealed, const std::string& sig) {
+  std::string meta = "signature " + test_b64(sig);
+  auto r = call(*w.hub, request("POST", "/v1/uploads", token,
+                                {{"upload-length", std::to_string(sealed.size())}, {"upload-metadata", meta}}));
+  REQUIRE(r.status == 201);
+  return call(*w.hub, patch(header(r, "Location"), token, 0), sealed);
+}
+
+}  // namespace
+
+TEST_CASE("another site's objects answer exactly as objects that do not exist") {
+  World w("hub_http_isolation");
+  const std::string sealed(3000, 'q'), id = "00112233445566778899aabbccddeeff";
+  const std::string none = "ffffffffffffffffffffffffffffffff";
+  auto loc = create(w, sealed.size() + 10, w.ta);  // a's, unfinished
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), "abc").status == 204);
+  REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
+  auto same = [&](const std::string& method, const std::string& mine, const std::string& missing,
+                  std::vector<std::pair<std::string, std::string>> hs = {}, const std::string& body = "") {
+    INFO(method << " " << mine);
+    auto theirs = call(*w.hub, request(method, mine, w.tc, hs), body);
+    auto nothing = call(*w.hub, request(method, missing, w.tc, hs), body);
+    CHECK(theirs.status == 404);
+    CHECK(seen(theirs) == seen(nothing));
+  };
+  std::string up = "/v1/uploads/" + loc.substr(12);
+  same("HEAD", up, "/v1/uploads/" + none);
+  same("PATCH", up, "/v1/uploads/" + none,
+       {{"upload-offset", "3"}, {"content-type", "application/offset+octet-stream"}}, "xyz");
+  same("PATCH", up, "/v1/uploads/" + none, {{"upload-offset", "0"}});
+  same("DELETE", up, "/v1/uploads/" + none);
+  same("POST", up + "/commit", "/v1/uploads/" + none + "/commit", {}, seal_signature(w.c, "abc", none, "trust-b"));
+  same("GET", "/v1/packages/" + id, "/v1/packages/" + none);
+  same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none);
+  same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none, {{"range", "bytes=0-10"}});
+  same("GET", "/v1/mailbox/" + id + "/signature", "/v1/mailbox/" + none + "/signature");
+  same("POST", "/v1/mailbox/" + id + "/ack", "/v1/mailbox/" + none + "/ack", {}, ack_body(w, id, std::string(64, '0')));
+  // The sender may read its timeline but not fetch the bytes as a recipient.
+  CHECK(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).status == 200);
+  same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none);
+  // Nothing of a's was touched by c's attempts.
+  CHECK(offset(w, loc, w.ta) == "3");
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).body.find(id) != std::string::npos);
+}
+
+TEST_CASE("paths that are not routes answer 404 for every kind of token") {
+  World w("hub_http_routes");
+  auto admin = admin_token_issue(w.hub->index(), "", "test").first;
+  for (std::string path : {"/v1", "/v1/", "//v1//", "/v1/uploads/x/y/z", "/v1/nothing", "/"}) {
+    INFO(path);
+    CHECK(call(*w.hub, request("GET", path, w.ta)).status == 404);
+    auto r = call(*w.hub, request("GET", path, admin));
+    CHECK((r.status == 404 || r.status == 403));
+    CHECK(call(*w.hub, request("GET", path, "")).status >= 400);
+  }
+  // A site token on admin routes; an admin token on site routes.
+  CHECK(call(*w.hub, request("GET", "/v1/admin/audit", w.ta)).status == 403);
+  CHECK(call(*w.hub, request("POST", "/v1/admin/sites/trust-b/tokens", w.ta)).status == 403);
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox", admin)).status == 403);
+  CHECK(call(*w.hub, request("POST", "/v1/uploads", admin, {{"upload-length", "5"}})).status == 403);
+}
+
+TEST_CASE("a package is delivered once: replays, other senders and removed sites") {
+  World w("hub_http_replay", [](HubConfig& c) { c.ack_grace = -10; });
+  const std::string sealed(4000, 'r'), id = "abcdefabcdefabcdefabcdefabcdef00";
+  auto sig = seal_signature(w.a, sealed, id, "trust-b");
+  auto first = send(w, w.ta, sealed, sig);
+  REQUIRE(first.status == 204);
+  CHECK(header(first, "Iep-Package") == id);
+  auto tl = nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body);
+  std::string blake = tl["blake2b"];
+
+  // c cannot pass a's signed bytes off as its own, nor take a's package id.
+  CHECK(send(w, w.tc, sealed, sig).status == 422);
+  auto taken = send(w, w.tc, "other bytes", seal_signature(w.c, "other bytes", id, "trust-b"));
+  CHECK(taken.status == 409);
+  auto rd = w.hub->store().open_package(id);
+  CHECK(rd.size == sealed.size());
+  auto tl2 = nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body);
+  CHECK(tl2["sender"] == "trust-a");
+  CHECK(tl2["blake2b"] == blake);
+
+  // b acknowledges; the same upload again does not put it back.
+  REQUIRE(call(*w.hub, request("POST", "/v1/mailbox/" + id + "/ack", w.tb), ack_body(w, id, blake)).status == 200);
+  CHECK(send(w, w.ta, sealed, sig).status == 204);  // idempotent for the sender
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).body.find(id) == std::string::npos);
+  // Deleted after the grace: a replay neither re-delivers nor brings bytes back.
+  w.hub->sweep();
+  REQUIRE(nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body)["state"] == "deleted");
+  CHECK(send(w, w.ta, sealed, sig).status == 204);
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).body.find(id) == std::string::npos);
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox/" + id, w.tb)).status == 410);
+  CHECK_FALSE(w.hub->store().has_package(id));
+  // An upload id left behind by the idempotent commits: none.
+  for (auto& u : w.hub->index().uploads()) CHECK(u.site != "trust-a");
+
+  // A removed recipient is refused; a removed site's token at once.
+  admin_site_remove(w.hub->index(), "trust-c", "test");
+  const std::string id2 = "abcdefabcdefabcdefabcdefabcdef01";
+  auto to_c = send(w, w.ta, sealed, seal_signature(w.a, sealed, id2, "trust-c"));
+  CHECK(to_c.status == 422);
+  CHECK(to_c.body.find("unknown_recipient") != std::string::npos);
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tc)).status == 401);
+}
+
+TEST_CASE("concatenation takes only this site's complete partials, each once") {
+  World w("hub_http_concat");
+  auto partial = [&](const std::string& tok, const std::string& data, bool finish) {
+    auto r = call(*w.hub, request("POST", "/v1/uploads", tok,
+                                  {{"upload-length", std::to_string(data.size())}, {"upload-concat", "partial"}}));
+    REQUIRE(r.status == 201);
+    std::string loc = header(r, "Location");
+    REQUIRE(call(*w.hub, patch(loc, tok, 0), finish ? data : data.substr(0, 1)).status == 204);
+    return loc;
+  };
+  auto final_of = [&](const std::string& tok, const std::string& parts) {
+    return call(*w.hub, request("POST", "/v1/uploads", tok, {{"upload-concat", "final;" + parts}}));
+  };
+  auto a1 = partial(w.ta, "aaaa", true), a2 = partial(w.ta, "bbbb", true);
+  auto half = partial(w.ta, "cccc", false), c1 = partial(w.tc, "zzzz", true);
+  auto plain = create(w, 4, w.ta);
+  REQUIRE(call(*w.hub, patch(plain, w.ta, 0), "dddd").status == 204);
+  CHECK(final_of(w.ta, a1 + " " + c1).status == 404);    // c's partial
+  CHECK(final_of(w.ta, a1 + " " + a1).status == 400);    // the same twice
+  CHECK(final_of(w.ta, a1 + " " + half).status == 400);  // incomplete
+  CHECK(final_of(w.ta, a1 + " " + plain).status == 400);  // not a partial
+  CHECK(final_of(w.ta, a1 + " /v1/uploads/../uploads/x").status == 400);
+  auto fin = final_of(w.ta, a1 + " " + a2);
+  REQUIRE(fin.status == 201);
+  CHECK(final_of(w.ta, header(fin, "Location")).status == 400);  // a final
+  CHECK(final_of(w.ta, a2).status == 404);                      // consumed
+  // The refusals consumed nothing.
+  CHECK(call(*w.hub, request("HEAD", c1, w.tc)).status == 200);
+  CHECK(call(*w.hub, request("HEAD", half, w.ta)).status == 200);
+  CHECK(call(*w.hub, request("HEAD", plain, w.ta)).status == 200);
+}
+
+TEST_CASE("a site holds a bounded number of unfinished uploads") {
+  World w("hub_http_open", [](HubConfig& c) { c.max_open_uploads = 3; });
+  std::vector<std::string> locs;
+  for (int i = 0; i < 3; ++i) locs.push_back(create(w, 10, w.ta));
+  auto over = call(*w.hub, request("POST", "/v1/uploads", w.ta, {{"upload-defer-length", "1"}}));
+  CHECK(over.status == 429);
+  CHECK(over.body.find("unfinished uploads") != std::string::npos);
+  CHECK(create(w, 10, w.tb).size() > 0);  // another site is not affected
+  REQUIRE(call(*w.hub, request("DELETE", locs[0], w.ta)).status == 204);
+  CHECK(create(w, 10, w.ta).size() > 0);
+}
+
+TEST_CASE("deferred-length uploads written at once stay within the quota together") {
+  World w("hub_http_quota", [](HubConfig& c) { c.site_quota = 100000; });
+  auto deferred = [&] {
+    auto r = call(*w.hub, request("POST", "/v1/uploads", w.ta, {{"upload-defer-length", "1"}}));
+    REQUIRE(r.status == 201);
+    return header(r, "Location");
+  };
+  auto u1 = deferred(), u2 = deferred();
+  const std::string chunk(60000, 'x');
+  auto e1 = w.hub->begin(patch(u1, w.ta, 0));
+  auto e2 = w.hub->begin(patch(u2, w.ta, 0));
+  e1->body(bytes(chunk));
+  e2->body(bytes(chunk));
+  auto r1 = e1->finish(), r2 = e2->finish();
+  CHECK(r1.status == 204);
+  CHECK(r2.status == 413);
+  CHECK(w.hub->index().bytes_held("trust-a") <= 100000);
+  CHECK(offset(w, u2, w.ta) == "0");
+  // What the refused one reserved is given back.
+  CHECK(call(*w.hub, patch(u2, w.ta, 0), std::string(40000, 'y')).status == 204);
+}
+
+TEST_CASE("an expired upload no longer counts against the quota") {
+  World w("hub_http_quota_expired", [](HubConfig& c) {
+    c.site_quota = 100000;
+    c.upload_expiry = -10;  // every upload is past its expiry at the next sweep
+  });
+  auto old = create(w, 60000, w.ta);
+  w.hub->sweep();
+  CHECK(call(*w.hub, request("HEAD", old, w.ta)).status == 410);  // remembered, bytes gone
+  auto r = call(*w.hub, request("POST", "/v1/uploads", w.ta, {{"upload-length", "60000"}}));
+  CHECK(r.status == 201);
+}
+
+TEST_CASE("bad tokens cannot flood the audit log; no method override outside uploads") {
+  World w("hub_http_authflood");
+  auto before = w.hub->index().audit_lines(0, 100000).size();
+  for (int i = 0; i < 300; ++i) {
+    std::string tok = "iep1_" + std::string(40, 'A') + std::to_string(100 + i);
+    CHECK(call(*w.hub, request("GET", "/v1/mailbox", tok)).status == 401);
+  }
+  auto lines = w.hub->index().audit_lines(0, 100000);
+  std::size_t fails = 0;
+  for (auto& l : lines) fails += l.find("auth.fail") != std::string::npos;
+  CHECK(fails >= 1);
+  CHECK(fails < 100);
+  CHECK(lines.size() - before < 100);
+
+  // A recipient fetches only by GET, which records the download.
+  const std::string sealed(1000, 'o'), id = "0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d";
+  REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
+  auto sneaky = call(*w.hub, request("POST", "/v1/mailbox/" + id, w.tb, {{"x-http-method-override", "HEAD"}}));
+  CHECK(sneaky.status == 404);
+  CHECK(sneaky.file.get() < 0);
+  auto tl = nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body);
+  CHECK(tl["recipients"][0]["first_fetched"].is_null());
 }

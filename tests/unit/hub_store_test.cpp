@@ -86,3 +86,27 @@ TEST_CASE("a missing upload or package is an error, not a crash") {
   CHECK(test::code_of([&] { st->open_package(std::string(32, 'c')); }) == Exit::input);
   CHECK(test::code_of([&] { st->create_upload("../../escape/x"); }) == Exit::output);
 }
+
+TEST_CASE("a commit never replaces a package that is there already") {
+  // Two uploads committed under one package id (a client's retry racing its
+  // first attempt): the second rename must fail and leave the first's bytes.
+  auto dir = test::scratch("hub_store_noreplace");
+  auto st = open_file_store(dir);
+  const std::string u1 = "11111111111111111111111111111111", u2 = "22222222222222222222222222222222",
+                    pkg = "fedcba9876543210fedcba9876543210";
+  for (auto [id, text] : {std::pair{u1, "first"}, std::pair{u2, "second"}}) {
+    st->create_upload(id);
+    auto w = st->append(id, 0);
+    w->write(bytes(text));
+    w->sync();
+  }
+  st->commit(u1, pkg);
+  CHECK_THROWS_AS(st->commit(u2, pkg), Error);
+  auto rd = st->open_package(pkg);
+  FileSource src(dir / "packages" / pkg);
+  CHECK(read_all(src) == "first");
+  CHECK(st->upload_size(u2) == 6);  // the loser keeps its bytes as an upload
+  // uncommit() does not replace an upload either.
+  CHECK_THROWS_AS(st->uncommit(pkg, u2), Error);
+  CHECK(st->has_package(pkg));
+}

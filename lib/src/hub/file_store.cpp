@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "iep/core/error.h"
@@ -113,13 +114,17 @@ class FileStore : public Store {
       if (fd.get() < 0) fail(from, "open", errno);
       sync_fd(fd.get(), from);
     }
-    if (::rename(from.c_str(), to.c_str()) != 0) fail(to, "rename", errno);
+    // Never over a package that is there already (another commit of the
+    // same id): its bytes stay as they were.
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0)
+      fail(to, "rename", errno);
     fsync_dir(dir_ / "packages");
     fsync_dir(dir_ / "uploads");
   }
   void uncommit(const std::string& package_id, const std::string& upload_id) override {
     fs::path from = pkg(package_id), to = up(upload_id);
-    if (::rename(from.c_str(), to.c_str()) != 0) fail(to, "rename", errno);
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0)
+      fail(to, "rename", errno);
     fsync_dir(dir_ / "uploads");
     fsync_dir(dir_ / "packages");
   }

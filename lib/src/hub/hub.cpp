@@ -248,6 +248,13 @@ struct Hub::Impl {
   std::condition_variable mb_cv;
   std::uint64_t commits = 0;
   bool stopping = false;
+  std::map<std::string, unsigned> waiting;  // long polls held, by site (under mb_mu)
+
+  // Quota and open uploads: creations are checked and recorded under q_mu,
+  // and PATCHes of deferred-length uploads reserve the quota they write
+  // (`inflight`) so that concurrent requests cannot together exceed it.
+  std::mutex q_mu;
+  std::map<std::string, std::uint64_t> inflight;
 
   // Metrics.
   std::mutex m_mu;
@@ -295,6 +302,29 @@ struct Hub::Impl {
   }
 
   // ---- authentication
+  static constexpr unsigned kAuthFailAudits = 5;
+  std::mutex af_mu;
+  std::int64_t af_second = 0;
+  unsigned af_count = 0;
+  std::uint64_t af_unrecorded = 0;
+  // Whether this failure gets an audit record; `unrecorded` is set to the
+  // failures left out since the last one recorded.
+  bool auth_fail_recorded(std::uint64_t& unrecorded) {
+    std::lock_guard lk(af_mu);
+    std::int64_t now = now_s();
+    if (now != af_second) {
+      af_second = now;
+      af_count = 0;
+    }
+    if (af_count >= kAuthFailAudits) {
+      ++af_unrecorded;
+      return false;
+    }
+    ++af_count;
+    unrecorded = af_unrecorded;
+    af_unrecorded = 0;
+    return true;
+  }
   std::optional<Response> authenticate(Ctx& c) {
     const std::string* auth = c.req.header("authorization");
     std::string_view tok;
@@ -306,7 +336,12 @@ struct Hub::Impl {
     }
     auto row = ix.token_by_hash(blake2b256_hex(tok));
     if (!row || row->revoked) {
-      audit(c, "auth.fail", "", {{"reason", row ? "revoked" : "unknown token"}});
+      // Recorded, but at most kAuthFailAudits a second: anyone can send
+      // bad tokens, and every record is a synchronous index write.
+      std::uint64_t unrecorded = 0;
+      if (auth_fail_recorded(unrecorded))
+        audit(c, "auth.fail", "",
+              {{"reason", row ? "revoked" : "unknown token"}, {"unrecorded_before", unrecorded}});
       return error(401, "unauthorized", "unknown or revoked token");
     }
     c.token = *row;
@@ -336,10 +371,36 @@ struct Hub::Impl {
     return u;
   }
 
-  std::int64_t remaining_quota(const std::string& site) {
+  // Under q_mu.
+  std::int64_t remaining_locked(const std::string& site) {
     if (cfg.site_quota == 0) return INT64_MAX;
-    std::uint64_t held = ix.bytes_held(site);
-    return held >= cfg.site_quota ? 0 : static_cast<std::int64_t>(cfg.site_quota - held);
+    std::uint64_t used = ix.bytes_held(site);
+    if (auto it = inflight.find(site); it != inflight.end()) used += it->second;
+    return used >= cfg.site_quota ? 0 : static_cast<std::int64_t>(cfg.site_quota - used);
+  }
+  std::int64_t remaining_quota(const std::string& site) {
+    std::lock_guard lk(q_mu);
+    return remaining_locked(site);
+  }
+  // Reserves quota for bytes about to be written: at least `need`, up to
+  // `want`. Returns what it reserved, 0 when not even `need` is left.
+  std::uint64_t reserve(const std::string& site, std::uint64_t need, std::uint64_t want) {
+    if (cfg.site_quota == 0) return want;
+    std::lock_guard lk(q_mu);
+    auto left = static_cast<std::uint64_t>(remaining_locked(site));
+    if (left < need) return 0;
+    std::uint64_t got = std::min(want, left);
+    inflight[site] += got;
+    return got;
+  }
+  // Gives a reservation back (the bytes written are in the index by now).
+  void unreserve(const std::string& site, std::uint64_t n) {
+    if (cfg.site_quota == 0 || n == 0) return;
+    std::lock_guard lk(q_mu);
+    auto it = inflight.find(site);
+    if (it == inflight.end()) return;
+    it->second -= std::min(n, it->second);
+    if (it->second == 0) inflight.erase(it);
   }
 
   static void tus_headers(Response& r) { r.set("Tus-Resumable", "1.0.0"); }
@@ -406,6 +467,18 @@ class UploadBody : public Exchange {
 
   void body(ByteSpan d) override {
     if (failed_) return;
+    if (!u_.length && written_ + d.size() > reserved_) {
+      // A deferred length: no length was counted against the quota at
+      // creation, so the bytes are, as they come.
+      std::uint64_t need = written_ + d.size() - reserved_;
+      std::uint64_t got = h_.reserve(u_.site, need, std::max<std::uint64_t>(need, 1 << 20));
+      if (got == 0) {
+        failed_ = error(413, "quota", "this site's quota of " + std::to_string(h_.cfg.site_quota) +
+                                          " bytes would be exceeded");
+        return;
+      }
+      reserved_ += got;
+    }
     if (written_ + d.size() > limit_) {
       bool past_length = u_.length && start_ + written_ + d.size() > *u_.length;
       failed_ = past_length ? error(400, "bad_request", "the body goes past Upload-Length")
@@ -451,7 +524,10 @@ class UploadBody : public Exchange {
 
  private:
   void release() {
-    if (!released_) h_.ix.release_lease(u_.id);
+    if (!released_) {
+      h_.ix.release_lease(u_.id);
+      h_.unreserve(u_.site, reserved_);
+    }
     released_ = true;
   }
 
@@ -521,6 +597,7 @@ class UploadBody : public Exchange {
   std::unique_ptr<Digest> digest_;
   std::string want_;
   std::optional<Response> failed_;
+  std::uint64_t reserved_ = 0;  // quota reserved (deferred length)
   bool released_ = false;
 };
 
@@ -564,9 +641,6 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     if (*u.length > cfg.max_package_size)
       return bad(error(413, "too_large", "Upload-Length is over the hub's maximum package size of " +
                                              std::to_string(cfg.max_package_size) + " bytes"));
-    if (static_cast<std::int64_t>(*u.length) > remaining_quota(c.site.name))
-      return bad(error(413, "quota", "this site's quota of " + std::to_string(cfg.site_quota) +
-                                         " bytes would be exceeded"));
   } else if (!defer_h || *defer_h != "1") {
     return bad(error(400, "bad_request", "Upload-Length or Upload-Defer-Length: 1 is required"));
   }
@@ -594,6 +668,9 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
         return bad(error(400, "bad_request", "upload " + id + " is not a complete partial upload"));
       if (!ix.try_lease(id)) return bad(error(423, "busy", "upload " + id + " is being written"));
       leases.push_back(std::make_unique<LeaseGuard>(ix, id));
+      p = ix.upload(id);  // as it is under the lease (another final may have consumed it)
+      if (!p || p->state != "open" || !p->length || p->offset != *p->length)
+        return bad(error(400, "bad_request", "upload " + id + " is not a complete partial upload"));
       total += *p->length;
       parts.push_back(*p);
     }
@@ -630,12 +707,26 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     return bad(created(u, std::move(r)));
   }
 
-  try {
-    st.create_upload(u.id);
-    ix.add_upload(u);
-  } catch (const Error& e) {
-    st.remove_upload(u.id);
-    return bad(storage_error(e, st, "cannot create the upload"));
+  {
+    // Checked and recorded together: concurrent creations see each other.
+    std::lock_guard lk(q_mu);
+    if (ix.open_uploads(c.site.name) >= cfg.max_open_uploads) {
+      Response r = error(429, "busy", "this site has " + std::to_string(cfg.max_open_uploads) +
+                                          " unfinished uploads, the most the hub keeps; finish or "
+                                          "terminate (DELETE) some, or wait for them to expire");
+      r.set("Retry-After", "60");
+      return bad(std::move(r));
+    }
+    if (u.length && static_cast<std::int64_t>(*u.length) > remaining_locked(c.site.name))
+      return bad(error(413, "quota", "this site's quota of " + std::to_string(cfg.site_quota) +
+                                         " bytes would be exceeded"));
+    try {
+      st.create_upload(u.id);
+      ix.add_upload(u);
+    } catch (const Error& e) {
+      st.remove_upload(u.id);
+      return bad(storage_error(e, st, "cannot create the upload"));
+    }
   }
   audit(c, "upload.create", u.id,
         {{"length", u.length ? json(*u.length) : json(nullptr)}, {"concat", u.concat},
@@ -862,6 +953,13 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   }
   std::string blake = util::hex(b2.digest());
   c.package = stmt.package_id;
+  // One commit of a package id at a time (a client's retry racing its first
+  // attempt, or another site that learnt the id): the check below and the
+  // store's rename then see each other.
+  std::string plock = "package:" + stmt.package_id;
+  if (!ix.try_lease(plock))
+    return error(423, "busy", "package " + stmt.package_id + " is being committed by another request");
+  LeaseGuard package_lease(ix, plock);
   if (auto existing = ix.package(stmt.package_id)) {
     if (existing->sender == c.site.name && existing->blake2b == blake) {
       ix.remove_upload(u.id);
@@ -987,6 +1085,29 @@ Response Hub::Impl::mailbox(Ctx& c) {
     auto n = tus::parse_uint(*w);
     if (!n || *n > 60) return error(400, "bad_request", "wait must be 0 to 60 seconds");
     wait = std::min(static_cast<std::int64_t>(*n), cfg.max_wait);
+  }
+  // A site holds at most max_waits_per_site long polls at once; beyond
+  // that a poll answers at once, so one site cannot hold every connection.
+  struct Waiter {
+    Impl& h;
+    std::string site;
+    bool held = false;
+    ~Waiter() {
+      if (!held) return;
+      std::lock_guard lk(h.mb_mu);
+      if (--h.waiting[site] == 0) h.waiting.erase(site);
+    }
+  } waiter{*this, c.site.name};
+  if (wait > 0) {
+    std::lock_guard lk(mb_mu);
+    unsigned& n = waiting[c.site.name];
+    if (n >= cfg.max_waits_per_site) {
+      wait = 0;
+      if (n == 0) waiting.erase(c.site.name);
+    } else {
+      ++n;
+      waiter.held = true;
+    }
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait);
   std::vector<PackageRow> list;
@@ -1149,6 +1270,7 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
   bool tus_path = seg.size() >= 2 && seg[1] == "uploads" && seg.size() <= 3;
   if (m == "OPTIONS" && tus_path) return now(options());
   if (auto denied = authenticate(c)) return now(std::move(*denied));
+  if (seg.size() < 2) return now(not_found());
   bool is_tus = tus_path && (m == "POST" || m == "HEAD" || m == "PATCH" || m == "DELETE") &&
                 !(seg.size() == 3 && m == "POST");
   if (is_tus) {
@@ -1392,10 +1514,12 @@ Hub::~Hub() = default;
 std::unique_ptr<Exchange> Hub::begin(Request req) {
   auto c = std::make_unique<Ctx>();
   c->req = std::move(req);
-  // tus clients behind proxies that drop PATCH send POST with an override.
-  if (c->req.method == "POST")
+  // tus clients behind proxies that drop PATCH send POST with an override;
+  // only for uploads (a POST made HEAD elsewhere would send a package's
+  // bytes without recording the download).
+  if (c->req.method == "POST" && c->req.path.rfind("/v1/uploads/", 0) == 0)
     if (const std::string* o = c->req.header("x-http-method-override"))
-      if (*o == "PATCH" || *o == "DELETE" || *o == "HEAD") c->req.method = *o;
+      if (*o == "PATCH" || *o == "DELETE") c->req.method = *o;
   c->rid = random_hex(8);
   return std::make_unique<Logged>(*this, *impl_, std::move(c));
 }

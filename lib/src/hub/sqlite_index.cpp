@@ -255,11 +255,21 @@ class SqliteIndex : public Index {
   }
   std::uint64_t bytes_held(const std::string& site) override {
     std::lock_guard lk(mu_);
-    Stmt a(db_, "SELECT COALESCE(SUM(COALESCE(length,off)),0) FROM uploads WHERE site=?");
+    // An expired upload's row is kept a while (to answer 410), its bytes are not.
+    Stmt a(db_,
+           "SELECT COALESCE(SUM(COALESCE(length,off)),0) FROM uploads WHERE site=?"
+           " AND state!='expired'");
     a.bind(1, site).step();
     Stmt b(db_, "SELECT COALESCE(SUM(size),0) FROM packages WHERE sender=? AND state NOT IN ('deleted','expired')");
     b.bind(1, site).step();
     return static_cast<std::uint64_t>(a.i64(0) + b.i64(0));
+  }
+
+  std::size_t open_uploads(const std::string& site) override {
+    std::lock_guard lk(mu_);
+    Stmt a(db_, "SELECT COUNT(*) FROM uploads WHERE site=? AND state!='expired'");
+    a.bind(1, site).step();
+    return static_cast<std::size_t>(a.i64(0));
   }
 
   bool try_lease(const std::string& key) override {

@@ -118,6 +118,13 @@ class GrowingFile : public Sink, public UploadData {
   bool done_ = false, failed_ = false;
 };
 
+// The one line of a small file of ours (the upload URL), without its newline.
+std::string read_line(const fs::path& p) {
+  std::string s = read_small_file(p, 4096);
+  s = s.substr(0, s.find('\n'));
+  return std::string(util::trim(s));
+}
+
 std::string file_blake2b(const fs::path& p) {
   FileSource in(p);
   util::Blake2b256 h;
@@ -164,9 +171,9 @@ class Progress {
 // One input's folder in the state and what happens in it.
 class Job {
  public:
-  Job(Hub& hub, const SiteIdentity& self, const std::vector<SiteCard>& to,
+  Job(Hub& hub, const std::vector<SiteCard>& to,
       const SendOptions& o, fs::path dir, std::string input)
-      : hub_(hub), self_(self), to_(to), o_(o), dir_(std::move(dir)) {
+      : hub_(hub), o_(o), dir_(std::move(dir)) {
     r_.input = std::move(input);
     for (const auto& c : to) r_.recipients.push_back(c.site);
   }
@@ -196,7 +203,7 @@ class Job {
     std::error_code ec;
     if (!fs::exists(sig, ec)) {
       if (fs::exists(up, ec)) {  // a run stopped while sealing: its bytes cannot be finished
-        hub_.tus().terminate(util::trim(read_small_file(up, 4096)).data());
+        hub_.tus().terminate(read_line(up));
         fs::remove(up, ec);
       }
       fs::remove(sealed, ec);
@@ -266,7 +273,7 @@ class Job {
                    r_.package.c_str(), static_cast<unsigned long long>(r_.size));
     std::error_code ec;
     std::string url;
-    if (fs::exists(up, ec)) url = std::string(util::trim(read_small_file(up, 4096)));
+    if (fs::exists(up, ec)) url = read_line(up);
     std::optional<TusClient::Status> status;
     if (!url.empty()) status = hub_.tus().status(url);
     if (!status) {
@@ -326,8 +333,6 @@ class Job {
   }
 
   Hub& hub_;
-  const SiteIdentity& self_;
-  const std::vector<SiteCard>& to_;
   const SendOptions& o_;
   fs::path dir_;
   SendResult r_;
@@ -380,7 +385,7 @@ SendResult send_plan(Hub& hub, const SiteIdentity& self, package::Plan plan,
   fs::path dir = job_dir(o, key);
   std::string what = describe(plan);
   Lock lock(dir / "lock", o.wait_for_lock, what, o.verbose);
-  Job job(hub, self, to, o, dir, what);
+  Job job(hub, to, o, dir, what);
   if (job.already_sent()) return job.result();
   write_file(dir / "input", material);
   auto p = std::make_shared<package::Plan>(std::move(plan));
@@ -425,7 +430,7 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
   }
   fs::path dir = o.state / "send" / key;
   Lock lock(dir / "lock", o.wait_for_lock, "stdin", o.verbose);
-  Job job(hub, self, to, o, dir, "stdin");
+  Job job(hub, to, o, dir, "stdin");
   if (job.already_sent()) {
     fs::remove(tmp, ec);
     return job.result();

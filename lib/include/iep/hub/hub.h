@@ -68,6 +68,8 @@ struct HubConfig {
   std::int64_t checkpoint_every = 60;
   std::int64_t sweep_every = 10;                  // seconds between sweeps
   std::int64_t max_wait = 60;                     // longest mailbox long poll (wait=S is clamped)
+  std::size_t max_open_uploads = 64;              // unfinished uploads per site (429 beyond)
+  unsigned max_waits_per_site = 4;                // long polls held at once per site (more: wait=0)
   std::string hub_name = "iep-hub";
   bool log_requests = true;
 };

@@ -109,6 +109,9 @@ class Index {
   // and in packages whose bytes are still held (not deleted or expired): what
   // --site-quota limits.
   virtual std::uint64_t bytes_held(const std::string& site) = 0;
+  // Uploads of a site not yet committed, terminated or expired (what
+  // --max-open-uploads limits).
+  virtual std::size_t open_uploads(const std::string& site) = 0;
 
   // Leases: one writer per upload at a time. try_lease is false while
   // another holder has it; leases are released by release_lease or die
