@@ -115,5 +115,21 @@ expect 17 "--no-wait while the watcher holds the state" -- fetch_from_hub "$HUB"
 kill -TERM "$w"
 wait "$w"
 assert "the watcher exited 0 on SIGTERM" -- test $? -eq 0
+# A package whose --exec fails is tried again a minute later, not in a loop.
+cp -r ct ct6
+expect 0 "send one more" -- send_to_hub "$HUB" a ct6
+iep-fetch -i "$B" --hub "$HUB" --token-file "$T/tokens/b" --state "$T/state-b" -o out \
+  --watch --wait 1 --exec "echo run >> '$T/runs'; exit 3" >/dev/null 2>watch2.err &
+w=$!
+for _ in $(seq 200); do
+  [ -s "$T/runs" ] && break
+  sleep 0.05
+done
+sleep 3
+kill -TERM "$w"
+wait "$w"
+assert "the watcher exited 0" -- test $? -eq 0
+assert "the failing command ran once in those seconds" -- test "$(wc -l <"$T/runs")" -eq 1
+assert "the package is still waiting" -- test "$(mailbox_count b)" -eq 1
 expect 2 "neither --out nor --stdout" -- iep-fetch -i "$B" --hub "$HUB" --token-file "$T/tokens/b"
 finish

@@ -277,6 +277,13 @@ Exit fetch(Hub& hub, const SiteIdentity& self, const FetchOptions& o,
   Fetcher f(hub, self, o);
   Exit first = Exit::ok;
   bool last_empty = false;
+  // With --watch, a package that failed is tried again after a minute, not
+  // in a loop (the mailbox answers at once while it holds it).
+  std::map<std::string, Clock::time_point> retry_at;
+  auto nap = [](int seconds) {
+    for (int i = 0; i < seconds * 10 && !stop_flag().load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
   while (!stop_flag().load()) {
     std::vector<MailboxEntry> box;
     try {
@@ -285,23 +292,29 @@ Exit fetch(Hub& hub, const SiteIdentity& self, const FetchOptions& o,
       if (stop_flag().load()) break;
       if (!o.watch || e.code() != Exit::network) throw;
       std::fprintf(stderr, "iep-fetch: %s; trying again\n", e.what());
-      for (int i = 0; i < 50 && !stop_flag().load(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      nap(5);
       continue;
     }
     last_empty = true;
+    bool tried = false;
     for (const auto& e : box) {
       if (stop_flag().load()) break;
+      if (auto it = retry_at.find(e.package); it != retry_at.end() && Clock::now() < it->second)
+        continue;
+      tried = true;
       FetchResult r = f.process(e);
       if (r.code == Exit::network && stop_flag().load()) break;  // abandoned; resumes next time
       if (r.code != Exit::ok) {
         if (first == Exit::ok) first = r.code;
+        retry_at[e.package] = Clock::now() + std::chrono::seconds(60);
       } else {
         last_empty = false;
+        retry_at.erase(e.package);
       }
       report(r);
     }
     if (!o.watch) break;
+    if (!tried && !box.empty()) nap(o.wait);  // only packages waiting for a retry
   }
   return o.watch ? Exit::ok : first;
 }
