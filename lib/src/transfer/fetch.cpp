@@ -193,25 +193,25 @@ class Fetcher {
             FetchResult& r) {
     std::string name = hub_.host() + ": package " + e.package;
     if (e.size == 0) throw Error(Exit::corrupt, name + ": empty");
-    hub_.download(e, sealed);
     // The bytes must be the ones the hub listed and the sender signed,
-    // before anything inside is read.
-    minisign::Prehash pre;
-    util::Blake2b256 b2;
-    {
-      FileSource in(sealed);
-      struct Both : Sink {
-        Sink& a;
-        Sink& b;
-        Both(Sink& a, Sink& b) : a(a), b(b) {}
-        void write(ByteSpan d) override {
-          a.write(d);
-          b.write(d);
-        }
-        void finish() override {}
-      } both(pre, b2);
-      copy(in, both);
-    }
+    // before anything inside is read: both hashes are taken as the bytes
+    // arrive (no second pass over the file).
+    struct Hashes : Hub::Tap {
+      std::unique_ptr<minisign::Prehash> pre;
+      std::unique_ptr<util::Blake2b256> b2;
+      Hashes() { reset(); }
+      void reset() override {
+        pre = std::make_unique<minisign::Prehash>();
+        b2 = std::make_unique<util::Blake2b256>();
+      }
+      void write(ByteSpan d) override {
+        pre->write(d);
+        b2->write(d);
+      }
+    } hashes;
+    hub_.download(e, sealed, &hashes);
+    minisign::Prehash& pre = *hashes.pre;
+    util::Blake2b256& b2 = *hashes.b2;
     if (util::hex(b2.digest()) != e.blake2b) {
       std::error_code ec;
       fs::remove(sealed, ec);
