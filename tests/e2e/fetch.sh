@@ -72,7 +72,7 @@ assert "still waiting in the mailbox" -- test "$(mailbox_count b)" -eq 1
 expect 0 "--exec sees the study" -- fetch_from_hub "$HUB" b out \
   --exec 'echo "$IEP_PACKAGE $IEP_SENDER $IEP_STUDY_DIR" > "'"$T"'/exec.env"'
 assert "IEP_PACKAGE, IEP_SENDER, IEP_STUDY_DIR" -- \
-  test "$(cat exec.env)" = "$rt trust-a out/$rt"
+  test "$(cat exec.env)" = "$rt trust-a $T/out/$rt"
 assert "RT delivered once" -- test "$(ls out | wc -l)" -eq 4
 
 # --- A replaying hub: restored from a backup taken before the ack.

@@ -171,7 +171,7 @@ class Fetcher {
       r.outcome = "delivered";
     }
     if (!o_.exec.empty()) {
-      int rc = run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : dest.string()},
+      int rc = run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : fs::absolute(dest).string()},
                                   {"IEP_PACKAGE", e.package},
                                   {"IEP_SENDER", e.sender},
                                   {"IEP_STUDY_UID", r.study_uid}});
