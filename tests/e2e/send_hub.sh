@@ -152,6 +152,17 @@ expect 0 "--accept-card takes the hub's card" -- \
   iep-send --accept-card trust-b --hub "$HUB" --token-file "$T/tokens/a"
 assert "the pin is the hub's card again" -- cmp -s "$T/sites/trust-b.card" b.card.orig
 expect 0 "and sending works again" -- send_to_hub "$HUB" a ct2
+# --- TLS: always verified; a CA given with --cacert.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout tls.key -out tls.crt >/dev/null 2>&1
+hub_stop
+HUB_PORT=
+hub_start --tls-cert tls.crt --tls-key tls.key
+HTTPS=https://127.0.0.1:$HUB_PORT
+cp -r ct ct3
+expect 14 "a certificate no CA vouches for is refused" -- send_to_hub "$HTTPS" a ct3 --retry-time 1
+assert "the message says why" -- grep -qi "certificate" "$T/.err"
+expect 0 "with its CA given by --cacert" -- send_to_hub "$HTTPS" a ct3 --cacert tls.crt
 expect 2 "no hub configured" -- \
   env -u IEP_HUB iep-send -i "$A" --to trust-b --token-file "$T/tokens/a" --state "$T/state-a" ct2
 finish

@@ -400,6 +400,14 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
   fs::create_directories(sdir, ec);
   if (ec) throw Error(Exit::output, sdir.string() + ": " + ec.message());
   ::chmod(o.state.c_str(), 0700);
+  // Spools of runs killed while reading stdin, a day old or more.
+  for (const auto& de : fs::directory_iterator(sdir, ec)) {
+    std::string n = de.path().filename().string();
+    std::error_code e2;
+    if (n.starts_with(".stdin.") && n.ends_with(".tmp") &&
+        fs::last_write_time(de.path(), e2) < fs::file_time_type::clock::now() - std::chrono::hours(24))
+      fs::remove(de.path(), e2);
+  }
   fs::path tmp;
   std::string key;
   {
