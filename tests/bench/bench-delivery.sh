@@ -50,7 +50,7 @@ deliver() {
       die "iep-open of the local package failed"
     rm -rf open-ref
     before=$(wc -l <appear.log)
-    node "$INTEROP/tus-upload.mjs" "$HUB/v1/uploads" d.iep --header "Authorization: Bearer $(token a)" \
+    node "$INTEROP/tus-upload.mjs" "$HUB/v1/uploads" d.iep --token-file tokens/a \
       --metadata-file signature=d.iep.minisig >/dev/null || die "upload of $id failed"
     for ((w = 0; w < 12000; w++)); do
       (($(wc -l <appear.log) > before)) && break

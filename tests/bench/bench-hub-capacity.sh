@@ -55,7 +55,8 @@ done
 run_hub() {
   rm -f "$T/hub.port"
   /usr/bin/time -v -o "$T/hub.time" iep-serve --data "$HUB_DATA" --listen 127.0.0.1:0 \
-    --port-file "$T/hub.port" -q --max-connections 1024 --per-ip-connections 1024 >>"$T/hub.log" 2>&1 &
+    --port-file "$T/hub.port" -q --max-connections 1024 --per-ip-connections 1024 \
+    --max-open-uploads 1024 >>"$T/hub.log" 2>&1 &
   TIME_PID=$!
   track "$TIME_PID"
   wait_file "$T/hub.port" 20 || { tail "$T/hub.log" >&2; die "iep-serve did not start"; }

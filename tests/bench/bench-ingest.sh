@@ -5,8 +5,10 @@
 #   peer: tus-js-client -> @tus/server with its file store, uploading the
 #         sealed bytes iep-send --output made of the same study (upload only:
 #         no sealing, no signature check, no commit)
-# and, to tell the server from the client, tus-js-client -> iep-serve with the
-# same sealed bytes (commit by the signature metadata).
+# and, to be fair to ours, which seals too: iep-send --output then
+# tus-js-client -> @tus/server; and, to tell the server from the client,
+# tus-js-client -> iep-serve with the same sealed bytes (commit by the
+# signature metadata) against tus-js-client -> @tus/server.
 #
 # usage: tests/bench/bench-ingest.sh [DATA_DIR] [BUILD_DIR]
 #   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
@@ -24,7 +26,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 ours="iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state '$data'"
 peer="node '$INTEROP/tus-upload.mjs' '$TUS_URL' sealed.iep --metadata-file signature=sealed.iep.minisig"
-js_hub="node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' sealed.iep --header \"Authorization: Bearer \$(head -1 tokens/a)\" --metadata-file signature=sealed.iep.minisig"
+js_hub="node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' sealed.iep --token-file tokens/a --metadata-file signature=sealed.iep.minisig"
 
 compare "ingest: iep-send --hub vs tus-js-client -> @tus/server" 'rm -rf state' "$ours" \
   "rm -rf '$T/tus-store'/*" "$peer" "$sealed_bytes"
@@ -38,6 +40,11 @@ stored=$(find "$T/tus-store" -type f ! -name '*.json' | head -1)
 cmp -s sealed.iep "$stored" || die "@tus/server stored other bytes"
 rm -f got.iep
 
+# A user of the peer tools seals first, then uploads: the same work as ours.
+peer_seal="rm -f p.iep p.iep.minisig && iep-send -i keys/a.id --to trust-b --output p.iep '$data' &&
+  node '$INTEROP/tus-upload.mjs' '$TUS_URL' p.iep --metadata-file signature=p.iep.minisig"
+compare "sub: ours vs seal to a file, then tus-js-client -> @tus/server" 'rm -rf state' "$ours" \
+  "rm -rf '$T/tus-store'/*" "$peer_seal" "$sealed_bytes"
 compare "sub: server, tus-js-client -> iep-serve vs -> @tus/server" true "$js_hub" \
   "rm -rf '$T/tus-store'/*" "$peer" "$sealed_bytes"
 id=$(package_id sealed.iep)

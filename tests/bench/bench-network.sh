@@ -28,7 +28,7 @@ sent=$(find state-a -name sent.json | head -1)
 # Each timed iep-fetch gets one new package in trust-b's mailbox (prepared by
 # an untimed upload with tus-js-client of a fresh seal).
 fetch_prep="rm -rf out-fetch next.iep next.iep.minisig && iep-send -i keys/a.id --to trust-b --output next.iep '$data' >/dev/null &&
-  node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' next.iep --header \"Authorization: Bearer \$(head -1 tokens/a)\" \
+  node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' next.iep --token-file tokens/a \
   --metadata-file signature=next.iep.minisig >/dev/null"
 fetch="iep-fetch -i keys/b.id --hub '$HUB' --token-file tokens/b --state state-b -o out-fetch"
 open="iep-open -i keys/b.id --from sites/trust-a.card sealed.iep -o out-open"

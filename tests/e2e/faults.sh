@@ -33,14 +33,17 @@ for ((i = 1; i <= ITER; i++)); do
   cp -r study "s$i"
   send_to_hub "$HUB" a "s$i" >/dev/null 2>"kill$i.err" &
   pid=$!
-  ms=$((RANDOM % (full_ms + full_ms / 4 + 1)))
+  ms=$((RANDOM % (full_ms + 1)))
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-  if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
-  wait "$pid" 2>/dev/null
+  { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
+  # 137: it was still running when the signal came (not merely a zombie).
+  [ $? -eq 137 ] && killed=$((killed + 1))
   expect 0 "re-run $i after kill -9 at ${ms} ms" -- send_to_hub "$HUB" a "s$i"
   hashes study >>expected.txt
 done
-assert "some runs were killed before they ended ($killed of $ITER)" -- test "$killed" -ge $((ITER / 2))
+# The first send's time sets the window; a busy machine makes later runs
+# faster or slower, so only ask that a fair share was cut short.
+assert "some runs were killed before they ended ($killed of $ITER)" -- test "$killed" -ge $((ITER / 4))
 # A re-run of a sent study sends nothing again.
 expect 0 "re-run of a delivered study" -- send_to_hub "$HUB" a s1
 assert "one package per study in trust-b's mailbox" -- test "$(mailbox_ids b | wc -l)" -eq $((ITER + 1))
@@ -68,7 +71,7 @@ expect 0 "HEAD after the restart" -- hcurl a -f -I -H 'Tus-Resumable: 1.0.0' "$H
 off=$(tr -d '\r' <"$T/.out" | sed -n 's/^[Uu]pload-[Oo]ffset: //p')
 assert "the offset kept is at most what was sent ($off)" -- test "${off:-x}" -le $((size / 2))
 expect 0 "tus-js-client resumes and commits" -- "${TUS_UPLOAD[@]}" "$HUB$loc" hk.iep \
-  --header "Authorization: Bearer $(token a)" --resume-from-url "$HUB$loc"
+  --token-file "$T/tokens/a" --resume-from-url "$HUB$loc"
 hashes study >>expected.txt
 id=$(package_id hk.iep)
 expect 0 "trust-b downloads it" -- hcurl b -f "$HUB/v1/mailbox/$id" -o hk.got
@@ -83,10 +86,15 @@ done
 
 # iep-send uploading while the hub is killed and restarted (same port).
 make_study big 60
-send_to_hub "$HUB" a big >bigsend.out 2>bigsend.err &
+# --limit-rate: the upload lasts about 1.5 s, so the kill lands inside it.
+commits0=$(grep -c '/commit 200' "$T/hub.log")
+patches0=$(grep -c ' PATCH ' "$T/hub.log")
+send_to_hub "$HUB" a big --limit-rate 4M --chunk-size 1 >bigsend.out 2>bigsend.err &
 pid=$!
-sleep 0.$((RANDOM % 9 + 1))
+sleep 0.$((RANDOM % 5 + 5))
 hub_kill
+assert "the hub was killed inside the upload: PATCHes answered, no commit yet" -- \
+  test "$(grep -c ' PATCH ' "$T/hub.log")" -gt "$patches0" -a "$(grep -c '/commit 200' "$T/hub.log")" -eq "$commits0"
 sleep 0.5
 hub_start
 wait "$pid"
@@ -124,15 +132,13 @@ for ((w = 0; w < 600; w++)); do
   sleep 0.05
 done
 assert "iep-fetch downloaded a package and tried to acknowledge it" -- test "$(json_get "$T/ack.json" 'j["resets"]')" = 1
-kill -9 "$pid" 2>/dev/null
-wait "$pid" 2>/dev/null
+{ kill -9 "$pid"; wait "$pid"; } 2>/dev/null
 # Random kills of the receiver, each followed by a re-run.
 for ((i = 1; i <= 5; i++)); do
   fetch_from_hub "$PROXY" b out >/dev/null 2>&1 &
   pid=$!
   sleep 0.$((RANDOM % 9))$((RANDOM % 10))
-  kill -9 "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
+  { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
 done
 expect 0 "iep-fetch to the end" -- fetch_from_hub "$PROXY" b out
 proxy_stop

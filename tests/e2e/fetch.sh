@@ -41,6 +41,28 @@ assert "the mailbox is empty" -- test "$(mailbox_count b)" -eq 0
 nothing_left "no download kept after the ack" "$T"/state-b/fetch/*.sealed
 expect 0 "an empty mailbox is not an error" -- fetch_from_hub "$HUB" b out
 
+# --- Killed (-9) in the middle of a download: the re-run resumes it (Range).
+make_study big 24
+expect 0 "send a bigger study" -- send_to_hub "$HUB" a big --json
+big=$(json_get "$T/.out" 'j["package"]')
+bsize=$(json_get "$T/.out" 'j["size"]')
+iep-fetch -i "$B" --hub "$HUB" --token-file "$T/tokens/b" --state "$T/state-b" -o out \
+  --limit-rate 500K >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 200); do
+  [ "$(stat -c %s "$T/state-b/fetch/$big.sealed" 2>/dev/null || echo 0)" -gt 600000 ] && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+part=$(stat -c %s "$T/state-b/fetch/$big.sealed" 2>/dev/null || echo 0)
+assert "killed with part of the package downloaded ($part of $bsize)" -- \
+  test "$part" -gt 0 -a "$part" -lt "$bsize"
+assert "nothing of it in OUT yet" -- test ! -e "out/$big"
+expect 0 "the re-run" -- fetch_from_hub "$HUB" b out -v
+assert "the rest came with a range request" -- grep -q "GET .*/v1/mailbox/$big -> 206" "$T/.err"
+assert "the study arrived byte-identical" -- test "$(hashes big)" = "$(hashes "out/$big")"
+
 # --- --exec: its environment; a failure leaves the package for next time.
 expect 0 "send RT" -- send_to_hub "$HUB" a rt --json
 rt=$(json_get "$T/.out" 'j["package"]')
@@ -50,8 +72,8 @@ assert "still waiting in the mailbox" -- test "$(mailbox_count b)" -eq 1
 expect 0 "--exec sees the study" -- fetch_from_hub "$HUB" b out \
   --exec 'echo "$IEP_PACKAGE $IEP_SENDER $IEP_STUDY_DIR" > "'"$T"'/exec.env"'
 assert "IEP_PACKAGE, IEP_SENDER, IEP_STUDY_DIR" -- \
-  test "$(cat exec.env)" = "$rt trust-a out/$rt"
-assert "RT delivered once" -- test "$(ls out | wc -l)" -eq 3
+  test "$(cat exec.env)" = "$rt trust-a $T/out/$rt"
+assert "RT delivered once" -- test "$(ls out | wc -l)" -eq 4
 
 # --- A replaying hub: restored from a backup taken before the ack.
 expect 0 "send CT again (a new copy of the folder, a new package)" -- \
@@ -68,7 +90,7 @@ assert "the restored hub offers it again" -- test "$(mailbox_ids b)" = "$ct2"
 expect 18 "iep-fetch refuses the replayed package" -- fetch_from_hub "$HUB" b out --json
 assert "it says replayed" -- grep -q '"outcome":"replayed"' "$T/.out"
 assert "the message names the package" -- grep -q "$ct2.*acknowledged before" "$T/.err"
-assert "no second copy" -- test "$(ls out | wc -l)" -eq 4
+assert "no second copy" -- test "$(ls out | wc -l)" -eq 5
 
 # --- --stdout: the plain package on a pipe, checked by iep-verify.
 expect 0 "send MR for the pipe" -- sh -c "cp -r mr mr2 && iep-send -i '$A' --to trust-c --hub '$HUB' --token-file '$T/tokens/a' --state '$T/state-a' mr2"
@@ -115,5 +137,21 @@ expect 17 "--no-wait while the watcher holds the state" -- fetch_from_hub "$HUB"
 kill -TERM "$w"
 wait "$w"
 assert "the watcher exited 0 on SIGTERM" -- test $? -eq 0
+# A package whose --exec fails is tried again a minute later, not in a loop.
+cp -r ct ct6
+expect 0 "send one more" -- send_to_hub "$HUB" a ct6
+iep-fetch -i "$B" --hub "$HUB" --token-file "$T/tokens/b" --state "$T/state-b" -o out \
+  --watch --wait 1 --exec "echo run >> '$T/runs'; exit 3" >/dev/null 2>watch2.err &
+w=$!
+for _ in $(seq 200); do
+  [ -s "$T/runs" ] && break
+  sleep 0.05
+done
+sleep 3
+kill -TERM "$w"
+wait "$w"
+assert "the watcher exited 0" -- test $? -eq 0
+assert "the failing command ran once in those seconds" -- test "$(wc -l <"$T/runs")" -eq 1
+assert "the package is still waiting" -- test "$(mailbox_count b)" -eq 1
 expect 2 "neither --out nor --stdout" -- iep-fetch -i "$B" --hub "$HUB" --token-file "$T/tokens/b"
 finish

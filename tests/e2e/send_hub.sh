@@ -99,6 +99,31 @@ assert "the first run succeeded" -- test $? -eq 0
 assert "the waiting run found it sent" -- test "$(json_get "$T/.out" 'j["already_sent"]')" = True
 assert "one package for the two runs" -- test "$(mailbox_count b)" -eq 5
 
+# --- kill -9 once the package is sealed and partly uploaded: the re-run
+# resumes from the hub's offset and sends again at most one chunk.
+make_study resume 24
+iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" \
+  --limit-rate 300K --chunk-size 1 resume >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 400); do
+  ls "$T"/state-a/send/*/sealed.minisig >/dev/null 2>&1 && break
+  sleep 0.05
+done
+sleep 1.5
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+sig=$(ls "$T"/state-a/send/*/sealed.minisig 2>/dev/null | head -1)
+assert "killed after sealing, before the commit" -- test -f "$sig" -a ! -f "$(dirname "$sig")/sent.json"
+up=$(basename "$(cat "$(dirname "$sig")/upload")")
+rsize=$(stat -c %s "$(dirname "$sig")/sealed")
+expect 0 "the re-run" -- send_to_hub "$HUB" a resume -v --retry-time 20
+assert "it resumed the sealed package" -- grep -q "resuming package" "$T/.err"
+# Every PATCH of that upload, as the hub logged the bytes it read.
+sum=$(grep -E "PATCH /v1/uploads/$up " "$T/hub.log" | sed -n 's/.* in=\([0-9]*\).*/\1/p' | paste -sd+ | bc)
+assert "the hub read the package once, plus at most one chunk ($sum of $rsize)" -- \
+  test "$sum" -ge "$rsize" -a "$sum" -le $((rsize + 1048576))
+assert "six packages for trust-b" -- test "$(mailbox_count b)" -eq 6
+
 # --- Errors, each with its exit code.
 iep-keygen --site trust-z -o "$T/keys/z.id" -c z.card >/dev/null
 cp -r ct ct2
@@ -127,6 +152,17 @@ expect 0 "--accept-card takes the hub's card" -- \
   iep-send --accept-card trust-b --hub "$HUB" --token-file "$T/tokens/a"
 assert "the pin is the hub's card again" -- cmp -s "$T/sites/trust-b.card" b.card.orig
 expect 0 "and sending works again" -- send_to_hub "$HUB" a ct2
+# --- TLS: always verified; a CA given with --cacert.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout tls.key -out tls.crt >/dev/null 2>&1
+hub_stop
+HUB_PORT=
+hub_start --tls-cert tls.crt --tls-key tls.key
+HTTPS=https://127.0.0.1:$HUB_PORT
+cp -r ct ct3
+expect 14 "a certificate no CA vouches for is refused" -- send_to_hub "$HTTPS" a ct3 --retry-time 1
+assert "the message says why" -- grep -qi "certificate" "$T/.err"
+expect 0 "with its CA given by --cacert" -- send_to_hub "$HTTPS" a ct3 --cacert tls.crt
 expect 2 "no hub configured" -- \
   env -u IEP_HUB iep-send -i "$A" --to trust-b --token-file "$T/tokens/a" --state "$T/state-a" ct2
 finish

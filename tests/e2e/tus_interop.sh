@@ -13,8 +13,39 @@ make_study study 20
 hub_init "$T/hub"
 hub_start
 
-AUTH_A=(--header "Authorization: Bearer $(token a)")
+AUTH_A=(--token-file "$T/tokens/a")
 CHUNK=300000
+
+# The peers themselves, against the reference server first: a failure below
+# is then the hub's, not the scripts'.
+tus_server "$T/ref-store"
+head -c 1000001 /dev/urandom >ref.bin
+for opts in "" "--chunk-size $CHUNK" "--during-creation" "--deferred --chunk-size $CHUNK"; do
+  # shellcheck disable=SC2086
+  expect 0 "tus-js-client $opts -> @tus/server" -- "${TUS_UPLOAD[@]}" "$TUS_URL" ref.bin $opts
+  assert "  stored byte-identical" -- cmp -s ref.bin "$T/ref-store/$(basename "$(head -1 "$T/.out")")"
+done
+expect 0 "tuspy -> @tus/server" -- "${TUSPY_UPLOAD[@]}" "$TUS_URL" ref.bin --chunk-size "$CHUNK"
+assert "  stored byte-identical" -- cmp -s ref.bin "$T/ref-store/$(basename "$(head -1 "$T/.out")")"
+expect 1 "tus-js-client reports a server without concatenation" -- "${TUS_UPLOAD[@]}" "$TUS_URL" ref.bin --parallel 2 --retry-delays ""
+kill "$TUS_PID" && wait "$TUS_PID" 2>/dev/null
+
+# The hub's tus discovery and refusals, as a tus client sees them.
+expect 0 "OPTIONS /v1/uploads without a token" -- curl -sS -f -X OPTIONS -D options.h -o /dev/null "$HUB/v1/uploads"
+tr -d '\r' <options.h | tr 'A-Z' 'a-z' >options.lc
+assert "  204" -- grep -q '^http/1.1 204' options.lc
+assert "  Tus-Version 1.0.0" -- grep -qx 'tus-version: 1.0.0' options.lc
+for ext in creation creation-with-upload creation-defer-length expiration termination checksum concatenation; do
+  assert "  Tus-Extension has $ext" -- grep -q "^tus-extension: .*\b$ext\b" options.lc
+done
+assert "  Tus-Checksum-Algorithm sha1,sha256" -- grep -qx 'tus-checksum-algorithm: sha1,sha256' options.lc
+assert "  Tus-Max-Size" -- grep -qE '^tus-max-size: [0-9]+$' options.lc
+assert "  X-Request-Id of 16 hex digits" -- grep -qE '^x-request-id: [0-9a-f]{16}$' options.lc
+code=$(hcurl a -o /dev/null -w '%{http_code}' -X POST -H 'Upload-Length: 10' "$HUB/v1/uploads")
+assert "creation without Tus-Resumable: 412 (got $code)" -- test "$code" = 412
+code=$(curl -sS -o /dev/null -D noauth.h -w '%{http_code}' -X POST -H 'Tus-Resumable: 1.0.0' -H 'Upload-Length: 10' "$HUB/v1/uploads")
+assert "creation without a token: 401 (got $code)" -- test "$code" = 401
+assert "  WWW-Authenticate: Bearer realm=\"iep\"" -- grep -qi '^www-authenticate: Bearer realm="iep"' <(tr -d '\r' <noauth.h)
 
 # seal N: a new sealed package pN.iep from trust-a to trust-b.
 seal() {
@@ -67,7 +98,7 @@ for mode in "plain" "chunked:--chunk-size $CHUNK" "parallel:--parallel 3 --chunk
     # tus-js-client 4.3.1 hangs on a stream ending on a chunk boundary.
     assert "deferred: the package does not end on a chunk boundary" -- test $(($(stat -c %s "p$n.iep") % CHUNK)) -ne 0
     # shellcheck disable=SC2086
-    expect 0 "tus-js-client $name" -- sh -c "cat p$n.iep | node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' - --header 'Authorization: Bearer $(token a)' \
+    expect 0 "tus-js-client $name" -- sh -c "cat p$n.iep | node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' - --token-file '$T/tokens/a' \
       --metadata-file signature=p$n.iep.minisig --metadata package=$(package_id "p$n.iep") --print-header Iep-Package $opts"
   else
     # shellcheck disable=SC2086
@@ -136,7 +167,7 @@ expect 1 "a signature of another package is refused" -- "${TUS_UPLOAD[@]}" "$HUB
 assert "  as 422 bad_signature" -- grep -q "422" "$T/.err"
 assert "  not delivered" -- test -z "$(mailbox_ids b | grep -x "$(package_id "p$n.iep")")"
 expect 1 "trust-c uploading trust-a's package is refused" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" \
-  --header "Authorization: Bearer $(token c)" --metadata-file "signature=p$n.iep.minisig" --retry-delays ""
+  --token-file "$T/tokens/c" --metadata-file "signature=p$n.iep.minisig" --retry-delays ""
 assert "  as 422" -- grep -q "422" "$T/.err"
 expect 1 "no token: 401" -- "${TUS_UPLOAD[@]}" "$HUB/v1/uploads" "p$n.iep" --retry-delays ""
 assert "  401" -- grep -q "401" "$T/.err"

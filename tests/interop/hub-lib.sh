@@ -11,15 +11,17 @@ TUS_UPLOAD=(node "$INTEROP/tus-upload.mjs")
 TUSPY_UPLOAD=(/usr/bin/python3 "$INTEROP/tuspy-upload.py")
 _iep_pids=()
 
+# (Also run by the benchmarks under set -e: no command here may fail.)
 _iep_cleanup() {
-  local p
+  local code=$? p
   for p in "${_iep_pids[@]}"; do
-    kill -9 "$p" 2>/dev/null
+    kill -9 "$p" 2>/dev/null || true
   done
   for p in "${_iep_pids[@]}"; do
-    wait "$p" 2>/dev/null
+    wait "$p" 2>/dev/null || true
   done
-  [[ ${IEP_KEEP_TMP:-} ]] || rm -rf "$T"
+  [[ ${IEP_KEEP_TMP:-} ]] || rm -rf "$T" || true
+  exit "$code"
 }
 trap _iep_cleanup EXIT
 

@@ -3,6 +3,8 @@
 //   node tus-upload.mjs ENDPOINT FILE|- [options]
 //     --header "Name: value"     sent on every request (repeatable), e.g.
 //                                --header "Authorization: Bearer iep1_..."
+//     --token-file FILE          Authorization: Bearer (first line of FILE),
+//                                so the token is not on the command line
 //     --metadata key=value       Upload-Metadata (repeatable)
 //     --metadata-file key=PATH   Upload-Metadata with a file's exact bytes as
 //                                the value (e.g. signature=x.iep.minisig)
@@ -28,7 +30,7 @@ import process from 'node:process';
 import { Upload } from 'tus-js-client';
 
 function usage(msg) {
-  process.stderr.write(`tus-upload: ${msg}\nusage: node tus-upload.mjs ENDPOINT FILE|- [--header H] [--metadata k=v] ` +
+  process.stderr.write(`tus-upload: ${msg}\nusage: node tus-upload.mjs ENDPOINT FILE|- [--header H] [--token-file F] [--metadata k=v] ` +
     '[--metadata-file k=PATH] [--chunk-size N] [--parallel N] [--during-creation] [--deferred] ' +
     '[--resume-from-url URL] [--retry-delays LIST] [--print-header NAME] [--stop-after BYTES]\n');
   process.exit(2);
@@ -63,6 +65,10 @@ for (let i = 0; i < argv.length; i++) {
       const colon = h.indexOf(':');
       if (colon <= 0) usage(`--header wants "Name: value", got ${h}`);
       headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
+      break;
+    }
+    case '--token-file': {
+      headers.Authorization = `Bearer ${fs.readFileSync(val(), 'utf8').split('\n')[0].trim()}`;
       break;
     }
     case '--metadata': { const [k, v] = keyValue(val()); metadata[k] = v; break; }

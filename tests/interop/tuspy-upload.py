@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Upload one file with tuspy (Debian's python3-tuspy, `tusclient`).
 
-    tuspy-upload.py ENDPOINT FILE [--header "Name: value"]... [--metadata k=v]...
+    tuspy-upload.py ENDPOINT FILE [--header "Name: value"]... [--token-file F]
+                    [--metadata k=v]...
                     [--metadata-file k=PATH]... [--chunk-size N] [--checksum]
                     [--stop-at BYTES] [--resume-from-url URL] [--print-header NAME]
 
---checksum sends Upload-Checksum (sha1) with every PATCH. --stop-at uploads
+--token-file sends "Authorization: Bearer" with the first line of F (so the
+token is not on the command line). --checksum sends Upload-Checksum (sha1) with every PATCH. --stop-at uploads
 only the first BYTES bytes (whole chunks) and stops, printing the URL, so a
 second run with --resume-from-url URL finishes it. --print-header prints
 "name: value" of the last PATCH response's header after the URL. Prints the
@@ -38,6 +40,7 @@ def main():
     ap.add_argument("endpoint")
     ap.add_argument("file")
     ap.add_argument("--header", type=header, action="append", default=[])
+    ap.add_argument("--token-file", default=None)
     ap.add_argument("--metadata", type=key_value, action="append", default=[])
     ap.add_argument("--metadata-file", type=key_value, action="append", default=[])
     ap.add_argument("--chunk-size", type=int, default=None)
@@ -61,7 +64,11 @@ def main():
         kwargs["url"] = args.resume_from_url
 
     try:
-        tus = client.TusClient(args.endpoint, headers=dict(args.header))
+        headers = dict(args.header)
+        if args.token_file:
+            with open(args.token_file, encoding="utf-8") as f:
+                headers["Authorization"] = "Bearer " + f.readline().strip()
+        tus = client.TusClient(args.endpoint, headers=headers)
         uploader = tus.uploader(args.file, **kwargs)
         uploader.upload(stop_at=args.stop_at)
     except (TusCommunicationError, TusUploadFailed) as e:

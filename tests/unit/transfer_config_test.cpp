@@ -158,3 +158,59 @@ TEST_CASE("pinning: first use saved, same card accepted, a changed card refused 
   test::error_of([&] { pinned_card(hub, "nobody"); }, Exit::rejected);
   test::error_of([&] { pinned_card(hub, "../etc"); }, Exit::usage);
 }
+
+TEST_CASE("hub client: a hostile mailbox answer is refused, a good one parsed") {
+  fs::path home = fresh_home("cfg-mailbox");
+  fs::path root = home / "www";
+  std::string id(32, 'a'), b2(64, 'b');
+  std::string good = R"({"packages":[{"package":")" + id +
+                     R"(","sender":"trust-a","size":10,"blake2b":")" + b2 +
+                     R"(","committed":"T","expires":"T","signature":"S"}]})";
+  test::write_file(root / "v1/mailbox", good);
+  FileServer server(root);
+  HubOptions ho;
+  ho.url = server.url;
+  ho.token = "iep1_test";
+  ho.retry.give_up_after = 1;
+  Hub hub(ho);
+  auto box = hub.mailbox(0);
+  REQUIRE(box.size() == 1);
+  CHECK(box[0].package == id);
+  CHECK(box[0].sender == "trust-a");
+  CHECK(box[0].size == 10);
+  CHECK(box[0].blake2b == b2);
+
+  // Nested far too deep: refused before parsing.
+  test::write_file(root / "v1/mailbox", std::string(100000, '[') + std::string(100000, ']'));
+  auto msg = test::error_of([&] { hub.mailbox(0); }, Exit::network);
+  CHECK(msg.find("deep") != std::string::npos);
+  // Not JSON; no package list; an id that is not an id; a sender that is a path.
+  test::write_file(root / "v1/mailbox", "<html>");
+  test::error_of([&] { hub.mailbox(0); }, Exit::network);
+  test::write_file(root / "v1/mailbox", R"({"files":[]})");
+  test::error_of([&] { hub.mailbox(0); }, Exit::network);
+  std::string bad_id = good;
+  bad_id.replace(bad_id.find(id), 32, "../../../../etc/passwd0000000000");
+  test::write_file(root / "v1/mailbox", bad_id);
+  test::error_of([&] { hub.mailbox(0); }, Exit::network);
+  std::string bad_sender = good;
+  bad_sender.replace(bad_sender.find("trust-a"), 7, "../x/yz");
+  test::write_file(root / "v1/mailbox", bad_sender);
+  test::error_of([&] { hub.mailbox(0); }, Exit::network);
+  // An answer larger than the bound.
+  test::write_file(root / "v1/mailbox", std::string(17 << 20, ' '));
+  test::error_of([&] { hub.mailbox(0); }, Exit::network);
+}
+
+TEST_CASE("hub client: a hub that is not there is Exit::network after the retry time") {
+  fresh_home("cfg-down");
+  HubOptions ho;
+  ho.url = "http://127.0.0.1:1";
+  ho.token = "iep1_test";
+  ho.retry.give_up_after = 0.5;
+  ho.retry.base = 0.1;
+  Hub hub(ho);
+  auto msg = test::error_of([&] { hub.mailbox(0); }, Exit::network);
+  CHECK(msg.starts_with("127.0.0.1:1: "));
+  CHECK(msg.find("iep1_test") == std::string::npos);
+}

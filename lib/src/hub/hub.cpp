@@ -902,7 +902,9 @@ Response Hub::Impl::head(Ctx& c, std::string_view id) {
     bool first = true;
     while (!parts.empty()) {
       auto sp = parts.find(' ');
-      v += (first ? "" : " ") + std::string("/v1/uploads/") + std::string(parts.substr(0, sp));
+      if (!first) v += ' ';
+      v += "/v1/uploads/";
+      v += parts.substr(0, sp);
       first = false;
       if (sp == std::string_view::npos) break;
       parts.remove_prefix(sp + 1);

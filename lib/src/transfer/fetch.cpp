@@ -171,7 +171,7 @@ class Fetcher {
       r.outcome = "delivered";
     }
     if (!o_.exec.empty()) {
-      int rc = run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : dest.string()},
+      int rc = run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : fs::absolute(dest).string()},
                                   {"IEP_PACKAGE", e.package},
                                   {"IEP_SENDER", e.sender},
                                   {"IEP_STUDY_UID", r.study_uid}});
@@ -193,25 +193,25 @@ class Fetcher {
             FetchResult& r) {
     std::string name = hub_.host() + ": package " + e.package;
     if (e.size == 0) throw Error(Exit::corrupt, name + ": empty");
-    hub_.download(e, sealed);
     // The bytes must be the ones the hub listed and the sender signed,
-    // before anything inside is read.
-    minisign::Prehash pre;
-    util::Blake2b256 b2;
-    {
-      FileSource in(sealed);
-      struct Both : Sink {
-        Sink& a;
-        Sink& b;
-        Both(Sink& a, Sink& b) : a(a), b(b) {}
-        void write(ByteSpan d) override {
-          a.write(d);
-          b.write(d);
-        }
-        void finish() override {}
-      } both(pre, b2);
-      copy(in, both);
-    }
+    // before anything inside is read: both hashes are taken as the bytes
+    // arrive (no second pass over the file).
+    struct Hashes : Hub::Tap {
+      std::unique_ptr<minisign::Prehash> pre;
+      std::unique_ptr<util::Blake2b256> b2;
+      Hashes() { reset(); }
+      void reset() override {
+        pre = std::make_unique<minisign::Prehash>();
+        b2 = std::make_unique<util::Blake2b256>();
+      }
+      void write(ByteSpan d) override {
+        pre->write(d);
+        b2->write(d);
+      }
+    } hashes;
+    hub_.download(e, sealed, &hashes);
+    minisign::Prehash& pre = *hashes.pre;
+    util::Blake2b256& b2 = *hashes.b2;
     if (util::hex(b2.digest()) != e.blake2b) {
       std::error_code ec;
       fs::remove(sealed, ec);
@@ -277,6 +277,13 @@ Exit fetch(Hub& hub, const SiteIdentity& self, const FetchOptions& o,
   Fetcher f(hub, self, o);
   Exit first = Exit::ok;
   bool last_empty = false;
+  // With --watch, a package that failed is tried again after a minute, not
+  // in a loop (the mailbox answers at once while it holds it).
+  std::map<std::string, Clock::time_point> retry_at;
+  auto nap = [](int seconds) {
+    for (int i = 0; i < seconds * 10 && !stop_flag().load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
   while (!stop_flag().load()) {
     std::vector<MailboxEntry> box;
     try {
@@ -285,23 +292,29 @@ Exit fetch(Hub& hub, const SiteIdentity& self, const FetchOptions& o,
       if (stop_flag().load()) break;
       if (!o.watch || e.code() != Exit::network) throw;
       std::fprintf(stderr, "iep-fetch: %s; trying again\n", e.what());
-      for (int i = 0; i < 50 && !stop_flag().load(); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      nap(5);
       continue;
     }
     last_empty = true;
+    bool tried = false;
     for (const auto& e : box) {
       if (stop_flag().load()) break;
+      if (auto it = retry_at.find(e.package); it != retry_at.end() && Clock::now() < it->second)
+        continue;
+      tried = true;
       FetchResult r = f.process(e);
       if (r.code == Exit::network && stop_flag().load()) break;  // abandoned; resumes next time
       if (r.code != Exit::ok) {
         if (first == Exit::ok) first = r.code;
+        retry_at[e.package] = Clock::now() + std::chrono::seconds(60);
       } else {
         last_empty = false;
+        retry_at.erase(e.package);
       }
       report(r);
     }
     if (!o.watch) break;
+    if (!tried && !box.empty()) nap(o.wait);  // only packages waiting for a retry
   }
   return o.watch ? Exit::ok : first;
 }

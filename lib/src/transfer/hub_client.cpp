@@ -73,7 +73,31 @@ std::uint64_t num(const json& j, const char* key) {
   return j[key].get<std::uint64_t>();
 }
 
+// JSON from the hub nests a few levels; anything deeper is refused before
+// parsing (a hostile hub must not exhaust the stack).
+bool shallow(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return true;
+}
+
 json parse_json(const http::Response& r, const std::string& host, const std::string& what) {
+  if (!shallow(r.body, 16))
+    throw Error(Exit::network, host + ": " + what + ": the answer nests too deeply");
   try {
     return json::parse(r.body, nullptr, true, false);
   } catch (const json::exception&) {
@@ -226,7 +250,7 @@ std::vector<MailboxEntry> Hub::mailbox(int wait_seconds) {
   return out;
 }
 
-std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file) {
+std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* tap) {
   fs::path etag_file = file;
   etag_file += ".etag";
   std::string etag = "\"" + e.blake2b + "\"";
@@ -244,13 +268,30 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file) {
     f.write(util::as_bytes(etag));
     f.commit();
   }
+  // Replays the first `n` bytes of the file into the tap.
+  auto replay = [&](std::uint64_t n) {
+    if (tap == nullptr) return;
+    tap->reset();
+    Bytes buf(1 << 20);
+    std::uint64_t off = 0;
+    while (off < n) {
+      ssize_t got = ::pread(fd.get(), buf.data(), std::min<std::uint64_t>(buf.size(), n - off),
+                            static_cast<off_t>(off));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) throw Error(Exit::output, file.string() + ": read failed");
+      tap->write(ByteSpan(buf.data(), static_cast<std::size_t>(got)));
+      off += static_cast<std::uint64_t>(got);
+    }
+  };
   struct FileSink : Sink {
     int fd;
     std::uint64_t pos = 0, limit = 0;
     std::string name;
+    Tap* tap = nullptr;
     void write(ByteSpan d) override {
       if (pos + d.size() > limit)
         throw Error(Exit::corrupt, name + ": the hub sent more bytes than the package's size");
+      if (tap != nullptr) tap->write(d);
       std::size_t done = 0;
       while (done < d.size()) {
         ssize_t n = ::pwrite(fd, d.data() + done, d.size() - done, static_cast<off_t>(pos));
@@ -270,6 +311,7 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file) {
     sink.fd = fd.get();
     sink.limit = e.size;
     sink.name = file.string();
+    sink.tap = tap;
     http::Request req;
     req.url = opt_.url + "/v1/mailbox/" + e.package;
     for (auto& h : auth()) req.headers.push_back(std::move(h));
@@ -278,6 +320,7 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file) {
       req.headers.emplace_back("If-Range", etag);
     }
     if (have >= e.size && e.size > 0) {
+      replay(have);
       http::Response done;
       done.status = 200;
       return done;
@@ -285,8 +328,10 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file) {
     req.download = &sink;
     req.on_download_start = [&](long status) {
       if (status == 206) {
+        replay(have);
         sink.pos = have;
       } else {
+        if (tap != nullptr) tap->reset();
         if (::ftruncate(fd.get(), 0) != 0)
           throw Error(Exit::output, file.string() + ": " + std::strerror(errno));
         sink.pos = 0;

@@ -118,6 +118,13 @@ class GrowingFile : public Sink, public UploadData {
   bool done_ = false, failed_ = false;
 };
 
+// The one line of a small file of ours (the upload URL), without its newline.
+std::string read_line(const fs::path& p) {
+  std::string s = read_small_file(p, 4096);
+  s = s.substr(0, s.find('\n'));
+  return std::string(util::trim(s));
+}
+
 std::string file_blake2b(const fs::path& p) {
   FileSource in(p);
   util::Blake2b256 h;
@@ -196,7 +203,7 @@ class Job {
     std::error_code ec;
     if (!fs::exists(sig, ec)) {
       if (fs::exists(up, ec)) {  // a run stopped while sealing: its bytes cannot be finished
-        hub_.tus().terminate(util::trim(read_small_file(up, 4096)).data());
+        hub_.tus().terminate(read_line(up));
         fs::remove(up, ec);
       }
       fs::remove(sealed, ec);
@@ -266,7 +273,7 @@ class Job {
                    r_.package.c_str(), static_cast<unsigned long long>(r_.size));
     std::error_code ec;
     std::string url;
-    if (fs::exists(up, ec)) url = std::string(util::trim(read_small_file(up, 4096)));
+    if (fs::exists(up, ec)) url = read_line(up);
     std::optional<TusClient::Status> status;
     if (!url.empty()) status = hub_.tus().status(url);
     if (!status) {
@@ -393,6 +400,14 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
   fs::create_directories(sdir, ec);
   if (ec) throw Error(Exit::output, sdir.string() + ": " + ec.message());
   ::chmod(o.state.c_str(), 0700);
+  // Spools of runs killed while reading stdin, a day old or more.
+  for (const auto& de : fs::directory_iterator(sdir, ec)) {
+    std::string n = de.path().filename().string();
+    std::error_code e2;
+    if (n.starts_with(".stdin.") && n.ends_with(".tmp") &&
+        fs::last_write_time(de.path(), e2) < fs::file_time_type::clock::now() - std::chrono::hours(24))
+      fs::remove(de.path(), e2);
+  }
   fs::path tmp;
   std::string key;
   {

@@ -79,7 +79,17 @@ class Hub {
   std::vector<MailboxEntry> mailbox(int wait_seconds);
   // GET /v1/mailbox/ID into `file`, resuming from what it holds (Range with
   // If-Range on the ETag saved beside it). Returns the bytes received now.
-  std::uint64_t download(const MailboxEntry& entry, const std::filesystem::path& file);
+  // `tap`, if given, sees the whole file's bytes in order as they are
+  // written (a resumed download first replays what the file held); it is
+  // reset() whenever the download starts over, so that hashing needs no
+  // second pass.
+  struct Tap {
+    virtual ~Tap() = default;
+    virtual void reset() = 0;
+    virtual void write(ByteSpan data) = 0;
+  };
+  std::uint64_t download(const MailboxEntry& entry, const std::filesystem::path& file,
+                         Tap* tap = nullptr);
   // POST /v1/mailbox/ID/ack with a receipt; returns the hub's JSON answer.
   std::string ack(const std::string& id, const std::string& statement,
                   const std::string& signature_text);
