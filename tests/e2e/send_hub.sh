@@ -64,6 +64,35 @@ cp receipt.txt.minisig forged.txt.minisig
 expect 1 "minisign refuses an altered receipt" -- \
   minisign -V -m forged.txt -x forged.txt.minisig -p "$T/sites/trust-b.card"
 
+# --- iep-send --status: the sender's timeline, each receipt checked against the pinned card.
+status() { iep-send -i "$1" --hub "$HUB" --token-file "$T/tokens/$2" --state "$T/state-$2" --status "$3" "${@:4}"; }
+expect 0 "--status of the delivered package" -- status "$A" a "$id"
+assert "trust-b fetched and acknowledged after the commit, the receipt verified" -- \
+  grep -Eq "^  trust-b: fetched [+-][0-9]+\.[0-9]{2} s, acknowledged [+-][0-9]+\.[0-9]{2} s, receipt verified$" "$T/.out"
+assert "the timeline names the package and its state" -- grep -q "^package $id from trust-a .*: delivered$" "$T/.out"
+assert "created, upload started and committed are shown" -- \
+  test "$(grep -Ec '^  (created|upload started|committed) ' "$T/.out")" -eq 3
+expect 0 "--status --json" -- status "$A" a "$id" --json
+assert "the hub's timeline with receipt_verified true" -- \
+  test "$(json_get "$T/.out" 'j["package"], j["state"], j["recipients"][0]["site"], j["recipients"][0]["receipt_verified"]')" = \
+  "('$id', 'delivered', 'trust-b', True)"
+expect 15 "--status of an id the hub does not know" -- status "$A" a 0123456789abcdef0123456789abcdef
+stderr_names "one line naming the id" "no package 0123456789abcdef0123456789abcdef sent by trust-a"
+expect 15 "--status by a recipient, not the sender" -- status "$T/keys/b.id" b "$id"
+stderr_names "one line naming the real sender" "was sent by 'trust-a'"
+expect 15 "--status by a site that neither sent nor received it" -- status "$T/keys/c.id" c "$id"
+expect 2 "--status of a malformed id" -- status "$A" a not-an-id
+expect 2 "--status with an input" -- status "$A" a "$id" ct
+# The hub's index altered behind its back: the stored receipt names another sender.
+hub_stop
+sqlite3 "$HUB_DATA/index.sqlite" \
+  "UPDATE recipients SET receipt_statement=replace(receipt_statement,'sender=trust-a','sender=trust-c') WHERE package='$id'"
+hub_start
+expect 5 "--status with a receipt altered at the hub" -- status "$A" a "$id"
+assert "it says the receipt does not verify" -- grep -q "^  trust-b: fetched .*RECEIPT DOES NOT VERIFY" "$T/.out"
+expect 5 "--status --json with the altered receipt" -- status "$A" a "$id" --json
+assert "receipt_verified false" -- test "$(json_get "$T/.out" 'j["recipients"][0]["receipt_verified"]')" = False
+
 # --- A plain package on stdin: keyed by its bytes.
 expect 0 "pack the MR study" -- sh -c "iep-pack -i '$A' mr > mr.tar.zst"
 expect 0 "send it from stdin" -- sh -c "iep-send -i '$A' --to trust-b --hub '$HUB' \
