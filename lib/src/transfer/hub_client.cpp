@@ -291,7 +291,6 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* ta
     void write(ByteSpan d) override {
       if (pos + d.size() > limit)
         throw Error(Exit::corrupt, name + ": the hub sent more bytes than the package's size");
-      if (tap != nullptr) tap->write(d);
       std::size_t done = 0;
       while (done < d.size()) {
         ssize_t n = ::pwrite(fd, d.data() + done, d.size() - done, static_cast<off_t>(pos));
@@ -300,10 +299,13 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* ta
         done += static_cast<std::size_t>(n);
         pos += static_cast<std::uint64_t>(n);
       }
+      if (tap != nullptr) tap->write(d);  // after the write: a reader may pread them now
     }
     void finish() override {}
   };
   auto attempt = [&]() -> http::Response {
+    if (tap != nullptr && tap->cancelled())
+      throw Error(Exit::output, file.string() + ": download abandoned");
     struct stat sb{};
     ::fstat(fd.get(), &sb);
     std::uint64_t have = static_cast<std::uint64_t>(sb.st_size);
@@ -350,8 +352,10 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* ta
     throw Error(Exit::network, host() + ": " + e.package + ": download ended at " +
                                    std::to_string(sb.st_size) + " of " + std::to_string(e.size) +
                                    " bytes");
-  if (::fsync(fd.get()) != 0)
-    throw Error(Exit::output, file.string() + ": fsync failed: " + std::strerror(errno));
+  // Not fsynced: the file only saves a resumed download from fetching its
+  // first part again; what it holds is replayed into the hashes, so bytes
+  // lost or damaged by a crash are found (and the download started over),
+  // never trusted.
   return received;
 }
 
