@@ -337,6 +337,7 @@ class Fetcher {
       }
       in.finish(err);
     });
+    if (!o_.to_stdout) remove_stale_partials(e.package);
     Manifest m;
     try {
       if (o_.to_stdout) {
@@ -345,6 +346,13 @@ class Fetcher {
       } else {
         m = package::open_to_folder(in, name, oo, dest);
       }
+    } catch (const Error& err) {
+      in.cancel();
+      download.join();
+      // Bytes that do not open are not kept for a resume: the partial file
+      // is not fsynced and may be what was damaged; the next run starts over.
+      if (err.code() != Exit::network && err.code() != Exit::output) forget(sealed);
+      throw;
     } catch (...) {
       in.cancel();
       download.join();
@@ -352,6 +360,27 @@ class Fetcher {
     }
     download.join();
     r.study_uid = m.study.study_instance_uid;
+  }
+
+  // A run killed (-9) while opening leaves its temporary folder
+  // (.ID.partial-XXXXXX, private, never renamed into place); the state lock
+  // says no other run is opening this package now.
+  void remove_stale_partials(const std::string& id) const {
+    std::error_code ec;
+    std::string prefix = "." + id + ".partial-";
+    for (fs::directory_iterator it(o_.out, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!it->path().filename().string().starts_with(prefix)) continue;
+      std::error_code rm;
+      fs::remove_all(it->path(), rm);
+    }
+  }
+
+  static void forget(const fs::path& sealed) {
+    std::error_code ec;
+    fs::remove(sealed, ec);
+    fs::path etag = sealed;
+    etag += ".etag";
+    fs::remove(etag, ec);
   }
 
   void check_statement(const package::SealedStatement& st, const MailboxEntry& e,
