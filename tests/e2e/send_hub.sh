@@ -93,6 +93,33 @@ assert "it says the receipt does not verify" -- grep -q "^  trust-b: fetched .*R
 expect 5 "--status --json with the altered receipt" -- status "$A" a "$id" --json
 assert "receipt_verified false" -- test "$(json_get "$T/.out" 'j["recipients"][0]["receipt_verified"]')" = False
 
+# --- The state's sealed copy is not fsynced: a resume checks it against its
+# signature first; damaged (a crash before the page cache reached the disk),
+# it is sealed anew and sent whole, the old upload dropped.
+make_study big 24
+iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-k" \
+  --limit-rate 300K --chunk-size 1 big >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 300); do
+  [ -n "$(find "$T/state-k/send" -name sealed.minisig 2>/dev/null)" ] && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+ksig=$(find "$T/state-k/send" -name sealed.minisig)
+assert "killed after sealing, before the commit" -- test -n "$ksig" -a ! -e "$(dirname "$ksig")/sent.json"
+oldid=$(grep -o 'package=[0-9a-f]*' "$ksig" | head -1 | cut -d= -f2)
+ksize=$(stat -c %s "$(dirname "$ksig")/sealed")
+printf 'XXXXXXXX' | dd of="$(dirname "$ksig")/sealed" bs=1 seek=$((ksize / 2)) conv=notrunc 2>/dev/null
+expect 0 "the re-run over a damaged sealed copy" -- \
+  iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-k" --json big
+assert "it says the copy does not verify and seals again" -- grep -q "does not verify.*sealing again" "$T/.err"
+newid=$(json_get "$T/.out" 'j["package"]')
+assert "a new package, not the damaged one" -- test -n "$newid" -a "$newid" != "$oldid"
+expect 0 "trust-b fetches" -- fetch_from_hub "$HUB" b outk
+assert "the new package arrived byte-identical" -- test "$(hashes big)" = "$(hashes "outk/$newid")"
+assert "the damaged one was never committed" -- test ! -e "outk/$oldid"
+
 # --- A plain package on stdin: keyed by its bytes.
 expect 0 "pack the MR study" -- sh -c "iep-pack -i '$A' mr > mr.tar.zst"
 expect 0 "send it from stdin" -- sh -c "iep-send -i '$A' --to trust-b --hub '$HUB' \
