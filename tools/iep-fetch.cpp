@@ -2,7 +2,6 @@
 // verify and open them into a folder (or onto stdout), acknowledge each
 // with a signed delivery receipt.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <cstdio>
 
@@ -11,7 +10,9 @@
 #include "tool_main.h"
 
 namespace {
-extern "C" void on_stop(int) { iep::transfer::stop_flag().store(true); }
+extern "C" void on_stop(int) {
+  iep::transfer::stop_flag().store(true);
+}
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -1,8 +1,8 @@
 // iep-send: seal a study (or a plain package from stdin) for recipient sites
 // and upload it to the hub (or, with --output, write the sealed package).
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 
@@ -15,10 +15,9 @@
 namespace {
 
 // Seals to a file or stdout: the offline mode.
-int seal_to_output(const std::string& output, const std::string& signature, bool json,
-                   bool verbose, const iep::SiteIdentity& self,
-                   const std::vector<iep::SiteCard>& cards, std::optional<iep::package::Plan> plan,
-                   const std::vector<std::string>& from) {
+int seal_to_output(const std::string& output, const std::string& signature, bool json, bool verbose,
+                   const iep::SiteIdentity& self, const std::vector<iep::SiteCard>& cards,
+                   std::optional<iep::package::Plan> plan, const std::vector<std::string>& from) {
   auto seal = [&](iep::Sink& out) {
     if (plan) return iep::package::seal(std::move(*plan), self, cards, out);
     iep::FdSource in(0, "-");
@@ -119,7 +118,8 @@ int main(int argc, char** argv) {
 
     if (!status.empty()) {
       if (!paths.empty() || !to.empty() || !output.empty() || !accept_card.empty())
-        throw iep::Error(iep::Exit::usage, "--status ID takes no input, --to, --output or --accept-card");
+        throw iep::Error(iep::Exit::usage,
+                         "--status ID takes no input, --to, --output or --accept-card");
       auto self = iep::tool::load_identity(hf.identity);
       iep::transfer::Hub h(iep::tool::hub_options(hf, verbose));
       auto st = iep::transfer::package_status(h, self, status);
@@ -157,7 +157,8 @@ int main(int argc, char** argv) {
       for (const auto& t : to) cards.push_back(iep::find_card(t));
       std::optional<iep::package::Plan> plan;
       if (!from_stdin)
-        plan = iep::package::plan_one({{paths.begin(), paths.end()}, {attach.begin(), attach.end()}});
+        plan =
+            iep::package::plan_one({{paths.begin(), paths.end()}, {attach.begin(), attach.end()}});
       return seal_to_output(output, signature, json, verbose, self, cards, std::move(plan), from);
     }
 

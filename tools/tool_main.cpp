@@ -92,10 +92,14 @@ std::uint64_t parse_size(const std::string& text, const char* flag) {
   }
   std::string suffix = text.substr(pos);
   int shift = 0;
-  if (suffix == "K" || suffix == "k") shift = 10;
-  else if (suffix == "M" || suffix == "m") shift = 20;
-  else if (suffix == "G" || suffix == "g") shift = 30;
-  else if (!suffix.empty()) throw Error(Exit::usage, std::string(flag) + ": '" + text + "' is not a size");
+  if (suffix == "K" || suffix == "k")
+    shift = 10;
+  else if (suffix == "M" || suffix == "m")
+    shift = 20;
+  else if (suffix == "G" || suffix == "g")
+    shift = 30;
+  else if (!suffix.empty())
+    throw Error(Exit::usage, std::string(flag) + ": '" + text + "' is not a size");
   if (v > (UINT64_MAX >> shift)) throw Error(Exit::usage, std::string(flag) + ": too large");
   return v << shift;
 }

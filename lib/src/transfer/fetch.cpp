@@ -6,19 +6,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
-#include <mutex>
-#include <condition_variable>
-#include <atomic>
-#include <algorithm>
-#include <exception>
 
 #include "core/util.h"
 #include "iep/package/package.h"
@@ -41,7 +41,8 @@ class Ledger {
       auto sp = line.find(' ');
       if (sp != 32) continue;
       auto sp2 = line.find(' ', sp + 1);
-      state_[line.substr(0, sp)] = line.substr(sp + 1, sp2 == std::string::npos ? sp2 : sp2 - sp - 1);
+      state_[line.substr(0, sp)] =
+          line.substr(sp + 1, sp2 == std::string::npos ? sp2 : sp2 - sp - 1);
     }
     fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
     if (fd_.get() < 0) throw Error(Exit::output, path_.string() + ": " + std::strerror(errno));
@@ -105,7 +106,7 @@ int run_exec(const std::string& cmd, const std::map<std::string, std::string>& e
 std::string study_uid_in(const fs::path& dir) {
   try {
     auto m = Manifest::parse(read_small_file(dir / package::kManifestName, 256 << 20),
-                                      (dir / package::kManifestName).string());
+                             (dir / package::kManifestName).string());
     return m.study.study_instance_uid;
   } catch (const Error&) {
     return {};
@@ -273,10 +274,11 @@ class Fetcher {
       r.outcome = "delivered";
     }
     if (!o_.exec.empty()) {
-      int rc = run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : fs::absolute(dest).string()},
-                                  {"IEP_PACKAGE", e.package},
-                                  {"IEP_SENDER", e.sender},
-                                  {"IEP_STUDY_UID", r.study_uid}});
+      int rc =
+          run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : fs::absolute(dest).string()},
+                             {"IEP_PACKAGE", e.package},
+                             {"IEP_SENDER", e.sender},
+                             {"IEP_STUDY_UID", r.study_uid}});
       if (rc != 0)
         throw Error(Exit::output, e.package + ": --exec command exited " + std::to_string(rc) +
                                       "; not acknowledged (it runs again next time)");
@@ -298,8 +300,7 @@ class Fetcher {
   // renames it into place only after the sender's signature over the whole
   // sealed bytes and every hash verified; the last bytes reach it only once
   // they are checked against the listed BLAKE2b and the sender's pinned card.
-  void open(const MailboxEntry& e, const fs::path& sealed, const fs::path& dest,
-            FetchResult& r) {
+  void open(const MailboxEntry& e, const fs::path& sealed, const fs::path& dest, FetchResult& r) {
     std::string name = hub_.host() + ": package " + e.package;
     if (e.size == 0) throw Error(Exit::corrupt, name + ": empty");
     minisign::Signature sig;
@@ -406,10 +407,14 @@ class Fetcher {
 }  // namespace
 
 std::string FetchResult::to_json() const {
-  nlohmann::json j = {{"package", package},   {"sender", sender},
-                      {"size", size},         {"study_instance_uid", study_uid},
-                      {"destination", destination}, {"outcome", outcome},
-                      {"exit", static_cast<int>(code)}, {"seconds", seconds}};
+  nlohmann::json j = {{"package", package},
+                      {"sender", sender},
+                      {"size", size},
+                      {"study_instance_uid", study_uid},
+                      {"destination", destination},
+                      {"outcome", outcome},
+                      {"exit", static_cast<int>(code)},
+                      {"seconds", seconds}};
   if (code != Exit::ok) j["error"] = error;
   return j.dump() + "\n";
 }

@@ -284,8 +284,10 @@ class Job {
       r_.size = size;
       return true;
     } catch (const Error& e) {
-      std::fprintf(stderr, "iep-send: %s: the sealed copy of an earlier run does not verify (%s); "
-                   "sealing again\n", r_.input.c_str(), e.what());
+      std::fprintf(stderr,
+                   "iep-send: %s: the sealed copy of an earlier run does not verify (%s); "
+                   "sealing again\n",
+                   r_.input.c_str(), e.what());
       return false;
     }
   }
@@ -389,23 +391,24 @@ std::string SendResult::to_json() const {
             {"blake2b", blake2b},
             {"already_sent", already_sent},
             {"committed", committed},
-            {"seconds", {{"seal", seal_seconds}, {"upload", upload_seconds}, {"commit", commit_seconds}}}};
+            {"seconds",
+             {{"seal", seal_seconds}, {"upload", upload_seconds}, {"commit", commit_seconds}}}};
   return j.dump() + "\n";
 }
 
 SendResult send_plan(Hub& hub, const SiteIdentity& self, package::Plan plan,
                      const std::vector<SiteCard>& to, const SendOptions& o) {
-  std::string material = "iep-send v1\nhub " + hub.url() + "\nfrom " + self.site + "\n" +
-                         recipients_key(to);
+  std::string material =
+      "iep-send v1\nhub " + hub.url() + "\nfrom " + self.site + "\n" + recipients_key(to);
   for (const auto& f : plan.files) {
     std::error_code ec;
     fs::path c = fs::canonical(f.source, ec);
-    struct stat sb{};
+    struct stat sb {};
     if (ec || ::stat(c.c_str(), &sb) != 0)
       throw Error(Exit::input, f.source.string() + ": cannot read it");
     material += "file " + c.string() + " " + std::to_string(sb.st_size) + " " +
-                std::to_string(sb.st_mtim.tv_sec) + "." + std::to_string(sb.st_mtim.tv_nsec) +
-                " " + f.entry.path + "\n";
+                std::to_string(sb.st_mtim.tv_sec) + "." + std::to_string(sb.st_mtim.tv_nsec) + " " +
+                f.entry.path + "\n";
   }
   std::string key = key_of(material);
   fs::path dir = job_dir(o, key);
@@ -431,7 +434,8 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
     std::string n = de.path().filename().string();
     std::error_code e2;
     if (n.starts_with(".stdin.") && n.ends_with(".tmp") &&
-        fs::last_write_time(de.path(), e2) < fs::file_time_type::clock::now() - std::chrono::hours(24))
+        fs::last_write_time(de.path(), e2) <
+            fs::file_time_type::clock::now() - std::chrono::hours(24))
       fs::remove(de.path(), e2);
   }
   fs::path tmp;

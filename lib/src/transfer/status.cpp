@@ -36,7 +36,8 @@ std::optional<double> epoch_seconds(const std::string& t) {
   double s = static_cast<double>(::timegm(&tm));
   if (t[19] == '.') {
     double scale = 0.1;
-    for (std::size_t i = 20; i < t.size() && t[i] != 'Z'; ++i, scale /= 10) s += (t[i] - '0') * scale;
+    for (std::size_t i = 20; i < t.size() && t[i] != 'Z'; ++i, scale /= 10)
+      s += (t[i] - '0') * scale;
   }
   return s;
 }
@@ -63,11 +64,11 @@ PackageStatus package_status(Hub& hub, const SiteIdentity& self, const std::stri
     throw Error(Exit::rejected, hub.host() + ": no package " + id + " sent by " + self.site +
                                     " (unknown id, or not this site's)");
   if (info->sender != self.site)
-    throw Error(Exit::rejected, hub.host() + ": package " + id + " was sent by '" +
-                                    info->sender + "', not by " + self.site);
+    throw Error(Exit::rejected, hub.host() + ": package " + id + " was sent by '" + info->sender +
+                                    "', not by " + self.site);
   if (info->package != id)
-    throw Error(Exit::network, hub.host() + ": asked for package " + id + ", answered " +
-                                   info->package);
+    throw Error(Exit::network,
+                hub.host() + ": asked for package " + id + ", answered " + info->package);
   PackageStatus st;
   st.info = *info;
   json j;
@@ -93,8 +94,8 @@ PackageStatus package_status(Hub& hub, const SiteIdentity& self, const std::stri
       rs.has_receipt = true;
       try {
         SiteCard card = pinned_card(hub, rs.site);
-        Receipt rec = verify_receipt(str(r["receipt"], "statement"),
-                                     str(r["receipt"], "signature"), card);
+        Receipt rec =
+            verify_receipt(str(r["receipt"], "statement"), str(r["receipt"], "signature"), card);
         if (rec.package_id != id)
           rs.receipt_error = "the receipt names package " + rec.package_id;
         else if (rec.sealed_blake2b != info->blake2b)
