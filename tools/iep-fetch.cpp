@@ -2,7 +2,6 @@
 // verify and open them into a folder (or onto stdout), acknowledge each
 // with a signed delivery receipt.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <cstdio>
 
@@ -11,7 +10,9 @@
 #include "tool_main.h"
 
 namespace {
-extern "C" void on_stop(int) { iep::transfer::stop_flag().store(true); }
+extern "C" void on_stop(int) {
+  iep::transfer::stop_flag().store(true);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -19,10 +20,10 @@ int main(int argc, char** argv) {
     CLI::App app{
         "Fetch the packages addressed to this site from the hub: download (resumably), verify, "
         "open into a folder or onto stdout, acknowledge with a signed receipt."};
-    std::string identity, hub, token_file, cacert, state, out, exec, max_unpack, limit_rate;
+    iep::tool::HubFlags hf;
+    std::string out, exec, max_unpack;
     bool to_stdout = false, watch = false, json = false, verbose = false, no_wait = false;
     int wait = 30;
-    double retry_time = 300;
     app.add_option("-o,--out", out, "the folder studies go into, one folder per package id");
     app.add_flag("--stdout", to_stdout,
                  "write each plain package to stdout, one after another, instead of a folder");
@@ -32,20 +33,10 @@ int main(int argc, char** argv) {
     app.add_flag("--watch", watch, "keep fetching as packages arrive (long-poll) until SIGTERM");
     app.add_option("--wait", wait, "long-poll seconds with --watch (default 30)")
         ->check(CLI::Range(1, 60));
-    app.add_option("-i,--identity", identity, "this site's identity");
-    app.add_option("--hub", hub, "the hub's URL (else $IEP_HUB, ~/.config/iep/hub, /etc/iep/hub)");
-    app.add_option("--token-file", token_file,
-                   "this site's hub token (else $IEP_TOKEN, ~/.config/iep/token, /etc/iep/token)");
-    app.add_option("--cacert", cacert, "trust this CA file for the hub's TLS certificate");
-    app.add_option("--state", state,
-                   "the state folder (else $XDG_STATE_HOME/iep or ~/.local/state/iep)");
+    iep::tool::add_hub_flags(app, hf);
     app.add_option("--max-unpack", max_unpack,
                    "the most one package may unpack to (suffixes K, M, G; default 4 x its "
                    "sealed size + 64M)");
-    app.add_option("--limit-rate", limit_rate, "at most RATE bytes/s (suffixes K, M, G)");
-    app.add_option("--retry-time", retry_time,
-                   "give up (exit 14) after this many seconds without progress (default 300)")
-        ->check(CLI::Range(0.0, 86400.0 * 7));
     app.add_flag("--no-wait", no_wait,
                  "exit 17 (busy) instead of waiting when another iep-fetch uses the state folder");
     app.add_flag("--json", json, "print one JSON line per package on stdout");
@@ -59,20 +50,13 @@ int main(int argc, char** argv) {
       throw iep::Error(iep::Exit::usage, "--exec needs --out DIR (a folder to give the command)");
     if (to_stdout) iep::tool::refuse_tty_stdout("packages");
 
-    auto self = iep::tool::load_identity(identity);
-    iep::transfer::HubOptions ho;
-    ho.url = iep::transfer::hub_url(hub);
-    ho.token = iep::transfer::hub_token(token_file);
-    ho.http.cacert = cacert;
-    ho.http.verbose = verbose;
-    ho.http.limit_rate = iep::tool::parse_size(limit_rate, "--limit-rate");
-    ho.retry.give_up_after = retry_time;
-    iep::transfer::Hub h(ho);
+    auto self = iep::tool::load_identity(hf.identity);
+    iep::transfer::Hub h(iep::tool::hub_options(hf, verbose));
     iep::transfer::FetchOptions fo;
     fo.out = out;
     fo.to_stdout = to_stdout;
     fo.exec = exec;
-    fo.state = iep::transfer::state_dir(state);
+    fo.state = iep::transfer::state_dir(hf.state);
     fo.max_unpack = iep::tool::parse_size(max_unpack, "--max-unpack");
     fo.watch = watch;
     fo.wait = wait;

@@ -1,23 +1,23 @@
 // iep-send: seal a study (or a plain package from stdin) for recipient sites
 // and upload it to the hub (or, with --output, write the sealed package).
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 
 #include "iep/package/package.h"
 #include "iep/transfer/hub_client.h"
 #include "iep/transfer/send.h"
+#include "iep/transfer/status.h"
 #include "tool_main.h"
 
 namespace {
 
 // Seals to a file or stdout: the offline mode.
-int seal_to_output(const std::string& output, const std::string& signature, bool json,
-                   bool verbose, const iep::SiteIdentity& self,
-                   const std::vector<iep::SiteCard>& cards, std::optional<iep::package::Plan> plan,
-                   const std::vector<std::string>& from) {
+int seal_to_output(const std::string& output, const std::string& signature, bool json, bool verbose,
+                   const iep::SiteIdentity& self, const std::vector<iep::SiteCard>& cards,
+                   std::optional<iep::package::Plan> plan, const std::vector<std::string>& from) {
   auto seal = [&](iep::Sink& out) {
     if (plan) return iep::package::seal(std::move(*plan), self, cards, out);
     iep::FdSource in(0, "-");
@@ -80,19 +80,17 @@ int main(int argc, char** argv) {
     CLI::App app{
         "Seal a study for recipient sites (age, minisign) and upload it to the hub, resumably; "
         "or, with --output, write the sealed package."};
-    std::string identity, output, signature, hub, token_file, cacert, state, limit_rate,
-        accept_card;
+    iep::tool::HubFlags hf;
+    std::string output, signature, accept_card, status;
     std::vector<std::string> to, paths, attach, from;
     bool verbose = false, json = false, no_wait = false, split = false;
     int jobs = 1;
-    double retry_time = 300;
     std::size_t chunk_mib = 8;
     app.add_option("paths", paths, "DICOM files or folders, or - for a plain package on stdin");
     app.add_option("-t,--to", to,
                    "recipient: a site name (its card pinned from the hub, or in the site "
                    "folders) or a card file")
         ->allow_extra_args(false);
-    app.add_option("-i,--identity", identity, "this site's identity");
     app.add_option("-o,--output", output,
                    "write the sealed package to FILE (and FILE.minisig), or - for stdout, "
                    "instead of uploading");
@@ -101,37 +99,37 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
     app.add_option("--from", from, "also trust this card as the signer of a plain package on stdin")
         ->allow_extra_args(false);
-    app.add_option("--hub", hub, "the hub's URL (else $IEP_HUB, ~/.config/iep/hub, /etc/iep/hub)");
-    app.add_option("--token-file", token_file,
-                   "this site's hub token (else $IEP_TOKEN, ~/.config/iep/token, /etc/iep/token)");
-    app.add_option("--cacert", cacert, "trust this CA file for the hub's TLS certificate");
-    app.add_option("--state", state, "the state folder (else $XDG_STATE_HOME/iep or ~/.local/state/iep)");
     app.add_flag("--no-wait", no_wait,
                  "exit 17 (busy) instead of waiting when another run sends the same input");
-    app.add_option("--limit-rate", limit_rate, "at most RATE bytes/s (suffixes K, M, G)");
     app.add_option("-j,--jobs", jobs, "send up to N studies at once (with --split)")
         ->check(CLI::Range(1, 64));
     app.add_flag("--split", split, "send each study found in the inputs as its own package");
     app.add_option("--chunk-size", chunk_mib, "upload chunk size in MiB (default 8)")
         ->check(CLI::Range(1, 1024));
-    app.add_option("--retry-time", retry_time,
-                   "give up (exit 14) after this many seconds without progress (default 300)")
-        ->check(CLI::Range(0.0, 86400.0 * 7));
+    iep::tool::add_hub_flags(app, hf);
+    app.add_option("--status", status,
+                   "show the delivery timeline of package ID sent by this site, each receipt "
+                   "checked (exit 5 if one does not verify)");
     app.add_option("--accept-card", accept_card,
                    "accept the hub's current card for SITE, replacing the pinned one");
     app.add_flag("-v,--verbose", verbose, "say what was sealed and sent, on stderr");
     app.add_flag("--json", json, "print each result as a JSON line on stdout");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
 
+    if (!status.empty()) {
+      if (!paths.empty() || !to.empty() || !output.empty() || !accept_card.empty())
+        throw iep::Error(iep::Exit::usage,
+                         "--status ID takes no input, --to, --output or --accept-card");
+      auto self = iep::tool::load_identity(hf.identity);
+      iep::transfer::Hub h(iep::tool::hub_options(hf, verbose));
+      auto st = iep::transfer::package_status(h, self, status);
+      std::fputs(json ? st.to_json().c_str() : st.to_text().c_str(), stdout);
+      return st.receipts_ok() ? 0 : static_cast<int>(iep::Exit::bad_signature);
+    }
     bool upload = output.empty();
     iep::transfer::HubOptions ho;
     if (upload || !accept_card.empty()) {
-      ho.url = iep::transfer::hub_url(hub);
-      ho.token = iep::transfer::hub_token(token_file);
-      ho.http.cacert = cacert;
-      ho.http.verbose = verbose;
-      ho.http.limit_rate = iep::tool::parse_size(limit_rate, "--limit-rate");
-      ho.retry.give_up_after = retry_time;
+      ho = iep::tool::hub_options(hf, verbose);
       ho.chunk_size = chunk_mib << 20;
     }
     if (!accept_card.empty()) {
@@ -153,13 +151,14 @@ int main(int argc, char** argv) {
     if (split && (from_stdin || !upload))
       throw iep::Error(iep::Exit::usage, "--split works when uploading studies from files");
 
-    auto self = iep::tool::load_identity(identity);
+    auto self = iep::tool::load_identity(hf.identity);
     if (!upload) {
       std::vector<iep::SiteCard> cards;
       for (const auto& t : to) cards.push_back(iep::find_card(t));
       std::optional<iep::package::Plan> plan;
       if (!from_stdin)
-        plan = iep::package::plan_one({{paths.begin(), paths.end()}, {attach.begin(), attach.end()}});
+        plan =
+            iep::package::plan_one({{paths.begin(), paths.end()}, {attach.begin(), attach.end()}});
       return seal_to_output(output, signature, json, verbose, self, cards, std::move(plan), from);
     }
 
@@ -172,7 +171,7 @@ int main(int argc, char** argv) {
         cards.push_back(iep::transfer::pinned_card(h, t));
     }
     iep::transfer::SendOptions so;
-    so.state = iep::transfer::state_dir(state);
+    so.state = iep::transfer::state_dir(hf.state);
     so.wait_for_lock = !no_wait;
     so.verbose = verbose;
     so.jobs = jobs;

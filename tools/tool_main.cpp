@@ -92,10 +92,14 @@ std::uint64_t parse_size(const std::string& text, const char* flag) {
   }
   std::string suffix = text.substr(pos);
   int shift = 0;
-  if (suffix == "K" || suffix == "k") shift = 10;
-  else if (suffix == "M" || suffix == "m") shift = 20;
-  else if (suffix == "G" || suffix == "g") shift = 30;
-  else if (!suffix.empty()) throw Error(Exit::usage, std::string(flag) + ": '" + text + "' is not a size");
+  if (suffix == "K" || suffix == "k")
+    shift = 10;
+  else if (suffix == "M" || suffix == "m")
+    shift = 20;
+  else if (suffix == "G" || suffix == "g")
+    shift = 30;
+  else if (!suffix.empty())
+    throw Error(Exit::usage, std::string(flag) + ": '" + text + "' is not a size");
   if (v > (UINT64_MAX >> shift)) throw Error(Exit::usage, std::string(flag) + ": too large");
   return v << shift;
 }
@@ -104,6 +108,31 @@ void refuse_tty_stdout(const char* what) {
   if (::isatty(1))
     throw Error(Exit::usage, std::string("refusing to write ") + what +
                                  " to a terminal; redirect stdout or give --output FILE");
+}
+
+void add_hub_flags(CLI::App& app, HubFlags& f) {
+  app.add_option("-i,--identity", f.identity, "this site's identity");
+  app.add_option("--hub", f.hub, "the hub's URL (else $IEP_HUB, ~/.config/iep/hub, /etc/iep/hub)");
+  app.add_option("--token-file", f.token_file,
+                 "this site's hub token (else $IEP_TOKEN, ~/.config/iep/token, /etc/iep/token)");
+  app.add_option("--cacert", f.cacert, "trust this CA file for the hub's TLS certificate");
+  app.add_option("--state", f.state,
+                 "the state folder (else $XDG_STATE_HOME/iep or ~/.local/state/iep)");
+  app.add_option("--limit-rate", f.limit_rate, "at most RATE bytes/s (suffixes K, M, G)");
+  app.add_option("--retry-time", f.retry_time,
+                 "give up (exit 14) after this many seconds without progress (default 300)")
+      ->check(CLI::Range(0.0, 86400.0 * 7));
+}
+
+transfer::HubOptions hub_options(const HubFlags& f, bool verbose) {
+  transfer::HubOptions ho;
+  ho.url = transfer::hub_url(f.hub);
+  ho.token = transfer::hub_token(f.token_file);
+  ho.http.cacert = f.cacert;
+  ho.http.verbose = verbose;
+  ho.http.limit_rate = parse_size(f.limit_rate, "--limit-rate");
+  ho.retry.give_up_after = f.retry_time;
+  return ho;
 }
 
 }  // namespace iep::tool

@@ -19,6 +19,7 @@ int run(const char* name, const std::function<int()>& body);
 
 #include "iep/package/package.h"
 #include "iep/package/site.h"
+#include "iep/transfer/hub_client.h"
 
 namespace iep::tool {
 
@@ -44,5 +45,16 @@ std::unique_ptr<Source> open_input(const std::string& path);
 std::uint64_t parse_size(const std::string& text, const char* flag);
 // Refuses to write binary data to a terminal.
 void refuse_tty_stdout(const char* what);
+
+// The flags every hub command takes (iep-send, iep-fetch): -i, --hub,
+// --token-file, --cacert, --state, --limit-rate, --retry-time.
+struct HubFlags {
+  std::string identity, hub, token_file, cacert, state, limit_rate;
+  double retry_time = 300;
+};
+void add_hub_flags(CLI::App& app, HubFlags& flags);
+// The hub's URL, token and HTTP options from those flags (and the
+// configuration files and environment behind them).
+transfer::HubOptions hub_options(const HubFlags& flags, bool verbose);
 
 }  // namespace iep::tool

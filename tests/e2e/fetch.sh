@@ -63,6 +63,30 @@ expect 0 "the re-run" -- fetch_from_hub "$HUB" b out -v
 assert "the rest came with a range request" -- grep -q "GET .*/v1/mailbox/$big -> 206" "$T/.err"
 assert "the study arrived byte-identical" -- test "$(hashes big)" = "$(hashes "out/$big")"
 
+# --- The partial download is not fsynced: bytes damaged in it (a crash, a
+# bad disk) are found by the hashes on the resume, nothing is delivered, and
+# the run after that downloads it whole again.
+make_study big2 24
+expect 0 "send another bigger study" -- send_to_hub "$HUB" a big2 --json
+big2=$(json_get "$T/.out" 'j["package"]')
+iep-fetch -i "$B" --hub "$HUB" --token-file "$T/tokens/b" --state "$T/state-b" -o out \
+  --limit-rate 500K >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 200); do
+  [ "$(stat -c %s "$T/state-b/fetch/$big2.sealed" 2>/dev/null || echo 0)" -gt 600000 ] && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+printf 'XXXXXXXX' | dd of="$T/state-b/fetch/$big2.sealed" bs=1 seek=300000 conv=notrunc 2>/dev/null
+expect 7 "the resume over damaged partial bytes" -- fetch_from_hub "$HUB" b out
+assert "nothing of it in OUT" -- test ! -e "out/$big2"
+assert "no temporary folder left in OUT (the killed run's is cleared)" -- test -z "$(ls -A out | grep '^\.')"
+nothing_left "the damaged partial file is dropped" "$T/state-b/fetch/$big2.sealed"
+expect 0 "the next run downloads it whole" -- fetch_from_hub "$HUB" b out -v
+assert "without a range request" -- sh -c "! grep -q 'GET .*/v1/mailbox/$big2 -> 206' '$T/.err'"
+assert "the study arrived byte-identical" -- test "$(hashes big2)" = "$(hashes "out/$big2")"
+
 # --- --exec: its environment; a failure leaves the package for next time.
 expect 0 "send RT" -- send_to_hub "$HUB" a rt --json
 rt=$(json_get "$T/.out" 'j["package"]')
@@ -73,7 +97,7 @@ expect 0 "--exec sees the study" -- fetch_from_hub "$HUB" b out \
   --exec 'echo "$IEP_PACKAGE $IEP_SENDER $IEP_STUDY_DIR" > "'"$T"'/exec.env"'
 assert "IEP_PACKAGE, IEP_SENDER, IEP_STUDY_DIR" -- \
   test "$(cat exec.env)" = "$rt trust-a $T/out/$rt"
-assert "RT delivered once" -- test "$(ls out | wc -l)" -eq 4
+assert "RT delivered once" -- test "$(ls out | wc -l)" -eq 5
 
 # --- A replaying hub: restored from a backup taken before the ack.
 expect 0 "send CT again (a new copy of the folder, a new package)" -- \
@@ -90,7 +114,7 @@ assert "the restored hub offers it again" -- test "$(mailbox_ids b)" = "$ct2"
 expect 18 "iep-fetch refuses the replayed package" -- fetch_from_hub "$HUB" b out --json
 assert "it says replayed" -- grep -q '"outcome":"replayed"' "$T/.out"
 assert "the message names the package" -- grep -q "$ct2.*acknowledged before" "$T/.err"
-assert "no second copy" -- test "$(ls out | wc -l)" -eq 5
+assert "no second copy" -- test "$(ls out | wc -l)" -eq 6
 
 # --- --stdout: the plain package on a pipe, checked by iep-verify.
 expect 0 "send MR for the pipe" -- sh -c "cp -r mr mr2 && iep-send -i '$A' --to trust-c --hub '$HUB' --token-file '$T/tokens/a' --state '$T/state-a' mr2"

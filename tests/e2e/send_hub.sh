@@ -64,6 +64,62 @@ cp receipt.txt.minisig forged.txt.minisig
 expect 1 "minisign refuses an altered receipt" -- \
   minisign -V -m forged.txt -x forged.txt.minisig -p "$T/sites/trust-b.card"
 
+# --- iep-send --status: the sender's timeline, each receipt checked against the pinned card.
+status() { iep-send -i "$1" --hub "$HUB" --token-file "$T/tokens/$2" --state "$T/state-$2" --status "$3" "${@:4}"; }
+expect 0 "--status of the delivered package" -- status "$A" a "$id"
+assert "trust-b fetched and acknowledged after the commit, the receipt verified" -- \
+  grep -Eq "^  trust-b: fetched [+-][0-9]+\.[0-9]{2} s, acknowledged [+-][0-9]+\.[0-9]{2} s, receipt verified$" "$T/.out"
+assert "the timeline names the package and its state" -- grep -q "^package $id from trust-a .*: delivered$" "$T/.out"
+assert "created, upload started and committed are shown" -- \
+  test "$(grep -Ec '^  (created|upload started|committed) ' "$T/.out")" -eq 3
+expect 0 "--status --json" -- status "$A" a "$id" --json
+assert "the hub's timeline with receipt_verified true" -- \
+  test "$(json_get "$T/.out" 'j["package"], j["state"], j["recipients"][0]["site"], j["recipients"][0]["receipt_verified"]')" = \
+  "('$id', 'delivered', 'trust-b', True)"
+expect 15 "--status of an id the hub does not know" -- status "$A" a 0123456789abcdef0123456789abcdef
+stderr_names "one line naming the id" "no package 0123456789abcdef0123456789abcdef sent by trust-a"
+expect 15 "--status by a recipient, not the sender" -- status "$T/keys/b.id" b "$id"
+stderr_names "one line naming the real sender" "was sent by 'trust-a'"
+expect 15 "--status by a site that neither sent nor received it" -- status "$T/keys/c.id" c "$id"
+expect 2 "--status of a malformed id" -- status "$A" a not-an-id
+expect 2 "--status with an input" -- status "$A" a "$id" ct
+# The hub's index altered behind its back: the stored receipt names another sender.
+hub_stop
+sqlite3 "$HUB_DATA/index.sqlite" \
+  "UPDATE recipients SET receipt_statement=replace(receipt_statement,'sender=trust-a','sender=trust-c') WHERE package='$id'"
+hub_start
+expect 5 "--status with a receipt altered at the hub" -- status "$A" a "$id"
+assert "it says the receipt does not verify" -- grep -q "^  trust-b: fetched .*RECEIPT DOES NOT VERIFY" "$T/.out"
+expect 5 "--status --json with the altered receipt" -- status "$A" a "$id" --json
+assert "receipt_verified false" -- test "$(json_get "$T/.out" 'j["recipients"][0]["receipt_verified"]')" = False
+
+# --- The state's sealed copy is not fsynced: a resume checks it against its
+# signature first; damaged (a crash before the page cache reached the disk),
+# it is sealed anew and sent whole, the old upload dropped.
+make_study big 24
+iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-k" \
+  --limit-rate 300K --chunk-size 1 big >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 300); do
+  [ -n "$(find "$T/state-k/send" -name sealed.minisig 2>/dev/null)" ] && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+ksig=$(find "$T/state-k/send" -name sealed.minisig)
+assert "killed after sealing, before the commit" -- test -n "$ksig" -a ! -e "$(dirname "$ksig")/sent.json"
+oldid=$(grep -o 'package=[0-9a-f]*' "$ksig" | head -1 | cut -d= -f2)
+ksize=$(stat -c %s "$(dirname "$ksig")/sealed")
+printf 'XXXXXXXX' | dd of="$(dirname "$ksig")/sealed" bs=1 seek=$((ksize / 2)) conv=notrunc 2>/dev/null
+expect 0 "the re-run over a damaged sealed copy" -- \
+  iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-k" --json big
+assert "it says the copy does not verify and seals again" -- grep -q "does not verify.*sealing again" "$T/.err"
+newid=$(json_get "$T/.out" 'j["package"]')
+assert "a new package, not the damaged one" -- test -n "$newid" -a "$newid" != "$oldid"
+expect 0 "trust-b fetches" -- fetch_from_hub "$HUB" b outk
+assert "the new package arrived byte-identical" -- test "$(hashes big)" = "$(hashes "outk/$newid")"
+assert "the damaged one was never committed" -- test ! -e "outk/$oldid"
+
 # --- A plain package on stdin: keyed by its bytes.
 expect 0 "pack the MR study" -- sh -c "iep-pack -i '$A' mr > mr.tar.zst"
 expect 0 "send it from stdin" -- sh -c "iep-send -i '$A' --to trust-b --hub '$HUB' \

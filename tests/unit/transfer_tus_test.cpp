@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -73,7 +73,9 @@ std::string random_bytes(std::size_t n, unsigned seed) {
   return s;
 }
 
-http::Headers auth() { return {{"Authorization", std::string("Bearer ") + kToken}}; }
+http::Headers auth() {
+  return {{"Authorization", std::string("Bearer ") + kToken}};
+}
 
 // Bytes that appear over time, like a package being sealed.
 class Growing : public UploadData {

@@ -6,12 +6,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -36,7 +41,8 @@ class Ledger {
       auto sp = line.find(' ');
       if (sp != 32) continue;
       auto sp2 = line.find(' ', sp + 1);
-      state_[line.substr(0, sp)] = line.substr(sp + 1, sp2 == std::string::npos ? sp2 : sp2 - sp - 1);
+      state_[line.substr(0, sp)] =
+          line.substr(sp + 1, sp2 == std::string::npos ? sp2 : sp2 - sp - 1);
     }
     fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
     if (fd_.get() < 0) throw Error(Exit::output, path_.string() + ": " + std::strerror(errno));
@@ -100,12 +106,109 @@ int run_exec(const std::string& cmd, const std::map<std::string, std::string>& e
 std::string study_uid_in(const fs::path& dir) {
   try {
     auto m = Manifest::parse(read_small_file(dir / package::kManifestName, 256 << 20),
-                                      (dir / package::kManifestName).string());
+                             (dir / package::kManifestName).string());
     return m.study.study_instance_uid;
   } catch (const Error&) {
     return {};
   }
 }
+
+// The sealed bytes of a download in progress, read from its state file as
+// the download thread (through the Hub::Tap side) reports them written. A
+// resumed download first replays what the file held, so a reader starts at
+// the beginning either way. Every byte read is hashed; when the last one is
+// read, before it is handed out, the BLAKE2b must be the listed one (else the
+// file is removed: the next run starts over) and `check` must accept the
+// signature prehash.
+class ArrivingSource : public Source, public Hub::Tap {
+ public:
+  using Check = std::function<void(const std::array<std::uint8_t, 64>&)>;
+  ArrivingSource(fs::path file, const MailboxEntry& e, std::string name, Check check)
+      : file_(std::move(file)), e_(e), name_(std::move(name)), check_(std::move(check)) {}
+
+  // ---- the download thread
+  void reset() override {
+    std::lock_guard lk(mu_);
+    written_ = 0;
+  }
+  void write(ByteSpan d) override {
+    if (cancel_.load()) throw Error(Exit::output, name_ + ": download abandoned");
+    {
+      std::lock_guard lk(mu_);
+      written_ += d.size();
+    }
+    cv_.notify_all();
+  }
+  [[nodiscard]] bool cancelled() const override { return cancel_.load(); }
+  void finish(std::exception_ptr err) {
+    {
+      std::lock_guard lk(mu_);
+      done_ = true;
+      error_ = std::move(err);
+    }
+    cv_.notify_all();
+  }
+  // ---- the opening thread
+  void cancel() { cancel_.store(true); }
+  std::size_t read(MutableByteSpan buf) override {
+    while (pos_ < e_.size) {
+      std::uint64_t avail = 0;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return written_ > pos_ || done_; });
+        if (written_ <= pos_) {
+          if (error_) std::rethrow_exception(error_);
+          throw Error(Exit::network, name_ + ": the download ended early");
+        }
+        avail = written_ - pos_;
+      }
+      if (fd_.get() < 0) {
+        fd_.reset(::open(file_.c_str(), O_RDONLY | O_CLOEXEC));
+        if (fd_.get() < 0) throw Error(Exit::output, file_.string() + ": " + std::strerror(errno));
+      }
+      ssize_t got = ::pread(fd_.get(), buf.data(), std::min<std::uint64_t>(buf.size(), avail),
+                            static_cast<off_t>(pos_));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw Error(Exit::output, file_.string() + ": " + std::strerror(errno));
+      if (got == 0) continue;  // the download started over meanwhile: wait for it
+      ByteSpan d(buf.data(), static_cast<std::size_t>(got));
+      pre_.write(d);
+      b2_.write(d);
+      pos_ += static_cast<std::uint64_t>(got);
+      if (pos_ == e_.size) verify();
+      return static_cast<std::size_t>(got);
+    }
+    return 0;
+  }
+
+ private:
+  void verify() {
+    if (util::hex(b2_.digest()) != e_.blake2b) {
+      std::error_code ec;
+      fs::remove(file_, ec);
+      fs::path etag = file_;
+      etag += ".etag";
+      fs::remove(etag, ec);
+      throw Error(Exit::corrupt, name_ + ": the downloaded bytes do not match the listed BLAKE2b");
+    }
+    check_(pre_.digest());
+  }
+
+  fs::path file_;
+  const MailboxEntry& e_;
+  std::string name_;
+  Check check_;
+  UniqueFd fd_;
+  std::uint64_t pos_ = 0;
+  minisign::Prehash pre_;
+  util::Blake2b256 b2_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t written_ = 0;
+  bool done_ = false;
+  std::exception_ptr error_;
+  std::atomic<bool> cancel_{false};
+};
 
 class Fetcher {
  public:
@@ -171,10 +274,11 @@ class Fetcher {
       r.outcome = "delivered";
     }
     if (!o_.exec.empty()) {
-      int rc = run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : fs::absolute(dest).string()},
-                                  {"IEP_PACKAGE", e.package},
-                                  {"IEP_SENDER", e.sender},
-                                  {"IEP_STUDY_UID", r.study_uid}});
+      int rc =
+          run_exec(o_.exec, {{"IEP_STUDY_DIR", o_.to_stdout ? "" : fs::absolute(dest).string()},
+                             {"IEP_PACKAGE", e.package},
+                             {"IEP_SENDER", e.sender},
+                             {"IEP_STUDY_UID", r.study_uid}});
       if (rc != 0)
         throw Error(Exit::output, e.package + ": --exec command exited " + std::to_string(rc) +
                                       "; not acknowledged (it runs again next time)");
@@ -189,51 +293,30 @@ class Fetcher {
     fs::remove(etag, ec);
   }
 
-  void open(const MailboxEntry& e, const fs::path& sealed, const fs::path& dest,
-            FetchResult& r) {
+  // Downloads and opens at once: the open reads the sealed bytes from the
+  // state file as the download thread writes them (ArrivingSource), so the
+  // package is read once, while it arrives. The trust is that of iep-open of
+  // a local file: the open decrypts into a private temporary folder and
+  // renames it into place only after the sender's signature over the whole
+  // sealed bytes and every hash verified; the last bytes reach it only once
+  // they are checked against the listed BLAKE2b and the sender's pinned card.
+  void open(const MailboxEntry& e, const fs::path& sealed, const fs::path& dest, FetchResult& r) {
     std::string name = hub_.host() + ": package " + e.package;
     if (e.size == 0) throw Error(Exit::corrupt, name + ": empty");
-    // The bytes must be the ones the hub listed and the sender signed,
-    // before anything inside is read: both hashes are taken as the bytes
-    // arrive (no second pass over the file).
-    struct Hashes : Hub::Tap {
-      std::unique_ptr<minisign::Prehash> pre;
-      std::unique_ptr<util::Blake2b256> b2;
-      Hashes() { reset(); }
-      void reset() override {
-        pre = std::make_unique<minisign::Prehash>();
-        b2 = std::make_unique<util::Blake2b256>();
-      }
-      void write(ByteSpan d) override {
-        pre->write(d);
-        b2->write(d);
-      }
-    } hashes;
-    hub_.download(e, sealed, &hashes);
-    minisign::Prehash& pre = *hashes.pre;
-    util::Blake2b256& b2 = *hashes.b2;
-    if (util::hex(b2.digest()) != e.blake2b) {
-      std::error_code ec;
-      fs::remove(sealed, ec);
-      throw Error(Exit::corrupt, name + ": the downloaded bytes do not match the listed BLAKE2b");
-    }
     minisign::Signature sig;
     try {
       sig = minisign::Signature::parse(e.signature);
     } catch (const Error& err) {
       throw Error(Exit::bad_signature, name + ": the mailbox's signature: " + err.what());
     }
+    // The card first: the download thread will be using the hub's connection.
     SiteCard sender = pinned_card(hub_, e.sender);
-    auto digest = pre.digest();
-    auto statement = package::check_sealed_signature(sig, digest, sender, name);
-    if (statement.package_id != e.package)
-      throw Error(Exit::bad_signature, name + ": the signature is for package " +
-                                           statement.package_id + ", not this one");
-    if (statement.to) {
-      bool me = false;
-      for (const auto& t : *statement.to) me = me || t == self_.site;
-      if (!me) throw Error(Exit::not_for_us, name + ": not addressed to " + self_.site);
-    }
+    // Early refusals from the (not yet verified) statement, before any byte
+    // is fetched; the same checks run again on the verified one.
+    check_statement(package::SealedStatement::parse(sig.trusted_comment), e, name);
+    if (sig.key_id != sender.signing_key.id)
+      throw Error(Exit::bad_signature,
+                  name + ": signed by another key than the card of " + e.sender + " pinned here");
     TrustStore trust;
     trust.add(sender);
     trust.add_dirs();
@@ -242,15 +325,75 @@ class Fetcher {
     oo.trust = &trust;
     oo.signature = sig;
     oo.max_unpacked = o_.max_unpack != 0 ? o_.max_unpack : e.size * 4 + (64ull << 20);
-    FileSource in(sealed);
+
+    ArrivingSource in(sealed, e, name, [&](const std::array<std::uint8_t, 64>& digest) {
+      check_statement(package::check_sealed_signature(sig, digest, sender, name), e, name);
+    });
+    std::thread download([&] {
+      std::exception_ptr err;
+      try {
+        hub_.download(e, sealed, &in);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      in.finish(err);
+    });
+    if (!o_.to_stdout) remove_stale_partials(e.package);
     Manifest m;
-    if (o_.to_stdout) {
-      FdSink out(1, "stdout");
-      m = package::open_to_stream(in, name, oo, out);
-    } else {
-      m = package::open_to_folder(in, name, oo, dest);
+    try {
+      if (o_.to_stdout) {
+        FdSink out(1, "stdout");
+        m = package::open_to_stream(in, name, oo, out);
+      } else {
+        m = package::open_to_folder(in, name, oo, dest);
+      }
+    } catch (const Error& err) {
+      in.cancel();
+      download.join();
+      // Bytes that do not open are not kept for a resume: the partial file
+      // is not fsynced and may be what was damaged; the next run starts over.
+      if (err.code() != Exit::network && err.code() != Exit::output) forget(sealed);
+      throw;
+    } catch (...) {
+      in.cancel();
+      download.join();
+      throw;
     }
+    download.join();
     r.study_uid = m.study.study_instance_uid;
+  }
+
+  // A run killed (-9) while opening leaves its temporary folder
+  // (.ID.partial-XXXXXX, private, never renamed into place); the state lock
+  // says no other run is opening this package now.
+  void remove_stale_partials(const std::string& id) const {
+    std::error_code ec;
+    std::string prefix = "." + id + ".partial-";
+    for (fs::directory_iterator it(o_.out, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!it->path().filename().string().starts_with(prefix)) continue;
+      std::error_code rm;
+      fs::remove_all(it->path(), rm);
+    }
+  }
+
+  static void forget(const fs::path& sealed) {
+    std::error_code ec;
+    fs::remove(sealed, ec);
+    fs::path etag = sealed;
+    etag += ".etag";
+    fs::remove(etag, ec);
+  }
+
+  void check_statement(const package::SealedStatement& st, const MailboxEntry& e,
+                       const std::string& name) const {
+    if (st.package_id != e.package)
+      throw Error(Exit::bad_signature,
+                  name + ": the signature is for package " + st.package_id + ", not this one");
+    if (st.sender != e.sender)
+      throw Error(Exit::bad_signature, name + ": the signature names sender '" + st.sender +
+                                           "', the hub '" + e.sender + "'");
+    if (st.to && std::find(st.to->begin(), st.to->end(), self_.site) == st.to->end())
+      throw Error(Exit::not_for_us, name + ": not addressed to " + self_.site);
   }
 
   Hub& hub_;
@@ -264,10 +407,14 @@ class Fetcher {
 }  // namespace
 
 std::string FetchResult::to_json() const {
-  nlohmann::json j = {{"package", package},   {"sender", sender},
-                      {"size", size},         {"study_instance_uid", study_uid},
-                      {"destination", destination}, {"outcome", outcome},
-                      {"exit", static_cast<int>(code)}, {"seconds", seconds}};
+  nlohmann::json j = {{"package", package},
+                      {"sender", sender},
+                      {"size", size},
+                      {"study_instance_uid", study_uid},
+                      {"destination", destination},
+                      {"outcome", outcome},
+                      {"exit", static_cast<int>(code)},
+                      {"seconds", seconds}};
   if (code != Exit::ok) j["error"] = error;
   return j.dump() + "\n";
 }

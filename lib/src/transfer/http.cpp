@@ -123,7 +123,9 @@ Client::Client(Options options) : options_(std::move(options)) {
   if (curl_ == nullptr) throw Error(Exit::internal, "libcurl: cannot create a handle");
 }
 
-Client::~Client() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+Client::~Client() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
 
 Response Client::perform(const Request& req) {
   CURL* c = static_cast<CURL*>(curl_);
@@ -160,10 +162,8 @@ Response Client::perform(const Request& req) {
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time);
   if (req.timeout > 0) curl_easy_setopt(c, CURLOPT_TIMEOUT, req.timeout);
   if (options_.limit_rate > 0) {
-    curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE,
-                     static_cast<curl_off_t>(options_.limit_rate));
-    curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE,
-                     static_cast<curl_off_t>(options_.limit_rate));
+    curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(options_.limit_rate));
+    curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(options_.limit_rate));
   }
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -198,8 +198,8 @@ Response Client::perform(const Request& req) {
   CURLcode rc = curl_easy_perform(c);
   if (t.error) std::rethrow_exception(t.error);
   if (t.too_big)
-    throw Error(Exit::network, t.host + ": response body larger than " +
-                                   std::to_string(req.max_body) + " bytes");
+    throw Error(Exit::network,
+                t.host + ": response body larger than " + std::to_string(req.max_body) + " bytes");
   if (rc != CURLE_OK) {
     std::string why = rc == CURLE_ABORTED_BY_CALLBACK ? std::string("stopped")
                       : errbuf[0]                     ? std::string(errbuf)

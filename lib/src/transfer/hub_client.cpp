@@ -49,7 +49,7 @@ void check_token(std::string& t, const std::string& source) {
 }
 
 std::string token_from_file(const fs::path& p) {
-  struct stat sb{};
+  struct stat sb {};
   if (::stat(p.c_str(), &sb) != 0)
     throw Error(Exit::auth, p.string() + ": cannot read the token: " + std::strerror(errno));
   if ((sb.st_mode & 077) != 0)
@@ -80,12 +80,16 @@ bool shallow(std::string_view text, int max_depth) {
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '[' || c == '{') {
       if (++depth > max_depth) return false;
     } else if (c == ']' || c == '}') {
@@ -116,8 +120,10 @@ PackageInfo package_info(const json& j, std::string text) {
   p.state = str(j, "state");
   if (j.contains("recipients") && j["recipients"].is_array()) {
     for (const auto& r : j["recipients"]) {
-      if (r.is_string()) p.recipients.push_back(r.get<std::string>());
-      else if (r.is_object()) p.recipients.push_back(str(r, "site"));
+      if (r.is_string())
+        p.recipients.push_back(r.get<std::string>());
+      else if (r.is_object())
+        p.recipients.push_back(str(r, "site"));
       if (p.recipients.size() > 10000) break;
     }
   }
@@ -157,7 +163,8 @@ std::string hub_token(const std::string& token_file_flag) {
     check_token(t, "$IEP_TOKEN");
     return t;
   }
-  if (auto h = config_home(); !h.empty() && fs::exists(h / "token")) return token_from_file(h / "token");
+  if (auto h = config_home(); !h.empty() && fs::exists(h / "token"))
+    return token_from_file(h / "token");
   if (fs::exists("/etc/iep/token")) return token_from_file("/etc/iep/token");
   throw Error(Exit::auth,
               "no hub token: --token-file FILE, $IEP_TOKEN, ~/.config/iep/token or "
@@ -167,8 +174,7 @@ std::string hub_token(const std::string& token_file_flag) {
 fs::path state_dir(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return fs::path(x) / "iep";
-  if (const char* h = std::getenv("HOME"); h && *h)
-    return fs::path(h) / ".local" / "state" / "iep";
+  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".local" / "state" / "iep";
   throw Error(Exit::usage, "neither HOME nor XDG_STATE_HOME is set: give --state DIR");
 }
 
@@ -178,14 +184,18 @@ Hub::Hub(HubOptions options) : opt_(std::move(options)) {
                                      opt_.chunk_size);
 }
 
-Hub::~Hub() { util::wipe(opt_.token); }
+Hub::~Hub() {
+  util::wipe(opt_.token);
+}
 
-http::Headers Hub::auth() const { return {{"Authorization", "Bearer " + opt_.token}}; }
+http::Headers Hub::auth() const {
+  return {{"Authorization", "Bearer " + opt_.token}};
+}
 
 http::Response Hub::call(http::Request req) {
   for (auto& h : auth()) req.headers.push_back(std::move(h));
-  return with_retries(opt_.retry, host(), [&] { return http_->perform(req); },
-                      opt_.http.verbose);
+  return with_retries(
+      opt_.retry, host(), [&] { return http_->perform(req); }, opt_.http.verbose);
 }
 
 std::string Hub::card_text(const std::string& site) {
@@ -291,7 +301,6 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* ta
     void write(ByteSpan d) override {
       if (pos + d.size() > limit)
         throw Error(Exit::corrupt, name + ": the hub sent more bytes than the package's size");
-      if (tap != nullptr) tap->write(d);
       std::size_t done = 0;
       while (done < d.size()) {
         ssize_t n = ::pwrite(fd, d.data() + done, d.size() - done, static_cast<off_t>(pos));
@@ -300,11 +309,14 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* ta
         done += static_cast<std::size_t>(n);
         pos += static_cast<std::uint64_t>(n);
       }
+      if (tap != nullptr) tap->write(d);  // after the write: a reader may pread them now
     }
     void finish() override {}
   };
   auto attempt = [&]() -> http::Response {
-    struct stat sb{};
+    if (tap != nullptr && tap->cancelled())
+      throw Error(Exit::output, file.string() + ": download abandoned");
+    struct stat sb {};
     ::fstat(fd.get(), &sb);
     std::uint64_t have = static_cast<std::uint64_t>(sb.st_size);
     FileSink sink;
@@ -344,14 +356,16 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* ta
   };
   auto r = with_retries(opt_.retry, host(), attempt, opt_.http.verbose);
   if (r.status != 200 && r.status != 206) throw_status(r, host(), "downloading " + e.package);
-  struct stat sb{};
+  struct stat sb {};
   ::fstat(fd.get(), &sb);
   if (static_cast<std::uint64_t>(sb.st_size) != e.size)
     throw Error(Exit::network, host() + ": " + e.package + ": download ended at " +
                                    std::to_string(sb.st_size) + " of " + std::to_string(e.size) +
                                    " bytes");
-  if (::fsync(fd.get()) != 0)
-    throw Error(Exit::output, file.string() + ": fsync failed: " + std::strerror(errno));
+  // Not fsynced: the file only saves a resumed download from fetching its
+  // first part again; what it holds is replayed into the hashes, so bytes
+  // lost or damaged by a crash are found (and the download started over),
+  // never trusted.
   return received;
 }
 
@@ -398,8 +412,8 @@ SiteCard parse_hub_card(Hub& hub, const std::string& site, std::string& text) {
   text = hub.card_text(site);
   SiteCard c = SiteCard::parse(text, hub.host() + ": card of " + site);
   if (c.site != site)
-    throw Error(Exit::identity, hub.host() + ": the card served for '" + site + "' names '" +
-                                    c.site + "'");
+    throw Error(Exit::identity,
+                hub.host() + ": the card served for '" + site + "' names '" + c.site + "'");
   return c;
 }
 
@@ -444,8 +458,8 @@ SiteCard accept_card(Hub& hub, const std::string& site) {
     std::fprintf(stderr, "iep: pinned the card of site '%s' (key %s) in %s\n", site.c_str(),
                  fetched.signing_key.id_hex().c_str(), p.c_str());
   else
-    std::fprintf(stderr, "iep: the card of site '%s' is now key %s (was %s) in %s\n",
-                 site.c_str(), fetched.signing_key.id_hex().c_str(), old.c_str(), p.c_str());
+    std::fprintf(stderr, "iep: the card of site '%s' is now key %s (was %s) in %s\n", site.c_str(),
+                 fetched.signing_key.id_hex().c_str(), old.c_str(), p.c_str());
   return fetched;
 }
 

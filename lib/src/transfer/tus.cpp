@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -38,8 +38,8 @@ bool retryable(long status) {
 
 // Sleeps up to `seconds`, waking early when a stop is requested.
 void nap(double seconds) {
-  auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(seconds));
+  auto end = Clock::now() +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   while (Clock::now() < end && !stop_flag().load()) {
     Clock::duration left = end - Clock::now();
     std::this_thread::sleep_for(std::min<Clock::duration>(left, std::chrono::milliseconds(100)));
@@ -76,12 +76,11 @@ std::string error_message(const http::Response& r) {
 }
 
 void throw_status(const http::Response& r, const std::string& host, const std::string& what) {
-  std::string msg = host + ": " + what + ": HTTP " + std::to_string(r.status) + ": " +
-                    error_message(r);
+  std::string msg =
+      host + ": " + what + ": HTTP " + std::to_string(r.status) + ": " + error_message(r);
   switch (r.status) {
     case 401:
-    case 403:
-      throw Error(Exit::auth, msg + " (check the token)");
+    case 403: throw Error(Exit::auth, msg + " (check the token)");
     case 400:
     case 404:
     case 409:
@@ -90,10 +89,8 @@ void throw_status(const http::Response& r, const std::string& host, const std::s
     case 413:
     case 415:
     case 416:
-    case 422:
-      throw Error(Exit::rejected, msg);
-    default:
-      throw Error(Exit::network, msg);
+    case 422: throw Error(Exit::rejected, msg);
+    default: throw Error(Exit::network, msg);
   }
 }
 
@@ -139,8 +136,8 @@ TusClient::TusClient(http::Client& http, std::string endpoint, http::Headers hea
 http::Response TusClient::request(http::Request req, const std::string&) {
   for (const auto& h : headers_) req.headers.push_back(h);
   req.headers.emplace_back("Tus-Resumable", "1.0.0");
-  return with_retries(retry_, http::host_of(req.url), [&] { return http_.perform(req); },
-                      http_.options().verbose);
+  return with_retries(
+      retry_, http::host_of(req.url), [&] { return http_.perform(req); }, http_.options().verbose);
 }
 
 std::string TusClient::create(std::optional<std::uint64_t> length,
@@ -255,7 +252,7 @@ void TusClient::terminate(const std::string& url) noexcept {
 
 FileUploadData::FileUploadData(const std::string& path) : path_(path) {
   fd_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat sb{};
+  struct stat sb {};
   if (fd_.get() < 0 || ::fstat(fd_.get(), &sb) != 0)
     throw Error(Exit::input, path + ": " + std::strerror(errno));
   size_ = static_cast<std::uint64_t>(sb.st_size);
@@ -264,8 +261,8 @@ FileUploadData::FileUploadData(const std::string& path) : path_(path) {
 void FileUploadData::read_at(std::uint64_t offset, MutableByteSpan buf) {
   std::size_t done = 0;
   while (done < buf.size()) {
-    ssize_t n = ::pread(fd_.get(), buf.data() + done, buf.size() - done,
-                        static_cast<off_t>(offset + done));
+    ssize_t n =
+        ::pread(fd_.get(), buf.data() + done, buf.size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) throw Error(Exit::input, path_ + ": read failed or file shrank");
     done += static_cast<std::size_t>(n);

@@ -31,9 +31,9 @@ struct FetchOptions {
   std::filesystem::path state;  // the state folder (state_dir())
   // The most a package may unpack to; 0: 4 x its sealed size + 64 MiB.
   std::uint64_t max_unpack = 0;
-  bool watch = false;           // keep going (long-poll) until stop_flag()
-  int wait = 30;                // long-poll seconds with watch
-  bool wait_for_lock = true;    // false: Exit::busy when another fetch runs
+  bool watch = false;         // keep going (long-poll) until stop_flag()
+  int wait = 30;              // long-poll seconds with watch
+  bool wait_for_lock = true;  // false: Exit::busy when another fetch runs
   bool verbose = false;
 };
 

@@ -28,11 +28,11 @@ std::atomic<bool>& stop_flag();
 namespace iep::transfer::http {
 
 struct Options {
-  std::string cacert;             // a CA bundle file; empty: the system store
-  long connect_timeout = 15;      // seconds to establish a connection
-  long low_speed_time = 60;       // abort when under 1 byte/s for this long
-  std::uint64_t limit_rate = 0;   // bytes/s each way, 0: unlimited
-  bool verbose = false;           // one line per request on stderr (never the token)
+  std::string cacert;            // a CA bundle file; empty: the system store
+  long connect_timeout = 15;     // seconds to establish a connection
+  long low_speed_time = 60;      // abort when under 1 byte/s for this long
+  std::uint64_t limit_rate = 0;  // bytes/s each way, 0: unlimited
+  bool verbose = false;          // one line per request on stderr (never the token)
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -56,7 +56,7 @@ struct Request {
 
 struct Response {
   long status = 0;
-  Headers headers;    // names in lower case
+  Headers headers;  // names in lower case
   std::string body;
   std::uint64_t downloaded = 0;  // bytes written to Request::download
   [[nodiscard]] std::optional<std::string> header(std::string_view name) const;

@@ -82,11 +82,15 @@ class Hub {
   // `tap`, if given, sees the whole file's bytes in order as they are
   // written (a resumed download first replays what the file held); it is
   // reset() whenever the download starts over, so that hashing needs no
-  // second pass.
+  // second pass; write() comes after the bytes are in the file (another
+  // thread may read them from there), and a tap that is cancelled() stops
+  // the download (Exit::output) at its next write or attempt. The file is
+  // not fsynced: its bytes are only trusted once hashed.
   struct Tap {
     virtual ~Tap() = default;
     virtual void reset() = 0;
     virtual void write(ByteSpan data) = 0;
+    [[nodiscard]] virtual bool cancelled() const { return false; }
   };
   std::uint64_t download(const MailboxEntry& entry, const std::filesystem::path& file,
                          Tap* tap = nullptr);

@@ -33,13 +33,13 @@ struct SendOptions {
   bool wait_for_lock = true;    // false: Exit::busy when another run holds the input
   bool progress = false;        // a progress line on stderr
   bool verbose = false;
-  int jobs = 1;                 // packages in parallel (send_plans)
+  int jobs = 1;  // packages in parallel (send_plans)
   package::WriteOptions write;
 };
 
 struct SendResult {
-  std::string input;      // what was sent, for people
-  std::string package;    // package id
+  std::string input;    // what was sent, for people
+  std::string package;  // package id
   std::vector<std::string> recipients;
   std::uint64_t size = 0;  // sealed bytes
   bool already_sent = false;

@@ -27,8 +27,7 @@ struct RetryPolicy {
 // between attempts (full jitter; Retry-After honoured). Past give_up_after:
 // Error(Exit::network) naming the host and the last cause.
 http::Response with_retries(const RetryPolicy& policy, const std::string& host,
-                            const std::function<http::Response()>& attempt,
-                            bool verbose = false);
+                            const std::function<http::Response()>& attempt, bool verbose = false);
 
 // The hub's answer as an error: 401/403 Exit::auth, 413/422/400/409/415
 // Exit::rejected with the hub's message, 404 Exit::rejected ("not found"),
