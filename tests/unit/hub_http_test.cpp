@@ -647,3 +647,34 @@ TEST_CASE("bytes other than the signed ones are refused, by the running hashes t
   CHECK(ok.status == 200);
   CHECK(rehashed(w) == "0");
 }
+
+TEST_CASE("PATCHes of several MiB are hashed in blocks, refused ones left out") {
+  World w("hub_http_big_hash");
+  std::string sealed;
+  sealed.reserve(5u << 20);
+  for (std::size_t i = 0; i < (5u << 20) + 12345; ++i)
+    sealed += static_cast<char>((i * 2654435761u) >> 13);
+  const std::string id = "abcdefabcdefabcdefabcdefabcdef04";
+  auto loc = create(w, sealed.size(), w.ta);
+  const std::size_t half = (2u << 20) + 777;
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), sealed.substr(0, half)).status == 204);
+  std::string wrong = sealed.substr(half, 3u << 20);
+  wrong[100] ^= 1;
+  CHECK(call(*w.hub,
+             patch(loc, w.ta, half, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}),
+             wrong)
+            .status == 460);
+  {
+    auto ex = w.hub->begin(
+        patch(loc, w.ta, half, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}));
+    ex->body(bytes(wrong));
+    ex->abort();
+  }
+  REQUIRE(offset(w, loc, w.ta) == std::to_string(half));
+  REQUIRE(call(*w.hub, patch(loc, w.ta, half), sealed.substr(half)).status == 204);
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                 seal_signature(w.a, sealed, id, "trust-b"));
+  REQUIRE(ok.status == 200);
+  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b256_hex(sealed));
+  CHECK(rehashed(w) == "0");
+}

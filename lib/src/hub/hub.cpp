@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -508,6 +509,95 @@ struct Hub::Impl {
 
 namespace {
 
+// Feeds an upload's running hash on a thread of its own, in blocks, so that
+// hashing (two BLAKE2b passes: most of the hub's CPU time while receiving)
+// overlaps with receiving and writing. The thread starts with the first
+// full block: a small PATCH is hashed in place.
+class BackgroundHash {
+ public:
+  explicit BackgroundHash(Hub::Impl::RunningHash h) : h_(std::move(h)) {}
+  ~BackgroundHash() {
+    {
+      std::lock_guard lk(mu_);
+      done_ = abandon_ = true;
+    }
+    cv_.notify_all();
+    if (t_.joinable()) t_.join();
+  }
+  BackgroundHash(const BackgroundHash&) = delete;
+  BackgroundHash& operator=(const BackgroundHash&) = delete;
+
+  void write(ByteSpan d) {
+    while (!d.empty()) {
+      std::size_t n = std::min(d.size(), kBlock - cur_.size());
+      cur_.insert(cur_.end(), d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n));
+      d = d.subspan(n);
+      if (cur_.size() == kBlock) push();
+    }
+  }
+  // The state once every byte written is hashed.
+  Hub::Impl::RunningHash result() {
+    if (t_.joinable()) {
+      push();
+      {
+        std::lock_guard lk(mu_);
+        done_ = true;
+      }
+      cv_.notify_all();
+      t_.join();
+    } else {
+      feed(cur_);
+    }
+    cur_.clear();
+    return std::move(h_);
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 1 << 20;
+  static constexpr std::size_t kQueued = 2;  // blocks waiting, at most
+
+  void feed(const std::vector<std::uint8_t>& b) {
+    ByteSpan d(b.data(), b.size());
+    h_.pre.write(d);
+    h_.b2.write(d);
+    h_.offset += b.size();
+  }
+  void push() {
+    if (cur_.empty()) return;
+    if (!t_.joinable()) t_ = std::thread([this] { run(); });
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return q_.size() < kQueued; });
+      q_.push_back(std::move(cur_));
+    }
+    cv_.notify_all();
+    cur_ = {};
+    cur_.reserve(kBlock);
+  }
+  void run() {
+    for (;;) {
+      std::vector<std::uint8_t> b;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return done_ || !q_.empty(); });
+        if (abandon_ || q_.empty()) return;
+        b = std::move(q_.front());
+        q_.pop_front();
+      }
+      cv_.notify_all();
+      feed(b);
+    }
+  }
+
+  Hub::Impl::RunningHash h_;  // the thread's while it runs
+  std::vector<std::uint8_t> cur_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<std::uint8_t>> q_;
+  bool done_ = false, abandon_ = false;
+  std::thread t_;
+};
+
 // Streams one PATCH body (or a creation-with-upload body) into the store.
 class UploadBody : public Exchange {
  public:
@@ -523,7 +613,8 @@ class UploadBody : public Exchange {
     } catch (const Error& e) {
       failed_ = error(500, "internal", "cannot write the upload");
     }
-    if (u_.concat != "partial") hash_ = h_.running_hash(u_.id, start_);
+    if (u_.concat != "partial")
+      if (auto h = h_.running_hash(u_.id, start_)) hash_ = std::make_unique<BackgroundHash>(*h);
   }
   ~UploadBody() override { release(); }
   UploadBody(const UploadBody&) = delete;
@@ -556,11 +647,7 @@ class UploadBody : public Exchange {
       w_->write(d);
       written_ += d.size();
       if (digest_) digest_->update(d);
-      if (hash_) {
-        hash_->pre.write(d);
-        hash_->b2.write(d);
-        hash_->offset += d.size();
-      }
+      if (hash_) hash_->write(d);
     } catch (const Error& e) {
       bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
       failed_ = full ? error(507, "disk_full", "the hub's disk is full; resume later")
@@ -652,9 +739,11 @@ class UploadBody : public Exchange {
   // The offset is durable and recorded: the state fed with its bytes is
   // the upload's now (or none, when it did not start at this PATCH's offset).
   void keep_hash() {
-    if (hash_ && hash_->offset != u_.offset) hash_.reset();  // not every byte went through body()
-    h_.keep_hash(u_.id, std::move(hash_));
+    std::optional<Hub::Impl::RunningHash> h;
+    if (hash_) h = hash_->result();
     hash_.reset();
+    if (h && h->offset != u_.offset) h.reset();  // not every byte went through body()
+    h_.keep_hash(u_.id, std::move(h));
   }
 
   void cut_back() {
@@ -676,7 +765,7 @@ class UploadBody : public Exchange {
   std::function<Response(Response)> wrap_;
   std::unique_ptr<UploadWriter> w_;
   std::unique_ptr<Digest> digest_;
-  std::optional<Hub::Impl::RunningHash> hash_;  // fed from start_ on; the upload's once durable
+  std::unique_ptr<BackgroundHash> hash_;  // fed from start_ on; the upload's once durable
   std::string want_;
   std::optional<Response> failed_;
   std::uint64_t reserved_ = 0;  // quota reserved (deferred length)
