@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -537,4 +538,143 @@ TEST_CASE("a site polling its empty mailbox hard does not grow the audit log wit
   auto mid = w.hub->index().audit_lines(0, 100000).size();
   for (int i = 0; i < 3; ++i) call(*w.hub, request("GET", "/v1/mailbox", w.tb));
   CHECK(w.hub->index().audit_lines(0, 100000).size() == mid + 3);
+}
+
+namespace {
+
+// How many commits read their upload again to hash it (the rest used the
+// hashes the PATCHes fed).
+std::string rehashed(World& w) {
+  auto m = call(*w.hub, request("GET", "/metrics", "")).body;
+  auto at = m.find("\niep_commits_rehashed_total ");
+  REQUIRE(at != std::string::npos);
+  at += std::strlen("\niep_commits_rehashed_total ");
+  return m.substr(at, m.find('\n', at) - at);
+}
+
+std::string blake2b256_hex(const std::string& s) {
+  std::array<unsigned char, 32> h{};
+  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+                     nullptr, 0);
+  std::string out(65, '\0');
+  sodium_bin2hex(out.data(), out.size(), h.data(), h.size());
+  out.resize(64);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the commit's hashes are those of the durable bytes, whatever PATCHes were refused") {
+  World w("hub_http_running_hash");
+  std::string sealed;
+  for (int i = 0; i < 6000; ++i) sealed += static_cast<char>('a' + (i * 7 + i / 13) % 26);
+  const std::string id = "abcdefabcdefabcdefabcdefabcdef01";
+  auto loc = create(w, sealed.size(), w.ta);
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), sealed.substr(0, 1000)).status == 204);
+  // Refused: a wrong checksum (460), a wrong offset (409), a body past the
+  // length (400), a cut with a checksum. None of their bytes may count.
+  CHECK(call(*w.hub,
+             patch(loc, w.ta, 1000, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}),
+             "XXXXXXXXXX")
+            .status == 460);
+  CHECK(call(*w.hub, patch(loc, w.ta, 500), "YYYY").status == 409);
+  CHECK(call(*w.hub, patch(loc, w.ta, 1000), sealed.substr(1000) + "past the end").status == 400);
+  {
+    auto ex = w.hub->begin(
+        patch(loc, w.ta, 1000, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}));
+    ex->body(bytes("ZZZZZZZZZZ"));
+    ex->abort();
+  }
+  REQUIRE(offset(w, loc, w.ta) == "1000");
+  // A cut without a checksum keeps what arrived: those bytes count.
+  {
+    auto ex = w.hub->begin(patch(loc, w.ta, 1000));
+    ex->body(bytes(sealed.substr(1000, 1500)));
+    ex->abort();
+  }
+  REQUIRE(offset(w, loc, w.ta) == "2500");
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 2500), sealed.substr(2500)).status == 204);
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                 seal_signature(w.a, sealed, id, "trust-b"));
+  REQUIRE(ok.status == 200);
+  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b256_hex(sealed));
+  CHECK(rehashed(w) == "0");  // from the running hashes, not a second read
+  auto pkg = w.hub->store().open_package(id);
+  CHECK(pkg.size == sealed.size());
+}
+
+TEST_CASE("a hub restarted mid-upload reads the bytes again to commit them") {
+  World w("hub_http_restart_hash");
+  std::string sealed;
+  for (int i = 0; i < 5000; ++i) sealed += static_cast<char>('A' + (i * 11 + i / 7) % 26);
+  const std::string id = "abcdefabcdefabcdefabcdefabcdef02";
+  std::string meta = "signature " + test_b64(seal_signature(w.a, sealed, id, "trust-b"));
+  auto r =
+      call(*w.hub,
+           request("POST", "/v1/uploads", w.ta,
+                   {{"upload-length", std::to_string(sealed.size())}, {"upload-metadata", meta}}));
+  REQUIRE(r.status == 201);
+  auto loc = header(r, "Location");
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), sealed.substr(0, 2000)).status == 204);
+  w.open();  // no running hash survives
+  auto done = call(*w.hub, patch(loc, w.ta, 2000), sealed.substr(2000));
+  REQUIRE(done.status == 204);
+  CHECK(header(done, "Iep-Package") == id);
+  CHECK(rehashed(w) == "1");
+  auto tl = call(*w.hub, request("GET", "/v1/packages/" + id, w.ta));
+  CHECK(tl.body.find(blake2b256_hex(sealed)) != std::string::npos);
+}
+
+TEST_CASE("bytes other than the signed ones are refused, by the running hashes too") {
+  World w("hub_http_tampered");
+  std::string sealed(4000, 't');
+  const std::string id = "abcdefabcdefabcdefabcdefabcdef03";
+  auto sig = seal_signature(w.a, sealed, id, "trust-b");
+  std::string other = sealed;
+  other[3999] = 'u';  // the last byte differs
+  auto loc = create(w, other.size(), w.ta);
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), other.substr(0, 1500)).status == 204);
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 1500), other.substr(1500)).status == 204);
+  auto bad = call(*w.hub, request("POST", loc + "/commit", w.ta), sig);
+  CHECK(bad.status == 422);
+  CHECK(bad.body.find("bad_signature") != std::string::npos);
+  CHECK(rehashed(w) == "0");
+  CHECK_FALSE(w.hub->store().has_package(id));
+  // A refused commit leaves the running hashes for a retry with the right
+  // signature (of these bytes).
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                 seal_signature(w.a, other, id, "trust-b"));
+  CHECK(ok.status == 200);
+  CHECK(rehashed(w) == "0");
+}
+
+TEST_CASE("PATCHes of several MiB are hashed in blocks, refused ones left out") {
+  World w("hub_http_big_hash");
+  std::string sealed;
+  sealed.reserve(5u << 20);
+  for (std::size_t i = 0; i < (5u << 20) + 12345; ++i)
+    sealed += static_cast<char>((i * 2654435761u) >> 13);
+  const std::string id = "abcdefabcdefabcdefabcdefabcdef04";
+  auto loc = create(w, sealed.size(), w.ta);
+  const std::size_t half = (2u << 20) + 777;
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), sealed.substr(0, half)).status == 204);
+  std::string wrong = sealed.substr(half, 3u << 20);
+  wrong[100] ^= 1;
+  CHECK(call(*w.hub,
+             patch(loc, w.ta, half, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}),
+             wrong)
+            .status == 460);
+  {
+    auto ex = w.hub->begin(
+        patch(loc, w.ta, half, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}));
+    ex->body(bytes(wrong));
+    ex->abort();
+  }
+  REQUIRE(offset(w, loc, w.ta) == std::to_string(half));
+  REQUIRE(call(*w.hub, patch(loc, w.ta, half), sealed.substr(half)).status == 204);
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                 seal_signature(w.a, sealed, id, "trust-b"));
+  REQUIRE(ok.status == 200);
+  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b256_hex(sealed));
+  CHECK(rehashed(w) == "0");
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <deque>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -270,6 +271,7 @@ struct Hub::Impl {
   std::mutex m_mu;
   std::map<std::pair<std::string, int>, std::uint64_t> requests;
   std::uint64_t bytes_in = 0, bytes_out = 0;
+  std::uint64_t rehashed = 0;  // commits that read the upload again to hash it
   struct Histogram {
     static constexpr std::array<double, 8> kBounds{1, 5, 30, 60, 300, 1800, 3600, 86400};
     std::array<std::uint64_t, 8> buckets{};
@@ -309,6 +311,40 @@ struct Hub::Impl {
     e.request = c.rid;
     e.detail_json = detail.dump(-1, ' ', false, json::error_handler_t::replace);
     return e;
+  }
+
+  // The running hashes of open uploads: the two digests a commit needs
+  // (the BLAKE2b-512 prehash the signature covers, and BLAKE2b-256), fed by
+  // each PATCH with its bytes in order and kept here only once the PATCH's
+  // offset is durable and recorded (a PATCH feeds a copy and swaps it in).
+  // A commit whose upload has no state at its offset (a hub restarted
+  // mid-upload, a concatenation) reads the stored bytes again instead.
+  struct RunningHash {
+    std::uint64_t offset = 0;  // bytes fed
+    minisign::Prehash pre;
+    util::Blake2b256 b2;
+  };
+  std::mutex h_mu;
+  std::map<std::string, RunningHash> hashes;  // by upload id
+  // A copy of the upload's state if it has fed exactly `offset` bytes (a
+  // fresh one at 0), else nothing: that upload's commit reads the file.
+  std::optional<RunningHash> running_hash(const std::string& id, std::uint64_t offset) {
+    std::lock_guard lk(h_mu);
+    auto it = hashes.find(id);
+    if (it != hashes.end() && it->second.offset == offset) return it->second;
+    if (offset == 0) return RunningHash{};
+    return std::nullopt;
+  }
+  void keep_hash(const std::string& id, std::optional<RunningHash> h) {
+    std::lock_guard lk(h_mu);
+    if (h)
+      hashes.insert_or_assign(id, std::move(*h));
+    else
+      hashes.erase(id);
+  }
+  void drop_hash(const std::string& id) {
+    std::lock_guard lk(h_mu);
+    hashes.erase(id);
   }
 
   // Empty mailbox polls by site: when one was last audited, and how many
@@ -473,6 +509,95 @@ struct Hub::Impl {
 
 namespace {
 
+// Feeds an upload's running hash on a thread of its own, in blocks, so that
+// hashing (two BLAKE2b passes: most of the hub's CPU time while receiving)
+// overlaps with receiving and writing. The thread starts with the first
+// full block: a small PATCH is hashed in place.
+class BackgroundHash {
+ public:
+  explicit BackgroundHash(Hub::Impl::RunningHash h) : h_(std::move(h)) {}
+  ~BackgroundHash() {
+    {
+      std::lock_guard lk(mu_);
+      done_ = abandon_ = true;
+    }
+    cv_.notify_all();
+    if (t_.joinable()) t_.join();
+  }
+  BackgroundHash(const BackgroundHash&) = delete;
+  BackgroundHash& operator=(const BackgroundHash&) = delete;
+
+  void write(ByteSpan d) {
+    while (!d.empty()) {
+      std::size_t n = std::min(d.size(), kBlock - cur_.size());
+      cur_.insert(cur_.end(), d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n));
+      d = d.subspan(n);
+      if (cur_.size() == kBlock) push();
+    }
+  }
+  // The state once every byte written is hashed.
+  Hub::Impl::RunningHash result() {
+    if (t_.joinable()) {
+      push();
+      {
+        std::lock_guard lk(mu_);
+        done_ = true;
+      }
+      cv_.notify_all();
+      t_.join();
+    } else {
+      feed(cur_);
+    }
+    cur_.clear();
+    return std::move(h_);
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 1 << 20;
+  static constexpr std::size_t kQueued = 2;  // blocks waiting, at most
+
+  void feed(const std::vector<std::uint8_t>& b) {
+    ByteSpan d(b.data(), b.size());
+    h_.pre.write(d);
+    h_.b2.write(d);
+    h_.offset += b.size();
+  }
+  void push() {
+    if (cur_.empty()) return;
+    if (!t_.joinable()) t_ = std::thread([this] { run(); });
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return q_.size() < kQueued; });
+      q_.push_back(std::move(cur_));
+    }
+    cv_.notify_all();
+    cur_ = {};
+    cur_.reserve(kBlock);
+  }
+  void run() {
+    for (;;) {
+      std::vector<std::uint8_t> b;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return done_ || !q_.empty(); });
+        if (abandon_ || q_.empty()) return;
+        b = std::move(q_.front());
+        q_.pop_front();
+      }
+      cv_.notify_all();
+      feed(b);
+    }
+  }
+
+  Hub::Impl::RunningHash h_;  // the thread's while it runs
+  std::vector<std::uint8_t> cur_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::vector<std::uint8_t>> q_;
+  bool done_ = false, abandon_ = false;
+  std::thread t_;
+};
+
 // Streams one PATCH body (or a creation-with-upload body) into the store.
 class UploadBody : public Exchange {
  public:
@@ -488,6 +613,8 @@ class UploadBody : public Exchange {
     } catch (const Error& e) {
       failed_ = error(500, "internal", "cannot write the upload");
     }
+    if (u_.concat != "partial")
+      if (auto h = h_.running_hash(u_.id, start_)) hash_ = std::make_unique<BackgroundHash>(*h);
   }
   ~UploadBody() override { release(); }
   UploadBody(const UploadBody&) = delete;
@@ -520,6 +647,7 @@ class UploadBody : public Exchange {
       w_->write(d);
       written_ += d.size();
       if (digest_) digest_->update(d);
+      if (hash_) hash_->write(d);
     } catch (const Error& e) {
       bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
       failed_ = full ? error(507, "disk_full", "the hub's disk is full; resume later")
@@ -545,6 +673,7 @@ class UploadBody : public Exchange {
         u_.offset = w_->sync();
         u_.expires = now_ms(h_.cfg.upload_expiry);
         h_.ix.update_upload(u_);
+        keep_hash();
       } catch (const std::exception&) {
         cut_back();
       }
@@ -589,6 +718,7 @@ class UploadBody : public Exchange {
       cut_back();
       return wrap_(storage_error(e, h_.st, "cannot record the upload's offset"));
     }
+    keep_hash();
     if (written_ > 0)
       h_.audit(c_, "upload.patch", u_.id, {{"offset", start_}, {"bytes", written_}});
     Response r;
@@ -604,6 +734,16 @@ class UploadBody : public Exchange {
       r.set("Iep-Package", pkg.id);
     }
     return wrap_(std::move(r));
+  }
+
+  // The offset is durable and recorded: the state fed with its bytes is
+  // the upload's now (or none, when it did not start at this PATCH's offset).
+  void keep_hash() {
+    std::optional<Hub::Impl::RunningHash> h;
+    if (hash_) h = hash_->result();
+    hash_.reset();
+    if (h && h->offset != u_.offset) h.reset();  // not every byte went through body()
+    h_.keep_hash(u_.id, std::move(h));
   }
 
   void cut_back() {
@@ -625,6 +765,7 @@ class UploadBody : public Exchange {
   std::function<Response(Response)> wrap_;
   std::unique_ptr<UploadWriter> w_;
   std::unique_ptr<Digest> digest_;
+  std::unique_ptr<BackgroundHash> hash_;  // fed from start_ on; the upload's once durable
   std::string want_;
   std::optional<Response> failed_;
   std::uint64_t reserved_ = 0;  // quota reserved (deferred length)
@@ -727,6 +868,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     for (auto& p : parts) {
       ix.remove_upload(p.id);
       st.remove_upload(p.id);
+      drop_hash(p.id);
     }
     audit(c, "upload.create", u.id,
           {{"concat", "final"}, {"parts", parts_text}, {"length", total}});
@@ -922,6 +1064,7 @@ Response Hub::Impl::terminate(Ctx& c, std::string_view id) {
   LeaseGuard lease(ix, u->id);
   ix.remove_upload(u->id);
   st.remove_upload(u->id);
+  drop_hash(u->id);
   audit(c, "upload.terminate", u->id);
   Response r;
   r.status = 204;
@@ -968,20 +1111,32 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   } catch (const Error& e) {
     return reject(422, "bad_signature", std::string("malformed signature: ") + e.what());
   }
-  // Hash the stored bytes: the prehash the signature covers, and BLAKE2b-256.
+  // The prehash the signature covers and BLAKE2b-256: as the PATCHes fed
+  // them, else from the stored bytes.
   minisign::Prehash pre;
   util::Blake2b256 b2;
   std::uint64_t size = 0;
+  auto fed = running_hash(u.id, u.offset);
   try {
-    auto src = st.read_upload(u.id);
-    std::vector<std::uint8_t> buf(1 << 20);
-    for (;;) {
-      std::size_t n = src->read(buf);
-      if (n == 0) break;
-      ByteSpan d(buf.data(), n);
-      pre.write(d);
-      b2.write(d);
-      size += n;
+    if (fed && fed->offset > 0 && st.upload_size(u.id) == fed->offset) {
+      pre = fed->pre;
+      b2 = fed->b2;
+      size = fed->offset;
+    } else {
+      {
+        std::lock_guard lk(m_mu);
+        ++rehashed;
+      }
+      auto src = st.read_upload(u.id);
+      std::vector<std::uint8_t> buf(1 << 20);
+      for (;;) {
+        std::size_t n = src->read(buf);
+        if (n == 0) break;
+        ByteSpan d(buf.data(), n);
+        pre.write(d);
+        b2.write(d);
+        size += n;
+      }
     }
   } catch (const Error&) {
     return error(500, "internal", "cannot read the upload");
@@ -1024,6 +1179,7 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
     if (existing->sender == c.site.name && existing->blake2b == blake) {
       ix.remove_upload(u.id);
       st.remove_upload(u.id);
+      drop_hash(u.id);
       pkg = *existing;
       return std::nullopt;  // idempotent
     }
@@ -1055,6 +1211,7 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
     return full ? error(507, "disk_full", "the hub's disk is full")
                 : error(500, "internal", "cannot store the package");
   }
+  drop_hash(u.id);
   CommitRecord rec;
   rec.upload_id = u.id;
   rec.package = pkg;
@@ -1306,6 +1463,11 @@ Response Hub::Impl::metrics() {
       "# HELP iep_http_bytes_out_total Response body bytes sent.\n# TYPE iep_http_bytes_out_total "
       "counter\n";
   out += "iep_http_bytes_out_total " + std::to_string(bytes_out) + "\n";
+  out +=
+      "# HELP iep_commits_rehashed_total Commits that read their upload again to hash it (no "
+      "running hash: a restart mid-upload, a concatenation).\n# TYPE iep_commits_rehashed_total "
+      "counter\n";
+  out += "iep_commits_rehashed_total " + std::to_string(rehashed) + "\n";
   out += "# HELP iep_packages Packages held by state.\n# TYPE iep_packages gauge\n";
   for (const char* s : {"committed", "delivered", "expired", "deleted"})
     out += std::string("iep_packages{state=\"") + s + "\"} " +
@@ -1644,6 +1806,7 @@ void Hub::sweep() {
       u.state = "expired";
       index_->update_upload(u);
       store_->remove_upload(u.id);
+      impl_->drop_hash(u.id);
       impl_->audit(hub_ctx, "upload.expire", u.id);
       std::fprintf(stderr, "iep-serve: upload %s of %s expired\n", u.id.c_str(), u.site.c_str());
     } else if (u.state == "expired" && exp + cfg_.upload_expiry < now) {
