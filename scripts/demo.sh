@@ -60,12 +60,27 @@ for id in $(sed -n 's/.*"package":"\([0-9a-f]*\)".*/\1/p' sent.json); do
   site trust-a iep-send --status "$id"
 done
 
-# The hub stops (SIGTERM: a last signed checkpoint); anyone can check its
-# hash-chained audit log against the checkpoint.
+# The hub stops (SIGTERM: it signs a last checkpoint of its audit chain).
+# A site keeps the hub's signed checkpoints and public key; with them the
+# hash-chained audit log proves that no record was changed or removed.
 kill "$hub_pid"
 wait "$hub_pid" || true
 hub_pid=
 iep-serve audit export --data hub >audit.log
+iep-serve --data hub --listen 127.0.0.1:0 --port-file hub.port2 2>>hub.log &
+hub_pid=$!
+while [ ! -s hub.port2 ]; do sleep 0.1; done
+url="http://127.0.0.1:$(cat hub.port2)"
+curl -sf -H @- "$url/v1/audit/checkpoints" >checkpoints.json <<EOF_AUTH
+Authorization: Bearer $(cat trust-a/.config/iep/token)
+EOF_AUTH
+curl -sf -H @- "$url/v1/hub/card" >hub.card <<EOF_AUTH
+Authorization: Bearer $(cat trust-a/.config/iep/token)
+EOF_AUTH
+kill "$hub_pid"
+wait "$hub_pid" || true
+hub_pid=
+iep-verify --audit audit.log --checkpoint checkpoints.json --hub-card hub.card -v
 set +x
-find inbox -type f | sort | head -20
-echo "demo folder: $demo (hub log: $demo/hub.log, audit log: $demo/audit.log)"
+echo "delivered at trust-b: $(find inbox -name '*.dcm' | wc -l) DICOM files in $(ls inbox | wc -l) studies"
+echo "demo folder: $demo (hub log: hub.log, audit log: audit.log)"

@@ -25,7 +25,8 @@ std::unique_ptr<iep::hub::Index> open_index(const std::string& data) {
 
 int main(int argc, char** argv) {
   return iep::tool::run("iep-serve", [&] {
-    CLI::App app{"The iep hub: resumable uploads (tus), per-site mailboxes, delivery tracking, audit."};
+    CLI::App app{
+        "The iep hub: resumable uploads (tus), per-site mailboxes, delivery tracking, audit."};
     app.require_subcommand(0, 1);
     std::string data;
     iep::hub::HubConfig hc;
@@ -38,25 +39,42 @@ int main(int argc, char** argv) {
     app.add_option("--tls-cert", sc.tls_cert, "PEM certificate (chain) for HTTPS");
     app.add_option("--tls-key", sc.tls_key, "PEM private key for HTTPS");
     app.add_flag("--insecure", sc.insecure, "allow plain HTTP on a non-loopback address");
-    app.add_option("--max-package-size", max_size, "largest package accepted, bytes")->capture_default_str();
-    app.add_option("--site-quota", quota, "bytes a sending site may hold in uploads and packages (0: no limit)");
-    app.add_option("--upload-expiry", hc.upload_expiry, "seconds after its last PATCH an unfinished upload is removed")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
-    app.add_option("--expire-after", hc.expire_after, "seconds after commit an unacknowledged package expires")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
-    app.add_option("--ack-grace", hc.ack_grace, "seconds an acknowledged package is kept")->capture_default_str()->check(CLI::NonNegativeNumber);
-    app.add_option("--checkpoint-every", hc.checkpoint_every, "seconds between signed audit checkpoints")
-        ->capture_default_str()->check(CLI::NonNegativeNumber);
-    app.add_option("--sweep-every", hc.sweep_every, "seconds between sweeps for expired uploads and packages")
-        ->capture_default_str()->check(CLI::Range(1, 86400));
-    app.add_option("--max-connections", sc.max_connections, "connections at once")->capture_default_str();
-    app.add_option("--per-ip-connections", sc.per_ip_connections, "connections at once from one address")
+    app.add_option("--max-package-size", max_size, "largest package accepted, bytes")
         ->capture_default_str();
-    app.add_option("--timeout", sc.timeout, "seconds an idle connection is kept")->capture_default_str();
-    app.add_option("--max-open-uploads", hc.max_open_uploads, "unfinished uploads a site may hold at once")
+    app.add_option("--site-quota", quota,
+                   "bytes a sending site may hold in uploads and packages (0: no limit)");
+    app.add_option("--upload-expiry", hc.upload_expiry,
+                   "seconds after its last PATCH an unfinished upload is removed")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--expire-after", hc.expire_after,
+                   "seconds after commit an unacknowledged package expires")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--ack-grace", hc.ack_grace, "seconds an acknowledged package is kept")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--checkpoint-every", hc.checkpoint_every,
+                   "seconds between signed audit checkpoints")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--sweep-every", hc.sweep_every,
+                   "seconds between sweeps for expired uploads and packages")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 86400));
+    app.add_option("--max-connections", sc.max_connections, "connections at once")
+        ->capture_default_str();
+    app.add_option("--per-ip-connections", sc.per_ip_connections,
+                   "connections at once from one address")
+        ->capture_default_str();
+    app.add_option("--timeout", sc.timeout, "seconds an idle connection is kept")
+        ->capture_default_str();
+    app.add_option("--max-open-uploads", hc.max_open_uploads,
+                   "unfinished uploads a site may hold at once")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    app.add_flag("-q,--quiet", [&](std::int64_t) { hc.log_requests = false; }, "no line per request");
+    app.add_flag(
+        "-q,--quiet", [&](std::int64_t) { hc.log_requests = false; }, "no line per request");
 
     auto* site = app.add_subcommand("site", "manage registered sites")->require_subcommand(1);
     std::string card_file, name;
@@ -110,7 +128,8 @@ int main(int argc, char** argv) {
       nlohmann::json arr = nlohmann::json::array();
       for (auto& s : ix->sites()) {
         if (json_out)
-          arr.push_back({{"site", s.name}, {"key", s.key_id}, {"active", s.active}, {"added", s.added}});
+          arr.push_back(
+              {{"site", s.name}, {"key", s.key_id}, {"active", s.active}, {"added", s.added}});
         else
           std::printf("%s\t%s\t%s\t%s\n", s.name.c_str(), s.key_id.c_str(),
                       s.active ? "active" : "removed", s.added.c_str());

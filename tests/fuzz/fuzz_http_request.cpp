@@ -28,12 +28,14 @@ namespace {
 using namespace iep;
 using namespace iep::hub;
 
-const char* kCardA = R"(untrusted comment: iep site card fuzz-a (minisign public key FC006FC46DEACD93)
+const char* kCardA =
+    R"(untrusted comment: iep site card fuzz-a (minisign public key FC006FC46DEACD93)
 RWSTzeptxG8A/IQp3yIEudW4nm+o4miaNTuuJyaRL+q+beIT0lGoNBuR
 site: fuzz-a
 age-recipient: age17kz2an4u2s6392lf62mt39c0urzgmte5vyjh22q7zahv50s7ly5qlsqprd
 )";
-const char* kCardB = R"(untrusted comment: iep site card fuzz-b (minisign public key 5E4F89C0C7CBCBE8)
+const char* kCardB =
+    R"(untrusted comment: iep site card fuzz-b (minisign public key 5E4F89C0C7CBCBE8)
 RWToy8vHwIlPXt4NejrOndA3JVJ8gH4cbTVdWyKvlm12H/h2+DURfQzP
 site: fuzz-b
 age-recipient: age19wv0z3vzyu7trurfml9szje6kcetgfg9chtnny40kjfgl7clt9cqg7x7j5
@@ -98,7 +100,8 @@ World& world() {
     cfg.data = tmpl;
     cfg.log_requests = false;
     cfg.max_package_size = 1 << 20;
-    cfg.max_wait = 0;  // no long polls in a fuzzer
+    cfg.site_quota = 4 << 20;  // reaches the quota paths (reservations of deferred uploads)
+    cfg.max_wait = 0;          // no long polls in a fuzzer
     w->hub = std::make_unique<Hub>(cfg);
     admin_site_add(w->hub->index(), kCardA, "fuzz");
     admin_site_add(w->hub->index(), kCardB, "fuzz");

@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 'r': {
       if (in.size() < 4) return 0;
-      std::uint64_t body = static_cast<std::uint8_t>(in[0]) | static_cast<std::uint64_t>(static_cast<std::uint8_t>(in[1])) << 8 |
+      std::uint64_t body = static_cast<std::uint8_t>(in[0]) |
+                           static_cast<std::uint64_t>(static_cast<std::uint8_t>(in[1])) << 8 |
                            static_cast<std::uint64_t>(static_cast<std::uint8_t>(in[2])) << 16 |
                            static_cast<std::uint64_t>(static_cast<std::uint8_t>(in[3])) << 24;
       if (auto r = parse_range(in.substr(4), body))
@@ -47,8 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (auto n = parse_uint(in))
         if (in.empty() || in.size() > 18) __builtin_trap();
       break;
-    default:
-      break;
+    default: break;
   }
   return 0;
 }

@@ -5,10 +5,9 @@
 #include <sodium.h>
 
 #include <cstring>
-
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -62,7 +61,9 @@ Request request(const std::string& method, const std::string& path, const std::s
   return r;
 }
 
-ByteSpan bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+ByteSpan bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 
 Response call(Hub& hub, Request req, std::string_view body = {}) {
   auto ex = hub.begin(std::move(req));
@@ -77,7 +78,8 @@ std::string header(const Response& r, const std::string& name) {
 }
 
 std::string create(World& w, std::size_t length, const std::string& token) {
-  auto r = call(*w.hub, request("POST", "/v1/uploads", token, {{"upload-length", std::to_string(length)}}));
+  auto r = call(*w.hub,
+                request("POST", "/v1/uploads", token, {{"upload-length", std::to_string(length)}}));
   REQUIRE(r.status == 201);
   return header(r, "Location");
 }
@@ -121,7 +123,8 @@ TEST_CASE("a cut connection keeps the durable bytes, unless the PATCH had a chec
   }
   CHECK(offset(w, loc, w.ta) == "10");
   {
-    auto ex = w.hub->begin(patch(loc, w.ta, 10, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}));
+    auto ex = w.hub->begin(
+        patch(loc, w.ta, 10, {{"upload-checksum", "sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA="}}));
     ex->body(bytes("abcdefghij"));
     ex->abort();
   }
@@ -163,12 +166,15 @@ TEST_CASE("a whole exchange: upload, commit, mailbox, ranged download, receipt")
   REQUIRE(call(*w.hub, patch(loc, w.ta, 0), sealed.substr(0, 3000)).status == 204);
   REQUIRE(call(*w.hub, patch(loc, w.ta, 3000), sealed.substr(3000)).status == 204);
 
-  auto bad = call(*w.hub, request("POST", loc + "/commit", w.ta), seal_signature(w.c, sealed, id, "trust-b"));
+  auto bad = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                  seal_signature(w.c, sealed, id, "trust-b"));
   CHECK(bad.status == 422);  // signed by another site than the token's
-  auto nowhere = call(*w.hub, request("POST", loc + "/commit", w.ta), seal_signature(w.a, sealed, id, "trust-z"));
+  auto nowhere = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                      seal_signature(w.a, sealed, id, "trust-z"));
   CHECK(nowhere.status == 422);
   CHECK(nowhere.body.find("unknown_recipient") != std::string::npos);
-  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta), seal_signature(w.a, sealed, id, "trust-b"));
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                 seal_signature(w.a, sealed, id, "trust-b"));
   REQUIRE(ok.status == 200);
   CHECK(header(ok, "Iep-Package") == id);
   CHECK(call(*w.hub, request("HEAD", loc, w.ta)).status == 404);  // it became a package
@@ -193,8 +199,8 @@ TEST_CASE("a whole exchange: upload, commit, mailbox, ranged download, receipt")
   rc.sender = "trust-a";
   rc.time = "2026-12-02T10:00:00Z";
   auto signed_rc = transfer::sign_receipt(rc, w.b);
-  std::string body = R"({"statement":)" + nlohmann::json(rc.statement()).dump() + R"(,"signature":)" +
-                     nlohmann::json(signed_rc.signature.encode()).dump() + "}";
+  std::string body = R"({"statement":)" + nlohmann::json(rc.statement()).dump() +
+                     R"(,"signature":)" + nlohmann::json(signed_rc.signature.encode()).dump() + "}";
   auto ack = call(*w.hub, request("POST", "/v1/mailbox/" + id + "/ack", w.tb), body);
   CHECK(ack.status == 200);
   CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).body.find(id) == std::string::npos);
@@ -206,8 +212,8 @@ namespace {
 
 std::string test_b64(const std::string& s) {
   std::string out(sodium_base64_ENCODED_LEN(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(s.data()),
+                    s.size(), sodium_base64_VARIANT_ORIGINAL);
   out.resize(std::strlen(out.c_str()));
   return out;
 }
@@ -234,10 +240,13 @@ std::string ack_body(World& w, const std::string& id, const std::string& blake) 
 
 // Uploads `sealed` for `token` with the signature in its metadata: the
 // completing PATCH commits.
-Response send(World& w, const std::string& token, const std::string& sealed, const std::string& sig) {
+Response send(World& w, const std::string& token, const std::string& sealed,
+              const std::string& sig) {
   std::string meta = "signature " + test_b64(sig);
-  auto r = call(*w.hub, request("POST", "/v1/uploads", token,
-                                {{"upload-length", std::to_string(sealed.size())}, {"upload-metadata", meta}}));
+  auto r =
+      call(*w.hub,
+           request("POST", "/v1/uploads", token,
+                   {{"upload-length", std::to_string(sealed.size())}, {"upload-metadata", meta}}));
   REQUIRE(r.status == 201);
   return call(*w.hub, patch(header(r, "Location"), token, 0), sealed);
 }
@@ -252,7 +261,8 @@ TEST_CASE("another site's objects answer exactly as objects that do not exist") 
   REQUIRE(call(*w.hub, patch(loc, w.ta, 0), "abc").status == 204);
   REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
   auto same = [&](const std::string& method, const std::string& mine, const std::string& missing,
-                  std::vector<std::pair<std::string, std::string>> hs = {}, const std::string& body = "") {
+                  const std::vector<std::pair<std::string, std::string>>& hs = {},
+                  const std::string& body = "") {
     INFO(method << " " << mine);
     auto theirs = call(*w.hub, request(method, mine, w.tc, hs), body);
     auto nothing = call(*w.hub, request(method, missing, w.tc, hs), body);
@@ -265,12 +275,14 @@ TEST_CASE("another site's objects answer exactly as objects that do not exist") 
        {{"upload-offset", "3"}, {"content-type", "application/offset+octet-stream"}}, "xyz");
   same("PATCH", up, "/v1/uploads/" + none, {{"upload-offset", "0"}});
   same("DELETE", up, "/v1/uploads/" + none);
-  same("POST", up + "/commit", "/v1/uploads/" + none + "/commit", {}, seal_signature(w.c, "abc", none, "trust-b"));
+  same("POST", up + "/commit", "/v1/uploads/" + none + "/commit", {},
+       seal_signature(w.c, "abc", none, "trust-b"));
   same("GET", "/v1/packages/" + id, "/v1/packages/" + none);
   same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none);
   same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none, {{"range", "bytes=0-10"}});
   same("GET", "/v1/mailbox/" + id + "/signature", "/v1/mailbox/" + none + "/signature");
-  same("POST", "/v1/mailbox/" + id + "/ack", "/v1/mailbox/" + none + "/ack", {}, ack_body(w, id, std::string(64, '0')));
+  same("POST", "/v1/mailbox/" + id + "/ack", "/v1/mailbox/" + none + "/ack", {},
+       ack_body(w, id, std::string(64, '0')));
   // The sender may read its timeline but not fetch the bytes as a recipient.
   CHECK(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).status == 200);
   same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none);
@@ -293,7 +305,8 @@ TEST_CASE("paths that are not routes answer 404 for every kind of token") {
   CHECK(call(*w.hub, request("GET", "/v1/admin/audit", w.ta)).status == 403);
   CHECK(call(*w.hub, request("POST", "/v1/admin/sites/trust-b/tokens", w.ta)).status == 403);
   CHECK(call(*w.hub, request("GET", "/v1/mailbox", admin)).status == 403);
-  CHECK(call(*w.hub, request("POST", "/v1/uploads", admin, {{"upload-length", "5"}})).status == 403);
+  CHECK(call(*w.hub, request("POST", "/v1/uploads", admin, {{"upload-length", "5"}})).status ==
+        403);
 }
 
 TEST_CASE("a package is delivered once: replays, other senders and removed sites") {
@@ -317,12 +330,14 @@ TEST_CASE("a package is delivered once: replays, other senders and removed sites
   CHECK(tl2["blake2b"] == blake);
 
   // b acknowledges; the same upload again does not put it back.
-  REQUIRE(call(*w.hub, request("POST", "/v1/mailbox/" + id + "/ack", w.tb), ack_body(w, id, blake)).status == 200);
+  REQUIRE(call(*w.hub, request("POST", "/v1/mailbox/" + id + "/ack", w.tb), ack_body(w, id, blake))
+              .status == 200);
   CHECK(send(w, w.ta, sealed, sig).status == 204);  // idempotent for the sender
   CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).body.find(id) == std::string::npos);
   // Deleted after the grace: a replay neither re-delivers nor brings bytes back.
   w.hub->sweep();
-  REQUIRE(nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body)["state"] == "deleted");
+  REQUIRE(nlohmann::json::parse(
+              call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body)["state"] == "deleted");
   CHECK(send(w, w.ta, sealed, sig).status == 204);
   CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).body.find(id) == std::string::npos);
   CHECK(call(*w.hub, request("GET", "/v1/mailbox/" + id, w.tb)).status == 410);
@@ -343,7 +358,8 @@ TEST_CASE("concatenation takes only this site's complete partials, each once") {
   World w("hub_http_concat");
   auto partial = [&](const std::string& tok, const std::string& data, bool finish) {
     auto r = call(*w.hub, request("POST", "/v1/uploads", tok,
-                                  {{"upload-length", std::to_string(data.size())}, {"upload-concat", "partial"}}));
+                                  {{"upload-length", std::to_string(data.size())},
+                                   {"upload-concat", "partial"}}));
     REQUIRE(r.status == 201);
     std::string loc = header(r, "Location");
     REQUIRE(call(*w.hub, patch(loc, tok, 0), finish ? data : data.substr(0, 1)).status == 204);
@@ -356,15 +372,15 @@ TEST_CASE("concatenation takes only this site's complete partials, each once") {
   auto half = partial(w.ta, "cccc", false), c1 = partial(w.tc, "zzzz", true);
   auto plain = create(w, 4, w.ta);
   REQUIRE(call(*w.hub, patch(plain, w.ta, 0), "dddd").status == 204);
-  CHECK(final_of(w.ta, a1 + " " + c1).status == 404);    // c's partial
-  CHECK(final_of(w.ta, a1 + " " + a1).status == 400);    // the same twice
-  CHECK(final_of(w.ta, a1 + " " + half).status == 400);  // incomplete
+  CHECK(final_of(w.ta, a1 + " " + c1).status == 404);     // c's partial
+  CHECK(final_of(w.ta, a1 + " " + a1).status == 400);     // the same twice
+  CHECK(final_of(w.ta, a1 + " " + half).status == 400);   // incomplete
   CHECK(final_of(w.ta, a1 + " " + plain).status == 400);  // not a partial
   CHECK(final_of(w.ta, a1 + " /v1/uploads/../uploads/x").status == 400);
   auto fin = final_of(w.ta, a1 + " " + a2);
   REQUIRE(fin.status == 201);
   CHECK(final_of(w.ta, header(fin, "Location")).status == 400);  // a final
-  CHECK(final_of(w.ta, a2).status == 404);                      // consumed
+  CHECK(final_of(w.ta, a2).status == 404);                       // consumed
   // The refusals consumed nothing.
   CHECK(call(*w.hub, request("HEAD", c1, w.tc)).status == 200);
   CHECK(call(*w.hub, request("HEAD", half, w.ta)).status == 200);
@@ -434,9 +450,91 @@ TEST_CASE("bad tokens cannot flood the audit log; no method override outside upl
   // A recipient fetches only by GET, which records the download.
   const std::string sealed(1000, 'o'), id = "0a0b0c0d0e0f0a0b0c0d0e0f0a0b0c0d";
   REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
-  auto sneaky = call(*w.hub, request("POST", "/v1/mailbox/" + id, w.tb, {{"x-http-method-override", "HEAD"}}));
+  auto sneaky = call(
+      *w.hub, request("POST", "/v1/mailbox/" + id, w.tb, {{"x-http-method-override", "HEAD"}}));
   CHECK(sneaky.status == 404);
   CHECK(sneaky.file.get() < 0);
   auto tl = nlohmann::json::parse(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).body);
   CHECK(tl["recipients"][0]["first_fetched"].is_null());
+}
+
+TEST_CASE("a deferred length declared later is held to the quota too") {
+  World w("hub_http_quota_late", [](HubConfig& c) { c.site_quota = 100000; });
+  auto r = call(*w.hub, request("POST", "/v1/uploads", w.ta, {{"upload-defer-length", "1"}}));
+  REQUIRE(r.status == 201);
+  auto loc = header(r, "Location");
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), std::string(1000, 'a')).status == 204);
+  auto big =
+      call(*w.hub, patch(loc, w.ta, 1000, {{"upload-length", "5000000"}}), std::string(1000, 'b'));
+  CHECK(big.status == 413);
+  CHECK(big.body.find("quota") != std::string::npos);
+  CHECK(offset(w, loc, w.ta) == "1000");
+  CHECK(call(*w.hub, request("HEAD", loc, w.ta)).status == 200);
+  auto fits =
+      call(*w.hub, patch(loc, w.ta, 1000, {{"upload-length", "90000"}}), std::string(1000, 'b'));
+  CHECK(fits.status == 204);
+  CHECK(w.hub->index().bytes_held("trust-a") == 90000);
+}
+
+TEST_CASE("a crash in the middle of a commit is reconciled at start") {
+  World w("hub_http_commit_crash");
+  const std::string sealed(2000, 'k'), id = "feedfacefeedfacefeedfacefeedface";
+  auto sig = seal_signature(w.a, sealed, id, "trust-b");
+  auto loc = create(w, sealed.size(), w.ta);
+  REQUIRE(call(*w.hub, patch(loc, w.ta, 0), sealed).status == 204);
+  std::string uid = loc.substr(12);
+  // The hub marked the upload as committing and moved its bytes into the
+  // package store, then died before the index transaction.
+  auto u = *w.hub->index().upload(uid);
+  u.state = "committing";
+  u.committing_package = id;
+  w.hub->index().update_upload(u);
+  w.hub->store().commit(uid, id);
+  w.open();
+  CHECK_FALSE(w.hub->store().has_package(id));
+  CHECK(offset(w, loc, w.ta) == std::to_string(sealed.size()));
+  CHECK(call(*w.hub, request("GET", "/v1/mailbox/" + id, w.tb)).status == 404);
+  // The same, dying before the rename: the bytes never left the upload.
+  u = *w.hub->index().upload(uid);
+  u.state = "committing";
+  u.committing_package = id;
+  w.hub->index().update_upload(u);
+  w.open();
+  CHECK(w.hub->index().upload(uid)->state == "open");
+  // Either way the client's retry commits it whole, once.
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta), sig);
+  REQUIRE(ok.status == 200);
+  CHECK(w.hub->store().open_package(id).size == sealed.size());
+  CHECK(w.hub->store().upload_ids().empty());
+}
+
+TEST_CASE("small bodies declared too large are refused before they are read") {
+  World w("hub_http_small_bodies");
+  auto loc = create(w, 10, w.ta);
+  auto admin = admin_token_issue(w.hub->index(), "", "test").first;
+  for (const auto& target :
+       {std::pair{loc + "/commit", w.ta},
+        std::pair{std::string("/v1/mailbox/") + std::string(32, 'a') + "/ack", w.tb},
+        std::pair{std::string("/v1/admin/sites"), admin}}) {
+    INFO(target.first);
+    auto ex = w.hub->begin(
+        request("POST", target.first, target.second, {{"content-length", "100000000"}}));
+    REQUIRE(ex->early() != nullptr);
+    CHECK(ex->early()->status == 413);
+    CHECK(ex->finish().status == 413);
+  }
+}
+
+TEST_CASE("a site polling its empty mailbox hard does not grow the audit log with each poll") {
+  World w("hub_http_poll_flood");
+  auto before = w.hub->index().audit_lines(0, 100000).size();
+  for (int i = 0; i < 200; ++i)
+    CHECK(call(*w.hub, request("GET", "/v1/mailbox", w.tb)).status == 200);
+  CHECK(w.hub->index().audit_lines(0, 100000).size() - before < 20);
+  // A list that names a package is audited every time.
+  const std::string sealed(100, 'p'), id = "99999999999999999999999999999999";
+  REQUIRE(send(w, w.ta, sealed, seal_signature(w.a, sealed, id, "trust-b")).status == 204);
+  auto mid = w.hub->index().audit_lines(0, 100000).size();
+  for (int i = 0; i < 3; ++i) call(*w.hub, request("GET", "/v1/mailbox", w.tb));
+  CHECK(w.hub->index().audit_lines(0, 100000).size() == mid + 3);
 }

@@ -1,14 +1,12 @@
 // SqliteIndex: sites, tokens, uploads, the atomic commit, mailbox, receipts,
 // the audit chain, reopening.
-#include "iep/hub/index.h"
-
 #include <doctest/doctest.h>
-
 #include <sodium.h>
 
 #include <cstdio>
 
 #include "iep/hub/hub.h"
+#include "iep/hub/index.h"
 #include "iep/package/site.h"
 #include "test_util.h"
 
@@ -120,15 +118,18 @@ TEST_CASE("commit moves an upload into a package with its mailbox rows, in one s
   auto p = ix->package(c.package.id);
   CHECK(*p->recipients[0].first_fetched == "2026-12-02T10:00:00.000Z");
 
-  auto t1 = ix->acknowledge(c.package.id, "trust-b", "stmt", "sig", "2026-12-02T12:00:00.000Z", ev("ack"));
-  auto t2 = ix->acknowledge(c.package.id, "trust-b", "stmt2", "sig2", "2026-12-02T13:00:00.000Z", ev("ack"));
+  auto t1 = ix->acknowledge(c.package.id, "trust-b", "stmt", "sig", "2026-12-02T12:00:00.000Z",
+                            ev("ack"));
+  auto t2 = ix->acknowledge(c.package.id, "trust-b", "stmt2", "sig2", "2026-12-02T13:00:00.000Z",
+                            ev("ack"));
   CHECK(t1 == t2);  // a second ack answers the first
   CHECK(ix->mailbox("trust-b").empty());
   CHECK(ix->package(c.package.id)->state == "committed");  // trust-c has not acknowledged
   ix->acknowledge(c.package.id, "trust-c", "s", "g", now_ms(), ev("ack"));
   CHECK(ix->package(c.package.id)->state == "delivered");
-  CHECK(test::code_of([&] { ix->acknowledge(c.package.id, "trust-z", "s", "g", now_ms(), ev("ack")); }) ==
-        Exit::input);
+  CHECK(test::code_of([&] {
+          ix->acknowledge(c.package.id, "trust-z", "s", "g", now_ms(), ev("ack"));
+        }) == Exit::input);
 }
 
 TEST_CASE("the audit chain links every record and survives reopening") {

@@ -1,15 +1,16 @@
 // FileStore: appends at the durable offset, cut back, commit into packages.
-#include "iep/hub/store.h"
-
 #include <doctest/doctest.h>
 
+#include "iep/hub/store.h"
 #include "test_util.h"
 
 using namespace iep;
 using namespace iep::hub;
 
 namespace {
-ByteSpan bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+ByteSpan bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 std::string read_all(Source& s) {
   std::string out;
   char buf[4096];
@@ -24,7 +25,8 @@ std::string read_all(Source& s) {
 TEST_CASE("an upload grows by appends, is cut back, and commits into a package") {
   auto dir = test::scratch("hub_store");
   auto st = open_file_store(dir);
-  const std::string id = "0123456789abcdef0123456789abcdef", pkg = "fedcba9876543210fedcba9876543210";
+  const std::string id = "0123456789abcdef0123456789abcdef",
+                    pkg = "fedcba9876543210fedcba9876543210";
   st->create_upload(id);
   CHECK(st->upload_size(id) == 0);
   {
@@ -67,7 +69,8 @@ TEST_CASE("concatenation appends whole uploads") {
   auto dir = test::scratch("hub_store_concat");
   auto st = open_file_store(dir);
   const std::string a(32, 'a'), b(32, 'b'), f(32, 'f');
-  for (auto& [id, text] : std::vector<std::pair<std::string, std::string>>{{a, "first,"}, {b, "second"}}) {
+  for (auto& [id, text] :
+       std::vector<std::pair<std::string, std::string>>{{a, "first,"}, {b, "second"}}) {
     st->create_upload(id);
     auto w = st->append(id, 0);
     w->write(bytes(text));
@@ -92,7 +95,8 @@ TEST_CASE("a commit never replaces a package that is there already") {
   // first attempt): the second rename must fail and leave the first's bytes.
   auto dir = test::scratch("hub_store_noreplace");
   auto st = open_file_store(dir);
-  const std::string u1 = "11111111111111111111111111111111", u2 = "22222222222222222222222222222222",
+  const std::string u1 = "11111111111111111111111111111111",
+                    u2 = "22222222222222222222222222222222",
                     pkg = "fedcba9876543210fedcba9876543210";
   for (auto [id, text] : {std::pair{u1, "first"}, std::pair{u2, "second"}}) {
     st->create_upload(id);

@@ -1,7 +1,7 @@
 // tus header and Range parsing: what tus clients send, and what they must not.
-#include "iep/hub/tus.h"
-
 #include <doctest/doctest.h>
+
+#include "iep/hub/tus.h"
 
 using namespace iep::hub::tus;
 
@@ -31,14 +31,14 @@ TEST_CASE("Upload-Metadata as tus-js-client and tuspy write it") {
 }
 
 TEST_CASE("malformed Upload-Metadata is refused") {
-  CHECK_FALSE(parse_metadata("filename !!!"));         // not base64
-  CHECK_FALSE(parse_metadata("a YQ==,a YQ=="));        // duplicate key
-  CHECK_FALSE(parse_metadata("a YQ== YQ=="));          // two values
-  CHECK_FALSE(parse_metadata(",a YQ=="));              // empty key
-  CHECK_FALSE(parse_metadata("k\x01 YQ=="));           // control character in a key
+  CHECK_FALSE(parse_metadata("filename !!!"));   // not base64
+  CHECK_FALSE(parse_metadata("a YQ==,a YQ=="));  // duplicate key
+  CHECK_FALSE(parse_metadata("a YQ== YQ=="));    // two values
+  CHECK_FALSE(parse_metadata(",a YQ=="));        // empty key
+  CHECK_FALSE(parse_metadata("k\x01 YQ=="));     // control character in a key
   std::string many;
   for (int i = 0; i < 40; ++i) many += (i ? ",k" : "k") + std::to_string(i) + " YQ==";
-  CHECK_FALSE(parse_metadata(many));                   // over the pair count
+  CHECK_FALSE(parse_metadata(many));                            // over the pair count
   CHECK_FALSE(parse_metadata("k " + std::string(20000, 'A')));  // over the size
 }
 
@@ -47,7 +47,8 @@ TEST_CASE("Upload-Checksum") {
   REQUIRE(c);
   CHECK(c->algorithm == "sha1");
   CHECK(c->digest.size() == 20);
-  CHECK(parse_checksum("md5 AAAAAAAAAAAAAAAAAAAAAA==")->algorithm == "md5");  // parsed; refused later
+  CHECK(parse_checksum("md5 AAAAAAAAAAAAAAAAAAAAAA==")->algorithm ==
+        "md5");  // parsed; refused later
   CHECK_FALSE(parse_checksum("sha1"));
   CHECK_FALSE(parse_checksum("sha1 "));
   CHECK_FALSE(parse_checksum(" qZk+NkcGgWq6PiVxeFDCbJzQ2J0="));
@@ -90,8 +91,8 @@ TEST_CASE("Range against a body of 1000 bytes") {
   CHECK(r->first == 0);
   CHECK_FALSE(parse_range("bytes=1000-", 1000)->satisfiable);
   CHECK_FALSE(parse_range("bytes=-0", 1000)->satisfiable);
-  CHECK_FALSE(parse_range("bytes=20-10", 1000));      // malformed: ignored, whole body
-  CHECK_FALSE(parse_range("bytes=0-1,5-6", 1000));    // several ranges: whole body
+  CHECK_FALSE(parse_range("bytes=20-10", 1000));    // malformed: ignored, whole body
+  CHECK_FALSE(parse_range("bytes=0-1,5-6", 1000));  // several ranges: whole body
   CHECK_FALSE(parse_range("items=0-1", 1000));
   CHECK_FALSE(parse_range("bytes=a-", 1000));
 }

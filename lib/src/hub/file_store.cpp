@@ -163,7 +163,9 @@ class FileStore : public Store {
  private:
   // Ids are 32 hex digits: never a path of their own.
   [[nodiscard]] fs::path up(const std::string& id) const { return dir_ / "uploads" / checked(id); }
-  [[nodiscard]] fs::path pkg(const std::string& id) const { return dir_ / "packages" / checked(id); }
+  [[nodiscard]] fs::path pkg(const std::string& id) const {
+    return dir_ / "packages" / checked(id);
+  }
   static const std::string& checked(const std::string& id) {
     if (!tus::valid_id(id)) throw Error(Exit::output, "store: not an id: " + id.substr(0, 64));
     return id;

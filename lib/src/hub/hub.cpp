@@ -71,8 +71,7 @@ std::string http_date(std::int64_t t) {
                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
@@ -84,12 +83,15 @@ Response error(int status, const std::string& code, const std::string& message) 
   if (status == 401) r.set("WWW-Authenticate", "Bearer realm=\"iep\"");
   return r;
 }
-Response not_found() { return error(404, "not_found", "no such object"); }
+Response not_found() {
+  return error(404, "not_found", "no such object");
+}
 
 // A failure to write the store or the index: 507 when the disk is full (the
 // store says so, or less than 1 MiB is left, where SQLite fails first).
 Response storage_error(const std::exception& e, Store& st, const char* what) {
-  bool full = std::string_view(e.what()).substr(0, 9) == "disk full" || st.free_space() < (1u << 20);
+  bool full =
+      std::string_view(e.what()).substr(0, 9) == "disk full" || st.free_space() < (1u << 20);
   std::fprintf(stderr, "iep-serve: %s: %s\n", what, e.what());
   return full ? error(507, "disk_full", "the hub's disk is full; resume later")
               : error(500, "internal", std::string(what));
@@ -103,7 +105,8 @@ Response json_response(int status, const json& j) {
   return r;
 }
 
-Response text_response(int status, std::string body, const char* type = "text/plain; charset=utf-8") {
+Response text_response(int status, std::string body,
+                       const char* type = "text/plain; charset=utf-8") {
   Response r;
   r.status = status;
   r.set("Content-Type", type);
@@ -118,9 +121,12 @@ std::size_t json_depth(std::string_view text) {
   bool in_string = false, escaped = false;
   for (char ch : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (ch == '\\') escaped = true;
-      else if (ch == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (ch == '\\')
+        escaped = true;
+      else if (ch == '"')
+        in_string = false;
     } else if (ch == '"') {
       in_string = true;
     } else if (ch == '[' || ch == '{') {
@@ -152,7 +158,9 @@ std::vector<std::string_view> segments(std::string_view path) {
 class Digest {
  public:
   explicit Digest(const std::string& algorithm) {
-    const EVP_MD* md = algorithm == "sha1" ? EVP_sha1() : algorithm == "sha256" ? EVP_sha256() : nullptr;
+    const EVP_MD* md = algorithm == "sha1"     ? EVP_sha1()
+                       : algorithm == "sha256" ? EVP_sha256()
+                                               : nullptr;
     if (md == nullptr) return;
     ctx_ = EVP_MD_CTX_new();
     if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, md, nullptr) != 1)
@@ -201,9 +209,11 @@ class Buffered : public Exchange {
     body_.append(reinterpret_cast<const char*>(d.data()), d.size());
   }
   Response finish() override {
-    if (over_)
-      return error(413, "too_large", "the request body is over " + std::to_string(limit_) + " bytes");
+    if (over_) return too_large(limit_);
     return fn_(std::move(body_));
+  }
+  static Response too_large(std::size_t limit) {
+    return error(413, "too_large", "the request body is over " + std::to_string(limit) + " bytes");
   }
 
  private:
@@ -273,8 +283,8 @@ struct Hub::Impl {
     }
   } upload_latency, delivery_latency;
 
-  Impl(Hub& h, minisign::SecretKey k)
-      : hub(h), ix(*h.index_), st(*h.store_), cfg(h.cfg_), key(std::move(k)) {}
+  Impl(Hub& h, const minisign::SecretKey& k)
+      : hub(h), ix(*h.index_), st(*h.store_), cfg(h.cfg_), key(k) {}
 
   void audit(const Ctx& c, const std::string& action, const std::string& package,
              const json& detail = json::object()) {
@@ -299,6 +309,24 @@ struct Hub::Impl {
     e.request = c.rid;
     e.detail_json = detail.dump(-1, ' ', false, json::error_handler_t::replace);
     return e;
+  }
+
+  // Empty mailbox polls by site: when one was last audited, and how many
+  // were not since.
+  std::mutex poll_mu;
+  std::map<std::string, std::pair<std::int64_t, std::uint64_t>> empty_polls;
+  bool empty_poll_recorded(const std::string& site, std::uint64_t& unrecorded) {
+    std::lock_guard lk(poll_mu);
+    auto& [last, count] = empty_polls[site];
+    std::int64_t now = now_s();
+    if (last != 0 && now - last < 60) {
+      ++count;
+      return false;
+    }
+    last = now;
+    unrecorded = count;
+    count = 0;
+    return true;
   }
 
   // ---- authentication
@@ -420,7 +448,7 @@ struct Hub::Impl {
   std::unique_ptr<Exchange> patch(Ctx& c, std::string_view id);
   Response head(Ctx& c, std::string_view id);
   Response terminate(Ctx& c, std::string_view id);
-  Response commit_endpoint(Ctx& c, std::string_view id, std::string body);
+  Response commit_endpoint(Ctx& c, std::string_view id, const std::string& body);
 
   // Commits a complete upload; on success fills `pkg`, else returns the
   // error response. The caller holds the upload's lease.
@@ -473,8 +501,9 @@ class UploadBody : public Exchange {
       std::uint64_t need = written_ + d.size() - reserved_;
       std::uint64_t got = h_.reserve(u_.site, need, std::max<std::uint64_t>(need, 1 << 20));
       if (got == 0) {
-        failed_ = error(413, "quota", "this site's quota of " + std::to_string(h_.cfg.site_quota) +
-                                          " bytes would be exceeded");
+        failed_ = error(413, "quota",
+                        "this site's quota of " + std::to_string(h_.cfg.site_quota) +
+                            " bytes would be exceeded");
         return;
       }
       reserved_ += got;
@@ -482,8 +511,9 @@ class UploadBody : public Exchange {
     if (written_ + d.size() > limit_) {
       bool past_length = u_.length && start_ + written_ + d.size() > *u_.length;
       failed_ = past_length ? error(400, "bad_request", "the body goes past Upload-Length")
-                            : error(413, "too_large", "the upload goes past the hub's maximum "
-                                                      "package size or this site's quota");
+                            : error(413, "too_large",
+                                    "the upload goes past the hub's maximum "
+                                    "package size or this site's quota");
       return;
     }
     try {
@@ -625,7 +655,8 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     u.metadata = *meta_h;
     for (auto& [k, v] : *md) {
       if (k == "signature") {
-        if (v.size() > kMaxSignature) return bad(error(413, "too_large", "the signature is over 8 KiB"));
+        if (v.size() > kMaxSignature)
+          return bad(error(413, "too_large", "the signature is over 8 KiB"));
         u.signature = v;
       } else if (k == "package" && tus::valid_id(v)) {
         u.package_hint = v;
@@ -635,12 +666,14 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   if (u.concat == "final") {
     if (len_h || defer_h) return bad(error(400, "bad_request", "a final upload takes no length"));
   } else if (len_h) {
-    if (defer_h) return bad(error(400, "bad_request", "Upload-Length and Upload-Defer-Length both given"));
+    if (defer_h)
+      return bad(error(400, "bad_request", "Upload-Length and Upload-Defer-Length both given"));
     u.length = tus::parse_uint(*len_h);
     if (!u.length) return bad(error(400, "bad_request", "malformed Upload-Length"));
     if (*u.length > cfg.max_package_size)
-      return bad(error(413, "too_large", "Upload-Length is over the hub's maximum package size of " +
-                                             std::to_string(cfg.max_package_size) + " bytes"));
+      return bad(error(413, "too_large",
+                       "Upload-Length is over the hub's maximum package size of " +
+                           std::to_string(cfg.max_package_size) + " bytes"));
   } else if (!defer_h || *defer_h != "1") {
     return bad(error(400, "bad_request", "Upload-Length or Upload-Defer-Length: 1 is required"));
   }
@@ -664,7 +697,8 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       Response err;
       auto p = own_upload(c, id, err);
       if (!p) return bad(std::move(err));
-      if (!seen.insert(id).second || p->concat != "partial" || !p->length || p->offset != *p->length)
+      if (!seen.insert(id).second || p->concat != "partial" || !p->length ||
+          p->offset != *p->length)
         return bad(error(400, "bad_request", "upload " + id + " is not a complete partial upload"));
       if (!ix.try_lease(id)) return bad(error(423, "busy", "upload " + id + " is being written"));
       leases.push_back(std::make_unique<LeaseGuard>(ix, id));
@@ -675,7 +709,8 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       parts.push_back(*p);
     }
     if (total > cfg.max_package_size)
-      return bad(error(413, "too_large", "the concatenation is over the hub's maximum package size"));
+      return bad(
+          error(413, "too_large", "the concatenation is over the hub's maximum package size"));
     std::string parts_text;
     for (auto& p : parts) parts_text += (parts_text.empty() ? "" : " ") + p.id;
     u.parts = parts_text;
@@ -693,7 +728,8 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
       ix.remove_upload(p.id);
       st.remove_upload(p.id);
     }
-    audit(c, "upload.create", u.id, {{"concat", "final"}, {"parts", parts_text}, {"length", total}});
+    audit(c, "upload.create", u.id,
+          {{"concat", "final"}, {"parts", parts_text}, {"length", total}});
     Response r;
     r.status = 201;
     if (!u.signature.empty()) {
@@ -711,15 +747,17 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     // Checked and recorded together: concurrent creations see each other.
     std::lock_guard lk(q_mu);
     if (ix.open_uploads(c.site.name) >= cfg.max_open_uploads) {
-      Response r = error(429, "busy", "this site has " + std::to_string(cfg.max_open_uploads) +
-                                          " unfinished uploads, the most the hub keeps; finish or "
-                                          "terminate (DELETE) some, or wait for them to expire");
+      Response r = error(429, "busy",
+                         "this site has " + std::to_string(cfg.max_open_uploads) +
+                             " unfinished uploads, the most the hub keeps; finish or "
+                             "terminate (DELETE) some, or wait for them to expire");
       r.set("Retry-After", "60");
       return bad(std::move(r));
     }
     if (u.length && static_cast<std::int64_t>(*u.length) > remaining_locked(c.site.name))
-      return bad(error(413, "quota", "this site's quota of " + std::to_string(cfg.site_quota) +
-                                         " bytes would be exceeded"));
+      return bad(error(
+          413, "quota",
+          "this site's quota of " + std::to_string(cfg.site_quota) + " bytes would be exceeded"));
     try {
       st.create_upload(u.id);
       ix.add_upload(u);
@@ -729,7 +767,8 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     }
   }
   audit(c, "upload.create", u.id,
-        {{"length", u.length ? json(*u.length) : json(nullptr)}, {"concat", u.concat},
+        {{"length", u.length ? json(*u.length) : json(nullptr)},
+         {"concat", u.concat},
          {"package", u.package_hint}});
 
   const std::string* ctype = c.req.header("content-type");
@@ -741,9 +780,10 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     return bad(created(u, std::move(r)));
   }
   // creation-with-upload: the body is a PATCH at offset 0.
-  std::uint64_t limit = u.length ? *u.length
-                                 : std::min<std::uint64_t>(cfg.max_package_size,
-                                                           static_cast<std::uint64_t>(remaining_quota(c.site.name)));
+  std::uint64_t limit =
+      u.length ? *u.length
+               : std::min<std::uint64_t>(cfg.max_package_size,
+                                         static_cast<std::uint64_t>(remaining_quota(c.site.name)));
   std::optional<tus::Checksum> sum;
   if (const std::string* ck = c.req.header("upload-checksum")) {
     sum = tus::parse_checksum(*ck);
@@ -768,7 +808,8 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
   if (!u) return bad(std::move(err));
   const std::string* ctype = c.req.header("content-type");
   if (!ctype || util::trim(*ctype) != "application/offset+octet-stream")
-    return bad(error(415, "unsupported_media_type", "Content-Type must be application/offset+octet-stream"));
+    return bad(error(415, "unsupported_media_type",
+                     "Content-Type must be application/offset+octet-stream"));
   const std::string* off_h = c.req.header("upload-offset");
   auto off = off_h ? tus::parse_uint(*off_h) : std::nullopt;
   if (!off) return bad(error(400, "bad_request", "a valid Upload-Offset is required"));
@@ -780,14 +821,15 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
       return bad(error(400, "bad_request", "unsupported checksum algorithm " + sum->algorithm));
   }
   if (u->concat == "final") return bad(error(403, "forbidden", "a final upload cannot be patched"));
-  if (!ix.try_lease(u->id)) return bad(error(423, "busy", "another request is writing this upload"));
+  if (!ix.try_lease(u->id))
+    return bad(error(423, "busy", "another request is writing this upload"));
   LeaseGuard lease(ix, u->id);
   u = ix.upload(u->id);  // fresh, under the lease
   if (!u) return bad(not_found());
   if (*off != u->offset) {
-    Response r = error(409, "offset_mismatch", "Upload-Offset " + std::to_string(*off) +
-                                                   " is not the upload's offset " +
-                                                   std::to_string(u->offset));
+    Response r = error(409, "offset_mismatch",
+                       "Upload-Offset " + std::to_string(*off) + " is not the upload's offset " +
+                           std::to_string(u->offset));
     r.set("Upload-Offset", std::to_string(u->offset));
     return bad(std::move(r));
   }
@@ -796,10 +838,18 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
     if (!len) return bad(error(400, "bad_request", "malformed Upload-Length"));
     if (u->length && *u->length != *len)
       return bad(error(400, "bad_request", "Upload-Length is already set"));
-    if (*len < u->offset) return bad(error(400, "bad_request", "Upload-Length is below the offset"));
+    if (*len < u->offset)
+      return bad(error(400, "bad_request", "Upload-Length is below the offset"));
     if (*len > cfg.max_package_size)
       return bad(error(413, "too_large", "Upload-Length is over the hub's maximum package size"));
     if (!u->length) {
+      // From now on the whole length counts against the quota (it counted
+      // the offset so far), as it would have from a creation with it.
+      std::lock_guard lk(q_mu);
+      if (*len - u->offset > static_cast<std::uint64_t>(remaining_locked(c.site.name)))
+        return bad(error(
+            413, "quota",
+            "this site's quota of " + std::to_string(cfg.site_quota) + " bytes would be exceeded"));
       u->length = len;
       ix.update_upload(*u);
     }
@@ -818,7 +868,8 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
     if (n && *n > limit) {
       if (u->length && u->offset + *n > *u->length)
         return bad(error(400, "bad_request", "the body goes past Upload-Length"));
-      return bad(error(413, "too_large", "the upload goes past the hub's maximum package size or this site's quota"));
+      return bad(error(413, "too_large",
+                       "the upload goes past the hub's maximum package size or this site's quota"));
     }
     if (n && *n > st.free_space()) {
       Response r = error(507, "disk_full", "the hub's disk is full; resume later");
@@ -877,11 +928,12 @@ Response Hub::Impl::terminate(Ctx& c, std::string_view id) {
   return r;
 }
 
-Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, std::string body) {
+Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, const std::string& body) {
   Response err;
   auto u = own_upload(c, id, err);
   if (!u) return err;
-  if (u->concat == "partial") return error(400, "bad_request", "a partial upload cannot be committed");
+  if (u->concat == "partial")
+    return error(400, "bad_request", "a partial upload cannot be committed");
   if (!u->length || u->offset != *u->length)
     return error(409, "conflict", "the upload is not complete");
   if (!ix.try_lease(u->id)) return error(423, "busy", "another request is writing this upload");
@@ -889,8 +941,11 @@ Response Hub::Impl::commit_endpoint(Ctx& c, std::string_view id, std::string bod
   PackageRow pkg;
   auto res = commit(c, *u, body, pkg);
   if (res) return std::move(*res);
-  json j = {{"package", pkg.id}, {"sender", pkg.sender}, {"size", pkg.size},
-            {"blake2b", pkg.blake2b}, {"committed", pkg.committed}};
+  json j = {{"package", pkg.id},
+            {"sender", pkg.sender},
+            {"size", pkg.size},
+            {"blake2b", pkg.blake2b},
+            {"committed", pkg.committed}};
   json rc = json::array();
   for (auto& r : pkg.recipients) rc.push_back(r.site);
   j["recipients"] = rc;
@@ -905,7 +960,8 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
     audit(c, "reject", u.id, {{"code", code}, {"message", msg}});
     return error(status, code, msg);
   };
-  if (sig_text.size() > kMaxSignature) return reject(413, "too_large", "the signature is over 8 KiB");
+  if (sig_text.size() > kMaxSignature)
+    return reject(413, "too_large", "the signature is over 8 KiB");
   minisign::Signature sig;
   try {
     sig = minisign::Signature::parse(sig_text);
@@ -930,7 +986,8 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   } catch (const Error&) {
     return error(500, "internal", "cannot read the upload");
   }
-  if (!u.length || size != *u.length) return error(500, "internal", "the stored upload is not complete");
+  if (!u.length || size != *u.length)
+    return error(500, "internal", "the stored upload is not complete");
   SiteCard card;
   try {
     card = SiteCard::parse(c.site.card, "site " + c.site.name);
@@ -960,7 +1017,8 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   // store's rename then see each other.
   std::string plock = "package:" + stmt.package_id;
   if (!ix.try_lease(plock))
-    return error(423, "busy", "package " + stmt.package_id + " is being committed by another request");
+    return error(423, "busy",
+                 "package " + stmt.package_id + " is being committed by another request");
   LeaseGuard package_lease(ix, plock);
   if (auto existing = ix.package(stmt.package_id)) {
     if (existing->sender == c.site.name && existing->blake2b == blake) {
@@ -969,7 +1027,8 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
       pkg = *existing;
       return std::nullopt;  // idempotent
     }
-    return reject(409, "conflict", "package " + stmt.package_id + " was committed with other bytes");
+    return reject(409, "conflict",
+                  "package " + stmt.package_id + " was committed with other bytes");
   }
   pkg.id = stmt.package_id;
   pkg.sender = c.site.name;
@@ -993,14 +1052,16 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
     u.committing_package.clear();
     ix.update_upload(u);
     bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-    return full ? error(507, "disk_full", "the hub's disk is full") : error(500, "internal", "cannot store the package");
+    return full ? error(507, "disk_full", "the hub's disk is full")
+                : error(500, "internal", "cannot store the package");
   }
   CommitRecord rec;
   rec.upload_id = u.id;
   rec.package = pkg;
   json rj = json::array();
   for (auto& r : to) rj.push_back(r);
-  rec.audit = event(c, "commit", pkg.id, {{"upload", u.id}, {"size", size}, {"blake2b", blake}, {"to", rj}});
+  rec.audit = event(c, "commit", pkg.id,
+                    {{"upload", u.id}, {"size", size}, {"blake2b", blake}, {"to", rj}});
   try {
     ix.commit(rec);
   } catch (const std::exception& e) {
@@ -1015,7 +1076,8 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   }
   {
     std::lock_guard lk(m_mu);
-    upload_latency.add(static_cast<double>(parse_time(pkg.committed) - parse_time(pkg.upload_started)));
+    upload_latency.add(
+        static_cast<double>(parse_time(pkg.committed) - parse_time(pkg.upload_started)));
   }
   {
     std::lock_guard lk(mb_mu);
@@ -1030,8 +1092,8 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
 // ---- packages ---------------------------------------------------------------------
 
 json Hub::Impl::package_json(const PackageRow& p, bool full) {
-  json j = {{"package", p.id}, {"sender", p.sender}, {"size", p.size}, {"blake2b", p.blake2b},
-            {"committed", p.committed}, {"expires", p.expires}};
+  json j = {{"package", p.id},      {"sender", p.sender},       {"size", p.size},
+            {"blake2b", p.blake2b}, {"committed", p.committed}, {"expires", p.expires}};
   if (!full) {
     j["signature"] = p.signature;
     return j;
@@ -1127,7 +1189,12 @@ Response Hub::Impl::mailbox(Ctx& c) {
   }
   json arr = json::array();
   for (auto& p : list) arr.push_back(package_json(p, false));
-  audit(c, "list", "", {{"count", list.size()}});
+  // A list that names packages is always audited; an empty one (a poll)
+  // at most once a minute per site, with the number of polls since: a site
+  // polling hard must not turn each poll into a synchronous index write.
+  std::uint64_t polls = 0;
+  if (!list.empty() || empty_poll_recorded(c.site.name, polls))
+    audit(c, "list", "", {{"count", list.size()}, {"empty_polls_before", polls}});
   return json_response(200, {{"packages", arr}});
 }
 
@@ -1206,8 +1273,8 @@ Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
   if (!p) return not_found();
   c.package = p->id;
   json j = json_depth(body) > 4 ? json(nullptr) : json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("statement") || !j["statement"].is_string() ||
-      !j.contains("signature") || !j["signature"].is_string())
+  if (j.is_discarded() || !j.is_object() || !j.contains("statement") ||
+      !j["statement"].is_string() || !j.contains("signature") || !j["signature"].is_string())
     return error(400, "bad_request", "the body must be {\"statement\":...,\"signature\":...}");
   std::string stmt = j["statement"], sig = j["signature"];
   try {
@@ -1217,8 +1284,7 @@ Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
     audit(c, "reject", p->id, {{"code", "bad_receipt"}, {"message", e.what()}});
     return error(422, "bad_receipt", e.what());
   }
-  std::string t = ix.acknowledge(p->id, c.site.name, stmt, sig, now_ms(),
-                                 event(c, "ack", p->id));
+  std::string t = ix.acknowledge(p->id, c.site.name, stmt, sig, now_ms(), event(c, "ack", p->id));
   std::fprintf(stderr, "iep-serve: %s package %s acknowledged by %s\n", c.rid.c_str(),
                p->id.c_str(), c.site.name.c_str());
   return json_response(200, {{"package", p->id}, {"acknowledged", t}});
@@ -1230,11 +1296,15 @@ Response Hub::Impl::metrics() {
   out += "# HELP iep_http_requests_total HTTP requests by method and status.\n";
   out += "# TYPE iep_http_requests_total counter\n";
   for (auto& [k, n] : requests)
-    out += "iep_http_requests_total{method=\"" + k.first + "\",status=\"" + std::to_string(k.second) +
-           "\"} " + std::to_string(n) + "\n";
-  out += "# HELP iep_http_bytes_in_total Request body bytes received.\n# TYPE iep_http_bytes_in_total counter\n";
+    out += "iep_http_requests_total{method=\"" + k.first + "\",status=\"" +
+           std::to_string(k.second) + "\"} " + std::to_string(n) + "\n";
+  out +=
+      "# HELP iep_http_bytes_in_total Request body bytes received.\n# TYPE iep_http_bytes_in_total "
+      "counter\n";
   out += "iep_http_bytes_in_total " + std::to_string(bytes_in) + "\n";
-  out += "# HELP iep_http_bytes_out_total Response body bytes sent.\n# TYPE iep_http_bytes_out_total counter\n";
+  out +=
+      "# HELP iep_http_bytes_out_total Response body bytes sent.\n# TYPE iep_http_bytes_out_total "
+      "counter\n";
   out += "iep_http_bytes_out_total " + std::to_string(bytes_out) + "\n";
   out += "# HELP iep_packages Packages held by state.\n# TYPE iep_packages gauge\n";
   for (const char* s : {"committed", "delivered", "expired", "deleted"})
@@ -1245,13 +1315,22 @@ Response Hub::Impl::metrics() {
     for (std::size_t i = 0; i < h.kBounds.size(); ++i) {
       char le[32];
       std::snprintf(le, sizeof le, "%g", h.kBounds[i]);
-      out += std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(h.buckets[i]) + "\n";
+      out +=
+          std::string(name) + "_bucket{le=\"" + le + "\"} " + std::to_string(h.buckets[i]) + "\n";
     }
     out += std::string(name) + "_bucket{le=\"+Inf\"} " + std::to_string(h.count) + "\n";
     char sum[64];
     std::snprintf(sum, sizeof sum, "%g", h.sum);
-    out += std::string(name) + "_sum " + sum + "\n" + name + "_count " + std::to_string(h.count) + "\n";
+    out += std::string(name) + "_sum " + sum + "\n" + name + "_count " + std::to_string(h.count) +
+           "\n";
   };
+  {
+    std::lock_guard wl(mb_mu);
+    unsigned n = 0;
+    for (auto& [site, k] : waiting) n += k;
+    out += "# HELP iep_long_polls Mailbox long polls being held.\n# TYPE iep_long_polls gauge\n";
+    out += "iep_long_polls " + std::to_string(n) + "\n";
+  }
   hist("iep_upload_seconds", "From upload start to commit.", upload_latency);
   hist("iep_delivery_seconds", "From commit to first fetch.", delivery_latency);
   return text_response(200, out, "text/plain; version=0.0.4");
@@ -1265,6 +1344,15 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
   };
   const std::string& m = c.req.method;
   auto seg = segments(c.req.path);
+  // A small body collected whole; one declared larger is refused before it
+  // is sent (with Expect: 100-continue) or read.
+  auto buffered = [&c](std::size_t limit,
+                       std::function<Response(std::string)> fn) -> std::unique_ptr<Exchange> {
+    if (const std::string* cl = c.req.header("content-length"))
+      if (auto n = tus::parse_uint(*cl); n && *n > limit)
+        return std::make_unique<Immediate>(Buffered::too_large(limit));
+    return std::make_unique<Buffered>(limit, std::move(fn));
+  };
   if (seg.size() == 1 && seg[0] == "healthz" && (m == "GET" || m == "HEAD"))
     return now(text_response(200, "ok\n"));
   if (seg.size() == 1 && seg[0] == "metrics" && (m == "GET" || m == "HEAD")) return now(metrics());
@@ -1288,13 +1376,13 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
     if (!c.token.admin) return now(error(403, "forbidden", "an admin token is required"));
     std::string actor = "admin";
     if (seg.size() == 3 && seg[2] == "sites" && m == "POST")
-      return std::make_unique<Buffered>(kMaxJsonBody, [this, actor](std::string body) {
+      return buffered(kMaxJsonBody, [this, actor](const std::string& body) {
         try {
           std::string name = admin_site_add(ix, body, actor);
           return json_response(201, {{"site", name}});
         } catch (const Error& e) {
           return e.code() == Exit::rejected ? error(409, "conflict", e.what())
-                                         : error(400, "bad_request", e.what());
+                                            : error(400, "bad_request", e.what());
         }
       });
     if (seg.size() == 4 && seg[2] == "sites" && m == "DELETE") {
@@ -1358,8 +1446,8 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
     if (seg.size() == 3 && m == "DELETE") return now(terminate(c, seg[2]));
     if (seg.size() == 4 && seg[3] == "commit" && m == "POST") {
       std::string id(seg[2]);
-      return std::make_unique<Buffered>(kMaxSignature, [this, &c, id](std::string body) {
-        return commit_endpoint(c, id, std::move(body));
+      return buffered(kMaxSignature, [this, &c, id](const std::string& body) {
+        return commit_endpoint(c, id, body);
       });
     }
     return now(not_found());
@@ -1379,9 +1467,8 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
       return now(signature(c, seg[2]));
     if (seg.size() == 4 && seg[3] == "ack" && m == "POST") {
       std::string id(seg[2]);
-      return std::make_unique<Buffered>(kMaxJsonBody, [this, &c, id](std::string body) {
-        return ack(c, id, body);
-      });
+      return buffered(kMaxJsonBody,
+                      [this, &c, id](const std::string& body) { return ack(c, id, body); });
     }
   }
   return now(not_found());
@@ -1608,7 +1695,8 @@ std::string admin_site_add(Index& ix, const std::string& card_text, const std::s
   if (!valid_site_name(card.site))
     throw Error(Exit::identity, "the card's site name is not valid: " + card.site);
   SiteRow row{card.site, card.encode(), card.signing_key.id_hex(), true, now_ms()};
-  ix.add_site(row, admin_event(actor, "admin.site.add", {{"site", card.site}, {"key", row.key_id}}));
+  ix.add_site(row,
+              admin_event(actor, "admin.site.add", {{"site", card.site}, {"key", row.key_id}}));
   return card.site;
 }
 

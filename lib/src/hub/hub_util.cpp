@@ -18,9 +18,9 @@ AuditRecord next_audit_record(std::uint64_t prev_seq, const std::string& prev_ha
   return chain_next(prev_seq, prev_hash, e, time);
 }
 
-void check_receipt(std::string_view statement, std::string_view signature,
-                   const SiteCard& receiver, const std::string& package,
-                   const std::string& blake2b, const std::string& sender) {
+void check_receipt(std::string_view statement, std::string_view signature, const SiteCard& receiver,
+                   const std::string& package, const std::string& blake2b,
+                   const std::string& sender) {
   auto r = transfer::verify_receipt(statement, signature, receiver);
   if (r.package_id != package || r.sealed_blake2b != blake2b || r.receiver != receiver.site ||
       r.sender != sender)
@@ -74,7 +74,8 @@ bool base64_decode(std::string_view text, std::string& out, bool url) {
 }
 
 std::string json_string(std::string_view s) {
-  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace iep::hub

@@ -18,9 +18,9 @@ AuditRecord next_audit_record(std::uint64_t prev_seq, const std::string& prev_ha
 // Checks a delivery receipt (the receipt module's verify_receipt) and that it
 // names `package`, `blake2b`, `receiver` and `sender`. Throws
 // Error(Exit::bad_signature) saying what does not hold.
-void check_receipt(std::string_view statement, std::string_view signature,
-                   const SiteCard& receiver, const std::string& package,
-                   const std::string& blake2b, const std::string& sender);
+void check_receipt(std::string_view statement, std::string_view signature, const SiteCard& receiver,
+                   const std::string& package, const std::string& blake2b,
+                   const std::string& sender);
 
 // A signed checkpoint of the audit chain head as one JSON object (the
 // audit module's sign_checkpoint(...).to_json()).

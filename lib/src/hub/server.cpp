@@ -66,7 +66,8 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
       if (sa->sa_family == AF_INET)
         inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, host, sizeof host);
       else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, host, sizeof host);
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, host,
+                  sizeof host);
       req.peer = host;
     }
     const std::string* expect = req.header("expect");
@@ -74,8 +75,11 @@ MHD_Result on_request(void* cls, MHD_Connection* conn, const char* url, const ch
     bool no_body = (!clen || *clen == "0") && !req.header("transfer-encoding");
     bool waits = expect != nullptr;
     c->ex = hub->begin(std::move(req));
-    if (c->ex->early() && waits && !no_body) {
-      // Answer now; the body (if any) is never asked for.
+    const Response* early = c->ex->early();
+    if (early && !no_body && (waits || early->status == 401)) {
+      // Answer now; the body (if any) is never asked for. Without
+      // Expect: 100-continue only for a client without a valid token:
+      // its body is not read (the connection is closed after the answer).
       c->finished = true;
       Response r = c->ex->finish();
       return send(conn, r);
@@ -131,12 +135,14 @@ void serve(Hub& hub, const ServerConfig& cfg) {
   std::string host, port;
   if (!cfg.listen.empty() && cfg.listen[0] == '[') {
     auto e = cfg.listen.find("]:");
-    if (e == std::string::npos) throw Error(Exit::usage, "--listen " + cfg.listen + ": expected [ADDRESS]:PORT");
+    if (e == std::string::npos)
+      throw Error(Exit::usage, "--listen " + cfg.listen + ": expected [ADDRESS]:PORT");
     host = cfg.listen.substr(1, e - 1);
     port = cfg.listen.substr(e + 2);
   } else {
     auto e = cfg.listen.rfind(':');
-    if (e == std::string::npos) throw Error(Exit::usage, "--listen " + cfg.listen + ": expected ADDRESS:PORT");
+    if (e == std::string::npos)
+      throw Error(Exit::usage, "--listen " + cfg.listen + ": expected ADDRESS:PORT");
     host = cfg.listen.substr(0, e);
     port = cfg.listen.substr(e + 1);
   }
@@ -179,7 +185,8 @@ void serve(Hub& hub, const ServerConfig& cfg) {
   opts.push_back({MHD_OPTION_CONNECTION_LIMIT, cfg.max_connections, nullptr});
   opts.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg.per_ip_connections, nullptr});
   opts.push_back({MHD_OPTION_CONNECTION_TIMEOUT, cfg.timeout, nullptr});
-  opts.push_back({MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(cfg.header_memory), nullptr});
+  opts.push_back(
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(cfg.header_memory), nullptr});
   opts.push_back({MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&on_completed), nullptr});
   if (tls) {
     opts.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, cert.data()});
@@ -189,18 +196,19 @@ void serve(Hub& hub, const ServerConfig& cfg) {
   }
   opts.push_back({MHD_OPTION_END, 0, nullptr});
   Daemon d;
-  d.d = MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, &hub,
-                         MHD_OPTION_EXTERNAL_LOGGER, &log_mhd, nullptr, MHD_OPTION_ARRAY,
-                         opts.data(), MHD_OPTION_END);
+  d.d = MHD_start_daemon(flags, 0, nullptr, nullptr, &on_request, &hub, MHD_OPTION_EXTERNAL_LOGGER,
+                         &log_mhd, nullptr, MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END);
   util::wipe(key);
-  if (!d.d) throw Error(Exit::network, "cannot listen on " + cfg.listen + " (address in use, or a bad TLS key or certificate)");
+  if (!d.d)
+    throw Error(Exit::network, "cannot listen on " + cfg.listen +
+                                   " (address in use, or a bad TLS key or certificate)");
   const auto* info = MHD_get_daemon_info(d.d, MHD_DAEMON_INFO_LISTEN_FD);
   sockaddr_storage bound{};
   socklen_t blen = sizeof bound;
   getsockname(info->listen_fd, reinterpret_cast<sockaddr*>(&bound), &blen);
-  unsigned bport = ntohs(bound.ss_family == AF_INET6
-                             ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  unsigned bport =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   std::string shown = addr.ss_family == AF_INET6 ? "[" + host + "]" : host;
   std::fprintf(stderr, "listening on %s://%s:%u\n", tls ? "https" : "http", shown.c_str(), bport);
   if (!cfg.port_file.empty()) {

@@ -28,12 +28,12 @@ std::string now_ms(std::int64_t seconds_from_now) {
 
 namespace {
 
-#define kUploadCols                                                                       \
-"SELECT id,site,length,off,metadata,signature,package_hint,concat,parts,created,expires," \
-"state,committing_package FROM uploads"
-#define kPackageCols                                                                    \
-"SELECT id,sender,size,blake2b,signature,created,upload_started,committed,expires,state," \
-"all_acked FROM packages"
+#define kUploadCols                                                                         \
+  "SELECT id,site,length,off,metadata,signature,package_hint,concat,parts,created,expires," \
+  "state,committing_package FROM uploads"
+#define kPackageCols                                                                        \
+  "SELECT id,sender,size,blake2b,signature,created,upload_started,committed,expires,state," \
+  "all_acked FROM packages"
 
 constexpr int kSchemaVersion = 1;
 
@@ -122,7 +122,8 @@ class SqliteIndex : public Index {
   explicit SqliteIndex(const std::filesystem::path& path) {
     sqlite3* db = nullptr;
     int rc = sqlite3_open_v2(path.c_str(), &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             nullptr);
     conn_.reset(db);
     db_ = db;
     if (rc != SQLITE_OK)
@@ -155,9 +156,13 @@ class SqliteIndex : public Index {
     q.bind(1, s.name).bind(2, s.key_id);
     if (q.step())
       throw Error(Exit::rejected, "site " + s.name + ": a site " + q.text(0) +
-                                   " with this name or signing key is registered already");
+                                      " with this name or signing key is registered already");
     Stmt(db_, "INSERT INTO sites(name,card,key_id,active,added) VALUES(?,?,?,1,?)")
-        .bind(1, s.name).bind(2, s.card).bind(3, s.key_id).bind(4, s.added).run();
+        .bind(1, s.name)
+        .bind(2, s.card)
+        .bind(3, s.key_id)
+        .bind(4, s.added)
+        .run();
     append_audit(audit);
     tx.commit();
   }
@@ -190,8 +195,12 @@ class SqliteIndex : public Index {
   void add_token(const TokenRow& t, const AuditEvent& audit) override {
     Tx tx(*this);
     Stmt(db_, "INSERT INTO tokens(id,hash,site,admin,created,revoked) VALUES(?,?,?,?,?,0)")
-        .bind(1, t.id).bind(2, t.hash).bind(3, t.site).bind(4, t.admin ? 1 : 0)
-        .bind(5, t.created).run();
+        .bind(1, t.id)
+        .bind(2, t.hash)
+        .bind(3, t.site)
+        .bind(4, t.admin ? 1 : 0)
+        .bind(5, t.created)
+        .run();
     append_audit(audit);
     tx.commit();
   }
@@ -224,10 +233,20 @@ class SqliteIndex : public Index {
     Stmt(db_,
          "INSERT INTO uploads(id,site,length,off,metadata,signature,package_hint,concat,parts,"
          "created,expires,state,committing_package) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)")
-        .bind(1, u.id).bind(2, u.site).bind_opt(3, u.length)
-        .bind(4, static_cast<std::int64_t>(u.offset)).bind(5, u.metadata).bind(6, u.signature)
-        .bind(7, u.package_hint).bind(8, u.concat).bind(9, u.parts).bind(10, u.created)
-        .bind(11, u.expires).bind(12, u.state).bind(13, u.committing_package).run();
+        .bind(1, u.id)
+        .bind(2, u.site)
+        .bind_opt(3, u.length)
+        .bind(4, static_cast<std::int64_t>(u.offset))
+        .bind(5, u.metadata)
+        .bind(6, u.signature)
+        .bind(7, u.package_hint)
+        .bind(8, u.concat)
+        .bind(9, u.parts)
+        .bind(10, u.created)
+        .bind(11, u.expires)
+        .bind(12, u.state)
+        .bind(13, u.committing_package)
+        .run();
   }
   std::optional<UploadRow> upload(const std::string& id) override {
     std::lock_guard lk(mu_);
@@ -246,8 +265,13 @@ class SqliteIndex : public Index {
   void update_upload(const UploadRow& u) override {
     std::lock_guard lk(mu_);
     Stmt(db_, "UPDATE uploads SET length=?,off=?,expires=?,state=?,committing_package=? WHERE id=?")
-        .bind_opt(1, u.length).bind(2, static_cast<std::int64_t>(u.offset)).bind(3, u.expires)
-        .bind(4, u.state).bind(5, u.committing_package).bind(6, u.id).run();
+        .bind_opt(1, u.length)
+        .bind(2, static_cast<std::int64_t>(u.offset))
+        .bind(3, u.expires)
+        .bind(4, u.state)
+        .bind(5, u.committing_package)
+        .bind(6, u.id)
+        .run();
   }
   void remove_upload(const std::string& id) override {
     std::lock_guard lk(mu_);
@@ -260,7 +284,9 @@ class SqliteIndex : public Index {
            "SELECT COALESCE(SUM(COALESCE(length,off)),0) FROM uploads WHERE site=?"
            " AND state!='expired'");
     a.bind(1, site).step();
-    Stmt b(db_, "SELECT COALESCE(SUM(size),0) FROM packages WHERE sender=? AND state NOT IN ('deleted','expired')");
+    Stmt b(db_,
+           "SELECT COALESCE(SUM(size),0) FROM packages WHERE sender=? AND state NOT IN "
+           "('deleted','expired')");
     b.bind(1, site).step();
     return static_cast<std::uint64_t>(a.i64(0) + b.i64(0));
   }
@@ -289,11 +315,22 @@ class SqliteIndex : public Index {
     Stmt(db_,
          "INSERT INTO packages(id,sender,size,blake2b,signature,created,upload_started,committed,"
          "expires,state,all_acked) VALUES(?,?,?,?,?,?,?,?,?,?,NULL)")
-        .bind(1, p.id).bind(2, p.sender).bind(3, static_cast<std::int64_t>(p.size))
-        .bind(4, p.blake2b).bind(5, p.signature).bind(6, p.created).bind(7, p.upload_started)
-        .bind(8, p.committed).bind(9, p.expires).bind(10, p.state).run();
+        .bind(1, p.id)
+        .bind(2, p.sender)
+        .bind(3, static_cast<std::int64_t>(p.size))
+        .bind(4, p.blake2b)
+        .bind(5, p.signature)
+        .bind(6, p.created)
+        .bind(7, p.upload_started)
+        .bind(8, p.committed)
+        .bind(9, p.expires)
+        .bind(10, p.state)
+        .run();
     for (const auto& r : p.recipients)
-      Stmt(db_, "INSERT INTO recipients(package,site) VALUES(?,?)").bind(1, p.id).bind(2, r.site).run();
+      Stmt(db_, "INSERT INTO recipients(package,site) VALUES(?,?)")
+          .bind(1, p.id)
+          .bind(2, r.site)
+          .run();
     AuditRecord rec = append_audit(c.audit);
     tx.commit();
     return rec;
@@ -315,9 +352,9 @@ class SqliteIndex : public Index {
       c.bind(1, after).bind(2, sender);
       if (c.step()) cutoff = c.text(0);
     }
-    Stmt q(db_, cutoff.empty()
-                    ? kPackageCols " WHERE sender=? ORDER BY committed DESC, id DESC LIMIT ?"
-                    : kPackageCols
+    Stmt q(db_, cutoff.empty() ? kPackageCols
+                    " WHERE sender=? ORDER BY committed DESC, id DESC LIMIT ?"
+                               : kPackageCols
                     " WHERE sender=? AND (committed<? OR (committed=? AND id<?))"
                     " ORDER BY committed DESC, id DESC LIMIT ?");
     q.bind(1, sender);
@@ -345,8 +382,13 @@ class SqliteIndex : public Index {
   void set_first_fetched(const std::string& package, const std::string& site,
                          const std::string& time) override {
     std::lock_guard lk(mu_);
-    Stmt(db_, "UPDATE recipients SET first_fetched=? WHERE package=? AND site=? AND first_fetched IS NULL")
-        .bind(1, time).bind(2, package).bind(3, site).run();
+    Stmt(db_,
+         "UPDATE recipients SET first_fetched=? WHERE package=? AND site=? AND first_fetched IS "
+         "NULL")
+        .bind(1, time)
+        .bind(2, package)
+        .bind(3, site)
+        .run();
   }
   std::string acknowledge(const std::string& package, const std::string& site,
                           const std::string& statement, const std::string& signature,
@@ -359,13 +401,21 @@ class SqliteIndex : public Index {
     Stmt(db_,
          "UPDATE recipients SET acknowledged=?,receipt_statement=?,receipt_signature=?,"
          "first_fetched=COALESCE(first_fetched,?) WHERE package=? AND site=?")
-        .bind(1, time).bind(2, statement).bind(3, signature).bind(4, time).bind(5, package)
-        .bind(6, site).run();
+        .bind(1, time)
+        .bind(2, statement)
+        .bind(3, signature)
+        .bind(4, time)
+        .bind(5, package)
+        .bind(6, site)
+        .run();
     Stmt left(db_, "SELECT COUNT(*) FROM recipients WHERE package=? AND acknowledged IS NULL");
     left.bind(1, package).step();
     if (left.i64(0) == 0)
-      Stmt(db_, "UPDATE packages SET state='delivered',all_acked=? WHERE id=? AND state='committed'")
-          .bind(1, time).bind(2, package).run();
+      Stmt(db_,
+           "UPDATE packages SET state='delivered',all_acked=? WHERE id=? AND state='committed'")
+          .bind(1, time)
+          .bind(2, package)
+          .run();
     append_audit(audit);
     tx.commit();
     return time;
@@ -424,7 +474,6 @@ class SqliteIndex : public Index {
   }
 
  private:
-
   // A write transaction (BEGIN IMMEDIATE: the write lock first, so that two
   // processes never deadlock upgrading), holding the connection's mutex.
   class Tx {
@@ -466,7 +515,10 @@ class SqliteIndex : public Index {
     }
     AuditRecord r = next_audit_record(seq, prev, e, now_ms());
     Stmt(db_, "INSERT INTO audit(seq,hash,line) VALUES(?,?,?)")
-        .bind(1, static_cast<std::int64_t>(r.seq)).bind(2, r.hash).bind(3, r.line).run();
+        .bind(1, static_cast<std::int64_t>(r.seq))
+        .bind(2, r.hash)
+        .bind(3, r.line)
+        .run();
     return r;
   }
 
@@ -509,9 +561,10 @@ class SqliteIndex : public Index {
     return p;
   }
   PackageRow with_recipients(PackageRow p) {
-    Stmt q(db_,
-           "SELECT site,first_fetched,acknowledged,receipt_statement,receipt_signature FROM recipients"
-           " WHERE package=? ORDER BY rowid");
+    Stmt q(
+        db_,
+        "SELECT site,first_fetched,acknowledged,receipt_statement,receipt_signature FROM recipients"
+        " WHERE package=? ORDER BY rowid");
     q.bind(1, p.id);
     while (q.step())
       p.recipients.push_back(

@@ -50,7 +50,8 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_metadata(
     p = strip(p);
     auto sp = p.find(' ');
     std::string_view key = p.substr(0, sp);
-    std::string_view val = sp == std::string_view::npos ? std::string_view() : strip(p.substr(sp + 1));
+    std::string_view val =
+        sp == std::string_view::npos ? std::string_view() : strip(p.substr(sp + 1));
     if (key.empty() || val.find(' ') != std::string_view::npos) return std::nullopt;
     for (char c : key)
       if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)

@@ -24,11 +24,11 @@
 namespace iep::hub {
 
 struct Request {
-  std::string method;  // upper case
-  std::string path;    // as received, without the query
+  std::string method;                                        // upper case
+  std::string path;                                          // as received, without the query
   std::vector<std::pair<std::string, std::string>> query;    // decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
-  std::string peer;  // client address, for logs
+  std::string peer;                                          // client address, for logs
   // The first header of that (lower-case) name, if any.
   [[nodiscard]] const std::string* header(std::string_view name) const;
   [[nodiscard]] const std::string* param(std::string_view name) const;
@@ -41,7 +41,9 @@ struct Response {
   // Instead of `body`: `file_length` bytes of `file` from `file_offset`.
   UniqueFd file;
   std::uint64_t file_offset = 0, file_length = 0;
-  void set(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+  void set(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
 };
 
 // One request in flight. The server calls body() with each piece of the
@@ -61,15 +63,15 @@ class Exchange {
 struct HubConfig {
   std::filesystem::path data;
   std::uint64_t max_package_size = 64ULL << 30;  // 64 GiB
-  std::uint64_t site_quota = 0;                   // 0: none
-  std::int64_t upload_expiry = 24 * 3600;         // seconds after the last PATCH
-  std::int64_t expire_after = 30 * 24 * 3600;     // unfetched packages
-  std::int64_t ack_grace = 7 * 24 * 3600;         // acknowledged packages kept
+  std::uint64_t site_quota = 0;                  // 0: none
+  std::int64_t upload_expiry = 24 * 3600;        // seconds after the last PATCH
+  std::int64_t expire_after = 30 * 24 * 3600;    // unfetched packages
+  std::int64_t ack_grace = 7 * 24 * 3600;        // acknowledged packages kept
   std::int64_t checkpoint_every = 60;
-  std::int64_t sweep_every = 10;                  // seconds between sweeps
-  std::int64_t max_wait = 60;                     // longest mailbox long poll (wait=S is clamped)
-  std::size_t max_open_uploads = 64;              // unfinished uploads per site (429 beyond)
-  unsigned max_waits_per_site = 4;                // long polls held at once per site (more: wait=0)
+  std::int64_t sweep_every = 10;      // seconds between sweeps
+  std::int64_t max_wait = 60;         // longest mailbox long poll (wait=S is clamped)
+  std::size_t max_open_uploads = 64;  // unfinished uploads per site (429 beyond)
+  unsigned max_waits_per_site = 4;    // long polls held at once per site (more: wait=0)
   std::string hub_name = "iep-hub";
   bool log_requests = true;
 };

@@ -27,7 +27,7 @@ struct SiteRow {
   std::string card;    // the card's text as registered
   std::string key_id;  // minisign key id, 16 upper-case hex
   bool active = true;
-  std::string added;   // RFC 3339
+  std::string added;  // RFC 3339
 };
 
 struct TokenRow {
@@ -42,18 +42,18 @@ struct TokenRow {
 // An upload in progress (tus). `offset` is never ahead of the bytes the
 // store has made durable.
 struct UploadRow {
-  std::string id;    // 32 hex
-  std::string site;  // the uploading site
+  std::string id;                       // 32 hex
+  std::string site;                     // the uploading site
   std::optional<std::uint64_t> length;  // none: deferred
   std::uint64_t offset = 0;
-  std::string metadata;    // Upload-Metadata as given
-  std::string signature;   // metadata "signature", decoded (may be empty)
+  std::string metadata;      // Upload-Metadata as given
+  std::string signature;     // metadata "signature", decoded (may be empty)
   std::string package_hint;  // metadata "package" (untrusted)
-  std::string concat;      // "", "partial" or "final"
-  std::string parts;       // final: the partial upload ids, space separated
+  std::string concat;        // "", "partial" or "final"
+  std::string parts;         // final: the partial upload ids, space separated
   std::string created;
-  std::string expires;     // RFC 3339; refreshed by every PATCH
-  std::string state = "open";  // open, committing, expired
+  std::string expires;             // RFC 3339; refreshed by every PATCH
+  std::string state = "open";      // open, committing, expired
   std::string committing_package;  // set while the bytes move into the package store
 };
 
@@ -71,7 +71,7 @@ struct PackageRow {
   std::string signature;  // the sender's .minisig text
   std::string created;    // from the signed statement
   std::string upload_started, committed, expires;
-  std::string state = "committed";  // committed, delivered, expired, deleted
+  std::string state = "committed";       // committed, delivered, expired, deleted
   std::optional<std::string> all_acked;  // when the last recipient acknowledged
   std::vector<RecipientRow> recipients;
 };

@@ -16,9 +16,9 @@ struct ServerConfig {
   bool insecure = false;               // allow plain HTTP on a non-loopback address
   unsigned max_connections = 256;
   unsigned per_ip_connections = 32;
-  unsigned timeout = 60;               // seconds a connection may stay idle
+  unsigned timeout = 60;                  // seconds a connection may stay idle
   std::size_t header_memory = 64 * 1024;  // per connection: request line and headers
-  std::string port_file;               // where to write the port chosen
+  std::string port_file;                  // where to write the port chosen
 };
 
 // Serves until SIGTERM or SIGINT, then stops accepting, lets requests in
