@@ -9,7 +9,8 @@
 # usage: tests/bench/bench-network.sh [DATA_DIR] [BUILD_DIR]
 #   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
 #   BUILD_DIR  the iep-* tools (default build-bench, a Release build)
-# env: RUNS (5), WARMUP (1), NO_HYPERFINE=1
+# env: RUNS (5), WARMUP (1), NO_HYPERFINE=1, SEND_ARGS (more iep-send --hub
+#      flags, e.g. "--chunk-size 32"), ONLY=send|fetch (one comparison)
 # Exits non-zero when a command fails or a result does not verify.
 name=bench-network
 . "$(dirname "${BASH_SOURCE[0]}")/lib-hub.sh"
@@ -19,11 +20,13 @@ iep-send -i keys/a.id --to trust-b --output sealed.iep "$data" || die "iep-send 
 sealed_bytes=$(stat -c %s sealed.iep)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
-send_hub="iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state-a '$data'"
+send_hub="iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state-a ${SEND_ARGS:-} '$data'"
 send_file="iep-send -i keys/a.id --to trust-b --output local.iep '$data'"
-compare "send: --hub vs --output FILE" 'rm -rf state-a' "$send_hub" 'rm -f local.iep local.iep.minisig' "$send_file" "$in_bytes"
-sent=$(find state-a -name sent.json | head -1)
-[[ -n $sent ]] || die "iep-send --hub left no sent.json: nothing committed?"
+if [[ ${ONLY:-send} == send ]]; then
+  compare "send: --hub vs --output FILE" 'rm -rf state-a' "$send_hub" 'rm -f local.iep local.iep.minisig' "$send_file" "$in_bytes"
+  sent=$(find state-a -name sent.json | head -1)
+  [[ -n $sent ]] || die "iep-send --hub left no sent.json: nothing committed?"
+fi
 
 # Each timed iep-fetch gets one new package in trust-b's mailbox (prepared by
 # an untimed upload with tus-js-client of a fresh seal).
@@ -35,10 +38,12 @@ open="iep-open -i keys/b.id --from sites/trust-a.card sealed.iep -o out-open"
 # Everything sent by the first comparison is in the mailbox too: empty it first.
 iep-fetch -i keys/b.id --hub "$HUB" --token-file tokens/b --state state-b -o drain >/dev/null || die "iep-fetch failed"
 rm -rf drain
-compare "fetch + open vs iep-open FILE" "$fetch_prep" "$fetch" 'rm -rf out-open' "$open" "$in_bytes"
-got=$(find out-fetch -type f -name '*.dcm' | wc -l)
-[[ $got == "$in_files" ]] || die "iep-fetch wrote $got DICOM files, expected $in_files"
-[[ -z $(mailbox_ids b) ]] || die "trust-b's mailbox is not empty after iep-fetch"
+if [[ ${ONLY:-fetch} == fetch ]]; then
+  compare "fetch + open vs iep-open FILE" "$fetch_prep" "$fetch" 'rm -rf out-open' "$open" "$in_bytes"
+  got=$(find out-fetch -type f -name '*.dcm' | wc -l)
+  [[ $got == "$in_files" ]] || die "iep-fetch wrote $got DICOM files, expected $in_files"
+  [[ -z $(mailbox_ids b) ]] || die "trust-b's mailbox is not empty after iep-fetch"
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo

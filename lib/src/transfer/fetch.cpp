@@ -114,25 +114,28 @@ std::string study_uid_in(const fs::path& dir) {
 }
 
 // The sealed bytes of a download in progress, read from its state file as
-// the download thread (through the Hub::Tap side) reports them written. A
-// resumed download first replays what the file held, so a reader starts at
-// the beginning either way. Every byte read is hashed; when the last one is
-// read, before it is handed out, the BLAKE2b must be the listed one (else the
-// file is removed: the next run starts over) and `check` must accept the
-// signature prehash.
+// the download thread (through the Hub::Tap side) reports them written and
+// hashed. A resumed download first replays what the file held, so a reader
+// starts at the beginning either way. When the last byte is read, before it
+// is handed out, the BLAKE2b must be the listed one (else the file is
+// removed: the next run starts over). The signature over the whole sealed
+// bytes is the open's own check (OpenOptions::signature).
 class ArrivingSource : public Source, public Hub::Tap {
  public:
-  using Check = std::function<void(const std::array<std::uint8_t, 64>&)>;
-  ArrivingSource(fs::path file, const MailboxEntry& e, std::string name, Check check)
-      : file_(std::move(file)), e_(e), name_(std::move(name)), check_(std::move(check)) {}
+  ArrivingSource(fs::path file, const MailboxEntry& e, std::string name)
+      : file_(std::move(file)), e_(e), name_(std::move(name)) {}
 
   // ---- the download thread
+  // The BLAKE2b is taken here, on the download thread, which mostly waits
+  // for the network: the opening thread has the decryption to do.
   void reset() override {
     std::lock_guard lk(mu_);
     written_ = 0;
+    b2_ = std::make_unique<util::Blake2b256>();
   }
   void write(ByteSpan d) override {
     if (cancel_.load()) throw Error(Exit::output, name_ + ": download abandoned");
+    b2_->write(d);
     {
       std::lock_guard lk(mu_);
       written_ += d.size();
@@ -171,9 +174,6 @@ class ArrivingSource : public Source, public Hub::Tap {
       if (got < 0 && errno == EINTR) continue;
       if (got < 0) throw Error(Exit::output, file_.string() + ": " + std::strerror(errno));
       if (got == 0) continue;  // the download started over meanwhile: wait for it
-      ByteSpan d(buf.data(), static_cast<std::size_t>(got));
-      pre_.write(d);
-      b2_.write(d);
       pos_ += static_cast<std::uint64_t>(got);
       if (pos_ == e_.size) verify();
       return static_cast<std::size_t>(got);
@@ -182,8 +182,14 @@ class ArrivingSource : public Source, public Hub::Tap {
   }
 
  private:
+  // All bytes are written (and hashed) once the reader is at the end.
   void verify() {
-    if (util::hex(b2_.digest()) != e_.blake2b) {
+    std::unique_ptr<util::Blake2b256> b2;
+    {
+      std::lock_guard lk(mu_);
+      b2 = std::move(b2_);
+    }
+    if (!b2 || util::hex(b2->digest()) != e_.blake2b) {
       std::error_code ec;
       fs::remove(file_, ec);
       fs::path etag = file_;
@@ -191,17 +197,14 @@ class ArrivingSource : public Source, public Hub::Tap {
       fs::remove(etag, ec);
       throw Error(Exit::corrupt, name_ + ": the downloaded bytes do not match the listed BLAKE2b");
     }
-    check_(pre_.digest());
   }
 
   fs::path file_;
   const MailboxEntry& e_;
   std::string name_;
-  Check check_;
   UniqueFd fd_;
   std::uint64_t pos_ = 0;
-  minisign::Prehash pre_;
-  util::Blake2b256 b2_;
+  std::unique_ptr<util::Blake2b256> b2_ = std::make_unique<util::Blake2b256>();
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t written_ = 0;
@@ -299,7 +302,9 @@ class Fetcher {
   // a local file: the open decrypts into a private temporary folder and
   // renames it into place only after the sender's signature over the whole
   // sealed bytes and every hash verified; the last bytes reach it only once
-  // they are checked against the listed BLAKE2b and the sender's pinned card.
+  // they are checked against the listed BLAKE2b. The sender's pinned card is
+  // the only card trusted for the manifest, and the signature's key must be
+  // its key, so the open's check of the signature is against that card.
   void open(const MailboxEntry& e, const fs::path& sealed, const fs::path& dest, FetchResult& r) {
     std::string name = hub_.host() + ": package " + e.package;
     if (e.size == 0) throw Error(Exit::corrupt, name + ": empty");
@@ -311,24 +316,21 @@ class Fetcher {
     }
     // The card first: the download thread will be using the hub's connection.
     SiteCard sender = pinned_card(hub_, e.sender);
-    // Early refusals from the (not yet verified) statement, before any byte
-    // is fetched; the same checks run again on the verified one.
+    // Refusals before any byte is fetched: the statement (the signature's
+    // trusted comment, which the open verifies with the rest) and the key.
     check_statement(package::SealedStatement::parse(sig.trusted_comment), e, name);
     if (sig.key_id != sender.signing_key.id)
       throw Error(Exit::bad_signature,
                   name + ": signed by another key than the card of " + e.sender + " pinned here");
     TrustStore trust;
     trust.add(sender);
-    trust.add_dirs();
     package::OpenOptions oo;
     oo.self = &self_;
     oo.trust = &trust;
     oo.signature = sig;
     oo.max_unpacked = o_.max_unpack != 0 ? o_.max_unpack : e.size * 4 + (64ull << 20);
 
-    ArrivingSource in(sealed, e, name, [&](const std::array<std::uint8_t, 64>& digest) {
-      check_statement(package::check_sealed_signature(sig, digest, sender, name), e, name);
-    });
+    ArrivingSource in(sealed, e, name);
     std::thread download([&] {
       std::exception_ptr err;
       try {

@@ -165,6 +165,13 @@ Response Client::perform(const Request& req) {
     curl_easy_setopt(c, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(options_.limit_rate));
     curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE, static_cast<curl_off_t>(options_.limit_rate));
   }
+  // Bigger buffers than curl's defaults (16 KiB down, 64 KiB up): a package
+  // moves in ten to thirty times fewer callbacks and system calls. Not with
+  // a rate limit, which curl keeps only roughly with big buffers.
+  if (options_.limit_rate == 0) {
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L * 1024 * 1024);
+  }
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);

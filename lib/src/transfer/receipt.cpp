@@ -126,7 +126,7 @@ SignedReceipt sign_receipt(const Receipt& r, const SiteIdentity& self) {
 
 Receipt verify_receipt(std::string_view statement, std::string_view signature_text,
                        const SiteCard& receiver) {
-  const Receipt r = Receipt::parse(statement);
+  Receipt r = Receipt::parse(statement);
   const auto sig = minisign::Signature::parse(signature_text);
   if (r.receiver != receiver.site)
     throw Error(Exit::bad_signature, "delivery receipt: names " + r.receiver +

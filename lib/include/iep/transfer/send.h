@@ -11,7 +11,8 @@
 //   input           what the key was made of (for people)
 //   plain           stdin only: the plain package as read
 //   sealed          the sealed bytes (partial while sealing)
-//   sealed.minisig  written once `sealed` is complete and synced
+//   sealed.minisig  written once `sealed` is complete (`sealed` is not
+//                   fsynced: a resume checks it against this first)
 //   upload          the upload's URL on the hub
 //   sent.json       the hub's commit answer; then the rest is removed
 #pragma once
