@@ -1,5 +1,6 @@
 #include "core/util.h"
 
+#include <algorithm>
 #include <ctime>
 #include <stdexcept>
 
@@ -130,6 +131,28 @@ std::string to_utf8(std::string_view s) {
     }
   }
   return out;
+}
+
+std::size_t json_depth(std::string_view text) {
+  std::size_t depth = 0, max = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      max = std::max(max, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return max;
 }
 
 }  // namespace iep::util

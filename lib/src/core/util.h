@@ -24,6 +24,12 @@ std::string hex(ByteSpan data);
 // Lower-case hex of exactly `n` bytes; false when malformed.
 bool unhex(std::string_view text, std::uint8_t* out, std::size_t n);
 
+// The deepest nesting of arrays and objects in a JSON text (brackets
+// outside strings), counted without parsing, so that text from outside
+// deeper than its format allows is refused before any recursive parser
+// sees it.
+std::size_t json_depth(std::string_view text);
+
 inline ByteSpan as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }

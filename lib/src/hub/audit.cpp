@@ -29,33 +29,6 @@ bool lower_hex(std::string_view s, std::size_t n) {
   return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-// The deepest nesting of arrays and objects in a JSON text (strings
-// skipped), counted without parsing, so that nothing recursive ever sees a
-// deeper one.
-std::size_t json_depth(std::string_view text) {
-  std::size_t depth = 0, max = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      max = std::max(max, ++depth);
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return max;
-}
-
 // Floating-point numbers have no single text that every JSON writer agrees
 // on, so they would make the hash depend on the implementation: refused.
 bool has_float(const json& j) {
@@ -97,7 +70,7 @@ std::string event_problem(const AuditEvent& e) {
 }
 
 json parse_json(std::string_view text, const std::string& where, std::size_t max_depth) {
-  if (json_depth(text) > max_depth)
+  if (util::json_depth(text) > max_depth)
     throw Error(Exit::corrupt, where + ": nested deeper than " + std::to_string(max_depth));
   try {
     return json::parse(text.begin(), text.end());

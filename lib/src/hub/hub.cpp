@@ -115,30 +115,6 @@ Response text_response(int status, std::string body,
   return r;
 }
 
-// Nesting of a JSON text (brackets outside strings): bodies from outside
-// are refused before parsing when deeper than a receipt can be.
-std::size_t json_depth(std::string_view text) {
-  std::size_t depth = 0, max = 0;
-  bool in_string = false, escaped = false;
-  for (char ch : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (ch == '\\')
-        escaped = true;
-      else if (ch == '"')
-        in_string = false;
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '[' || ch == '{') {
-      max = std::max(max, ++depth);
-    } else if ((ch == ']' || ch == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max;
-}
-
 std::vector<std::string_view> segments(std::string_view path) {
   std::vector<std::string_view> out;
   while (!path.empty()) {
@@ -1429,7 +1405,7 @@ Response Hub::Impl::ack(Ctx& c, std::string_view id, const std::string& body) {
   auto p = addressed(c, id);
   if (!p) return not_found();
   c.package = p->id;
-  json j = json_depth(body) > 4 ? json(nullptr) : json::parse(body, nullptr, false);
+  json j = util::json_depth(body) > 4 ? json(nullptr) : json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("statement") ||
       !j["statement"].is_string() || !j.contains("signature") || !j["signature"].is_string())
     return error(400, "bad_request", "the body must be {\"statement\":...,\"signature\":...}");

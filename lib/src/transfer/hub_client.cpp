@@ -73,34 +73,8 @@ std::uint64_t num(const json& j, const char* key) {
   return j[key].get<std::uint64_t>();
 }
 
-// JSON from the hub nests a few levels; anything deeper is refused before
-// parsing (a hostile hub must not exhaust the stack).
-bool shallow(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 json parse_json(const http::Response& r, const std::string& host, const std::string& what) {
-  if (!shallow(r.body, 16))
+  if (util::json_depth(r.body) > 16)
     throw Error(Exit::network, host + ": " + what + ": the answer nests too deeply");
   try {
     return json::parse(r.body, nullptr, true, false);
