@@ -90,12 +90,16 @@ done
 
 # iep-send uploading while the hub is killed and restarted (same port).
 make_study big 60
-# --limit-rate: the upload lasts about 1.5 s, so the kill lands inside it.
+# --limit-rate: the upload lasts about 1.5 s; the hub is killed as soon as
+# its log shows the first PATCH answered, however long sealing took.
 commits0=$(grep -c '/commit 200' "$T/hub.log")
 patches0=$(grep -c ' PATCH ' "$T/hub.log")
 send_to_hub "$HUB" a big --limit-rate 4M --chunk-size 1 >bigsend.out 2>bigsend.err &
 pid=$!
-sleep 0.$((RANDOM % 5 + 5))
+for ((n = 0; n < 600; n++)); do
+  [ "$(grep -c ' PATCH ' "$T/hub.log")" -gt "$patches0" ] && break
+  sleep 0.05
+done
 hub_kill
 assert "the hub was killed inside the upload: PATCHes answered, no commit yet" -- \
   test "$(grep -c ' PATCH ' "$T/hub.log")" -gt "$patches0" -a "$(grep -c '/commit 200' "$T/hub.log")" -eq "$commits0"
