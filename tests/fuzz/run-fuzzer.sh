@@ -4,7 +4,7 @@
 # Seeds are made here with GNU tar and zstd, so no binaries are committed:
 # small tars for "tar", compressed and plain streams for "zstd", both for any
 # other target; small pydicom files for "dicom_stream", sample rules for
-# "pixel_rules", a real audit chain for "audit". Files in tests/fuzz/corpus/<name>/ (if any) are added too.
+# "pixel_rules", a real audit chain for "audit", a receipt and sealed statements for "statements". Files in tests/fuzz/corpus/<name>/ (if any) are added too.
 # Crashes land in <work dir>/artifacts/.
 set -euo pipefail
 fuzzer=$(realpath "$1") name=$2 work=$(realpath -m "$3") seconds=${4:-20}
@@ -101,8 +101,20 @@ PY
   fi
   return 0
 }
+# A receipt and a sealed statement as iep writes them (iep-protocol(7),
+# iep-package(5)), prefixed with the byte that picks the parser.
+statement_seeds() {
+  local pkg=0123456789abcdef0123456789abcdef
+  printf 'riep-receipt package=%s blake2b=%s receiver=trust-b sender=trust-a time=2026-12-02T10:00:00Z\n' \
+    "$pkg" "$pkg$pkg" >"$work/corpus/receipt"
+  printf 'siep-sealed package=%s sender=trust-a created=2026-12-02T10:00:00Z to=trust-b,trust-c' \
+    "$pkg" >"$work/corpus/sealed"
+  printf 'siep-sealed package=%s sender=trust-a created=2026-12-02T10:00:00Z' "$pkg" >"$work/corpus/sealed-old"
+}
+
 case "$name" in
   audit) audit_seeds ;;
+  statements) statement_seeds ;;
   dicom_stream) dicom_seeds ;;
   pixel_rules) rules_seeds ;;
   tar) tar_seeds ;;
