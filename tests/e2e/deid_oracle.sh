@@ -113,12 +113,18 @@ EOF
   printf '%s\t%s\n' "$2" "planted/$1" >>planted.tsv
 }
 CT=$CORPUS/CT_small.dcm
-# An X attribute kept: Patient's Address, back in the output.
-plant x-kept "$CT" 'ds.PatientAddress = "12 Rue de la Paix, Paris"'
+# X attributes kept: the input's Other Patient IDs Sequence, as it was, and
+# a Patient's Address.
+plant x-kept "$CT" '
+ds.OtherPatientIDsSequence = orig.OtherPatientIDsSequence
+ds.PatientAddress = "12 Rue de la Paix, Paris"'
 # A Z attribute not empty: Accession Number given a value.
 plant z-filled "$CT" 'ds.AccessionNumber = "A7719"'
-# A D attribute left at its original: Patient ID (Z/D) as in the input.
-plant d-original "$CT" 'ds.PatientID = orig.PatientID'
+# D attributes left at their original: Patient ID (Z/D) and Series Date
+# (X/D) as in the input.
+plant d-original "$CT" '
+ds.PatientID = orig.PatientID
+ds.SeriesDate = orig.SeriesDate'
 # An original UID kept in a nested reference: a Source Image Sequence whose
 # Referenced SOP Instance UID is the input's own SOP Instance UID.
 plant nested-uid "$CT" '
@@ -140,9 +146,11 @@ oracle both.tsv >planted.out
 assert "planted defects make the oracle fail (exit 3)" -- test $? -eq 3
 sed 's/^/  planted: /' planted.out | grep -F planted/ | head -20 >&2
 for want in \
+  "planted/x-kept (.*CT_small.dcm): (0010,1002) Other Patient IDs Sequence: X, but present" \
   "planted/x-kept (.*CT_small.dcm): (0010,1040) Patient's Address: X, but present" \
   "planted/z-filled (.*CT_small.dcm): (0008,0050) Accession Number: Z, but not empty" \
-  "planted/d-original (.*CT_small.dcm): (0010,0020) Patient ID: Z/D, but the original value '.*' is kept" \
+  "planted/d-original (.*CT_small.dcm): (0010,0020) Patient ID: Z/D, but the original value '1CT1' is kept" \
+  "planted/d-original (.*CT_small.dcm): (0008,0021) Series Date: X/D, but the original value '19970430' is kept" \
   "planted/nested-uid (.*CT_small.dcm): (0008,2112) Source Image Sequence\[0\]>(0008,1155) Referenced SOP Instance UID: U, but it holds the original UID .* of an input" \
   "planted/name-embedded (.*CT_small.dcm): original value of (0010,0010) Patient's Name '.*' found in the output bytes" \
   "planted/private (.*CT_small.dcm): (0009,1010): private attribute kept" \
