@@ -73,6 +73,7 @@ RECORD_TAGS = {Tag(0x0012, 0x0062), Tag(0x0012, 0x0063), Tag(0x0012, 0x0064),
 Z_DUMMY_ALLOWED = {Tag(0x0010, 0x0010)}
 
 findings = []
+checked = {}  # basic action -> how many attributes of the inputs it was checked on
 
 
 def fail(pair, what):
@@ -242,9 +243,11 @@ def check_dataset(pair, table, out, orig, path, replaced):
     if orig is None:
         return
     for tag in children(orig):
+        row = table.get(tag) if not tag.is_private else ("", "private " + str(table.private))
+        if row and tag.group != 0x0002:
+            checked[row[1]] = checked.get(row[1], 0) + 1
         if tag.is_private or tag.group == 0x0002 or tag in out:
             continue
-        row = table.get(tag)
         if row and row[1] in ("D", "Z/D", "U") and not is_empty(orig, tag):
             fail(pair, f"{path}({tag.group:04X},{tag.element:04X}) {row[0]}: {row[1]}, but removed")
 
@@ -398,6 +401,8 @@ def cmd_check(table_path, pairs_path):
             fail(pair, f"UID {new} is the output of {len(origs)} different UIDs: {sorted(origs)[:3]}")
     for f in findings:
         print(f)
+    print("attributes of the inputs checked, by action: "
+          + ", ".join(f"{a} {n}" for a, n in sorted(checked.items())))
     print(f"{len(pairs)} pairs, {len(uid_map)} UIDs replaced, {len(findings)} findings")
     return 3 if findings else 0
 

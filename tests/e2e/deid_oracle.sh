@@ -89,6 +89,11 @@ assert "the oracle finds no defect in iep-anon's output ($(wc -l <new-findings.t
   test ! -s new-findings.txt
 assert "the oracle replaced-UID map is not trivial" -- \
   grep -qE '^[0-9]+ pairs, [0-9]{3,} UIDs replaced' oracle.out
+grep '^attributes of the inputs checked' oracle.out >&2
+# Every kind of action of the table was met in the inputs and checked.
+for a in D U X X/D X/Z X/Z/D 'X/Z/U\*' Z Z/D 'private X'; do
+  assert "the inputs have attributes of action $a, checked" -- grep -qE "(: |, )$a [1-9]" oracle.out
+done
 
 # Planted defects, one per copy of a good output; the oracle must report
 # each, naming the copy, and fail.
