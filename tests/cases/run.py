@@ -109,8 +109,8 @@ class Case:
                 continue
             if verb not in VERBS:
                 die(f"{path}:{n}: unknown verb '{verb}'")
-            if negate and verb not in ("stdout", "stderr"):
-                die(f"{path}:{n}: '!' only negates stdout and stderr")
+            if negate and verb not in ("stdout", "stderr", "json"):
+                die(f"{path}:{n}: '!' only negates stdout, stderr and json")
             self.steps.append((n, verb, negate, rest))
         if not self.see:
             die(f"{path}: no comment cites the documentation (a man page such as iep-verify(1), or README)")
@@ -193,9 +193,9 @@ class Runner:
             if pred(self.text(verb)) == negate:
                 raise Failed(f"{where}: {verb} {'matches' if negate else 'does not match'} {desc}")
         elif verb == "json":
-            m = re.fullmatch(r"(\S+)\s*(==|!=)\s*(.+)", arg)
+            m = re.fullmatch(r"(\.\S*)(?:\s*==\s*(.+))?", arg)
             if not m:
-                die(f"{where}: json PATH == VALUE")
+                die(f"{where}: json PATH [== VALUE]")
             try:
                 doc = json.loads(self.last[2])
             except ValueError as e:
@@ -204,11 +204,16 @@ class Runner:
                 got = json_path(doc, m.group(1))
             except (KeyError, IndexError, TypeError):
                 got = KeyError
-            want = json.loads(m.group(3))
-            if (got == want) != (m.group(2) == "=="):
-                raise Failed(f"{where}: json {m.group(1)} is "
-                             f"{'absent' if got is KeyError else json.dumps(got)}, "
-                             f"expected {m.group(2)} {json.dumps(want)}")
+            shown = "absent" if got is KeyError else json.dumps(got)
+            if m.group(2) is None:
+                if (got is not KeyError) == negate:
+                    raise Failed(f"{where}: json {m.group(1)} is {shown}, "
+                                 f"expected {'absent' if negate else 'present'}")
+            else:
+                want = json.loads(m.group(2))
+                if (got is not KeyError and got == want) == negate:
+                    raise Failed(f"{where}: json {m.group(1)} is {shown}, expected "
+                                 f"{'not ' if negate else ''}{json.dumps(want)}")
         elif verb == "env":
             if arg.startswith("-u "):
                 self.env.pop(arg[3:].strip(), None)
