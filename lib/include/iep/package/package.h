@@ -217,8 +217,9 @@ Report verify_file(const std::string& path, const std::string& name,
 
 #ifdef IEP_FUZZING
 // Only in a fuzzing build (tests/fuzz/CMakeLists.txt defines IEP_FUZZING):
-// when set, a signature's key id still picks the card but the signature is
-// not checked, so that mutated manifests reach the checks after it.
+// when set, a signature that verifies with no card of its key id is taken
+// as made by the last of them, so that mutated manifests reach the checks
+// after it.
 namespace fuzzing {
 extern bool skip_signatures;
 }
