@@ -58,11 +58,39 @@ package_seeds() {
   "$IEP_BIN/iep-pack" -i "$work/fuzz.id" "$d/CT_small.dcm" > "$work/corpus/package.tar.zst"
   "$IEP_BIN/iep-pack" -i "$work/fuzz.id" --no-compress "$d/rtplan.dcm" > "$work/corpus/small.tar"
   "$IEP_BIN/iep-pack" -i "$work/fuzz.id" --no-compress -a "$work/report.txt" \
-    "$d/rtstruct.dcm" "$d/rtplan.dcm" > "$work/corpus/two.tar"
+    "$d/rtplan.dcm" > "$work/corpus/two.tar"
   IEP_IDENTITY="$work/fuzz.id" IEP_SITES="$work/none" "$IEP_BIN/iep-send" --to "$work/fuzz.card" \
     --output "$work/corpus/sealed.iep" "$d/rtplan.dcm" >/dev/null
   rm -f "$work/corpus/sealed.iep.minisig"
   tar -xOf "$work/corpus/two.tar" MANIFEST.json > "$work/corpus/manifest.json"
+  # Packages one step from each check after the signatures (the fuzzer's
+  # second reading skips the signature, so a changed manifest still counts):
+  # a file listed but missing, a file too many, 'a' and 'a/b', bytes after
+  # the archive, and a package sealed to the fixture that does not name it.
+  /usr/bin/python3 - "$work/corpus" <<'PY'
+import io, json, sys, tarfile
+out = sys.argv[1]
+src = tarfile.open(out + "/small.tar")
+members = [(m.name, src.extractfile(m).read()) for m in src.getmembers()]
+man = json.loads(dict(members)["MANIFEST.json"])
+def write(name, entries, manifest=None, tail=b""):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for n, b in entries:
+            if n == "MANIFEST.json" and manifest is not None:
+                b = json.dumps(manifest, indent=1).encode()
+            i = tarfile.TarInfo(n); i.size = len(b); t.addfile(i, io.BytesIO(b))
+    open(out + "/" + name, "wb").write(buf.getvalue() + tail)
+files = [e for e in members if not e[0].startswith("MANIFEST")]
+rest = [e for e in members if e[0].startswith("MANIFEST")]
+extra = dict(man["files"][0], path="extra.dcm")
+write("missing.tar", members, dict(man, files=man["files"] + [extra]))
+write("unlisted.tar", files + [("extra.dcm", b"x")] + rest)
+write("prefix.tar", [("a", b"x"), ("a/b", b"y")] + rest)
+write("trailing.tar", members, None, b"\1" * 512)
+PY
+  age -r "$(sed -n 's/^age-recipient: //p' "$work/fuzz.card")" -o "$work/corpus/unnamed.iep" \
+    "$work/corpus/small.tar"
 }
 # Manifests at the parser's bounds (iep-package(5)): deep, wide, duplicate
 # keys, a path that is the folder of another, times with offsets.
