@@ -205,7 +205,28 @@ struct VerifyOptions {
 // signature against known cards; with this site's identity, decryption and
 // everything inside; a plain package's manifest signature, hashes and DICOM.
 // Never throws for a bad package: the verdict is in the report.
+//
+// Nothing is parsed before it is authenticated: a first pass checks the
+// signatures, the manifest and every hash; only then, with check_dicom, a
+// second pass parses the entries the verified manifest lists as DICOM, each
+// once its bytes hash as signed. The input is read once and copied meanwhile
+// into an unnamed temporary file in $TMPDIR (O_TMPFILE: gone on any exit),
+// which the second pass reads.
 Report verify(Source& input, const std::string& name, const VerifyOptions& options);
+// As verify(), for a file (or "-", stdin): a regular file is read twice
+// instead of copied.
+Report verify_file(const std::string& path, const std::string& name,
+                   const VerifyOptions& options);
+
+#ifdef IEP_FUZZING
+// Only in a fuzzing build (tests/fuzz/CMakeLists.txt defines IEP_FUZZING):
+// when set, a signature that verifies with no card of its key id is taken
+// as made by the last of them, so that mutated manifests reach the checks
+// after it.
+namespace fuzzing {
+extern bool skip_signatures;
+}
+#endif
 
 // The detached signature file for a sealed package file: FILE.minisig.
 std::filesystem::path signature_path(const std::filesystem::path& sealed_file);
