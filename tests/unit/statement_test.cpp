@@ -94,6 +94,8 @@ TEST_CASE("parse: malformed statements are refused") {
       with("sender=trust-a", "sender=" + std::string(65, 'a')),
       with("created=" + kCreated, "created="),
       with("created=" + kCreated, "created=" + std::string(65, '1')),
+      with("created=" + kCreated, "created=yesterday"),
+      with("created=" + kCreated, "created=2026-13-02T10:00:00Z"),
       with("to=trust-b,st-c", "to="),
       with("to=trust-b,st-c", "to=trust-b,,st-c"),
       with("to=trust-b,st-c", "to=trust-b,st-c,"),

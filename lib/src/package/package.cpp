@@ -1233,7 +1233,7 @@ SealedStatement SealedStatement::parse(std::string_view comment) {
       if (!valid_site_name(value)) throw bad("sender is not a site name");
       st.sender = value;
     } else if (key == "created") {
-      if (value.empty() || value.size() > 64) throw bad("created is empty or too long");
+      if (value.size() > 64 || !valid_rfc3339(value)) throw bad("created is not an RFC 3339 time");
       st.created = value;
     } else if (key == "to") {
       if (value.size() > kMaxStatementRecipientBytes) throw bad("the recipient list is too long");
