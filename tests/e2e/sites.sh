@@ -60,8 +60,8 @@ rm sites2/trust-q.card
 # IEP_SITES is unset: a second trust-a card there is a conflict too.
 mkdir -p "$XDG_CONFIG_HOME/iep/sites"
 cp sites/*.card "$XDG_CONFIG_HOME/iep/sites/"
-(unset IEP_SITES; expect 0 "cards from XDG_CONFIG_HOME/iep/sites" -- iep-open -i "$B" -o out8 genuine.iep; finish >/dev/null) || bad "XDG_CONFIG_HOME site folder"
+(unset IEP_SITES; failed=0; expect 0 "cards from XDG_CONFIG_HOME/iep/sites" -- iep-open -i "$B" -o out8 genuine.iep; [ "$failed" -eq 0 ]) || bad "XDG_CONFIG_HOME site folder"
 cp rogue.card "$XDG_CONFIG_HOME/iep/sites/rogue.card"
-(unset IEP_SITES; expect 10 "a misnamed card in XDG_CONFIG_HOME/iep/sites" -- iep-open -i "$B" -o out9 genuine.iep; finish >/dev/null) || bad "misnamed card in XDG_CONFIG_HOME"
+(unset IEP_SITES; failed=0; expect 10 "a misnamed card in XDG_CONFIG_HOME/iep/sites" -- iep-open -i "$B" -o out9 genuine.iep; [ "$failed" -eq 0 ]) || bad "misnamed card in XDG_CONFIG_HOME"
 
 finish
