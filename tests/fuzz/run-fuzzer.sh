@@ -106,7 +106,7 @@ PY
 statement_seeds() {
   local pkg=0123456789abcdef0123456789abcdef
   printf 'riep-receipt package=%s blake2b=%s receiver=trust-b sender=trust-a time=2026-12-02T10:00:00Z\n' \
-    "$pkg" "$pkg$pkg" >"$work/corpus/receipt"
+    "$pkg" "$pkg$pkg$pkg$pkg" >"$work/corpus/receipt"
   printf 'siep-sealed package=%s sender=trust-a created=2026-12-02T10:00:00Z to=trust-b,trust-c' \
     "$pkg" >"$work/corpus/sealed"
   printf 'siep-sealed package=%s sender=trust-a created=2026-12-02T10:00:00Z' "$pkg" >"$work/corpus/sealed-old"

@@ -321,12 +321,13 @@ Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<Si
   return m;
 }
 
-minisign::Signature sign_sealed(const SiteIdentity& self, const Manifest& m,
-                                minisign::Prehash& ph) {
+Sealed sign_sealed(const SiteIdentity& self, Manifest m, minisign::Prehash& ph) {
   SealedStatement st{m.package_id, m.sender.site, m.created, std::vector<std::string>{}};
   for (const auto& r : m.recipients) st.to->push_back(r.site);
-  return minisign::Signature::sign(self.signing, ph.digest(), st.encode(),
-                                   "iep sealed package signature from " + m.sender.site);
+  auto digest = ph.digest();
+  auto sig = minisign::Signature::sign(self.signing, digest, st.encode(),
+                                       "iep sealed package signature from " + m.sender.site);
+  return Sealed{std::move(m), std::move(sig), digest};
 }
 
 std::vector<age::Recipient> recipients_of(const std::vector<SiteCard>& to) {
@@ -796,8 +797,7 @@ Sealed seal(Plan plan, const SiteIdentity& self, const std::vector<SiteCard>& to
   Manifest m = write_package(std::move(plan), self, to, encrypting, options);
   encrypting.finish();
   enc.finish();
-  auto sig = sign_sealed(self, m, outer);
-  return Sealed{std::move(m), std::move(sig)};
+  return sign_sealed(self, std::move(m), outer);
 }
 
 Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& self,
@@ -824,8 +824,7 @@ Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& se
   w.finish(m, self);
   encrypting.finish();
   enc.finish();
-  auto sig = sign_sealed(self, m, outer);
-  return Sealed{std::move(m), std::move(sig)};
+  return sign_sealed(self, std::move(m), outer);
 }
 
 Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,

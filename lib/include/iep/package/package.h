@@ -107,6 +107,9 @@ inline constexpr std::size_t kMaxStatementRecipientBytes = 7000;
 struct Sealed {
   Manifest manifest;
   minisign::Signature signature;  // by the sender, over the sealed bytes
+  // BLAKE2b-512 of the sealed bytes: the prehash the signature covers, and
+  // the package's hash on a hub (what `b2sum` prints).
+  std::array<std::uint8_t, 64> digest{};
 };
 
 // Packs and seals in one stream: the plain package encrypted (age) to every
