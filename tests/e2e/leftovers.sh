@@ -98,7 +98,7 @@ cat p.head >&3
 assert "iep-anon spools in TMPDIR" -- waitfor "tmp/iep-rewrite-*"
 kill -TERM "$pid"; wait "$pid"; code=$?; pid=; exec 3>&-
 assert "iep-anon: SIGTERM exit 143, got $code" -- test "$code" -eq 143
-assert "iep-anon: nothing left in TMPDIR" -- test -z "$(ls -A tmp)"
+assert "iep-anon: nothing left in TMPDIR: $(find tmp -mindepth 1 | head -3 | tr "\n" " ")" -- test -z "$(ls -A tmp)"
 
 rm -f fifo && mkfifo fifo
 iep-send -i "$A" --to trust-b --output sent.iep - <fifo 2>/dev/null &

@@ -541,10 +541,21 @@ void StagedFolder::commit() {
     throw Error(Exit::output, dest_.string() + ": fsync of its folder failed: " + std::strerror(errno));
 }
 
-TempDir::TempDir(const std::string& prefix) : cleanup_([this] {
-  if (fd_.get() >= 0) remove_contents(fd_.get());
-  if (!path_.empty()) ::rmdir(path_.c_str());
-}) {
+namespace {
+// The owner of a temporary folder may be creating files in it by name (DCMTK
+// does) while a signal's cleanup runs: empty it until it can be removed.
+void remove_temp_dir(int fd, const fs::path& path) noexcept {
+  if (path.empty()) return;
+  for (int i = 0; i < 1000; ++i) {
+    if (fd >= 0) remove_contents(fd);
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT || errno == ENOTDIR) return;
+    std::this_thread::yield();
+  }
+}
+}  // namespace
+
+TempDir::TempDir(const std::string& prefix)
+    : cleanup_([this] { remove_temp_dir(fd_.get(), path_); }) {
   const char* t = std::getenv("TMPDIR");
   std::string tmpl = std::string(t && *t ? t : "/tmp") + "/" + prefix + "-XXXXXX";
   auto lock = SignalCleanup::hold();
@@ -556,10 +567,7 @@ TempDir::TempDir(const std::string& prefix) : cleanup_([this] {
 
 TempDir::~TempDir() {
   try {
-    cleanup_.finish([this] {
-      if (fd_.get() >= 0) remove_contents(fd_.get());
-      ::rmdir(path_.c_str());
-    });
+    cleanup_.finish([this] { remove_temp_dir(fd_.get(), path_); });
   } catch (...) {
   }
 }
