@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "iep/core/error.h"
+#include "iep/core/io.h"
 
 namespace iep::tool {
 
@@ -15,6 +16,9 @@ int run(const char* name, const std::function<int()>& body) {
   // A closed stdout must give a write error we can report, not a silent death.
   std::signal(SIGPIPE, SIG_IGN);
   try {
+    // SIGTERM, SIGINT, SIGHUP: remove partial output and temporary files,
+    // then die of the signal (iep(7)).
+    install_signal_cleanup();
     return body();
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: %s\n", name, e.what());

@@ -188,28 +188,6 @@ std::string temp_root() {
   return t && *t ? t : "/tmp";
 }
 
-// A private temporary folder, removed with its contents on destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix) {
-    std::string tmpl = temp_root() + "/" + prefix + "-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      throw Error(Exit::output,
-                  tmpl + ": cannot create a temporary folder: " + std::strerror(errno));
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // An unnamed temporary file (O_TMPFILE), gone when closed.
 class SpoolFile : public Sink {
  public:
@@ -622,49 +600,25 @@ std::string check_origin_only(const minisign::Signature& sig,
   return card.site;
 }
 
-// Unpacks entries into a temporary sibling of `dest`, renamed into place by
-// commit(); removed if never committed.
+// Unpacks entries into a private partial folder beside `dest` (a
+// StagedFolder: every entry created relative to its descriptor, never
+// through a symbolic link; removed if never committed, on SIGTERM too; the
+// partial folders of killed runs removed first), renamed into place by
+// commit().
 class FolderWriter : public EntryHandler {
  public:
-  FolderWriter(fs::path dest, std::uint64_t limit) : dest_(std::move(dest)), limit_(limit) {
-    if (fs::exists(fs::symlink_status(dest_)))
-      throw Error(Exit::output, dest_.string() + ": already exists; refusing to overwrite it");
-    fs::path parent = dest_.parent_path().empty() ? fs::path(".") : dest_.parent_path();
-    std::string name(1, '.');
-    name.append(dest_.filename().string()).append(".partial-XXXXXX");
-    std::string tmpl = (parent / name).string();
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      throw Error(Exit::output,
-                  dest_.string() + ": cannot create a folder beside it: " + std::strerror(errno));
-    tmp_ = tmpl;
-    parent_ = parent;
-  }
-  ~FolderWriter() override {
-    if (!committed_) {
-      fd_.reset();
-      std::error_code ec;
-      fs::remove_all(tmp_, ec);
-    }
-  }
+  FolderWriter(fs::path dest, std::uint64_t limit) : folder_(std::move(dest)), limit_(limit) {}
   FolderWriter(const FolderWriter&) = delete;
   FolderWriter& operator=(const FolderWriter&) = delete;
 
   void begin(const std::string& path, std::uint64_t) override {
-    fs::path p = tmp_ / path;
-    std::error_code ec;
-    fs::create_directories(p.parent_path(), ec);
-    if (ec)
-      throw Error(Exit::output, dest_.string() + ": cannot create " + path + ": " + ec.message());
-    fd_.reset(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (fd_.get() < 0)
-      throw Error(Exit::output,
-                  dest_.string() + ": cannot create " + path + ": " + std::strerror(errno));
-    cur_ = (dest_ / path).string();
+    fd_ = folder_.create_file(path);
+    cur_ = (folder_.dest() / path).string();
   }
   void data(ByteSpan d) override {
     written_ += d.size();
     if (limit_ != 0 && written_ > limit_)
-      throw Error(Exit::corrupt, dest_.string() + ": the package unpacks to more than " +
+      throw Error(Exit::corrupt, folder_.dest().string() + ": the package unpacks to more than " +
                                      std::to_string(limit_) + " bytes (the bound given)");
     FdSink(fd_.get(), cur_).write(d);
   }
@@ -680,23 +634,13 @@ class FolderWriter : public EntryHandler {
     data(util::as_bytes(sig));
     end();
   }
-  void commit() {
-    UniqueFd dir(::open(tmp_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dir.get() < 0 || ::syncfs(dir.get()) != 0)
-      throw Error(Exit::output, dest_.string() + ": sync failed: " + std::strerror(errno));
-    if (::renameat2(AT_FDCWD, tmp_.c_str(), AT_FDCWD, dest_.c_str(), RENAME_NOREPLACE) != 0)
-      throw Error(Exit::output,
-                  dest_.string() + ": cannot move into place: " + std::strerror(errno));
-    committed_ = true;
-    fsync_dir(parent_);
-  }
+  void commit() { folder_.commit(); }
 
  private:
-  fs::path dest_, tmp_, parent_;
+  StagedFolder folder_;
   UniqueFd fd_;
   std::string cur_;
   std::uint64_t limit_ = 0, written_ = 0;
-  bool committed_ = false;
 };
 
 // The second pass of iep-verify: parses the entries the verified manifest

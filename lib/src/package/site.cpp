@@ -63,13 +63,21 @@ SiteCard SiteCard::parse(std::string_view text, const std::string& source) {
   std::optional<std::string> site;
   std::optional<age::Recipient> recipient;
   for (std::size_t i = 2; i < ls.size(); ++i) {
-    if (ls[i].starts_with(kSiteField))
+    if (ls[i].starts_with(kSiteField)) {
+      if (site) throw Error(Exit::identity, source + ": site card has two 'site:' lines");
       site = std::string(ls[i].substr(kSiteField.size()));
-    else if (ls[i].starts_with(kAgeField))
-      recipient = age::Recipient::parse(ls[i].substr(kAgeField.size()));
-    else if (!ls[i].empty() && !ls[i].starts_with("#"))
+    } else if (ls[i].starts_with(kAgeField)) {
+      if (recipient)
+        throw Error(Exit::identity, source + ": site card has two 'age-recipient:' lines");
+      try {
+        recipient = age::Recipient::parse(ls[i].substr(kAgeField.size()));
+      } catch (const Error& e) {
+        throw Error(Exit::identity, source + ": " + e.what());
+      }
+    } else if (!ls[i].empty() && !ls[i].starts_with("#")) {
       throw Error(Exit::identity,
                   source + ": site card has an unknown line: " + std::string(ls[i].substr(0, 40)));
+    }
   }
   if (!site || !valid_site_name(*site))
     throw Error(Exit::identity, source + ": site card lacks a valid 'site:' line");
@@ -83,7 +91,18 @@ SiteCard SiteCard::parse(std::string_view text, const std::string& source) {
 }
 
 SiteCard SiteCard::load(const fs::path& path) {
-  return parse(read_small_file(path, 64 * 1024), path.string());
+  std::string text;
+  try {
+    text = read_small_file(path, 64 * 1024);
+  } catch (const Error& e) {
+    throw Error(Exit::identity, e.what());
+  }
+  return parse(text, path.string());
+}
+
+bool SiteCard::same_keys(const SiteCard& o) const {
+  return site == o.site && signing_key == o.signing_key &&
+         recipient.encode() == o.recipient.encode();
 }
 
 SiteIdentity SiteIdentity::generate(std::string site) {
@@ -193,32 +212,65 @@ std::vector<fs::path> site_dirs() {
   return dirs;
 }
 
+SiteCard load_installed_card(const fs::path& path) {
+  SiteCard card = SiteCard::load(path);
+  fs::path name = path.filename();
+  if (name.extension() != ".card" || name.stem().string() != card.site)
+    throw Error(Exit::identity, path.string() + ": the card is for site '" + card.site +
+                                    "' but is installed as '" + name.string() +
+                                    "'; a site's card must be installed as " + card.site +
+                                    ".card");
+  return card;
+}
+
 SiteCard find_card(const std::string& arg) {
-  if (arg.find('/') != std::string::npos || arg.ends_with(".card") || fs::exists(arg)) {
-    try {
-      return SiteCard::load(arg);
-    } catch (const Error& e) {
-      throw Error(Exit::identity, e.what());
-    }
-  }
+  if (arg.find('/') != std::string::npos || arg.ends_with(".card") || fs::exists(arg))
+    return SiteCard::load(arg);
   if (!valid_site_name(arg))
     throw Error(Exit::identity, "'" + arg + "' is neither a site card file nor a site name");
+  // The first folder's card, if no other folder holds another one for the name.
+  std::optional<SiteCard> found;
+  fs::path found_at;
   for (const auto& dir : site_dirs()) {
     fs::path p = dir / (arg + ".card");
-    if (!fs::exists(p)) continue;
-    SiteCard card = SiteCard::load(p);
-    if (card.site != arg)
-      throw Error(Exit::identity,
-                  p.string() + ": the card is for site '" + card.site + "', not '" + arg + "'");
-    return card;
+    std::error_code ec;
+    if (!fs::exists(p, ec)) continue;
+    SiteCard card = load_installed_card(p);
+    if (!found) {
+      found = std::move(card);
+      found_at = p;
+    } else if (!found->same_keys(card)) {
+      throw Error(Exit::identity, p.string() + " and " + found_at.string() +
+                                      " are two different cards for site '" + arg +
+                                      "': remove the wrong one");
+    }
   }
+  if (found) return *found;
   throw Error(Exit::identity,
               "unknown site '" + arg + "': no " + arg +
                   ".card in the site folders (IEP_SITES, ~/.config/iep/sites, /etc/iep/sites)");
 }
 
-void TrustStore::add(SiteCard card) {
+void TrustStore::add(SiteCard card, std::string source) {
+  if (source.empty()) source = "the card of '" + card.site + "' given (--from, or this site's own)";
+  for (std::size_t i = 0; i < cards_.size(); ++i) {
+    const SiteCard& c = cards_[i];
+    if (c.same_keys(card)) return;  // the same card again (in two folders, say)
+    std::string what;
+    if (c.site == card.site)
+      what = "different cards for site '" + card.site + "'";
+    else if (c.signing_key == card.signing_key)
+      what = "one signing key (" + card.signing_key.id_hex() + ") for two sites, '" + c.site +
+             "' and '" + card.site + "'";
+    else if (c.recipient.encode() == card.recipient.encode())
+      what = "one age recipient for two sites, '" + c.site + "' and '" + card.site + "'";
+    else
+      continue;
+    throw Error(Exit::identity, source + " and " + sources_[i] + " are " + what +
+                                    ": remove the wrong card");
+  }
   cards_.push_back(std::move(card));
+  sources_.push_back(std::move(source));
 }
 
 void TrustStore::add_dirs() {
@@ -226,10 +278,14 @@ void TrustStore::add_dirs() {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
     std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.path().extension() == ".card") files.push_back(e.path());
+    fs::directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec))
+      if (it->path().extension() == ".card") files.push_back(it->path());
+    if (ec)
+      throw Error(Exit::identity,
+                  dir.string() + ": cannot read the site folder: " + ec.message());
     std::sort(files.begin(), files.end());
-    for (const auto& f : files) add(SiteCard::load(f));
+    for (const auto& f : files) add(load_installed_card(f), f.string());
   }
 }
 

@@ -340,7 +340,9 @@ class Fetcher {
       }
       in.finish(err);
     });
-    if (!o_.to_stdout) remove_stale_partials(e.package);
+    // A run killed (-9) while opening left its partial folder
+    // (.ID.partial-XXXXXX): open_to_folder removes it first, as for
+    // iep-open (StagedFolder: only partial folders no live run holds).
     Manifest m;
     try {
       if (o_.to_stdout) {
@@ -363,19 +365,6 @@ class Fetcher {
     }
     download.join();
     r.study_uid = m.study.study_instance_uid;
-  }
-
-  // A run killed (-9) while opening leaves its temporary folder
-  // (.ID.partial-XXXXXX, private, never renamed into place); the state lock
-  // says no other run is opening this package now.
-  void remove_stale_partials(const std::string& id) const {
-    std::error_code ec;
-    std::string prefix = "." + id + ".partial-";
-    for (fs::directory_iterator it(o_.out, ec), end; !ec && it != end; it.increment(ec)) {
-      if (!it->path().filename().string().starts_with(prefix)) continue;
-      std::error_code rm;
-      fs::remove_all(it->path(), rm);
-    }
   }
 
   static void forget(const fs::path& sealed) {

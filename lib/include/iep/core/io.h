@@ -9,6 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -92,6 +95,39 @@ class FdSink : public Sink {
   std::string name_;
 };
 
+// ---- Leaving nothing behind, even when stopped --------------------------
+//
+// install_signal_cleanup() (each command's run() calls it first) makes
+// SIGTERM, SIGINT and SIGHUP run every registered cleanup action (removing
+// partial output folders, temporary files and folders) on a watcher
+// thread, after which the process dies of the signal (a shell sees exit
+// status 128+N: 143 for SIGTERM, 130 SIGINT, 129 SIGHUP). A signal that was
+// ignored when the command started (nohup) stays ignored. A command may
+// install its own handler for a signal afterwards (iep-fetch stops at a safe
+// point on SIGTERM): its destructors then do the cleaning.
+void install_signal_cleanup();
+
+// One registered cleanup action, for as long as this object lives. The
+// action runs on the watcher thread with the registry locked; the owner
+// creates what the action removes while holding hold(), and does its last
+// step (commit or removal) through finish(), so that a signal finds each
+// thing either not begun or done, never half.
+class SignalCleanup {
+ public:
+  explicit SignalCleanup(std::function<void()> action);
+  ~SignalCleanup();  // unregisters, without running the action
+  SignalCleanup(const SignalCleanup&) = delete;
+  SignalCleanup& operator=(const SignalCleanup&) = delete;
+  // Runs fn() with the registry locked, then unregisters; if fn() throws,
+  // the action stays registered.
+  void finish(const std::function<void()>& fn);
+  // No cleanup action runs while this lock is held.
+  [[nodiscard]] static std::unique_lock<std::mutex> hold();
+
+ private:
+  std::uint64_t id_ = 0;
+};
+
 // Writes a file atomically: into a temporary sibling, which commit() fsyncs
 // and renames over `path`. Destroyed without commit(), it removes the
 // temporary, so a failed run leaves nothing behind. Refuses to replace an
@@ -116,7 +152,69 @@ class AtomicFile : public Sink {
   UniqueFd fd_;
   bool overwrite_;
   bool committed_ = false;
+  SignalCleanup cleanup_;  // unlinks tmp_ on SIGTERM, SIGINT, SIGHUP
 };
+
+// A private temporary folder, $TMPDIR/PREFIX-XXXXXX (/tmp if TMPDIR is
+// unset), mode 0700; removed with its contents on destruction and on
+// SIGTERM, SIGINT and SIGHUP.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  UniqueFd fd_;
+  SignalCleanup cleanup_;
+};
+
+// A new folder built out of sight and moved into place whole. Its entries
+// are created in a private (mode 0700) hidden sibling of `dest`,
+// ".NAME.partial-XXXXXX", every folder and file relative to that folder's
+// descriptor (mkdirat/openat, never following a symbolic link), so that
+// whoever can rename entries in the parent folder cannot redirect them.
+// commit() renames it to NAME, on the parent's descriptor, after checking
+// that the name still is this very folder. Not committed, it is removed: on
+// destruction, and on SIGTERM, SIGINT and SIGHUP. The run holds an flock on
+// its partial folder for as long as it lives; creating one first removes
+// the partial folders of the same NAME that no live run holds (left by a
+// kill -9, a crash or a power cut). The folder keeps mode 0700 once in
+// place; what is inside gets the usual modes (0777, 0644 less the umask).
+class StagedFolder {
+ public:
+  // Error(Exit::output) if `dest` exists or its parent is not a folder.
+  explicit StagedFolder(std::filesystem::path dest);
+  ~StagedFolder();
+  StagedFolder(const StagedFolder&) = delete;
+  StagedFolder& operator=(const StagedFolder&) = delete;
+  // A new file at `rel`, a relative path of plain names ("a/b/c.dcm"), and
+  // its folders as needed; never an existing file. Error(Exit::output).
+  UniqueFd create_file(const std::string& rel, unsigned mode = 0644);
+  // Syncs the file system, then renames the folder into place.
+  void commit();
+  [[nodiscard]] const std::filesystem::path& dest() const { return dest_; }
+  // Where the partial folder was created (for messages and tests).
+  [[nodiscard]] std::filesystem::path partial() const;
+
+ private:
+  void remove_partial() noexcept;
+  std::filesystem::path dest_;
+  std::string name_, tmp_name_;
+  UniqueFd parent_, dir_;
+  std::string sub_path_;  // the last subfolder created into, and its descriptor
+  UniqueFd sub_;
+  bool committed_ = false;
+  SignalCleanup cleanup_;
+};
+
+// Removes the ".NAME.partial-XXXXXX" siblings of `dest` (NAME its file
+// name) that belong to this user and that no live run holds, without
+// following symbolic links; returns how many it removed.
+std::size_t remove_stale_partials(const std::filesystem::path& dest);
 
 // Discards everything (iep-verify opens a package into nothing).
 class NullSink : public Sink {

@@ -30,6 +30,8 @@ struct SiteCard {
   // `source` names the file in errors. Throws Error(Exit::identity).
   static SiteCard parse(std::string_view text, const std::string& source);
   static SiteCard load(const std::filesystem::path& path);
+  // The same site, signing key and age recipient.
+  [[nodiscard]] bool same_keys(const SiteCard& other) const;
 };
 
 class SiteIdentity {
@@ -61,16 +63,28 @@ std::filesystem::path default_identity_path();
 // separated) if set, else ~/.config/iep/sites then /etc/iep/sites.
 std::vector<std::filesystem::path> site_dirs();
 
-// A card given on the command line: a path to a card file, or a site name
-// looked up in site_dirs(). Throws Error(Exit::identity) if not found.
+// A card installed in a site folder: it must be named SITE.card after the
+// `site:` it holds. Error(Exit::identity) naming the file otherwise.
+SiteCard load_installed_card(const std::filesystem::path& path);
+
+// A card given on the command line: a path to a card file (any name), or a
+// site name looked up as NAME.card in site_dirs(). Two folders may hold the
+// same card for a name, not two different ones. Throws
+// Error(Exit::identity) if not found or in doubt.
 SiteCard find_card(const std::string& name_or_path);
 
 // The sites a reader trusts as senders: explicit cards, plus every card in
-// site_dirs(), plus this site's own card.
+// site_dirs(), plus this site's own card. A name is bound to one card and a
+// key to one name: the same card twice is kept once, and two cards that
+// claim one site name, one signing key or one age recipient are refused.
 class TrustStore {
  public:
-  void add(SiteCard card);
-  void add_dirs();  // every *.card in site_dirs()
+  // `source` names the card (its file) in errors. Error(Exit::identity) when
+  // the card conflicts with one already added.
+  void add(SiteCard card, std::string source = {});
+  // Every *.card in site_dirs(), each through load_installed_card(): a
+  // malformed or misnamed card, or a conflict, fails the whole load.
+  void add_dirs();
   // The card whose signing key is `key`, if any.
   [[nodiscard]] const SiteCard* by_key(const minisign::PublicKey& key) const;
   // Every card whose signing key has the 8-byte key id `id` (a signature
@@ -80,6 +94,7 @@ class TrustStore {
 
  private:
   std::vector<SiteCard> cards_;
+  std::vector<std::string> sources_;  // parallel to cards_
 };
 
 }  // namespace iep
