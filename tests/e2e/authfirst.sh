@@ -131,11 +131,13 @@ nothing_left "open: a and a/b" prefix-out
 
 # 1. A card with trust-a's key id but another key, installed so that a
 # lookup by id alone finds it first: trust-a's packages still verify.
-$PY - "$T/sites/trust-a.card" "$T/sites/trust-c.card" "$T/sites/0shadow.card" <<'PY'
+# (Its own age recipient: no two cards may share one, iep(7).)
+iep-keygen --site 0shadow -o "$T/keys/0.id" -c 0shadow.card >/dev/null || exit 1
+$PY - "$T/sites/trust-a.card" 0shadow.card "$T/sites/0shadow.card" <<'PY'
 import base64, sys
 a = open(sys.argv[1]).read().split("\n"); c = open(sys.argv[2]).read().split("\n")
 ka, kc = base64.b64decode(a[1]), base64.b64decode(c[1])
-key = base64.b64encode(ka[:10] + kc[10:]).decode()   # "Ed" + a's id + c's key
+key = base64.b64encode(ka[:10] + kc[10:]).decode()   # "Ed" + a's id + its own key
 out = [a[0].replace("trust-a", "0shadow"), key, "site: 0shadow", c[3], ""]
 open(sys.argv[3], "w").write("\n".join(out))
 PY
