@@ -152,16 +152,24 @@ struct Parser {
   std::string window;
   std::uint64_t window_at = 0;
   std::size_t elements = 0;
+  std::uint64_t held = 0;  // bytes of values held in memory
 
+  // Without the preamble and "DICM" the bytes may be anything (nearly any
+  // bytes start like a bare data set): say so rather than only name a
+  // made-up element.
   [[noreturn]] void fail(const std::string& why) const {
-    throw Error(Exit::invalid_dicom, f.name_ + ": not a valid DICOM file (" + why + ")");
+    if (!f.part10)
+      throw Error(Exit::invalid_dicom, f.name_ + ": not a DICOM file (" + why + ")");
+    throw Error(Exit::invalid_dicom, f.name_ + ": " + why);
   }
 
   // Copies n bytes at `at` of the source into dst.
   void fetch(std::uint64_t at, std::size_t n, void* dst) {
     if (at > size || n > size - at)
-      fail("truncated at byte " + std::to_string(size) + ", expected " + std::to_string(n) +
-           " bytes at " + std::to_string(at));
+      fail((in_element == 0 ? std::string("cut short")
+                            : "cut inside element " + tag_name(in_element)) +
+           ": the file ends at byte " + std::to_string(size) + ", before the " +
+           std::to_string(n) + " bytes expected at byte " + std::to_string(at));
     if (f.in_memory_) {
       std::memcpy(dst, f.memory_.data() + at, n);
       return;
@@ -196,6 +204,7 @@ struct Parser {
   // non-zero tail would rescan the tail for every element, quadratic time.
   std::uint64_t nonzero_at = 0;
   bool nonzero_known = false;
+  std::uint32_t in_element = 0;  // the tag whose header or value is being read
   bool zeros_to_end() {
     if (pos >= size || (nonzero_known && nonzero_at >= pos)) return false;
     std::uint8_t b[4096];
@@ -258,6 +267,7 @@ struct Parser {
       if (!undefined && pos == end) return;
       if (!undefined && pos > end) fail("an element overruns its item");
       if (depth == 0 && !meta_only && zeros_to_end()) return;  // trailing padding
+      in_element = 0;
       if (meta_only) {  // stop at the first element past group 0002
         std::uint8_t b[2];
         if (pos + 2 > size) return;
@@ -266,6 +276,7 @@ struct Parser {
       }
       const std::uint64_t start = pos;
       const std::uint32_t t = tag(be);
+      in_element = t;
       if (t == kItemEnd) {
         u32(be);
         if (!undefined)
@@ -334,14 +345,17 @@ struct Parser {
       fail(tag_name(t) + " has an undefined length but is not a sequence");
     }
     if (len > size - std::min(size, pos))
-      fail(tag_name(t) + " claims " + std::to_string(len) + " bytes, past the end of the file");
+      fail("cut inside element " + tag_name(t) + ": its value of " + std::to_string(len) +
+           " bytes at byte " + std::to_string(pos) + " runs past the end of the file at byte " +
+           std::to_string(size));
     if (e.is_sequence()) {
       items(e, false, pos + len, implicit ? Syntax::implicit_le : syn, depth);
       return e;
     }
-    if (len <= lim.inline_value) {
+    if (len <= lim.inline_value && (len <= 64 || held + len <= lim.max_held)) {
       e.value.resize(len);
       take(len, e.value.data());
+      held += len;
       return e;
     }
     e.external = true;
@@ -358,6 +372,7 @@ struct Parser {
     for (;;) {
       if (!undefined && pos == end) return;
       if (!undefined && pos > end) fail("an item overruns " + tag_name(seq.tag));
+      in_element = seq.tag;
       const std::uint64_t start = pos;
       const std::uint32_t t = tag(be);
       const std::uint32_t len = u32(be);
@@ -388,8 +403,14 @@ struct Parser {
       const std::uint32_t t = tag(false);
       const std::uint32_t len = u32(false);
       if (t == kSequenceEnd) break;
-      if (t != kItem || len == kUndefined || len > size - pos)
+      if (t != kItem || len == kUndefined)
         fail("a broken fragment in the encapsulated " + tag_name(e.tag));
+      if (len > size - pos)
+        fail("cut inside element " + tag_name(e.tag) + ": a fragment of " + std::to_string(len) +
+             " bytes runs past the end of the file at byte " + std::to_string(size));
+      if (++elements > lim.max_elements)
+        fail("more than " + std::to_string(lim.max_elements) + " elements");
+      ++e.fragments;
       pos += len;
     }
     e.encapsulated = e.external = true;
@@ -418,6 +439,7 @@ struct Parser {
       if (f.part10) fail("no meta header after the DICM prefix");
       guess();
     }
+    in_element = 0;
     if (f.syntax == Syntax::deflated) inflate_rest();
     dataset(f.data, false, size, f.syntax, 0);
     if (f.data.elements.empty()) fail("an empty data set");
@@ -494,14 +516,15 @@ File::~File() = default;
 File File::read(const fs::path& path, const ReadLimits& limits) {
   File f;
   f.name_ = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking: opening a FIFO must not wait for a writer (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error(Exit::input, f.name_ + ": cannot open: " + std::strerror(errno));
   f.fd_.reset(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     throw Error(Exit::input, f.name_ + ": not a regular file");
   Parser p(f, limits);
-  p.size = static_cast<std::uint64_t>(st.st_size);
+  p.size = f.size = static_cast<std::uint64_t>(st.st_size);
   p.file();
   return f;
 }
@@ -512,7 +535,7 @@ File File::parse(std::string bytes, const std::string& name, const ReadLimits& l
   f.memory_ = std::move(bytes);
   f.in_memory_ = true;
   Parser p(f, limits);
-  p.size = f.memory_.size();
+  p.size = f.size = f.memory_.size();
   p.file();
   return f;
 }
