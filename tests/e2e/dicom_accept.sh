@@ -122,8 +122,11 @@ expect 0 "--check of a whole output" -- iep-anon --check out-check
 cp in/cut-before-pixels.dcm out-check/
 expect 8 "--check: a cut file in the output is exit 8" -- iep-anon --check out-check
 assert "named" -- grep -q "cut-before-pixels.dcm: image object without Pixel Data" "$T/.err"
-rm out-check/cut-before-pixels.dcm && printf 'not DICOM\n' > out-check/note.txt
-expect 8 "--check: a non-DICOM file in the output is exit 8" -- iep-anon --check out-check
+rm out-check/cut-before-pixels.dcm && printf 'not DICOM\n' > out-check/note.dcm
+expect 8 "--check: a .dcm file that is not DICOM is exit 8" -- iep-anon --check out-check
+assert "named" -- grep -q "note.dcm: not a DICOM file" "$T/.err"
+mv out-check/note.dcm out-check/note.txt
+expect 0 "--check: other files (a manifest, notes) are searched as bytes only" -- iep-anon --check out-check
 rm out-check/note.txt
 
 # 3. Non-conformant UIDs: accepted everywhere, replaced like any UID (the

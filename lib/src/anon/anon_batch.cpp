@@ -357,6 +357,25 @@ std::string CheckReport::to_json() const {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// A file named *.dcm, or with the Part 10 preamble and "DICM".
+bool meant_as_dicom(const fs::path& file) {
+  std::string ext = file.extension().string();
+  for (char& c : ext) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (ext == ".dcm") return true;
+  try {
+    FileSource src(file);
+    std::array<std::uint8_t, 132> head{};
+    return read_full(src, head) == head.size() && head[128] == 'D' && head[129] == 'I' &&
+           head[130] == 'C' && head[131] == 'M';
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& originals,
                          const fs::path& out_dir, int jobs) {
   jobs = std::max(1, jobs);
@@ -395,8 +414,11 @@ CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& or
       found = scanner.scan(outputs[i]);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
-      invalid[i] = e.what();  // not an acceptable instance (cut short?): reported, exit 8
-      found = scanner.scan_bytes(outputs[i]);  // and its bytes searched all the same
+      // Meant as DICOM but not an acceptable instance (cut short?): reported,
+      // exit 8. Other files (a package's MANIFEST.json, notes) are only
+      // searched as bytes.
+      if (meant_as_dicom(outputs[i])) invalid[i] = e.what();
+      found = scanner.scan_bytes(outputs[i]);
     }
     for (const auto& f : found)
       lines[i].push_back(f.file + ": " + (f.tag.empty() ? std::string() : f.tag + " ") + f.what);
