@@ -66,6 +66,14 @@ with open("items.dcm", "wb") as f:
     f.write(struct.pack("<HHI", 0xFFFE, 0xE000, 0) * (31_000_000 // 8))
     f.write(struct.pack("<HHI", 0xFFFE, 0xE0DD, 0))
 
+# A CT of 200 MiB of zero pixels in the deflated syntax: 200 KB, held
+# inflated in memory (and again to deflate it anew) it took 630 MB.
+ct = pydicom.dcmread(d + "CT_small.dcm")
+ct.PixelData = bytes(200 << 20)
+ct.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.1.99"
+ct.is_little_endian, ct.is_implicit_VR = True, False
+ct.save_as("deflated.dcm", write_like_original=False)
+
 # A CT with 4096 private values of 64 KiB after its pixels (256 MiB of
 # zeros, a sparse file): held in memory whole, they took as much.
 ct = pydicom.dcmread(d + "CT_small.dcm")
@@ -186,4 +194,13 @@ iep-pack -i "$T/keys/a.id" big.dcm > big.pkg 2>/dev/null
 rc=$?
 assert "pipe stage: big private values de-identified (exit $rc)" -- test "$rc" -eq 0
 assert "in bounded memory ($(tail -1 rss) KiB < 200 MiB)" -- test "$(tail -1 rss)" -lt 204800
+expect 0 "deflated, 200 MiB inflated: de-identified" -- /usr/bin/time -f %M -o rss iep-anon -k p.key deflated.dcm out-dfl
+assert "in bounded memory ($(tail -1 rss) KiB < 200 MiB)" -- test "$(tail -1 rss)" -lt 204800
+assert "the output is whole: deflated, every pixel, de-identified" -- $PY -c '
+import glob, pydicom
+ds = pydicom.dcmread(glob.glob("out-dfl/**/*.dcm", recursive=True)[0])
+assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1.99"
+assert len(ds.PixelData) == 200 << 20 and not any(ds.PixelData[::4096])
+assert ds.PatientIdentityRemoved == "YES"
+'
 finish
