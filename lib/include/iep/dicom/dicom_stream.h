@@ -97,7 +97,7 @@ class File {
   File& operator=(File&&) = default;
   ~File();
 
-  bool part10 = false;  // had the 128-byte preamble and "DICM"
+  bool part10 = false;     // had the 128-byte preamble and "DICM"
   std::uint64_t size = 0;  // of the source file, in bytes
   Syntax syntax = Syntax::explicit_le;
   std::string transfer_syntax_uid;  // from the meta header, or the guessed syntax's
