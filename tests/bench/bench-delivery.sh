@@ -9,7 +9,8 @@
 # usage: tests/bench/bench-delivery.sh [DATA_DIR] [BUILD_DIR]
 # env: SMALL, BIG
 # Exits non-zero when a command fails, a study does not arrive in 120 s or
-# arrives incomplete.
+# arrives incomplete or changed (the first of each size is hashed file by
+# file against what was sent).
 name=bench-delivery
 . "$(dirname "${BASH_SOURCE[0]}")/lib-hub.sh"
 small_n=${SMALL:-10}
@@ -60,6 +61,9 @@ deliver() {
     read -r entry at < <(tail -1 appear.log)
     got=$(find "out/$entry" -type f -name '*.dcm' | wc -l)
     [[ $got == "$files" ]] || die "out/$entry has $got DICOM files, expected $files"
+    if ((i == 1)); then
+      [[ $(content "out/$entry") == "$(content "$study")" ]] || die "out/$entry holds other bytes than $study"
+    fi
     hcurl a -f "$HUB/v1/packages/$id" -o tl.json || die "no timeline for $id"
     lat=$(/usr/bin/python3 - tl.json "$at" <<'EOF'
 import json, sys, datetime

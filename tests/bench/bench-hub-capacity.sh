@@ -112,6 +112,9 @@ kill "$tpid"
 wait "$tpid" 2>/dev/null || true
 stored=$(find tus-a -type f ! -name '*.json' | wc -l)
 [[ $stored == "$uploads" ]] || die "@tus/server stored $stored uploads, expected $uploads"
+# Both stored what was sent, byte for byte (once: the first round).
+sums() { find "$@" -type f ! -name '*.json' ! -name '*.minisig' -exec b2sum {} + | cut -d' ' -f1 | sort; }
+[[ $(sums tus-a) == "$(sums sm)" ]] || die "@tus/server stored other bytes than were sent"
 
 row_a() {  # LABEL JSON RSS
   /usr/bin/python3 - "$@" <<'EOF'

@@ -14,7 +14,8 @@
 #   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
 #   BUILD_DIR  the iep-* tools (default build-bench, a Release build)
 # env: RUNS (5), WARMUP (1), NO_HYPERFINE=1
-# Exits non-zero when a command fails or a result does not verify.
+# Exits non-zero when a command fails or a result does not verify (the
+# package the hub committed is opened and its files hashed against the input).
 name=bench-ingest
 . "$(dirname "${BASH_SOURCE[0]}")/lib-hub.sh"
 
@@ -36,6 +37,9 @@ sent=$(find state -name sent.json | head -1)
 id=$(json_get "$sent" 'j["package"]')
 hcurl b -f "$HUB/v1/mailbox/$id" -o got.iep || die "the committed package $id cannot be downloaded"
 iep-verify -i keys/b.id --no-dicom got.iep >/dev/null || die "the package the hub holds does not verify"
+iep-open -i keys/b.id --from sites/trust-a.card got.iep -o got-open >/dev/null || die "the package the hub holds does not open"
+same_content "the committed package" got-open
+rm -rf got-open
 stored=$(find "$T/tus-store" -type f ! -name '*.json' | head -1)
 cmp -s sealed.iep "$stored" || die "@tus/server stored other bytes"
 rm -f got.iep

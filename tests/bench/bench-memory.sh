@@ -103,6 +103,8 @@ measure "iep-verify -i (full, DICOM parse)" "$build/iep-verify" -i b.id --from a
 measure "iep-open -o DIR" "$build/iep-open" -i b.id --from a.card big.iep -o out
 out_files=$(find out -type f -name '*.dcm' | wc -l)
 [[ $out_files == "$in_files" ]] || die "iep-open unpacked $out_files DICOM files, expected $in_files"
+content() { find "$1" -type f ! -name 'MANIFEST.json*' -exec b2sum {} + | cut -d' ' -f1 | sort; }
+[[ $(content out) == "$(content "$data")" ]] || die "iep-open unpacked other bytes than $data"
 
 echo
 echo "input: $data: $in_files files, $in_bytes bytes ($((in_bytes / 1048576)) MiB); package $pack_bytes bytes, sealed $sealed_bytes bytes"

@@ -11,7 +11,8 @@
 #   BUILD_DIR  the iep-* tools (default build-bench, a Release build)
 # env: RUNS (5), WARMUP (1), NO_HYPERFINE=1, SEND_ARGS (more iep-send --hub
 #      flags, e.g. "--chunk-size 32"), ONLY=send|fetch (one comparison)
-# Exits non-zero when a command fails or a result does not verify.
+# Exits non-zero when a command fails or a result does not verify: the last
+# outputs of both sides are hashed and compared with the input.
 name=bench-network
 . "$(dirname "${BASH_SOURCE[0]}")/lib-hub.sh"
 
@@ -42,6 +43,8 @@ if [[ ${ONLY:-fetch} == fetch ]]; then
   compare "fetch + open vs iep-open FILE" "$fetch_prep" "$fetch" 'rm -rf out-open' "$open" "$in_bytes"
   got=$(find out-fetch -type f -name '*.dcm' | wc -l)
   [[ $got == "$in_files" ]] || die "iep-fetch wrote $got DICOM files, expected $in_files"
+  same_content "iep-fetch" out-fetch
+  same_content "iep-open" out-open
   [[ -z $(mailbox_ids b) ]] || die "trust-b's mailbox is not empty after iep-fetch"
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -9,7 +9,9 @@
 # env: RUNS (timed runs per command, default 5; the median is reported),
 #      WARMUP (untimed runs first, default 1), NO_HYPERFINE=1 (time with bash)
 #
-# Exits non-zero only if a command fails, never because something is slow.
+# Exits non-zero if a command fails (ours or the peer's) or an output is
+# wrong (once per run: what each side unpacked is hashed and compared with
+# the input), never because something is slow.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -121,11 +123,15 @@ size_peer=$(stat -c %s peer.age)
 
 # b) open: signature check, decrypt, unpack into a new folder
 compare "open (-o DIR)" 'rm -rf out-ours out-peer' "$ours_open" "$peer_open" 'rm -rf out-ours' 'rm -rf out-peer'
-# sanity: both sides unpacked every file
-out_o=$(find out-ours -type f -name '*.dcm' | wc -l)
-out_p=$(find out-peer -type f | wc -l)
-[[ $out_o == "$in_files" && $out_p == "$in_files" ]] ||
-  die "open: expected $in_files files, ours unpacked $out_o, peer $out_p"
+# Both sides unpacked every file, byte for byte: the content hashes of each
+# tree are those of the input (iep-open names files its own way, so the
+# sorted hashes are compared, not the names).
+content() { find "$1" -type f ! -name 'MANIFEST.json*' -exec b2sum {} + | cut -d' ' -f1 | sort; }
+content "$data" >sums-in
+content out-ours >sums-ours
+content out-peer >sums-peer
+cmp -s sums-in sums-ours || die "open: ours unpacked other bytes than the input ($(wc -l <sums-ours) files of $in_files)"
+cmp -s sums-in sums-peer || die "open: the peer unpacked other bytes than the input ($(wc -l <sums-peer) files of $in_files)"
 rm -rf out-ours out-peer
 
 # c) verify without writing output
@@ -138,6 +144,13 @@ rm -rf out-ours out-peer
 compare "sub: pack, zstd -1" 'rm -f ours.tar.zst peer.tar.zst' "$ours_pack" "$peer_pack" 'rm -f ours.tar.zst' 'rm -f peer.tar.zst'
 size_pack_ours=$(stat -c %s ours.tar.zst)
 size_pack_peer=$(stat -c %s peer.tar.zst)
+# What was packed unpacks to the input on both sides.
+mkdir x-ours x-peer
+zstd -dc ours.tar.zst | tar -xf - -C x-ours || die "ours.tar.zst does not unpack"
+zstd -dc peer.tar.zst | tar -xf - -C x-peer || die "peer.tar.zst does not unpack"
+[[ $(content x-ours) == "$(cat sums-in)" ]] || die "pack: ours.tar.zst holds other bytes than the input"
+[[ $(content x-peer) == "$(cat sums-in)" ]] || die "pack: peer.tar.zst holds other bytes than the input"
+rm -rf x-ours x-peer
 rm -f ours.tar.zst peer.tar.zst
 compare "sub: pack, no zstd" 'rm -f ours.tar peer.tar' "$ours_tar" "$peer_tar" 'rm -f ours.tar' 'rm -f peer.tar'
 compare "sub: pack, no zstd, stdout" 'rm -f ours.tar peer.tar' "$ours_tar_stdout" "$peer_tar" 'rm -f ours.tar' 'rm -f peer.tar'

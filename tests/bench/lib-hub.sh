@@ -52,6 +52,12 @@ in_files=$(find "$data" -type f | wc -l)
 scratch=$T
 . "$here/lib-timing.sh"
 
+# The sorted content hashes of every file of a folder but the manifest: two
+# folders holding the same files, whatever their names, give the same list.
+content() { find "$1" -type f ! -name 'MANIFEST.json*' -exec b2sum {} + | cut -d' ' -f1 | sort; }
+# same_content WHAT DIR: DIR holds exactly the files of the input study.
+same_content() { [[ $(content "$2") == "$(content "$data")" ]] || die "$1: $2 holds other bytes than $data"; }
+
 rows=()
 # compare LABEL OURS_PREP OURS PEER_PREP PEER [BYTES]: median times of both, the
 # ratio peer/ours (>= 1: ours is at least as fast), MiB/s of BYTES.

@@ -2,6 +2,20 @@
 . "$(dirname "$0")/lib.sh"
 assert "dciodvfy is installed (the validator the checks below rely on)" -- command -v dciodvfy
 CD=$CORPUS/dicomdirtests
+# dciodvfy's normalised Error lines for a file; when it gives up reading (an
+# "Abort" line, "Dicom dataset read failed", "giving up"), it checks nothing
+# more and so reports no error: then the line ABORT, which no comparison may
+# excuse.
+dciodvfy_errors() {
+  local out
+  out=$(dciodvfy "$1" 2>&1)
+  grep -qE '^Abort|Dicom dataset read failed|giving up' <<<"$out" && echo ABORT
+  grep '^Error' <<<"$out" | sed 's/<[^>]*>/<>/g' | sort -u
+}
+# A file dciodvfy reads to the end and finds no error in.
+dciodvfy_clean() { test -z "$(dciodvfy_errors "$1")"; }
+# Every count of an iep-anon --json report ($T/.out), exactly.
+json_is() { /usr/bin/python3 -c 'import json, sys; v = json.load(open(sys.argv[1]))[sys.argv[2]]; sys.exit(0 if v == int(sys.argv[3]) else 1)' "$T/.out" "$1" "$2"; }
 
 # Keys: 0600, never overwritten, never used when others can read them.
 expect 0 "new key" -- iep-anon --new-key p.key
@@ -11,16 +25,18 @@ cp p.key open.key && chmod 644 open.key
 expect 10 "world-readable key refused" -- iep-anon -k open.key "$CD" out-open
 stderr_names "names the key" "open.key"
 nothing_left "nothing written with a bad key" out-open
-iep-anon --new-key other.key >/dev/null
+expect 0 "another key" -- iep-anon --new-key other.key
 
 # A CD, folder to folder.
 expect 0 "de-identify a CD" -- iep-anon -k p.key --json "$CD" out
 n=$(find out/DICOM -type f | wc -l)
 assert "every indexed instance written ($n)" -- test "$n" -eq "$(find "$CD/77654033" "$CD/98892001" "$CD/98892003" -type f | wc -l)"
+assert "reported: $n written" -- json_is written "$n"
+assert "reported: $n files seen" -- json_is files "$n"
 assert "a CD again: conformant file IDs" -- test -z "$(cd out && find DICOM -type f | grep -vE '^DICOM/[A-Z2-7]{8}/[A-Z2-7]{8}/[A-Z2-7]{8}$')"
 assert "the DICOMDIR is regenerated, not passed through" -- sh -c "test -f out/DICOMDIR && ! cmp -s out/DICOMDIR '$CD/DICOMDIR'"
 assert "it indexes every instance" -- test "$(dcmdump -q +P 0004,1500 out/DICOMDIR | wc -l)" -eq "$n"
-assert "dciodvfy: the DICOMDIR has no errors" -- sh -c "! dciodvfy out/DICOMDIR 2>&1 | grep -q '^Error'"
+assert "dciodvfy: the DICOMDIR has no errors" -- dciodvfy_clean out/DICOMDIR
 first=$(find out -type f | sort | head -1)
 expect 0 "output parses" -- dcmdump "$first"
 assert "Patient Identity Removed" -- grep -q "PatientIdentityRemoved" "$T/.out"
@@ -77,10 +93,12 @@ assert "one frame of reference, new ($for_a)" -- sh -c "test -n '$for_a' && test
 
 # Resumable: a re-run does what is missing, nothing twice.
 expect 0 "re-run" -- iep-anon -k p.key --json "$CD" out
-assert "all already done" -- grep -q "\"already_done\": $n" "$T/.out"
+assert "all already done" -- json_is already_done "$n"
+assert "none written" -- json_is written 0
 rm "$first"
 expect 0 "re-run after a loss" -- iep-anon -k p.key --json "$CD" out
-assert "one written" -- grep -q '"written": 1' "$T/.out"
+assert "one written" -- json_is written 1
+assert "the others already done" -- json_is already_done $((n - 1))
 assert "identical to before" -- diff -r out again
 # A power cut can leave an output's name without its data: such outputs
 # are made again, not counted as done.
@@ -88,14 +106,27 @@ second=$(find out/DICOM -type f | sort | sed -n 2p) third=$(find out/DICOM -type
 : >"$second"
 truncate -s -1000 "$third"  # cut inside its pixel data, the last element
 expect 0 "re-run after a power cut" -- iep-anon -k p.key --json "$CD" out
-assert "the empty and the cut output made again" -- grep -q '"written": 2' "$T/.out"
+assert "the empty and the cut output made again" -- json_is written 2
 assert "identical to before, again" -- diff -r out again
 
 # No new DICOM errors (dciodvfy, dicom3tools) beyond those of the input.
 orig=$CD/77654033/CR1/6154
-iep-anon -k p.key "$orig" single >/dev/null
-errors() { dciodvfy "$1" 2>&1 | grep '^Error' | sed 's/<[^>]*>/<>/g' | sort -u; }
-assert "dciodvfy: no new errors" -- test -z "$(comm -13 <(errors "$orig") <(errors "$(find single -type f)"))"
+expect 0 "one file" -- iep-anon -k p.key "$orig" single
+dciodvfy_errors "$orig" >orig.errors
+dciodvfy_errors "$(find single -type f)" >single.errors
+assert "dciodvfy reads the input to the end" -- test -z "$(grep ABORT orig.errors)"
+assert "dciodvfy reads the output to the end" -- test -z "$(grep ABORT single.errors)"
+assert "dciodvfy: no new errors" -- test -z "$(comm -13 orig.errors single.errors)"
+# The abort is seen: a copy whose Patient's Name claims 65520 bytes makes
+# dciodvfy give up with no Error line for the attributes it never read.
+/usr/bin/python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+i = d.index(b"\x10\x00\x10\x00PN")
+open(sys.argv[2], "wb").write(d[:i + 6] + struct.pack("<H", 0xFFF0) + d[i + 8:])' "$CORPUS/CT_small.dcm" unreadable.dcm
+dciodvfy_errors unreadable.dcm >unreadable.errors
+assert "an unreadable file is an ABORT (it has no Error line of its own for the name)" -- grep -qx ABORT unreadable.errors
+
 
 # The whole pydicom corpus: what cannot leave is quarantined with a reason
 # (exit 12), the rest carries no identifying value of any input.
@@ -117,8 +148,34 @@ expect 0 "re-identification map" -- iep-anon -k p.key --reid-map map.age --reid-
 expect 0 "the owner opens it with age" -- age -d -i owner.id map.age
 assert "it maps the original patient id" -- grep -q "^77654033," "$T/.out"
 cp "$T/.out" map1.csv
+assert "the map is mode 0600" -- test "$(stat -c %a map.age)" = 600
+# Its columns are those of the output: each (pseudonym, new study) pair is
+# one the output holds, each (patient id, study) one the input holds, and
+# every study of either is listed.
+pid_study() { # FOLDER...: "Patient ID,Study Instance UID" of every DICOM file under them
+  /usr/bin/python3 -c '
+import os, sys, pydicom
+seen = set()
+for top in sys.argv[1:]:
+    for root, _, files in os.walk(top):
+        for f in files:
+            try:
+                ds = pydicom.dcmread(os.path.join(root, f), stop_before_pixels=True)
+            except Exception:
+                continue
+            if "StudyInstanceUID" in ds:
+                pid = ds.PatientID if "PatientID" in ds else ""
+                seen.add(pid + "," + ds.StudyInstanceUID)
+print("\n".join(sorted(seen)))' "$@"
+}
+assert "the header names the columns" -- test "$(head -1 map1.csv)" = "original_patient_id,pseudonym_patient_id,original_study_uid,new_study_uid"
+assert "pseudonym and new study as in the output" -- test "$(tail -n +2 map1.csv | cut -d, -f2,4 | sort -u)" = "$(pid_study withmap)"
+# (the CD's DICOMDIR indexes its three patient folders)
+cd_in=("$CD/77654033" "$CD/98892001" "$CD/98892003")
+assert "patient id and study as in the input" -- test "$(tail -n +2 map1.csv | cut -d, -f1,3 | sort -u)" = "$(pid_study "${cd_in[@]}")"
+assert "one line per patient and study" -- test "$(tail -n +2 map1.csv | wc -l)" -eq "$(pid_study "${cd_in[@]}" | wc -l)"
 expect 0 "a re-run that finds everything done" -- iep-anon -k p.key --json --reid-map map2.age --reid-to owner.card "$CD" withmap
-assert "nothing written again" -- grep -q '"written": 0' "$T/.out"
+assert "nothing written again" -- json_is written 0
 expect 0 "its map opens" -- age -d -i owner.id map2.age
 assert "and lists the same patients and studies as the first" -- diff map1.csv "$T/.out"
 
@@ -127,16 +184,16 @@ assert "and lists the same patients and studies as the first" -- diff map1.csv "
 make_sites
 A=$T/keys/a.id B=$T/keys/b.id
 study=$CD/77654033/CT2
-expect 0 "pack | anon | send" -- bash -c "iep-pack -i '$A' '$study' | iep-anon -k p.key -i '$A' - | iep-send -i '$A' --to trust-b --output piped.iep -"
+expect 0 "pack | anon | send" -- bash -o pipefail -c "iep-pack -i '$A' '$study' | iep-anon -k p.key -i '$A' - | iep-send -i '$A' --to trust-b --output piped.iep -"
 expect 0 "and it opens" -- iep-open -i "$B" piped.iep -o piped
-iep-anon -k p.key "$study" folder >/dev/null
+expect 0 "the same study folder to folder" -- iep-anon -k p.key "$study" folder
 assert "same de-identified bytes as folder to folder" -- test "$(hashes piped)" = "$(hashes folder)"
 expect 0 "no residual identifying data in the package" -- iep-anon --check --original "$study" piped
-expect 12 "an attachment is not carried" -- bash -c "iep-pack -i '$A' --attach '$CORPUS/README.txt' '$study' | iep-anon -k p.key -i '$A' - >att.tar.zst"
+expect 12 "an attachment is not carried" -- bash -o pipefail -c "iep-pack -i '$A' --attach '$CORPUS/README.txt' '$study' | iep-anon -k p.key -i '$A' - >att.tar.zst"
 assert "it is listed" -- grep -q "attachments/README.txt" "$T/.err"
 assert "the output is a package of the study" -- sh -c "zstd -dc att.tar.zst | tar -t | grep -q '\.dcm$'"
 assert "without the attachment" -- sh -c "! zstd -dc att.tar.zst | tar -t | grep -q attachments"
-expect 7 "a cut input stream" -- bash -c "iep-pack -i '$A' '$study' | head -c 5000 | iep-anon -k p.key -i '$A' - >cut.tar.zst"
+expect 7 "a cut input stream" -- bash -o pipefail -c "iep-pack -i '$A' '$study' | head -c 5000 | iep-anon -k p.key -i '$A' - >cut.tar.zst"
 expect_in "4 7" "what it wrote is not a package" -- iep-verify -i "$A" cut.tar.zst
 
 # Clean Pixel Data: a secondary capture with no Burned In Annotation is
@@ -149,7 +206,8 @@ expect 12 "a rule for other images: still quarantined" -- iep-anon -k p.key --cl
 assert "says no rule matched" -- grep -q "no --clean-pixels rule matches" "$T/.out"
 printf '# the top band of 100x100 test images\nmatch rows=100 columns=100\nblank 0,0,100,20\n' >sc.rules
 expect 0 "a matching rule: cleaned and written" -- iep-anon -k p.key --clean-pixels sc.rules --json "$sc" sc-clean
-assert "counted as cleaned" -- grep -q '"pixels_cleaned": 1' "$T/.out"
+assert "counted as cleaned" -- json_is pixels_cleaned 1
+assert "and written" -- json_is written 1
 out_sc=$(find sc-clean -type f)
 assert "marked with Clean Pixel Data (113101)" -- sh -c "dcmdump '$out_sc' | grep -q 113101"
 assert "Burned In Annotation NO" -- sh -c "dcmdump +P 0028,0301 '$out_sc' | grep -q NO"
@@ -188,6 +246,21 @@ stderr_names "names the file and line" "seq.profile:1"
 nothing_left "nothing written" bad4
 printf 'patient_id,subject_id\n77654033,TRIAL-001\n' >map.csv
 expect 0 "mapping file" -- iep-anon -k p.key --mapping map.csv "$CD" mapped
-assert "subject id used" -- sh -c "grep -rl TRIAL-001 mapped | head -1 | grep -q ."
+# The subject id replaces Patient ID and Patient's Name of every file of
+# that patient; its original id is nowhere; the other patients get keyed
+# pseudonyms.
+value_of() { dcmdump -q +P "$1" "$2" | sed -n 's/.*\[\(.*\)\].*/\1/p'; }
+n_mapped=0 n_other=0
+for f in $(find mapped/DICOM -type f); do
+  case $(value_of 0010,0020 "$f") in
+    TRIAL-001) n_mapped=$((n_mapped + 1))
+      assert "Patient's Name is the subject id in $f" -- test "$(value_of 0010,0010 "$f")" = TRIAL-001 ;;
+    ANON-*) n_other=$((n_other + 1)) ;;
+    *) bad "$f: Patient ID neither the subject id nor a pseudonym: $(value_of 0010,0020 "$f")" ;;
+  esac
+done
+assert "every file of patient 77654033 has the subject id ($n_mapped)" -- test "$n_mapped" -eq "$(find "$CD/77654033" -type f | wc -l)"
+assert "the other patients have pseudonyms ($n_other)" -- test "$n_other" -eq "$(find "$CD/98892001" "$CD/98892003" -type f | wc -l)"
+assert "the original id 77654033 is nowhere in the output" -- test -z "$(grep -rl 77654033 mapped)"
 
 finish

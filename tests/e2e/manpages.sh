@@ -11,6 +11,6 @@ done
 assert "the package format has a manual page" -- test -f "$man/iep-package.5"
 # Every exit code of error.h appears in iep(7) with its number.
 while read -r code name; do
-  assert "iep.7 documents exit $code ($name)" -- grep -q "$name" "$man/iep.7"
+  assert "iep.7 documents exit $code ($name)" -- grep -qx ".It $code Pq $name" "$man/iep.7"
 done < <(sed -n 's/^ *\([a-z_]*\) = \([0-9]*\),.*/\2 \1/p' "$IEP_SRC/lib/include/iep/core/error.h")
 finish

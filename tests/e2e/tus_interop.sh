@@ -59,7 +59,7 @@ delivered() {
   local n=$1 how=$2 id size b2
   id=$(package_id "p$n.iep")
   size=$(stat -c %s "p$n.iep")
-  b2=$(b2sum -l 256 "p$n.iep" | cut -d' ' -f1)
+  b2=$(b2sum "p$n.iep" | cut -d' ' -f1)
   if ! hcurl a -f "$HUB/v1/packages/$id" -o "p$n.timeline"; then
     bad "$how: no timeline for $id"
     return
@@ -154,7 +154,7 @@ assert "uncommitted: not in the mailbox" -- test -z "$(mailbox_ids b | grep -x "
 expect 0 "POST commit with the .minisig" -- hcurl a -f -X POST -H 'Content-Type: text/plain' --data-binary "@p$n.iep.minisig" "$url/commit" -o commit.json
 assert "commit answers the package, its recipients, size and blake2b" -- \
   test "$(json_get commit.json 'j["package"], j["sender"], j["recipients"], j["size"], j["blake2b"]')" \
-  = "('$id', 'trust-a', ['trust-b'], $(stat -c %s "p$n.iep"), '$(b2sum -l 256 "p$n.iep" | cut -d' ' -f1)')"
+  = "('$id', 'trust-a', ['trust-b'], $(stat -c %s "p$n.iep"), '$(b2sum "p$n.iep" | cut -d' ' -f1)')"
 printf '%s\niep-package: %s\n' "$url" "$id" >"up$n.out"
 delivered "$n" "commit by POST"
 

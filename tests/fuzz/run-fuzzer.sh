@@ -1,7 +1,8 @@
 #!/bin/bash
 # Runs one libFuzzer target for a bounded time on a fresh seed corpus.
 # usage: run-fuzzer.sh <fuzzer binary> <name> <work dir> [seconds]
-# Seeds are made here with GNU tar and zstd, so no binaries are committed:
+# Seeds are made here with GNU tar, zstd and the built tools (IEP_BIN), so
+# no binaries are committed (fixture/fuzz.identity is a test key):
 # small tars for "tar", compressed and plain streams for "zstd", both for any
 # other target; small pydicom files for "dicom_stream", sample rules for
 # "pixel_rules", a real audit chain for "audit", a receipt and sealed statements for "statements". Files in tests/fuzz/corpus/<name>/ (if any) are added too.
@@ -43,14 +44,75 @@ zstd_seeds() {
   zstd -q -19 --no-check -c "$work/pax.tar" > "$work/corpus/pax-19.zst"
   printf 'abc' | zstd -q -c > "$work/corpus/tiny.zst"
 }
-# Real packages and manifests, when the tools are at hand (IEP_BIN).
+# Real packages and manifests, when the tools are at hand (IEP_BIN), made by
+# the fixture site the package fuzzer trusts and opens with
+# (fixture/fuzz.identity, a test key): plain and compressed, with an
+# attachment, sealed to the fixture, and small ones whose mutations run fast.
 package_seeds() {
   [ -x "${IEP_BIN:-}/iep-pack" ] || return 0
-  local ct=/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm
-  "$IEP_BIN/iep-keygen" --site fuzz -o "$work/fuzz.id" >/dev/null
-  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" --no-compress "$ct" > "$work/corpus/package.tar"
-  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" "$ct" > "$work/corpus/package.tar.zst"
-  tar -xOf "$work/corpus/package.tar" MANIFEST.json > "$work/corpus/manifest.json"
+  local d=/usr/lib/python3/dist-packages/pydicom/data/test_files
+  install -m 600 "$here/fixture/fuzz.identity" "$work/fuzz.id"
+  "$IEP_BIN/iep-keygen" --card-of "$work/fuzz.id" > "$work/fuzz.card"
+  printf 'a report\n' > "$work/report.txt"
+  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" --no-compress "$d/CT_small.dcm" > "$work/corpus/package.tar"
+  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" "$d/CT_small.dcm" > "$work/corpus/package.tar.zst"
+  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" --no-compress "$d/rtplan.dcm" > "$work/corpus/small.tar"
+  "$IEP_BIN/iep-pack" -i "$work/fuzz.id" --no-compress -a "$work/report.txt" \
+    "$d/rtplan.dcm" > "$work/corpus/two.tar"
+  IEP_IDENTITY="$work/fuzz.id" IEP_SITES="$work/none" "$IEP_BIN/iep-send" --to "$work/fuzz.card" \
+    --output "$work/corpus/sealed.iep" "$d/rtplan.dcm" >/dev/null
+  rm -f "$work/corpus/sealed.iep.minisig"
+  tar -xOf "$work/corpus/two.tar" MANIFEST.json > "$work/corpus/manifest.json"
+  # Packages one step from each check after the signatures (the fuzzer's
+  # second reading skips the signature, so a changed manifest still counts):
+  # a file listed but missing, a file too many, 'a' and 'a/b', bytes after
+  # the archive, and a package sealed to the fixture that does not name it.
+  /usr/bin/python3 - "$work/corpus" <<'PY'
+import io, json, sys, tarfile
+out = sys.argv[1]
+src = tarfile.open(out + "/small.tar")
+members = [(m.name, src.extractfile(m).read()) for m in src.getmembers()]
+man = json.loads(dict(members)["MANIFEST.json"])
+def write(name, entries, manifest=None, tail=b""):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for n, b in entries:
+            if n == "MANIFEST.json" and manifest is not None:
+                b = json.dumps(manifest, indent=1).encode()
+            i = tarfile.TarInfo(n); i.size = len(b); t.addfile(i, io.BytesIO(b))
+    open(out + "/" + name, "wb").write(buf.getvalue() + tail)
+files = [e for e in members if not e[0].startswith("MANIFEST")]
+rest = [e for e in members if e[0].startswith("MANIFEST")]
+extra = dict(man["files"][0], path="extra.dcm")
+write("missing.tar", members, dict(man, files=man["files"] + [extra]))
+write("unlisted.tar", files + [("extra.dcm", b"x")] + rest)
+write("prefix.tar", [("a", b"x"), ("a/b", b"y")] + rest)
+write("trailing.tar", members, None, b"\1" * 512)
+PY
+  age -r "$(sed -n 's/^age-recipient: //p' "$work/fuzz.card")" -o "$work/corpus/unnamed.iep" \
+    "$work/corpus/small.tar"
+}
+# Manifests at the parser's bounds (iep-package(5)): deep, wide, duplicate
+# keys, a path that is the folder of another, times with offsets.
+manifest_seeds() {
+  package_seeds
+  [ -f "$work/corpus/manifest.json" ] || return 0
+  /usr/bin/python3 - "$work/corpus" <<'PY'
+import json, sys
+out = sys.argv[1]
+m = json.load(open(out + "/manifest.json"))
+def put(name, obj=None, text=None):
+    open("%s/%s" % (out, name), "w").write(text if text is not None else json.dumps(obj, indent=1))
+put("deep", text='{"x":' + "[" * 9 + "]" * 9 + "}")
+put("wide", text='{"x":[' + ",".join(["{}"] * 1100) + "]}")
+put("dupkey", text=json.dumps(m)[:-1] + ', "format": "iep-package/1"}')
+f = dict(m["files"][0]); f["path"] = f["path"].rsplit("/", 1)[0]
+put("prefix", dict(m, files=m["files"] + [f]))
+put("offset", dict(m, created="2026-12-02T05:28:29.123+01:00"))
+put("badtime", dict(m, created="yesterday"))
+put("longmod", dict(m, study=dict(m["study"], modalities=["X" * 65])))
+put("unknown", dict(m, extra={"a": [1, 2.5, None, True, "s"]}))
+PY
 }
 # Small real DICOM files of several transfer syntaxes (pydicom's).
 dicom_seeds() {
@@ -135,7 +197,7 @@ PY
 statement_seeds() {
   local pkg=0123456789abcdef0123456789abcdef
   printf 'riep-receipt package=%s blake2b=%s receiver=trust-b sender=trust-a time=2026-12-02T10:00:00Z\n' \
-    "$pkg" "$pkg$pkg" >"$work/corpus/receipt"
+    "$pkg" "$pkg$pkg$pkg$pkg" >"$work/corpus/receipt"
   printf 'siep-sealed package=%s sender=trust-a created=2026-12-02T10:00:00Z to=trust-b,trust-c' \
     "$pkg" >"$work/corpus/sealed"
   printf 'siep-sealed package=%s sender=trust-a created=2026-12-02T10:00:00Z' "$pkg" >"$work/corpus/sealed-old"
@@ -149,7 +211,7 @@ case "$name" in
   pixel_rules) rules_seeds ;;
   tar) tar_seeds ;;
   zstd) zstd_seeds ;;
-  manifest) package_seeds ;;
+  manifest) manifest_seeds ;;
   *) tar_seeds; zstd_seeds; package_seeds ;;
 esac
 if [ -d "$here/corpus/$name" ]; then cp "$here/corpus/$name"/* "$work/corpus/" 2>/dev/null || true; fi

@@ -191,11 +191,11 @@ TEST_CASE("a whole exchange: upload, commit, mailbox, ranged download, receipt")
   CHECK(part.file_length == 1000);
   CHECK(header(part, "Content-Range") == "bytes 4000-4999/5000");
   std::string etag = header(part, "ETag");
-  REQUIRE(etag.size() == 66);
+  REQUIRE(etag.size() == 130);
 
   transfer::Receipt rc;
   rc.package_id = id;
-  rc.sealed_blake2b = etag.substr(1, 64);
+  rc.sealed_blake2b = etag.substr(1, 128);
   rc.receiver = "trust-b";
   rc.sender = "trust-a";
   rc.time = "2026-12-02T10:00:00Z";
@@ -283,7 +283,7 @@ TEST_CASE("another site's objects answer exactly as objects that do not exist") 
   same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none, {{"range", "bytes=0-10"}});
   same("GET", "/v1/mailbox/" + id + "/signature", "/v1/mailbox/" + none + "/signature");
   same("POST", "/v1/mailbox/" + id + "/ack", "/v1/mailbox/" + none + "/ack", {},
-       ack_body(w, id, std::string(64, '0')));
+       ack_body(w, id, std::string(128, '0')));
   // The sender may read its timeline but not fetch the bytes as a recipient.
   CHECK(call(*w.hub, request("GET", "/v1/packages/" + id, w.ta)).status == 200);
   same("GET", "/v1/mailbox/" + id, "/v1/mailbox/" + none);
@@ -552,13 +552,13 @@ std::string rehashed(World& w) {
   return m.substr(at, m.find('\n', at) - at);
 }
 
-std::string blake2b256_hex(const std::string& s) {
-  std::array<unsigned char, 32> h{};
+std::string blake2b512_hex(const std::string& s) {
+  std::array<unsigned char, 64> h{};
   crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(),
                      nullptr, 0);
-  std::string out(65, '\0');
+  std::string out(129, '\0');
   sodium_bin2hex(out.data(), out.size(), h.data(), h.size());
-  out.resize(64);
+  out.resize(128);
   return out;
 }
 
@@ -597,7 +597,7 @@ TEST_CASE("the commit's hashes are those of the durable bytes, whatever PATCHes 
   auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
                  seal_signature(w.a, sealed, id, "trust-b"));
   REQUIRE(ok.status == 200);
-  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b256_hex(sealed));
+  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b512_hex(sealed));
   CHECK(rehashed(w) == "0");  // from the running hashes, not a second read
   auto pkg = w.hub->store().open_package(id);
   CHECK(pkg.size == sealed.size());
@@ -622,7 +622,7 @@ TEST_CASE("a hub restarted mid-upload reads the bytes again to commit them") {
   CHECK(header(done, "Iep-Package") == id);
   CHECK(rehashed(w) == "1");
   auto tl = call(*w.hub, request("GET", "/v1/packages/" + id, w.ta));
-  CHECK(tl.body.find(blake2b256_hex(sealed)) != std::string::npos);
+  CHECK(tl.body.find(blake2b512_hex(sealed)) != std::string::npos);
 }
 
 TEST_CASE("bytes other than the signed ones are refused, by the running hashes too") {
@@ -675,6 +675,6 @@ TEST_CASE("PATCHes of several MiB are hashed in blocks, refused ones left out") 
   auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
                  seal_signature(w.a, sealed, id, "trust-b"));
   REQUIRE(ok.status == 200);
-  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b256_hex(sealed));
+  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b512_hex(sealed));
   CHECK(rehashed(w) == "0");
 }

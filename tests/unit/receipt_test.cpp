@@ -23,6 +23,7 @@ namespace {
 
 Receipt sample(const std::string& receiver = "st-elsewhere") {
   return Receipt{"0123456789abcdef0123456789abcdef",
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
                  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", receiver,
                  "trust-a", "2026-12-02T10:00:00.123Z"};
 }
@@ -39,7 +40,8 @@ TEST_CASE("the statement is the documented line, and parses back") {
   const std::string text = r.statement();
   CHECK(text ==
         "iep-receipt package=0123456789abcdef0123456789abcdef "
-        "blake2b=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "
+        "blake2b=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "
         "receiver=st-elsewhere sender=trust-a time=2026-12-02T10:00:00.123Z\n");
   const Receipt back = Receipt::parse(text);
   CHECK(back.package_id == r.package_id);

@@ -162,7 +162,7 @@ TEST_CASE("pinning: first use saved, same card accepted, a changed card refused 
 TEST_CASE("hub client: a hostile mailbox answer is refused, a good one parsed") {
   fs::path home = fresh_home("cfg-mailbox");
   fs::path root = home / "www";
-  std::string id(32, 'a'), b2(64, 'b');
+  std::string id(32, 'a'), b2(128, 'b');
   std::string good = R"({"packages":[{"package":")" + id +
                      R"(","sender":"trust-a","size":10,"blake2b":")" + b2 +
                      R"(","committed":"T","expires":"T","signature":"S"}]})";

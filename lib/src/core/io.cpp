@@ -216,19 +216,34 @@ struct PrefetchSource::State {
   State(Source& in, std::size_t size, std::size_t depth) : h(size, depth), size(size) {
     thread = std::thread([this, &in] { run(in); });
   }
+  // Fills each buffer whole (short only at the end); what a buffer holds
+  // when `in` throws is handed on before the error.
   void run(Source& in) {
+    Bytes buf;
+    std::size_t n = 0;
     try {
-      Bytes buf;
       while (h.take_empty(buf)) {
         buf.resize(size);
-        std::size_t n = read_full(in, buf);
+        n = 0;
+        bool end = false;
+        while (n < size && !end) {
+          std::size_t got = in.read(MutableByteSpan(buf.data() + n, size - n));
+          n += got;
+          end = got == 0;
+        }
         buf.resize(n);
         if (n > 0) h.give_full(std::move(buf));
-        if (n < size) break;  // read_full comes back short only at the end
+        n = 0;
+        if (end) break;
       }
       h.finish(nullptr);
     } catch (...) {
-      h.finish(std::current_exception());
+      auto err = std::current_exception();
+      if (n > 0) {
+        buf.resize(n);
+        h.give_full(std::move(buf));
+      }
+      h.finish(err);
     }
   }
   Handoff h;

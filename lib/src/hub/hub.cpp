@@ -289,8 +289,9 @@ struct Hub::Impl {
     return e;
   }
 
-  // The running hashes of open uploads: the two digests a commit needs
-  // (the BLAKE2b-512 prehash the signature covers, and BLAKE2b-256), fed by
+  // The running hashes of open uploads: the one digest a commit needs
+  // (the BLAKE2b-512 prehash the signature covers, which is also the
+  // package's hash in the protocol), fed by
   // each PATCH with its bytes in order and kept here only once the PATCH's
   // offset is durable and recorded (a PATCH feeds a copy and swaps it in).
   // A commit whose upload has no state at its offset (a hub restarted
@@ -298,7 +299,6 @@ struct Hub::Impl {
   struct RunningHash {
     std::uint64_t offset = 0;  // bytes fed
     minisign::Prehash pre;
-    util::Blake2b256 b2;
   };
   std::mutex h_mu;
   std::map<std::string, RunningHash> hashes;  // by upload id
@@ -535,7 +535,6 @@ class BackgroundHash {
   void feed(const std::vector<std::uint8_t>& b) {
     ByteSpan d(b.data(), b.size());
     h_.pre.write(d);
-    h_.b2.write(d);
     h_.offset += b.size();
   }
   void push() {
@@ -1087,16 +1086,14 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   } catch (const Error& e) {
     return reject(422, "bad_signature", std::string("malformed signature: ") + e.what());
   }
-  // The prehash the signature covers and BLAKE2b-256: as the PATCHes fed
-  // them, else from the stored bytes.
+  // The prehash the signature covers: as the PATCHes fed it, else from the
+  // stored bytes.
   minisign::Prehash pre;
-  util::Blake2b256 b2;
   std::uint64_t size = 0;
   auto fed = running_hash(u.id, u.offset);
   try {
     if (fed && fed->offset > 0 && st.upload_size(u.id) == fed->offset) {
       pre = fed->pre;
-      b2 = fed->b2;
       size = fed->offset;
     } else {
       {
@@ -1110,7 +1107,6 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
         if (n == 0) break;
         ByteSpan d(buf.data(), n);
         pre.write(d);
-        b2.write(d);
         size += n;
       }
     }
@@ -1125,9 +1121,11 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
   } catch (const Error&) {
     return error(500, "internal", "the registered card of this site does not parse");
   }
+  // The package's hash (protocol: "blake2b") is this digest: what b2sum prints.
+  const auto digest = pre.digest();
   package::SealedStatement stmt;
   try {
-    stmt = package::check_sealed_signature(sig, pre.digest(), card, "upload " + u.id);
+    stmt = package::check_sealed_signature(sig, digest, card, "upload " + u.id);
   } catch (const Error& e) {
     return reject(422, "bad_signature", e.what());
   }
@@ -1141,7 +1139,7 @@ std::optional<Response> Hub::Impl::commit(Ctx& c, UploadRow& u, const std::strin
     if (!s || !s->active) return reject(422, "unknown_recipient", "unknown recipient site " + r);
     if (std::find(to.begin(), to.end(), r) == to.end()) to.push_back(r);
   }
-  std::string blake = util::hex(b2.digest());
+  std::string blake = util::hex(digest);
   c.package = stmt.package_id;
   // One commit of a package id at a time (a client's retry racing its first
   // attempt, or another site that learnt the id): the check below and the

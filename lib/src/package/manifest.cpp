@@ -1,5 +1,6 @@
 #include "iep/package/manifest.h"
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -14,6 +15,7 @@ using nlohmann::json;
 namespace {
 
 constexpr std::size_t kMaxFiles = 1'000'000;
+constexpr std::size_t kMaxModality = 64;
 
 json site_json(const ManifestSite& s, bool with_key) {
   json j = {{"site", s.site}, {"age_recipient", s.age_recipient}};
@@ -132,13 +134,187 @@ std::string Manifest::to_json() const {
   return out;
 }
 
+namespace {
+
+// Bounds of the JSON parser, for signed input too: a manifest is at most
+// 64 MiB, and whatever its shape, parsing it takes time in proportion to
+// its size and keeps in memory only what Manifest holds.
+constexpr std::size_t kMaxDepth = 8;         // the format needs 3
+constexpr std::size_t kMaxMembers = 64;      // per object; a file entry has 10
+constexpr std::size_t kMaxElements = 1024;   // per array other than "files"
+constexpr std::size_t kMaxNodes = 16 * kMaxFiles;
+constexpr std::size_t kMaxString = 4096;     // the longest field is a path
+constexpr std::size_t kMaxKey = 64;
+
+bool known_top_key(std::string_view k) {
+  return k == "format" || k == "package_id" || k == "created" || k == "sender" ||
+         k == "recipients" || k == "study" || k == "files";
+}
+
+// Builds the top-level object of a manifest while parsing (SAX), within the
+// bounds above. Unknown top-level members are checked but not kept; each
+// entry of "files" is handed to `on_file` as soon as it is complete and then
+// dropped. Duplicate keys in any object are refused.
+class ManifestSax : public nlohmann::json_sax<json> {
+ public:
+  ManifestSax(const Reader& r, std::function<void(const json&)> on_file)
+      : r_(r), on_file_(std::move(on_file)) {}
+  json root;
+
+  bool null() override { return scalar(nullptr); }
+  bool boolean(bool v) override { return scalar(v); }
+  bool number_integer(number_integer_t v) override { return scalar(v); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(v); }
+  bool number_float(number_float_t v, const string_t&) override { return scalar(v); }
+  bool string(string_t& v) override {
+    if (v.size() > kMaxString)
+      r_.fail("a string longer than " + std::to_string(kMaxString) + " bytes");
+    return scalar(std::move(v));
+  }
+  bool binary(binary_t&) override { r_.fail("binary value"); }
+  bool start_object(std::size_t) override {
+    json* slot = place();
+    if (in_files()) {
+      entry_ = json::object();
+      slot = &entry_;
+    } else if (slot != nullptr) {
+      *slot = json::object();
+    }
+    push(slot, true, false);
+    return true;
+  }
+  bool key(string_t& k) override {
+    Frame& f = stack_.back();
+    if (k.size() > kMaxKey) r_.fail("a key longer than " + std::to_string(kMaxKey) + " bytes");
+    if (std::find(f.keys.begin(), f.keys.end(), k) != f.keys.end())
+      r_.fail("key '" + k + "' given twice in one object");
+    if (f.keys.size() >= kMaxMembers)
+      r_.fail("an object of more than " + std::to_string(kMaxMembers) + " members");
+    f.keys.push_back(k);
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    if (in_files()) {
+      on_file_(entry_);
+      entry_ = json();
+    }
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    bool files = stack_.size() == 1 && key_ == "files";
+    json* slot = place();
+    if (in_files()) r_.fail("'files' holds a non-object");
+    if (slot != nullptr) *slot = json::array();
+    push(files ? nullptr : slot, false, files);
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    r_.fail(std::string("not valid JSON (") + e.what() + ")");
+  }
+
+ private:
+  struct Frame {
+    json* target;  // where members go; nullptr: checked, not kept
+    bool object;
+    bool files;  // the top-level "files" list
+    std::size_t count = 0;
+    std::vector<std::string> keys;  // an object's, to refuse duplicates
+  };
+
+  // Whether the innermost open container is the "files" list.
+  [[nodiscard]] bool in_files() const { return !stack_.empty() && stack_.back().files; }
+
+  void push(json* target, bool object, bool files) {
+    if (stack_.size() >= kMaxDepth)
+      r_.fail("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    stack_.push_back(Frame{target, object, files, 0, {}});
+  }
+
+  // Counts a new value and returns where it is kept, if it is.
+  json* place() {
+    if (++nodes_ > kMaxNodes) r_.fail("more than " + std::to_string(kMaxNodes) + " values");
+    if (stack_.empty()) {
+      if (seen_root_) r_.fail("more than one value");
+      seen_root_ = true;
+      return &root;
+    }
+    Frame& f = stack_.back();
+    ++f.count;
+    if (f.files) {
+      if (f.count > kMaxFiles) r_.fail("more than " + std::to_string(kMaxFiles) + " files");
+      return nullptr;
+    }
+    if (!f.object && f.count > kMaxElements)
+      r_.fail("a list of more than " + std::to_string(kMaxElements) + " values");
+    if (f.target == nullptr) return nullptr;
+    if (f.object) {
+      if (stack_.size() == 1 && !known_top_key(key_)) return nullptr;
+      return &(*f.target)[key_];
+    }
+    f.target->push_back(nullptr);
+    return &f.target->back();
+  }
+
+  template <class T>
+  bool scalar(T&& v) {
+    json* slot = place();
+    if (in_files()) r_.fail("'files' holds a non-object");
+    if (slot != nullptr) *slot = std::forward<T>(v);
+    return true;
+  }
+
+  const Reader& r_;
+  std::function<void(const json&)> on_file_;
+  std::vector<Frame> stack_;
+  json entry_;
+  std::string key_;
+  std::size_t nodes_ = 0;
+  bool seen_root_ = false;
+};
+
+bool digits(std::string_view s, std::size_t at, std::size_t n, int lo, int hi) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v >= lo && v <= hi;
+}
+
+}  // namespace
+
+bool valid_rfc3339(std::string_view s) {
+  // 2026-12-02T05:28:29[.fraction](Z|+hh:mm|-hh:mm)
+  if (s.size() < 20 || s.size() > 64) return false;
+  if (!digits(s, 0, 4, 0, 9999) || s[4] != '-' || !digits(s, 5, 2, 1, 12) || s[7] != '-' ||
+      !digits(s, 8, 2, 1, 31) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, 0, 23) ||
+      s[13] != ':' || !digits(s, 14, 2, 0, 59) || s[16] != ':' || !digits(s, 17, 2, 0, 60))
+    return false;
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    std::size_t start = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == start) return false;
+  }
+  std::string_view zone = s.substr(i);
+  if (zone == "Z" || zone == "z") return true;
+  return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && digits(zone, 1, 2, 0, 23) &&
+         zone[3] == ':' && digits(zone, 4, 2, 0, 59);
+}
+
 Manifest Manifest::parse(std::string_view text, const std::string& source) {
   Reader r{source};
   Manifest m;
-  std::set<std::string> seen;
+  std::set<std::string, std::less<>> seen;
   // One file entry, checked and kept as a ManifestFile.
   auto file_entry = [&](const json& x) {
-    if (m.files.size() >= kMaxFiles) r.fail("'files' is not a list");
     ManifestFile f;
     f.path = r.str(x, "path", 4096);
     if (!tar::safe_path(f.path) || f.path.starts_with("MANIFEST"))
@@ -155,44 +331,25 @@ Manifest Manifest::parse(std::string_view text, const std::string& source) {
       f.sop_instance_uid = r.str(x, "sop_instance_uid");
       f.series_instance_uid = r.str(x, "series_instance_uid");
       f.transfer_syntax_uid = r.str(x, "transfer_syntax_uid");
-      f.modality = r.str(x, "modality");
+      f.modality = r.str(x, "modality", kMaxModality);
     }
     m.files.push_back(std::move(f));
   };
-  // The file entries are taken one by one as the parser completes them and
-  // dropped from the JSON tree: a tree of 10,000 entries would take tens of
-  // MB, the entries themselves a few.
-  std::string top_key;
-  bool files_seen = false;
-  const json::parser_callback_t take_files = [&](int depth, json::parse_event_t event,
-                                                 json& parsed) {
-    if (event == json::parse_event_t::key && depth == 1) top_key = parsed.get<std::string>();
-    if (top_key != "files") return true;
-    if (event == json::parse_event_t::array_start && depth == 1) {
-      if (files_seen) r.fail("'files' given twice");
-      files_seen = true;
-    }
-    if (event == json::parse_event_t::object_end && depth == 2) {
-      file_entry(parsed);
-      return false;  // not kept in the tree
-    }
-    if ((event == json::parse_event_t::value || event == json::parse_event_t::array_end) &&
-        depth == 2)
-      r.fail("'files' holds a non-object");
-    return true;
-  };
-  json j;
+  ManifestSax sax(r, file_entry);
   try {
-    j = json::parse(text.begin(), text.end(), take_files, /*allow_exceptions=*/true,
+    json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json, /*strict=*/true,
                     /*ignore_comments=*/false);
   } catch (const json::exception& e) {
     r.fail(std::string("not valid JSON (") + e.what() + ")");
   }
+  const json& j = sax.root;
+  if (!j.is_object()) r.fail("not a JSON object");
   if (r.str(j, "format") != kFormat) r.fail("unknown format (expected iep-package/1)");
   m.package_id = r.str(j, "package_id");
   std::array<std::uint8_t, 16> id{};
   if (!util::unhex(m.package_id, id.data(), id.size())) r.fail("malformed package_id");
   m.created = r.str(j, "created", 64);
+  if (!valid_rfc3339(m.created)) r.fail("'created' is not an RFC 3339 time");
   m.sender = r.site(r.field(j, "sender"), true);
   const json& rec = r.field(j, "recipients");
   if (!rec.is_array() || rec.size() > 1024)
@@ -209,6 +366,8 @@ Manifest Manifest::parse(std::string_view text, const std::string& source) {
   if (!mods.is_array() || mods.size() > 64) r.fail("'modalities' is not a short list");
   for (const auto& x : mods) {
     if (!x.is_string()) r.fail("'modalities' holds a non-string");
+    if (x.get_ref<const std::string&>().size() > kMaxModality)
+      r.fail("'modalities' holds a string longer than " + std::to_string(kMaxModality) + " bytes");
     m.study.modalities.push_back(x.get<std::string>());
   }
   m.study.series = r.num(st, "series");
@@ -217,6 +376,14 @@ Manifest Manifest::parse(std::string_view text, const std::string& source) {
   // The entries were taken out as they were parsed; the (now empty) list
   // must still be there and be a list.
   if (!r.field(j, "files").is_array()) r.fail("'files' is not a list");
+  // No entry may be a folder of another ("a" and "a/b"): unpacked, one
+  // would have to be both a file and a folder.
+  for (const auto& f : m.files)
+    for (auto slash = f.path.find('/'); slash != std::string::npos;
+         slash = f.path.find('/', slash + 1))
+      if (seen.contains(std::string_view(f.path).substr(0, slash)))
+        r.fail("'" + std::string(f.path, 0, slash) + "' is both a file and the folder of '" +
+               f.path + "'");
   return m;
 }
 

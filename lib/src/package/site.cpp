@@ -239,10 +239,11 @@ const SiteCard* TrustStore::by_key(const minisign::PublicKey& key) const {
   return nullptr;
 }
 
-const SiteCard* TrustStore::by_key_id(const minisign::KeyId& id) const {
+std::vector<const SiteCard*> TrustStore::with_key_id(const minisign::KeyId& id) const {
+  std::vector<const SiteCard*> out;
   for (const auto& c : cards_)
-    if (c.signing_key.id == id) return &c;
-  return nullptr;
+    if (c.signing_key.id == id) out.push_back(&c);
+  return out;
 }
 
 }  // namespace iep

@@ -117,7 +117,7 @@ std::string study_uid_in(const fs::path& dir) {
 // the download thread (through the Hub::Tap side) reports them written and
 // hashed. A resumed download first replays what the file held, so a reader
 // starts at the beginning either way. When the last byte is read, before it
-// is handed out, the BLAKE2b must be the listed one (else the file is
+// is handed out, the hash (BLAKE2b-512) must be the listed one (else the file is
 // removed: the next run starts over). The signature over the whole sealed
 // bytes is the open's own check (OpenOptions::signature).
 class ArrivingSource : public Source, public Hub::Tap {
@@ -126,12 +126,12 @@ class ArrivingSource : public Source, public Hub::Tap {
       : file_(std::move(file)), e_(e), name_(std::move(name)) {}
 
   // ---- the download thread
-  // The BLAKE2b is taken here, on the download thread, which mostly waits
+  // The hash is taken here, on the download thread, which mostly waits
   // for the network: the opening thread has the decryption to do.
   void reset() override {
     std::lock_guard lk(mu_);
     written_ = 0;
-    b2_ = std::make_unique<util::Blake2b256>();
+    b2_ = std::make_unique<minisign::Prehash>();
   }
   void write(ByteSpan d) override {
     if (cancel_.load()) throw Error(Exit::output, name_ + ": download abandoned");
@@ -184,7 +184,7 @@ class ArrivingSource : public Source, public Hub::Tap {
  private:
   // All bytes are written (and hashed) once the reader is at the end.
   void verify() {
-    std::unique_ptr<util::Blake2b256> b2;
+    std::unique_ptr<minisign::Prehash> b2;
     {
       std::lock_guard lk(mu_);
       b2 = std::move(b2_);
@@ -195,7 +195,7 @@ class ArrivingSource : public Source, public Hub::Tap {
       fs::path etag = file_;
       etag += ".etag";
       fs::remove(etag, ec);
-      throw Error(Exit::corrupt, name_ + ": the downloaded bytes do not match the listed BLAKE2b");
+      throw Error(Exit::corrupt, name_ + ": the downloaded bytes do not match the listed BLAKE2b-512");
     }
   }
 
@@ -204,7 +204,7 @@ class ArrivingSource : public Source, public Hub::Tap {
   std::string name_;
   UniqueFd fd_;
   std::uint64_t pos_ = 0;
-  std::unique_ptr<util::Blake2b256> b2_ = std::make_unique<util::Blake2b256>();
+  std::unique_ptr<minisign::Prehash> b2_ = std::make_unique<minisign::Prehash>();
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t written_ = 0;

@@ -226,7 +226,7 @@ std::vector<MailboxEntry> Hub::mailbox(int wait_seconds) {
     e.committed = str(p, "committed");
     e.expires = str(p, "expires");
     e.signature = str(p, "signature");
-    if (!valid_id(e.package) || !valid_site_name(e.sender) || e.blake2b.size() != 64)
+    if (!valid_id(e.package) || !valid_site_name(e.sender) || e.blake2b.size() != 128)
       throw Error(Exit::network, host() + ": mailbox: a malformed entry");
     out.push_back(std::move(e));
     if (out.size() >= 10000) break;

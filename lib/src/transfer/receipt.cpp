@@ -30,7 +30,7 @@ std::string trusted_comment(const Receipt& r) {
 // What is wrong with a receipt's fields, or empty when nothing is.
 std::string field_problem(const Receipt& r) {
   if (!lower_hex(r.package_id, 32)) return "package is not 32 lower-case hex digits";
-  if (!lower_hex(r.sealed_blake2b, 64)) return "blake2b is not 64 lower-case hex digits";
+  if (!lower_hex(r.sealed_blake2b, 128)) return "blake2b is not 128 lower-case hex digits";
   if (!valid_site_name(r.receiver)) return "receiver is not a site name";
   if (!valid_site_name(r.sender)) return "sender is not a site name";
   if (!valid_utc_time(r.time)) return "time is not an RFC 3339 UTC time";

@@ -68,7 +68,6 @@ class GrowingFile : public Sink, public UploadData {
   }
   void write(ByteSpan d) override {
     FdSink(fd_.get(), path_.string()).write(d);
-    hash_.write(d);
     std::lock_guard<std::mutex> g(m_);
     written_ += d.size();
     cv_.notify_all();
@@ -102,7 +101,6 @@ class GrowingFile : public Sink, public UploadData {
       done += static_cast<std::size_t>(n);
     }
   }
-  std::string blake2b() { return util::hex(hash_.digest()); }
   std::uint64_t size() {
     std::lock_guard<std::mutex> g(m_);
     return written_;
@@ -111,7 +109,6 @@ class GrowingFile : public Sink, public UploadData {
  private:
   fs::path path_;
   UniqueFd fd_;
-  util::Blake2b256 hash_;
   std::mutex m_;
   std::condition_variable cv_;
   std::uint64_t written_ = 0;
@@ -246,7 +243,7 @@ class Job {
     }
     r_.seal_seconds = since(t0);
     r_.size = file.size();
-    r_.blake2b = file.blake2b();
+    r_.blake2b = util::hex(s.digest);
     r_.package = s.manifest.package_id;
     std::string sig_text = s.signature.encode();
     write_file(dir_ / "sealed.minisig", sig_text);
@@ -261,7 +258,7 @@ class Job {
   // The sealed file of an earlier run is not fsynced (the hub's copy is what
   // must be durable): after a crash or a reboot it may be short or damaged.
   // It is trusted for a resume only if this site's signature, written once
-  // the file was complete, verifies over it; then its id, size and BLAKE2b
+  // the file was complete, verifies over it; then its id, size and hash
   // are taken from this one pass. Otherwise the run seals anew.
   bool sealed_verifies() {
     fs::path sealed = dir_ / "sealed";
@@ -269,18 +266,16 @@ class Job {
       auto sig = minisign::Signature::parse(read_small_file(dir_ / "sealed.minisig", 16384));
       FileSource in(sealed);
       minisign::Prehash pre;
-      util::Blake2b256 b2;
       Bytes buf(1 << 20);
       std::uint64_t size = 0;
       while (std::size_t n = in.read(buf)) {
-        ByteSpan d(buf.data(), n);
-        pre.write(d);
-        b2.write(d);
+        pre.write(ByteSpan(buf.data(), n));
         size += n;
       }
-      auto st = package::check_sealed_signature(sig, pre.digest(), self_, sealed.string());
+      auto digest = pre.digest();
+      auto st = package::check_sealed_signature(sig, digest, self_, sealed.string());
       r_.package = st.package_id;
-      r_.blake2b = util::hex(b2.digest());
+      r_.blake2b = util::hex(digest);
       r_.size = size;
       return true;
     } catch (const Error& e) {

@@ -67,7 +67,7 @@ struct PackageRow {
   std::string id;
   std::string sender;
   std::uint64_t size = 0;
-  std::string blake2b;    // BLAKE2b-256 hex of the sealed bytes
+  std::string blake2b;    // BLAKE2b-512 hex of the sealed bytes (b2sum)
   std::string signature;  // the sender's .minisig text
   std::string created;    // from the signed statement
   std::string upload_started, committed, expires;

@@ -107,6 +107,9 @@ inline constexpr std::size_t kMaxStatementRecipientBytes = 7000;
 struct Sealed {
   Manifest manifest;
   minisign::Signature signature;  // by the sender, over the sealed bytes
+  // BLAKE2b-512 of the sealed bytes: the prehash the signature covers, and
+  // the package's hash on a hub (what `b2sum` prints).
+  std::array<std::uint8_t, 64> digest{};
 };
 
 // Packs and seals in one stream: the plain package encrypted (age) to every
@@ -202,7 +205,28 @@ struct VerifyOptions {
 // signature against known cards; with this site's identity, decryption and
 // everything inside; a plain package's manifest signature, hashes and DICOM.
 // Never throws for a bad package: the verdict is in the report.
+//
+// Nothing is parsed before it is authenticated: a first pass checks the
+// signatures, the manifest and every hash; only then, with check_dicom, a
+// second pass parses the entries the verified manifest lists as DICOM, each
+// once its bytes hash as signed. The input is read once and copied meanwhile
+// into an unnamed temporary file in $TMPDIR (O_TMPFILE: gone on any exit),
+// which the second pass reads.
 Report verify(Source& input, const std::string& name, const VerifyOptions& options);
+// As verify(), for a file (or "-", stdin): a regular file is read twice
+// instead of copied.
+Report verify_file(const std::string& path, const std::string& name,
+                   const VerifyOptions& options);
+
+#ifdef IEP_FUZZING
+// Only in a fuzzing build (tests/fuzz/CMakeLists.txt defines IEP_FUZZING):
+// when set, a signature that verifies with no card of its key id is taken
+// as made by the last of them, so that mutated manifests reach the checks
+// after it.
+namespace fuzzing {
+extern bool skip_signatures;
+}
+#endif
 
 // The detached signature file for a sealed package file: FILE.minisig.
 std::filesystem::path signature_path(const std::filesystem::path& sealed_file);

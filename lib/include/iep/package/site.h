@@ -73,7 +73,10 @@ class TrustStore {
   void add_dirs();  // every *.card in site_dirs()
   // The card whose signing key is `key`, if any.
   [[nodiscard]] const SiteCard* by_key(const minisign::PublicKey& key) const;
-  [[nodiscard]] const SiteCard* by_key_id(const minisign::KeyId& id) const;
+  // Every card whose signing key has the 8-byte key id `id` (a signature
+  // names only the id): a reader tries each, so that a card that merely
+  // shares the id cannot shadow the genuine one.
+  [[nodiscard]] std::vector<const SiteCard*> with_key_id(const minisign::KeyId& id) const;
 
  private:
   std::vector<SiteCard> cards_;

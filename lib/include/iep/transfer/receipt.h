@@ -21,7 +21,7 @@ namespace iep::transfer {
 
 struct Receipt {
   std::string package_id;      // 32 lower-case hex digits
-  std::string sealed_blake2b;  // 64 lower-case hex digits
+  std::string sealed_blake2b;  // BLAKE2b-512 of the sealed bytes, 128 lower-case hex digits
   std::string receiver;        // site name
   std::string sender;          // site name
   std::string time;            // RFC 3339 UTC

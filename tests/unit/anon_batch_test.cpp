@@ -1,0 +1,247 @@
+// iep::anon::anonymise_folder on real files (pydicom's test data), folder to
+// folder: what is written where, what is quarantined and why (not DICOM,
+// cut, burned-in text, a second file with one SOP Instance UID), the report's
+// counts, resumed runs, and pseudonyms and UIDs that depend on the key only
+// (the same across runs, instances and thread counts; unrelated across keys).
+#include "iep/anon/anon_batch.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "iep/anon/anon.h"
+#include "iep/core/error.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using iep::Exit;
+using namespace iep::test;
+using namespace iep::anon;
+
+namespace {
+
+const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+
+std::string attr(const fs::path& p, const DcmTagKey& tag) {
+  DcmFileFormat ff;
+  REQUIRE_MESSAGE(ff.loadFile(OFFilename(p.c_str())).good(), p.string());
+  OFString v;
+  if (ff.getDataset()->findAndGetOFStringArray(tag, v).bad()) return "<absent>";
+  return v.c_str();
+}
+
+Anonymiser make(const ProjectKey& key) {
+  Options o;
+  o.profile = Profile::parse("basic");
+  return Anonymiser(key, o);
+}
+
+// Relative path -> content of every regular file under dir.
+std::map<std::string, std::string> tree(const fs::path& dir) {
+  std::map<std::string, std::string> t;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) t[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
+  return t;
+}
+
+// The re-identification entries as comparable tuples.
+std::set<std::vector<std::string>> entries(const BatchReport& r) {
+  std::set<std::vector<std::string>> out;
+  for (const auto& e : r.reid)
+    out.insert({e.original_patient_id, e.pseudonym_patient_id, e.original_study_uid, e.new_study_uid});
+  return out;
+}
+
+// Where `a` writes the output of `src` under `out` (not a CD).
+fs::path output_of(const Anonymiser& a, const fs::path& src, const fs::path& out) {
+  return out / a.uid(attr(src, DCM_StudyInstanceUID)) / a.uid(attr(src, DCM_SeriesInstanceUID)) /
+         (a.uid(attr(src, DCM_SOPInstanceUID)) + ".dcm");
+}
+
+// The quarantine reason of `file`, "" if not quarantined.
+std::string reason_of(const BatchReport& r, const fs::path& file) {
+  for (const auto& [f, why] : r.quarantined)
+    if (f == file.string()) return why;
+  return "";
+}
+
+// An input folder: two good instances (a CT and an MR of other patients),
+// a copy of the CT under a later name (its SOP Instance UID again), a text
+// file, the CT cut inside its pixel data, and a secondary capture that may
+// show burned-in text.
+struct Inputs {
+  fs::path dir, ct, mr, dup, text, cut, sc;
+  explicit Inputs(const fs::path& base) : dir(base / "in") {
+    fs::create_directories(dir);
+    ct = dir / "a_ct.dcm";
+    mr = dir / "b_mr.dcm";
+    dup = dir / "c_ct_again.dcm";
+    text = dir / "d_notes.txt";
+    cut = dir / "e_cut.dcm";
+    sc = dir / "f_sc.dcm";
+    fs::copy_file(kPydicom / "CT_small.dcm", ct);
+    fs::copy_file(kPydicom / "MR_small.dcm", mr);
+    fs::copy_file(kPydicom / "CT_small.dcm", dup);
+    write_file(text, "Patient: Jane Doe, 12 Main Street\n");
+    const std::string ctb = read_file(kPydicom / "CT_small.dcm");
+    write_file(cut, std::string_view(ctb).substr(0, ctb.size() - 1000));
+    fs::copy_file(kPydicom / "SC_rgb_rle.dcm", sc);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("folder to folder: written under new UIDs, the rest quarantined with its reason") {
+  const fs::path base = scratch("batch-folder");
+  const Inputs in(base);
+  const ProjectKey key = ProjectKey::generate();
+  const Anonymiser a = make(key);
+  const BatchReport r = anonymise_folder(a, {in.dir}, base / "out", {});
+
+  CHECK(r.files == 6);
+  CHECK(r.written == 2);
+  CHECK(r.already_done == 0);
+  CHECK(r.pixels_cleaned == 0);
+  CHECK(r.studies.size() == 2);
+  REQUIRE(r.quarantined.size() == 4);
+  for (const auto& [f, why] : r.quarantined) MESSAGE(f, ": ", why);
+  CHECK(reason_of(r, in.ct).empty());
+  CHECK(reason_of(r, in.mr).empty());
+  // The later of two files with one SOP Instance UID, naming the earlier.
+  CHECK(reason_of(r, in.dup) == "same SOP Instance UID as " + in.ct.string());
+  CHECK_FALSE(reason_of(r, in.text).empty());
+  CHECK_FALSE(reason_of(r, in.cut).empty());
+  CHECK(reason_of(r, in.sc).find("Burned In Annotation") != std::string::npos);
+  // Sorted by file, so the report does not depend on the threads.
+  CHECK(std::is_sorted(r.quarantined.begin(), r.quarantined.end()));
+
+  // STUDY/SERIES/INSTANCE.dcm under the keyed UIDs of the input.
+  for (const fs::path& src : {in.ct, in.mr}) {
+    const fs::path out = output_of(a, src, base / "out");
+    REQUIRE_MESSAGE(fs::exists(out), out.string());
+    CHECK(attr(out, DCM_SOPInstanceUID) == a.uid(attr(src, DCM_SOPInstanceUID)));
+    CHECK(attr(out, DCM_PatientID) == a.patient_id(attr(src, DCM_PatientID)));
+    CHECK(attr(out, DCM_PatientName) == a.patient_name(attr(src, DCM_PatientID)));
+    CHECK(r.studies.count(a.uid(attr(src, DCM_StudyInstanceUID))) == 1);
+    // The re-identification entries: the original and the new of each.
+    CHECK(entries(r).count({attr(src, DCM_PatientID), a.patient_id(attr(src, DCM_PatientID)),
+                            attr(src, DCM_StudyInstanceUID),
+                            a.uid(attr(src, DCM_StudyInstanceUID))}) == 1);
+  }
+  CHECK(r.reid.size() == 2);
+  // Only those two files, and no temporary.
+  CHECK(tree(base / "out").size() == 2);
+  for (const auto& e : fs::recursive_directory_iterator(base / "out"))
+    CHECK(e.path().filename().string()[0] != '.');
+
+  // The JSON report carries the same counts.
+  const nlohmann::json json = nlohmann::json::parse(r.to_json());
+  CHECK(json["written"] == 2);
+  CHECK(json["files"] == 6);
+  CHECK(json["already_done"] == 0);
+  CHECK(json["studies"] == 2);
+  CHECK(json["quarantined"].size() == 4);
+  CHECK(json["quarantined"][0]["file"] == in.dup.string());
+  CHECK(r.summary().find("2 de-identified") != std::string::npos);
+}
+
+TEST_CASE("duplicates: the first in input order is written, whichever thread gets there") {
+  const fs::path base = scratch("batch-dup");
+  const Inputs in(base);
+  const Anonymiser a = make(ProjectKey::generate());
+  const BatchReport one = anonymise_folder(a, {in.dup, in.ct}, base / "one", {});
+  // Given in this order, c_ct_again.dcm is first and a_ct.dcm the duplicate.
+  CHECK(one.written == 1);
+  CHECK(reason_of(one, in.ct) == "same SOP Instance UID as " + in.dup.string());
+  CHECK(reason_of(one, in.dup).empty());
+  BatchOptions four;
+  four.jobs = 4;
+  const BatchReport r4 = anonymise_folder(a, {in.dir}, base / "four", four);
+  const BatchReport r1 = anonymise_folder(a, {in.dir}, base / "single", {});
+  CHECK(r4.quarantined == r1.quarantined);
+  CHECK(tree(base / "four") == tree(base / "single"));
+}
+
+TEST_CASE("resumed runs: what is done is skipped, what was lost or cut is made again") {
+  const fs::path base = scratch("batch-resume");
+  const Inputs in(base);
+  const Anonymiser a = make(ProjectKey::generate());
+  const fs::path out = base / "out";
+  anonymise_folder(a, {in.ct, in.mr}, out, {});
+  const auto before = tree(out);
+  REQUIRE(before.size() == 2);
+
+  BatchReport again = anonymise_folder(a, {in.ct, in.mr}, out, {});
+  CHECK(again.written == 0);
+  CHECK(again.already_done == 2);
+  CHECK(again.quarantined.empty());
+  // Both studies and both patients are reported although nothing was written.
+  CHECK(again.studies.size() == 2);
+  CHECK(again.reid.size() == 2);
+
+  // One output lost, the other cut inside its pixel data.
+  const fs::path ct_out = output_of(a, in.ct, out), mr_out = output_of(a, in.mr, out);
+  fs::remove(ct_out);
+  fs::resize_file(mr_out, fs::file_size(mr_out) - 100);
+  again = anonymise_folder(a, {in.ct, in.mr}, out, {});
+  CHECK(again.written == 2);
+  CHECK(again.already_done == 0);
+  CHECK(tree(out) == before);
+
+  // An output name that holds another instance is not replaced: the input
+  // is quarantined.
+  fs::remove(ct_out);
+  fs::copy_file(mr_out, ct_out);
+  again = anonymise_folder(a, {in.ct, in.mr}, out, {});
+  CHECK(again.written == 0);
+  CHECK(again.already_done == 1);
+  CHECK(reason_of(again, in.ct).find("holds another instance") != std::string::npos);
+  CHECK(read_file(ct_out) == read_file(mr_out));
+}
+
+TEST_CASE("pseudonyms and UIDs depend on the key only: same key same bytes, other key nothing shared") {
+  const fs::path base = scratch("batch-keys");
+  const Inputs in(base);
+  const ProjectKey key = ProjectKey::generate();
+  key.save(base / "p.key");
+  const BatchReport r1 = anonymise_folder(make(key), {in.ct, in.mr}, base / "run1", {});
+  // A later run, another Anonymiser, the key read back from its file.
+  const BatchReport r2 =
+      anonymise_folder(make(ProjectKey::load(base / "p.key")), {in.ct, in.mr}, base / "run2", {});
+  CHECK(tree(base / "run1") == tree(base / "run2"));
+  CHECK(entries(r1) == entries(r2));
+  CHECK(r1.studies == r2.studies);
+
+  const ProjectKey other = ProjectKey::generate();
+  const BatchReport r3 = anonymise_folder(make(other), {in.ct, in.mr}, base / "run3", {});
+  CHECK(r3.written == 2);
+  std::set<std::string> p1, p3;
+  for (const auto& e : r1.reid) p1.insert(e.pseudonym_patient_id), p1.insert(e.new_study_uid);
+  for (const auto& e : r3.reid) p3.insert(e.pseudonym_patient_id), p3.insert(e.new_study_uid);
+  std::vector<std::string> shared;
+  std::set_intersection(p1.begin(), p1.end(), p3.begin(), p3.end(), std::back_inserter(shared));
+  CHECK(shared.empty());
+  for (const auto& [name, bytes] : tree(base / "run3")) CHECK(tree(base / "run1").count(name) == 0);
+}
+
+TEST_CASE("bad output folder: an output error, nothing written") {
+  const fs::path base = scratch("batch-bad");
+  const Inputs in(base);
+  write_file(base / "a-file", "x");
+  const Anonymiser a = make(ProjectKey::generate());
+  std::string msg;
+  CHECK(code_of([&] { anonymise_folder(a, {in.ct}, base / "a-file", {}); }, &msg) == Exit::output);
+  CHECK(msg.find("a-file") != std::string::npos);
+  CHECK(read_file(base / "a-file") == "x");
+  // An input that does not exist is an input error.
+  CHECK(code_of([&] { anonymise_folder(a, {base / "absent"}, base / "out2", {}); }) == Exit::input);
+}
