@@ -453,8 +453,12 @@ void process_item(Item& item, Context& ctx) {
       remove[i] = true;
       continue;
     }
+    // A sequence the reader could only keep as UN bytes: what it holds
+    // cannot be seen, so it cannot be kept.
+    const bool opaque = !e.is_sequence() && is(value_vr(e), "SQ") && e.size() > 0;
     const Row* row = find_row(g, el);
     if (row == nullptr) {
+      if (opaque) remove[i] = true;
       process_sequence(e, ctx);  // not in the table: kept, contents cleaned
       continue;
     }
@@ -476,14 +480,22 @@ void process_item(Item& item, Context& ctx) {
     }
     switch (a) {
       case Act::none:
-      case Act::K: process_sequence(e, ctx); break;
+      case Act::K:
+        if (opaque) remove[i] = true;
+        process_sequence(e, ctx);
+        break;
       case Act::X: remove[i] = true; break;
       case Act::Z: e.clear(); break;
       case Act::D: dummy(e, ctx); break;
-      case Act::C: clean(e, ctx); break;
+      case Act::C:
+        if (opaque) remove[i] = true;
+        clean(e, ctx);
+        break;
       case Act::U:
       case Act::XZU:
-        if (e.is_sequence())
+        if (opaque)
+          e.clear();
+        else if (e.is_sequence())
           process_sequence(e, ctx);
         else if (is(value_vr(e), "UI"))
           put_text(e, map_uids(e, ctx));

@@ -352,6 +352,27 @@ struct Parser {
       items(e, false, pos + len, implicit ? Syntax::implicit_le : syn, depth);
       return e;
     }
+    // A sequence written as UN with a defined length (a writer that did not
+    // know the tag): its items are Implicit VR Little Endian (Part 5
+    // §6.2.2). Read as the sequence it is, so that what it holds is seen
+    // (and de-identified); if it does not parse as one, its bytes are kept.
+    if (e.is("UN") && len > 0 && syn != Syntax::explicit_be) {
+      const std::array<char, 2> known = dictionary_vr(t);
+      if (known[0] == 'S' && known[1] == 'Q') {
+        const std::uint64_t at = pos;
+        const std::size_t counted = elements;
+        const std::uint64_t held_before = held;
+        try {
+          Element seq = e;
+          seq.vr = {{'S', 'Q'}};
+          items(seq, false, pos + len, Syntax::implicit_le, depth);
+          return seq;
+        } catch (const Error& err) {
+          if (err.code() != Exit::invalid_dicom) throw;
+          pos = at, elements = counted, held = held_before;
+        }
+      }
+    }
     if (len <= lim.inline_value && (len <= 64 || held + len <= lim.max_held)) {
       e.value.resize(len);
       take(len, e.value.data());
