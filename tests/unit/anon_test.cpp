@@ -16,6 +16,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <set>
@@ -580,6 +581,8 @@ TEST_CASE("table E.1-1: every row x every option column") {
       ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.2.1143.1");
       ds.putAndInsertString(DCM_PatientID, "PID-TABLE");
       ds.putAndInsertString(DCM_Modality, "CT");
+      const Uint16 no_pixels[2] = {0, 0};  // an image object needs its Pixel Data
+      ds.putAndInsertUint16Array(DCM_PixelData, no_pixels, 2);
       std::string value;
       bool binary = false;
       switch (vr) {
@@ -725,4 +728,77 @@ TEST_CASE("table E.1-1: every row x every option column") {
                          << ", rows skipped: " << skipped);
   CHECK(checked > kTableSize);
   CHECK(skipped * 20 < kTableSize);  // under 5%
+}
+
+TEST_CASE("the acceptance rule: an image cut before its pixels is not de-identified") {
+  const fs::path dir = scratch("anon-cut");
+  const Anonymiser a = make(ProjectKey::generate());
+  const std::string ct = read_file(kPydicom / "CT_small.dcm");
+  write_file(dir / "cut.dcm", ct.substr(0, ct.find(std::string("\xe0\x7f\x10\x00OW", 6))));
+  std::string why;
+  CHECK(code_of([&] { a.file(dir / "cut.dcm", dir / "out.dcm"); }, &why) == Exit::invalid_dicom);
+  CHECK(why.find("image object without Pixel Data, cut short?") != std::string::npos);
+  CHECK(!fs::exists(dir / "out.dcm"));
+}
+
+TEST_CASE("non-conformant UIDs are replaced like any, references included, and reported") {
+  const fs::path dir = scratch("anon-uids");
+  const Anonymiser a = make(ProjectKey::generate());
+  const std::string root = "1.2.246.352.91.0000217.2005";
+  const fs::path in = edited(kPydicom / "rtstruct.dcm", dir / "in.dcm", [&](DcmDataset& d) {
+    d.putAndInsertString(DCM_SOPInstanceUID, (root + ".5").c_str());
+    DcmStack s;
+    while (d.nextObject(s, OFTrue).good())
+      if (s.top()->getTag() == DCM_ReferencedSOPInstanceUID)
+        static_cast<DcmElement*>(s.top())->putString((root + ".3").c_str());
+  });
+  const Outcome o = a.file(in, dir / "out.dcm");
+  REQUIRE_FALSE(o.quarantined);
+  CHECK(o.sop_instance_uid == a.uid(root + ".5"));
+  const auto has = [&o](const char* tag) {
+    return std::find(o.nonconformant_uids.begin(), o.nonconformant_uids.end(), tag) !=
+           o.nonconformant_uids.end();
+  };
+  CHECK(has("(0008,0018)"));
+  CHECK(has("(0008,1155)"));
+  CHECK_FALSE(has("(0008,0016)"));
+  auto res = load(dir / "out.dcm");
+  DcmStack s;
+  int refs = 0;
+  while (res->getDataset()->nextObject(s, OFTrue).good())
+    if (s.top()->getTag() == DCM_ReferencedSOPInstanceUID) {
+      OFString v;
+      static_cast<DcmElement*>(s.top())->getOFString(v, 0);
+      CHECK(std::string(v.c_str()) == a.uid(root + ".3"));
+      ++refs;
+    }
+  CHECK(refs > 0);
+  CHECK(read_file(dir / "out.dcm").find("0000217") == std::string::npos);
+  // A conformant input reports nothing.
+  CHECK(a.file(kPydicom / "CT_small.dcm", dir / "ct.dcm").nonconformant_uids.empty());
+}
+
+TEST_CASE("a file that needs over 32 MiB of rewritten values is refused, not held") {
+  // 30 items of Referenced Image Sequence, each with a Referenced SOP
+  // Instance UID of 32,767 one-character UIDs (64 KiB): 1.4 MB of new UIDs
+  // each once replaced, 42 MB in all.
+  const fs::path dir = scratch("anon-held");
+  const Anonymiser a = make(ProjectKey::generate());
+  auto le16 = [](unsigned v) {
+    return std::string{static_cast<char>(v & 0xFF), static_cast<char>(v >> 8)};
+  };
+  std::string uids;
+  for (int i = 0; i < 32767; ++i) uids += i ? "\\1" : "1";
+  uids += '\0';  // 65534 bytes
+  std::string seq = le16(0x0008) + le16(0x1140) + "SQ" + le16(0) + std::string(4, '\xff');
+  for (int i = 0; i < 30; ++i)
+    seq += std::string("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8) + le16(0x0008) + le16(0x1155) +
+           "UI" + le16(static_cast<unsigned>(uids.size())) + uids +
+           std::string("\xfe\xff\x0d\xe0\x00\x00\x00\x00", 8);
+  seq += std::string("\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8);
+  write_file(dir / "in.dcm", read_file(kPydicom / "CT_small.dcm") + seq);
+  std::string why;
+  CHECK(code_of([&] { a.file(dir / "in.dcm", dir / "out.dcm"); }, &why) == Exit::invalid_dicom);
+  CHECK(why.find("over 32 MiB of values") != std::string::npos);
+  CHECK(!fs::exists(dir / "out.dcm"));
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "iep/core/error.h"
+#include "iep/dicom/dicom_stream.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -313,11 +314,15 @@ TEST_CASE("DICOMDIR: scan identifies it, dicomdir_files lists what find lists") 
   CHECK(files == expected);
 
   // The variants of the same DICOMDIR give the same set.
-  for (const char* v : {"DICOMDIR-bigEnd", "DICOMDIR-implicit", "DICOMDIR-nooffset",
-                        "DICOMDIR-reordered", "DICOMDIR-nopatient"}) {
+  for (const char* v :
+       {"DICOMDIR-bigEnd", "DICOMDIR-implicit", "DICOMDIR-reordered", "DICOMDIR-nopatient"}) {
     CAPTURE(v);
     CHECK(as_set(dicomdir_files(kDirTests / v)) == find_files(kDirTests, false));
   }
+  // Elements cut out of its records without fixing their lengths: items
+  // that claim to run past the end of the file, as a cut file does.
+  CHECK(error_of([] { dicomdir_files(kDirTests / "DICOMDIR-nooffset"); }, Exit::invalid_dicom)
+            .find("past the end of the file") != std::string::npos);
   CHECK(dicomdir_files(kDirTests / "DICOMDIR-empty.dcm").empty());
 
   const auto tiny = dicomdir_files(kDirTests / "TINY_ALPHA" / "DICOMDIR");
@@ -498,4 +503,111 @@ TEST_CASE("make-study.py generates a study that dcmdump and scan accept") {
   }
   CHECK(sops.size() == 3);
   CHECK(fs::file_size(dir / "s" / "IM00001.dcm") > 64 * 64 * 2);
+}
+
+// ---- issue 8: one acceptance rule, bounded ------------------------------
+
+namespace {
+
+// An explicit VR little endian header, in bytes.
+std::string evr(std::uint16_t g, std::uint16_t e, const char* vr, std::uint32_t len) {
+  std::string s;
+  auto u16 = [&s](unsigned v) { s += static_cast<char>(v & 0xFF), s += static_cast<char>(v >> 8); };
+  u16(g), u16(e), s += vr;
+  if (std::string_view(vr) == "SQ" || std::string_view(vr) == "OB" ||
+      std::string_view(vr) == "OW") {
+    u16(0), u16(len & 0xFFFF), u16(len >> 16);
+  } else {
+    u16(len);
+  }
+  return s;
+}
+std::string item_open() {
+  return std::string("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8);
+}
+std::string item_close() {
+  return std::string("\xfe\xff\x0d\xe0\x00\x00\x00\x00", 8);
+}
+std::string seq_close() {
+  return std::string("\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8);
+}
+
+// A Raw Data object (not an image) with a Referenced Image Sequence nested
+// `depth` deep: only the nesting decides.
+std::string nested(int depth) {
+  const std::string sop = evr(0x0008, 0x0016, "UI", 26) +
+                          "1.2.840.10008.5.1.4.1.1.66" +  // Raw Data Storage
+                          evr(0x0008, 0x0018, "UI", 8) + "1.2.3.4" + '\0';
+  std::string s = std::string(128, '\0') + "DICM" + evr(0x0002, 0x0010, "UI", 20) +
+                  "1.2.840.10008.1.2.1" + '\0' + sop;
+  for (int i = 0; i < depth; ++i) s += evr(0x0008, 0x1140, "SQ", 0xFFFFFFFF) + item_open();
+  for (int i = 0; i < depth; ++i) s += item_close() + seq_close();
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("scan: the cause of a refusal is named, not 'not a DICOM file'") {
+  const fs::path dir = scratch("dicom-rule");
+  const std::string ct = read_file(kPydicom / "CT_small.dcm");
+  const std::size_t px = ct.find(std::string("\xe0\x7f\x10\x00OW", 6));
+  write_file(dir / "before.dcm", ct.substr(0, px));
+  write_file(dir / "inside.dcm", ct.substr(0, px + 12 + 100));
+  CHECK(error_of([&] { scan(dir / "before.dcm"); }, Exit::invalid_dicom) ==
+        (dir / "before.dcm").string() + ": image object without Pixel Data, cut short?");
+  CHECK(error_of([&] { scan(dir / "inside.dcm"); }, Exit::invalid_dicom)
+            .starts_with((dir / "inside.dcm").string() + ": cut inside element (7FE0,0010)"));
+  // No SOP Instance UID: its element cut out of the data set.
+  const std::string uid = std::string("\x08\x00\x18\x00UI", 6);
+  const std::size_t at = ct.find(uid, 132 + 100);
+  REQUIRE(at != std::string::npos);
+  const std::size_t len = static_cast<unsigned char>(ct[at + 6]);
+  write_file(dir / "no-uid.dcm", ct.substr(0, at) + ct.substr(at + 8 + len));
+  CHECK(error_of([&] { scan(dir / "no-uid.dcm"); }, Exit::invalid_dicom) ==
+        (dir / "no-uid.dcm").string() + ": no SOP Instance UID in the data set");
+  // The same rule on a parsed file, as iep-anon applies it.
+  const auto f = iep::dicom::File::read(dir / "before.dcm");
+  CHECK(error_of([&] { iep::dicom::check_instance(f); }, Exit::invalid_dicom)
+            .ends_with("image object without Pixel Data, cut short?"));
+}
+
+TEST_CASE("scan: sequences nested past 32 are refused without a crash") {
+  const fs::path dir = scratch("dicom-nest");
+  write_file(dir / "32.dcm", nested(32));
+  CHECK(scan_code(dir / "32.dcm") == Exit::ok);
+  write_file(dir / "33.dcm", nested(33));
+  CHECK(error_of([&] { scan(dir / "33.dcm"); }, Exit::invalid_dicom)
+            .find("sequences nested over 32 deep") != std::string::npos);
+  // 300,000 deep: DCMTK recursed once per level and overflowed the stack.
+  write_file(dir / "deep.dcm", nested(300000));
+  CHECK(scan_code(dir / "deep.dcm") == Exit::invalid_dicom);
+  // So does every reader of a DICOMDIR and --check, which run scan first.
+}
+
+TEST_CASE("scan: more than 2^20 elements and items are refused") {
+  const fs::path dir = scratch("dicom-items");
+  std::string s = nested(0) + evr(0x0008, 0x1140, "SQ", 0xFFFFFFFF);
+  const std::string empty_item("\xfe\xff\x00\xe0\x00\x00\x00\x00", 8);
+  for (int i = 0; i < (1 << 20) + 10; ++i) s += empty_item;
+  write_file(dir / "items.dcm", s + seq_close());
+  CHECK(error_of([&] { scan(dir / "items.dcm"); }, Exit::invalid_dicom)
+            .find("more than 1048576 elements") != std::string::npos);
+}
+
+TEST_CASE("scan: UIDs that break the UID syntax are accepted") {
+  const fs::path dir = scratch("dicom-uids");
+  std::string s = nested(0);
+  const std::string bad = "1.2.246.352.91.0000217.2005";  // leading zeros, as a vendor root
+  s.replace(s.find("1.2.3.4"), 8, std::string(""));       // drop the instance UID...
+  const std::size_t at = s.find(std::string("\x08\x00\x18\x00UI", 6));
+  s = s.substr(0, at) + evr(0x0008, 0x0018, "UI", static_cast<std::uint32_t>(bad.size() + 1)) +
+      bad + '\0';
+  write_file(dir / "vendor.dcm", s);
+  const auto info = scan(dir / "vendor.dcm");
+  CHECK(info.sop_instance_uid == bad);
+  CHECK_FALSE(iep::dicom::valid_uid(bad));
+  CHECK(iep::dicom::usable_uid(bad));
+  CHECK_FALSE(iep::dicom::usable_uid(""));
+  CHECK_FALSE(iep::dicom::usable_uid("1\\2"));
+  CHECK_FALSE(iep::dicom::usable_uid(std::string(65, '1')));
 }

@@ -261,7 +261,20 @@ struct Context {
   std::array<bool, kColumns> on{};
   std::string pseudonym_name;
   int shift = 0;
+  std::set<std::uint32_t> nonconformant;  // tags holding a UID that breaks the UID syntax
+  std::uint64_t held = 0;                 // bytes of values held in memory after the pass
 };
+
+// Values held in memory per file, after rewriting (what the reader holds,
+// itself bounded by ReadLimits::max_held, and what the pass makes): a file
+// that needs more (a million UIDs to replace, say) is quarantined instead.
+constexpr std::uint64_t kMaxHeld = 32ull << 20;
+
+std::string tag_text(std::uint32_t tag) {
+  char s[16];
+  std::snprintf(s, sizeof s, "(%04X,%04X)", tag >> 16, tag & 0xFFFF);
+  return s;
+}
 
 // The value of `e` as stored (raw bytes for UN), bounded.
 std::string value_of(const Element& e, const Context& ctx) {
@@ -273,6 +286,18 @@ std::string map_uids(const Anonymiser& a, std::string_view v) {
     const std::string_view u = trim(one);
     return u.empty() ? std::string() : a.uid(u);
   });
+}
+
+// The UIDs of `e` replaced, noting values that break the UID syntax (they
+// are replaced like any other: the keyed map takes any string).
+std::string map_uids(const Element& e, Context& ctx) {
+  const std::string v = value_of(e, ctx);
+  map_values(v, [&](std::string_view one) {
+    const std::string_view u = trim(one);
+    if (!u.empty() && !dicom::valid_uid(std::string(u))) ctx.nonconformant.insert(e.tag);
+    return std::string();
+  });
+  return map_uids(ctx.anonymiser, v);
 }
 
 // The VR that decides how we write a value: the dictionary's for UN.
@@ -293,13 +318,13 @@ void put_text(Element& e, std::string text) {
   e.set(std::move(text));
 }
 
-void dummy(Element& e, const Context& ctx);
+void dummy(Element& e, Context& ctx);
 
 // D on a sequence: its items keep their structure (so Type 1 attributes
 // inside stay present) but every value in them becomes a dummy; private
 // attributes and group lengths go. An empty sequence stays empty (an item
 // made up would lack the Type 1 attributes of its macro).
-void dummy_sequence(Element& e, const Context& ctx) {
+void dummy_sequence(Element& e, Context& ctx) {
   for (Item& item : e.items) {
     std::erase_if(item.elements,
                   [](const Element& x) { return (x.group() & 1) || x.element() == 0x0000; });
@@ -314,7 +339,7 @@ std::string zero_value(VR vr) {
   return std::string(8, '\0');  // FD, SV, UV, and OB/OW/OD/OF/OL/OV/UN (a multiple of each)
 }
 
-void dummy(Element& e, const Context& ctx) {
+void dummy(Element& e, Context& ctx) {
   const VR vr = value_vr(e);
   if (is(vr, "SQ")) {
     if (e.is_sequence())
@@ -329,7 +354,7 @@ void dummy(Element& e, const Context& ctx) {
   if (is(vr, "AS")) return put_text(e, "000Y");
   if (is(vr, "DS") || is(vr, "IS")) return put_text(e, "0");
   if (is(vr, "UI")) {
-    const std::string mapped = map_uids(ctx.anonymiser, value_of(e, ctx));
+    const std::string mapped = map_uids(e, ctx);
     return put_text(e, mapped.empty() ? ctx.anonymiser.uid("iep-anon dummy") : mapped);
   }
   if (string_vr(vr)) return put_text(e, kDummyText);
@@ -355,7 +380,7 @@ void clean(Element& e, Context& ctx) {
                       return trim(v).empty() ? std::string() : shift_dt(v, ctx.shift);
                     }));
   if (is(vr, "TM")) return;  // time of day is kept: dates move by whole days
-  if (is(vr, "UI")) return put_text(e, map_uids(ctx.anonymiser, value_of(e, ctx)));
+  if (is(vr, "UI")) return put_text(e, map_uids(e, ctx));
   if ((e.group() & 0xFF00) == 0x6000 && e.element() == 0x3000) {
     // Overlay bitmap: same size, no pixels set (we cannot read text drawn
     // into a bitmap).
@@ -382,10 +407,22 @@ const Override* find_override(const Options& o, std::uint32_t tag) {
   return nullptr;
 }
 
+// Counts what element `e` holds once processed, against kMaxHeld.
+void account(const Element& e, Context& ctx) {
+  if (e.is_sequence() || e.external) return;
+  ctx.held += e.value.size();
+  if (ctx.held > kMaxHeld)
+    throw Error(Exit::invalid_dicom,
+                ctx.file.name() + ": over " + std::to_string(kMaxHeld >> 20) +
+                    " MiB of values to hold and rewrite outside the pixel data (at " +
+                    tag_text(e.tag) + "): not de-identified");
+}
+
 void process_item(Item& item, Context& ctx) {
   std::vector<bool> remove(item.elements.size(), false);  // removed after the walk
   std::vector<Creator> creators;
   for (std::size_t i = 0; i < item.elements.size(); ++i) {
+    if (i > 0) account(item.elements[i - 1], ctx);
     Element& e = item.elements[i];
     const std::uint16_t g = e.group(), el = e.element();
     if (const Override* ov = find_override(ctx.options, e.tag)) {
@@ -416,8 +453,12 @@ void process_item(Item& item, Context& ctx) {
       remove[i] = true;
       continue;
     }
+    // A sequence the reader could only keep as UN bytes: what it holds
+    // cannot be seen, so it cannot be kept.
+    const bool opaque = !e.is_sequence() && is(value_vr(e), "SQ") && e.size() > 0;
     const Row* row = find_row(g, el);
     if (row == nullptr) {
+      if (opaque) remove[i] = true;
       process_sequence(e, ctx);  // not in the table: kept, contents cleaned
       continue;
     }
@@ -439,17 +480,25 @@ void process_item(Item& item, Context& ctx) {
     }
     switch (a) {
       case Act::none:
-      case Act::K: process_sequence(e, ctx); break;
+      case Act::K:
+        if (opaque) remove[i] = true;
+        process_sequence(e, ctx);
+        break;
       case Act::X: remove[i] = true; break;
       case Act::Z: e.clear(); break;
       case Act::D: dummy(e, ctx); break;
-      case Act::C: clean(e, ctx); break;
+      case Act::C:
+        if (opaque) remove[i] = true;
+        clean(e, ctx);
+        break;
       case Act::U:
       case Act::XZU:
-        if (e.is_sequence())
+        if (opaque)
+          e.clear();
+        else if (e.is_sequence())
           process_sequence(e, ctx);
         else if (is(value_vr(e), "UI"))
-          put_text(e, map_uids(ctx.anonymiser, value_of(e, ctx)));
+          put_text(e, map_uids(e, ctx));
         else if (a == Act::U)
           dummy(e, ctx);
         else
@@ -458,6 +507,7 @@ void process_item(Item& item, Context& ctx) {
       default: remove[i] = true; break;
     }
   }
+  if (!item.elements.empty()) account(item.elements.back(), ctx);
   for (const Creator& c : creators)
     if (!c.used) remove[c.index] = true;
   std::size_t i = 0;
@@ -849,16 +899,13 @@ Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
   const std::string name = in.string();
   dicom::File f = dicom::File::read(in);
   Outcome o;
-  const std::string sop_class = f.text(kSopClass);
-  const std::string sop_instance = f.text(kSopInstance);
-  if (!dicom::valid_uid(sop_class) || !dicom::valid_uid(sop_instance)) {
-    if (f.is_dicomdir()) {
-      o.quarantined = true;
-      o.reason = "a DICOMDIR: it indexes patients by name and is rebuilt, not de-identified";
-      return o;
-    }
-    throw Error(Exit::invalid_dicom,
-                name + ": not a DICOM file (no valid SOP Class UID or SOP Instance UID)");
+  // The rule every command applies (dicom.h): what fails it is not
+  // de-identified (an image cut before its pixels must not leave as whole).
+  dicom::check_instance(f);
+  if (f.is_dicomdir()) {
+    o.quarantined = true;
+    o.reason = "a DICOMDIR: it indexes patients by name and is rebuilt, not de-identified";
+    return o;
   }
   const std::string profile_why = profile_reason(f, options_.profile);
   o.reason = profile_why.empty() ? burned_in_reason(f) : profile_why;
@@ -900,8 +947,11 @@ Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
               f,
               enabled_columns(options_.profile),
               patient_name(o.original_patient_id),
-              date_shift_days(o.original_patient_id)};
+              date_shift_days(o.original_patient_id),
+              {},
+              0};
   process_item(f.data, ctx);
+  for (std::uint32_t tag : ctx.nonconformant) o.nonconformant_uids.push_back(tag_text(tag));
   for (const Override& ov : options_.overrides) {
     if (ov.kind != Override::Kind::set) continue;
     Element& e = f.data.put(std::uint32_t{ov.group} << 16 | ov.element);

@@ -32,13 +32,17 @@ bool ReidEntry::operator<(const ReidEntry& o) const {
 std::string BatchReport::to_json() const {
   nlohmann::json q = nlohmann::json::array();
   for (const auto& [file, reason] : quarantined) q.push_back({{"file", file}, {"reason", reason}});
+  nlohmann::json nc = nlohmann::json::array();
+  for (const auto& [file, tags] : nonconformant_uids)
+    nc.push_back({{"file", file}, {"attributes", tags}});
   nlohmann::json j = {{"files", files},
                       {"written", written},
                       {"already_done", already_done},
                       {"pixels_cleaned", pixels_cleaned},
                       {"not_in_dicomdir", not_indexed},
                       {"studies", studies.size()},
-                      {"quarantined", q}};
+                      {"quarantined", q},
+                      {"nonconformant_uids", nc}};
   return j.dump(2) + "\n";
 }
 
@@ -61,13 +65,16 @@ namespace {
 // base32 characters of a digest of the new UID (40 bits: a collision
 // inside one series of thousands is about one in a million, and is caught
 // as a duplicate).
+// A UID as a path component of the output: the new UID, or a kept one if
+// it is well-formed (never ".."), else a keyed digest of it.
+std::string uid_name(const Anonymiser& a, const std::string& u) {
+  if (u.empty()) return "unknown";
+  if (!a.options().profile.retain_uids) return a.uid(u);
+  return dicom::valid_uid(u) ? u : "x" + a.uid(u).substr(5, 16);
+}
+
 fs::path output_name(const Anonymiser& a, const dicom::Info& info, bool cd) {
-  auto uid = [&](const std::string& u) {
-    if (u.empty()) return std::string("unknown");
-    if (!a.options().profile.retain_uids) return a.uid(u);
-    // A kept UID names a path only if it is a well-formed UID: never "..".
-    return dicom::valid_uid(u) ? u : "x" + a.uid(u).substr(5, 16);
-  };
+  auto uid = [&](const std::string& u) { return uid_name(a, u); };
   if (cd) {
     auto id = [&](const std::string& u) {
       static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -107,6 +114,7 @@ void regenerate_dicomdir(const Anonymiser& a, const fs::path& out_dir, BatchRepo
 // pixel data is skipped, not read).
 dicom::Info identify(const fs::path& file) {
   const dicom::File f = dicom::File::read(file);
+  dicom::check_instance(f);  // the rule every command applies
   dicom::Info info;
   info.patient_id = f.text(0x00100020);
   info.sop_instance_uid = f.text(0x00080018);
@@ -261,6 +269,8 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
       } else {
         ++report.written;
         report.pixels_cleaned += o.pixels_cleaned;
+        if (!o.nonconformant_uids.empty())
+          report.nonconformant_uids.emplace_back(files[i].string(), o.nonconformant_uids);
         report.studies.insert(o.new_study_uid);
         report.reid.insert(
             {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
@@ -272,6 +282,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
   if (options.progress && finished > 0) std::fputc('\n', stderr);
   if (cd) regenerate_dicomdir(anonymiser, out_dir, report);
   std::sort(report.quarantined.begin(), report.quarantined.end());
+  std::sort(report.nonconformant_uids.begin(), report.nonconformant_uids.end());
   return report;
 }
 
@@ -279,6 +290,7 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
                               const SiteIdentity& self, const TrustStore& trust, Sink& out) {
   BatchReport report;
   std::string study_uid, patient_id;
+  std::map<std::string, std::string> named;  // entry name in the new package -> input entry
   auto rewrite = [&](const std::string& path, const fs::path& content,
                      const fs::path& scratch) -> std::optional<package::Rewritten> {
     ++report.files;
@@ -293,19 +305,32 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
       o = anonymiser.file(content, result);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
-      return drop(std::string(e.what()) +
-                  " (an attachment may hold identifying data, so it is not carried)");
+      std::string why = e.what();  // "SCRATCH-PATH: cause": the entry is named by drop()
+      if (why.starts_with(content.string() + ": ")) why.erase(0, content.string().size() + 2);
+      if (why.starts_with("not a DICOM file"))
+        why += " (an attachment may hold identifying data, so it is not carried)";
+      return drop(why);
     }
     if (o.quarantined) return drop(o.reason);
+    package::Rewritten r;
+    r.file = result;
+    ManifestFile& e = r.entry;
+    // The UIDs of the output (kept ones with retain-uids) as path names.
+    auto part = [&](const std::string& u) {
+      if (u.empty()) return std::string("unknown");
+      return dicom::valid_uid(u) ? u : "x" + anonymiser.uid(u).substr(5, 16);
+    };
+    e.path = part(o.new_study_uid) + "/" + part(o.series_instance_uid) + "/" +
+             part(o.sop_instance_uid) + ".dcm";
+    if (auto [at, fresh] = named.emplace(e.path, path); !fresh)
+      return drop("same SOP Instance UID as " + at->second);
     ++report.written;
+    if (!o.nonconformant_uids.empty())
+      report.nonconformant_uids.emplace_back(path, o.nonconformant_uids);
     report.studies.insert(o.new_study_uid);
     report.reid.insert(
         {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
     if (study_uid.empty()) study_uid = o.new_study_uid, patient_id = o.pseudonym_patient_id;
-    package::Rewritten r;
-    r.file = result;
-    ManifestFile& e = r.entry;
-    e.path = o.new_study_uid + "/" + o.series_instance_uid + "/" + o.sop_instance_uid + ".dcm";
     if (!tar::safe_path(e.path))
       throw Error(Exit::internal, name + ": unsafe entry name " + e.path);
     e.sop_class_uid = o.sop_class_uid;
@@ -328,9 +353,28 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
 }
 
 std::string CheckReport::to_json() const {
-  nlohmann::json j = {{"files", files}, {"findings", findings}};
+  nlohmann::json j = {{"files", files}, {"findings", findings}, {"invalid", invalid}};
   return j.dump(2) + "\n";
 }
+
+namespace {
+
+// A file named *.dcm, or with the Part 10 preamble and "DICM".
+bool meant_as_dicom(const fs::path& file) {
+  std::string ext = file.extension().string();
+  for (char& c : ext) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (ext == ".dcm") return true;
+  try {
+    FileSource src(file);
+    std::array<std::uint8_t, 132> head{};
+    return read_full(src, head) == head.size() && head[128] == 'D' && head[129] == 'I' &&
+           head[130] == 'C' && head[131] == 'M';
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
 
 CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& originals,
                          const fs::path& out_dir, int jobs) {
@@ -363,18 +407,25 @@ CheckReport check_folder(const Profile& profile, const std::vector<fs::path>& or
   CheckReport report;
   report.files = outputs.size();
   std::vector<std::vector<std::string>> lines(outputs.size());
+  std::vector<std::string> invalid(outputs.size());
   parallel_for(outputs.size(), jobs, [&](std::size_t i) {
     std::vector<phi::Finding> found;
     try {
       found = scanner.scan(outputs[i]);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
-      found = scanner.scan_bytes(outputs[i]);  // not DICOM (a manifest, a report): its bytes
+      // Meant as DICOM but not an acceptable instance (cut short?): reported,
+      // exit 8. Other files (a package's MANIFEST.json, notes) are only
+      // searched as bytes.
+      if (meant_as_dicom(outputs[i])) invalid[i] = e.what();
+      found = scanner.scan_bytes(outputs[i]);
     }
     for (const auto& f : found)
       lines[i].push_back(f.file + ": " + (f.tag.empty() ? std::string() : f.tag + " ") + f.what);
   });
   for (auto& l : lines) report.findings.insert(report.findings.end(), l.begin(), l.end());
+  for (auto& why : invalid)
+    if (!why.empty()) report.invalid.push_back(std::move(why));
   return report;
 }
 

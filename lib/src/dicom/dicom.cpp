@@ -14,19 +14,18 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <dcmtk/oflog/oflog.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <system_error>
 
 #include "iep/core/error.h"
 #include "iep/core/io.h"
+#include "iep/dicom/dicom_stream.h"
 
 namespace fs = std::filesystem;
 
@@ -52,28 +51,6 @@ std::string trim_trailing(std::string s) {
   return s;
 }
 
-// The whole value of a string attribute of `item` (all values joined by '\'),
-// as stored, without trailing padding; empty when absent.
-std::string get_string(DcmItem& item, const DcmTagKey& tag, const std::string& file) {
-  DcmElement* elem = nullptr;
-  if (item.findAndGetElement(tag, elem).bad() || elem == nullptr) return {};
-  if (elem->getLength() > kMaxStringValue)
-    throw Error(Exit::invalid_dicom, file + ": not a DICOM file (" + DcmTag(tag).getTagName() +
-                                         " is " + std::to_string(elem->getLength()) +
-                                         " bytes long)");
-  if (elem->ident() == EVR_UN) {
-    // A text attribute read as UN (a data set encoded in another transfer
-    // syntax than its meta header says): its bytes are still the text.
-    Uint8* bytes = nullptr;
-    if (elem->getUint8Array(bytes).bad() || bytes == nullptr) return {};
-    return trim_trailing(std::string(reinterpret_cast<const char*>(bytes), elem->getLength()));
-  }
-  if (!elem->isaString()) return {};  // a private or broken VR: no text to give
-  OFString value;
-  if (elem->getOFStringArray(value, OFFalse).bad()) return {};
-  return trim_trailing(std::string(value.c_str(), value.length()));
-}
-
 // Leading spaces are allowed in IS; anything unparsable reads as 0.
 std::int64_t parse_is(const std::string& s) {
   std::size_t b = s.find_first_not_of(' ');
@@ -85,116 +62,6 @@ std::int64_t parse_is(const std::string& s) {
   auto [ptr, ec] = std::from_chars(first, last, v);
   if (ec != std::errc() || ptr != last) return 0;
   return v;
-}
-
-// True when the file has the Part 10 128-byte preamble followed by "DICM".
-bool has_part10_preamble(FileSource& src) {
-  std::array<std::uint8_t, 132> head{};
-  if (read_full(src, head) != head.size()) return false;
-  return head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M';
-}
-
-// DCMTK cannot leave values of a deflated data set on disk, so it holds the
-// whole inflated data set in memory; a few MB of deflate can claim GBs.
-// Inflate it here first, counting, and refuse one that is too large.
-constexpr std::uint64_t kMaxInflated = 256ull << 20;
-constexpr const char* kDeflatedSyntax = "1.2.840.10008.1.2.1.99";
-
-// The Transfer Syntax UID of a Part 10 file, read from its meta header bytes
-// (explicit VR little endian after "DICM"), and where the data set starts.
-// Empty when the meta header is not of the simple, usual shape.
-struct Meta {
-  std::string syntax;
-  std::uint64_t end = 0;
-};
-
-Meta read_meta(FileSource& src) {
-  // Called right after the 132 bytes of preamble and "DICM"; reads a little
-  // past the meta header (seek back to `end`).
-  Meta meta;
-  std::uint64_t pos = 132;
-  std::array<std::uint8_t, 8> h{};
-  for (int n = 0; n < 64; ++n) {  // a meta header has a dozen elements
-    if (read_full(src, h) != h.size()) return {};
-    const unsigned group = h[0] | h[1] << 8, element = h[2] | h[3] << 8;
-    if (group != 0x0002) {
-      meta.end = pos;
-      return meta;
-    }
-    std::uint32_t len = h[6] | h[7] << 8;
-    pos += 8;
-    const bool long_form = (h[4] == 'O' && h[5] == 'B') || (h[4] == 'U' && h[5] == 'N');
-    if (long_form) {
-      std::array<std::uint8_t, 4> l{};
-      if (read_full(src, l) != l.size()) return {};
-      len = static_cast<std::uint32_t>(l[0] | l[1] << 8 | l[2] << 16) |
-            static_cast<std::uint32_t>(l[3]) << 24;
-      pos += 4;
-    }
-    if (len > 1024) return {};
-    std::string value(len, '\0');
-    if (read_full(src, MutableByteSpan(reinterpret_cast<std::uint8_t*>(value.data()), len)) != len)
-      return {};
-    pos += len;
-    if (element == 0x0010) meta.syntax = trim_trailing(std::move(value));
-  }
-  return {};
-}
-
-// Counts the bytes a raw deflate stream (PS3.5 A.5) inflates to, stopping at
-// `limit`.
-std::uint64_t inflated_size(FileSource& src, std::uint64_t limit) {
-  z_stream zs{};
-  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) return 0;
-  struct End {
-    z_stream* z;
-    ~End() { inflateEnd(z); }
-  } end{&zs};
-  std::vector<std::uint8_t> in(1 << 16), out(1 << 16);
-  std::uint64_t total = 0;
-  for (;;) {
-    const std::size_t n = src.read(in);
-    if (n == 0) return total;
-    zs.next_in = in.data();
-    zs.avail_in = static_cast<uInt>(n);
-    while (zs.avail_in > 0) {
-      zs.next_out = out.data();
-      zs.avail_out = static_cast<uInt>(out.size());
-      const int rc = inflate(&zs, Z_NO_FLUSH);
-      total += out.size() - zs.avail_out;
-      if (total > limit || rc == Z_STREAM_END) return total;
-      if (rc != Z_OK && rc != Z_BUF_ERROR) return total;  // DCMTK will report it
-      if (rc == Z_BUF_ERROR && zs.avail_in > 0 && zs.avail_out > 0) return total;
-    }
-  }
-}
-
-// What we learn from the raw bytes before DCMTK parses the file.
-struct Head {
-  bool part10 = false;  // 128-byte preamble then "DICM"
-  std::uint64_t size = 0;
-};
-
-// Opens `file`, refusing anything but a regular file (DCMTK would read
-// /dev/zero or a FIFO forever), and looks at its first bytes.
-Head read_head(const fs::path& file) {
-  FileSource src(file);
-  struct stat st {};
-  if (::fstat(src.fd(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw Error(Exit::input, file.string() + ": not a regular file");
-  Head head;
-  head.size = static_cast<std::uint64_t>(st.st_size);
-  head.part10 = has_part10_preamble(src);
-  if (head.part10) {
-    const Meta meta = read_meta(src);
-    if (meta.syntax == kDeflatedSyntax &&
-        ::lseek(src.fd(), static_cast<off_t>(meta.end), SEEK_SET) >= 0 &&
-        inflated_size(src, kMaxInflated) > kMaxInflated)
-      throw Error(Exit::invalid_dicom,
-                  file.string() + ": not a DICOM file (deflated data set inflates to over " +
-                      std::to_string(kMaxInflated >> 20) + " MiB)");
-  }
-  return head;
 }
 
 // Parses the whole structure of `file` (values over DCM_MaxReadLength stay on
@@ -292,121 +159,116 @@ fs::path resolve_reference(const fs::path& root, const fs::path& canonical_root,
 
 namespace {
 
-// A DICOMDIR names its records by file offset; the offsets of the first and
-// last root records and every record's links must lie inside the file, so a
-// DICOMDIR cut at a record boundary (which DCMTK accepts) is caught.
-bool dicomdir_offsets_inside(DcmDataset& ds, std::uint64_t size) {
-  auto inside = [size](DcmItem& item, const DcmTagKey& tag) {
-    Uint32 off = 0;
-    return item.findAndGetUint32(tag, off).bad() || off < size;
-  };
-  if (!inside(ds, DCM_OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity) ||
-      !inside(ds, DCM_OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity))
-    return false;
-  DcmSequenceOfItems* records = nullptr;
-  if (ds.findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() || records == nullptr)
-    return false;
-  for (unsigned long i = 0; i < records->card(); ++i) {
-    DcmItem* r = records->getItem(i);
-    if (r != nullptr && (!inside(*r, DCM_OffsetOfTheNextDirectoryRecord) ||
-                         !inside(*r, DCM_OffsetOfReferencedLowerLevelDirectoryEntity)))
-      return false;
-  }
-  return true;
+constexpr std::uint32_t kSopClass = 0x00080016, kSopInstance = 0x00080018;
+constexpr std::uint32_t kRecordSequence = 0x00041220;
+
+// An UL value of `item` (first value), or nullopt when absent or not 4 bytes.
+std::optional<std::uint32_t> ul_value(const File& f, const Item& item, std::uint32_t tag) {
+  const Element* e = item.find(tag);
+  if (e == nullptr || e->external || e->value.size() != 4) return std::nullopt;
+  const auto* b = reinterpret_cast<const std::uint8_t*>(e->value.data());
+  if (f.syntax == Syntax::explicit_be)
+    return std::uint32_t{b[0]} << 24 | std::uint32_t{b[1]} << 16 | std::uint32_t{b[2]} << 8 | b[3];
+  return std::uint32_t{b[3]} << 24 | std::uint32_t{b[2]} << 16 | std::uint32_t{b[1]} << 8 | b[0];
 }
 
-// Parses `file` into `ff`, checks that it is a complete DICOM object, and
-// returns what we need to know of it.
-Info parse(const fs::path& file, DcmFileFormat& ff) {
-  const std::string name = file.string();
-  const Head head = read_head(file);
-
-  load(ff, file);
-  DcmDataset& ds = *ff.getDataset();
-  DcmMetaInfo& meta = *ff.getMetaInfo();
-
-  Info info;
-  info.sop_class_uid = get_string(ds, DCM_SOPClassUID, name);
-  info.sop_instance_uid = get_string(ds, DCM_SOPInstanceUID, name);
-  const std::string media_class = get_string(meta, DCM_MediaStorageSOPClassUID, name);
-  const std::string media_instance = get_string(meta, DCM_MediaStorageSOPInstanceUID, name);
-  // A DICOMDIR keeps its identity only in the meta header.
-  if (info.sop_class_uid.empty()) info.sop_class_uid = media_class;
-  if (info.sop_instance_uid.empty()) info.sop_instance_uid = media_instance;
-
-  auto reject = [&name](const std::string& why) {
-    return Error(Exit::invalid_dicom, name + ": not a DICOM file (" + why + ")");
+// A DICOMDIR names its records by file offset; the offsets of the first and
+// last root records and every record's links must lie inside the file, so a
+// DICOMDIR cut at a record boundary is caught.
+bool dicomdir_offsets_inside(const File& f) {
+  auto inside = [&f](const Item& item, std::uint32_t tag) {
+    const auto off = ul_value(f, item, tag);
+    return !off || *off < f.size;
   };
-  if (!head.part10) {
-    // DCMTK reads nearly any byte soup as a raw data set; only accept one
-    // that identifies itself as a DICOM object.
-    if (!plausible_uid(info.sop_class_uid) || !plausible_uid(info.sop_instance_uid))
-      throw reject("no DICM preamble and no SOP Class and Instance UIDs");
-  }
-  info.is_dicomdir =
-      info.sop_class_uid == kMediaStorageDirectory || media_class == kMediaStorageDirectory;
+  if (!inside(f.data, 0x00041200) || !inside(f.data, 0x00041202)) return false;
+  const Element* records = f.data.find(kRecordSequence);
+  if (records == nullptr || !records->is_sequence()) return false;
+  return std::all_of(records->items.begin(), records->items.end(),
+                     [&](const Item& r) { return inside(r, 0x00041400) && inside(r, 0x00041420); });
+}
 
-  // DCMTK notices a file that ends inside an element, but not one cut at an
-  // element boundary: that still parses, just without its tail. Catch the
-  // cuts that matter with what every complete object must have.
-  Uint32 meta_length = 0;
-  if (head.part10 &&
-      meta.findAndGetUint32(DCM_FileMetaInformationGroupLength, meta_length).good() &&
-      head.size < 132 + 12 + std::uint64_t{meta_length})
-    throw reject("truncated in the meta header");
-  if (info.is_dicomdir) {
-    if (!ds.tagExists(DCM_DirectoryRecordSequence) || !dicomdir_offsets_inside(ds, head.size))
-      throw reject("truncated DICOMDIR");
-  } else {
-    if (!ds.tagExists(DCM_SOPClassUID) || !ds.tagExists(DCM_SOPInstanceUID))
-      throw reject("no SOP Class UID or SOP Instance UID in the data set");
-    const bool image = dcmIsImageStorageSOPClassUID(info.sop_class_uid.c_str()) ||
-                       (ds.tagExists(DCM_Rows) && ds.tagExists(DCM_Columns));
-    if (image && !ds.tagExists(DCM_PixelData) && !ds.tagExists(DCM_FloatPixelData) &&
-        !ds.tagExists(DCM_DoubleFloatPixelData))
-      throw reject("image without Pixel Data, truncated?");
+// A UID of the data set (or, for a DICOMDIR, of the meta header).
+std::string uid_of(const File& f, std::uint32_t tag, std::uint32_t meta_tag) {
+  std::string v = f.text(tag);
+  if (v.empty()) {
+    const Element* m = f.meta.find(meta_tag);
+    if (m != nullptr && !m->external && m->value.size() <= 1024) v = trim_trailing(m->value);
   }
-  // (A cut inside a sequence of undefined length DCMTK reports itself: the
-  // delimiter is missing.)
-  DcmElement* pixels = nullptr;
-  if (ds.findAndGetElement(DCM_PixelData, pixels).good() && pixels != nullptr &&
-      pixels->ident() == EVR_PixelData && pixels->getLengthField() == DCM_UndefinedLength) {
-    // Encapsulated: the Basic Offset Table item and at least one fragment.
-    DcmPixelSequence* fragments = nullptr;
-    if (static_cast<DcmPixelData*>(pixels)
-            ->getEncapsulatedRepresentation(ds.getOriginalXfer(), nullptr, fragments)
-            .bad() ||
-        fragments == nullptr || fragments->card() < 2)
-      throw reject("encapsulated Pixel Data without fragments, truncated?");
-  }
-
-  info.study_instance_uid = get_string(ds, DCM_StudyInstanceUID, name);
-  info.series_instance_uid = get_string(ds, DCM_SeriesInstanceUID, name);
-  info.transfer_syntax_uid = get_string(meta, DCM_TransferSyntaxUID, name);
-  const DcmXfer xfer(ds.getOriginalXfer());
-  if (info.transfer_syntax_uid.empty() && xfer.getXfer() != EXS_Unknown)
-    info.transfer_syntax_uid = xfer.getXferID();
-  info.modality = get_string(ds, DCM_Modality, name);
-  info.patient_name = get_string(ds, DCM_PatientName, name);
-  info.patient_id = get_string(ds, DCM_PatientID, name);
-  info.study_date = get_string(ds, DCM_StudyDate, name);
-  info.study_description = get_string(ds, DCM_StudyDescription, name);
-  info.accession_number = get_string(ds, DCM_AccessionNumber, name);
-  info.instance_number = parse_is(get_string(ds, DCM_InstanceNumber, name));
-  return info;
+  return v;
 }
 
 }  // namespace
 
+void check_instance(const File& f) {
+  auto reject = [&f](const std::string& why) {
+    return Error(Exit::invalid_dicom, f.name() + ": " + why);
+  };
+  const Element* class_uid = f.data.find(kSopClass);
+  const Element* instance_uid = f.data.find(kSopInstance);
+  const std::string sop_class = f.text(kSopClass), sop_instance = f.text(kSopInstance);
+  if (!f.part10) {
+    // Nearly any byte soup reads as some bare data set: only accept one
+    // that names itself as a DICOM object.
+    if (!plausible_uid(sop_class) || !plausible_uid(sop_instance))
+      throw reject("not a DICOM file (no DICM prefix, and no SOP Class and Instance UIDs)");
+  }
+  if (f.is_dicomdir()) {
+    if (f.data.find(kRecordSequence) == nullptr || !dicomdir_offsets_inside(f))
+      throw reject(
+          "a DICOMDIR cut short (no Directory Record Sequence, or a record offset past "
+          "the end of the file)");
+    return;
+  }
+  if (class_uid == nullptr || sop_class.empty()) throw reject("no SOP Class UID in the data set");
+  if (instance_uid == nullptr || sop_instance.empty())
+    throw reject("no SOP Instance UID in the data set");
+  if (!usable_uid(sop_class)) throw reject("the SOP Class UID is not a UID");
+  if (!usable_uid(sop_instance)) throw reject("the SOP Instance UID is not a UID");
+  const bool image = dcmIsImageStorageSOPClassUID(sop_class.c_str()) ||
+                     (f.data.find(0x00280010) != nullptr && f.data.find(0x00280011) != nullptr);
+  const Element* pixels = f.data.find(0x7FE00010);
+  if (image && pixels == nullptr && f.data.find(0x7FE00008) == nullptr &&
+      f.data.find(0x7FE00009) == nullptr)
+    throw reject("image object without Pixel Data, cut short?");
+  if (pixels != nullptr && pixels->encapsulated && pixels->fragments < 2)
+    throw reject("encapsulated Pixel Data (7FE0,0010) without fragments, cut short?");
+}
+
+Info info_of(const File& f) {
+  Info info;
+  info.sop_class_uid = uid_of(f, kSopClass, 0x00020002);
+  info.sop_instance_uid = uid_of(f, kSopInstance, 0x00020003);
+  info.is_dicomdir = f.is_dicomdir() || info.sop_class_uid == kMediaStorageDirectory;
+  info.study_instance_uid = f.text(0x0020000D);
+  info.series_instance_uid = f.text(0x0020000E);
+  info.transfer_syntax_uid = f.transfer_syntax_uid;
+  info.modality = f.text(0x00080060);
+  info.patient_name = f.text(0x00100010);
+  info.patient_id = f.text(0x00100020);
+  info.study_date = f.text(0x00080020);
+  info.study_description = f.text(0x00081030);
+  info.accession_number = f.text(0x00080050);
+  info.instance_number = parse_is(f.text(0x00200013));
+  return info;
+}
+
+// No DCMTK here: iep's own reader is bounded in depth, count and memory
+// for any input (DCMTK recurses once per nested sequence and holds every
+// element), and it is the reader iep-anon rewrites with, so every command
+// accepts exactly the same files.
 Info scan(const fs::path& file) {
-  DcmFileFormat ff;
-  return parse(file, ff);
+  const File f = File::read(file);
+  check_instance(f);
+  return info_of(f);
 }
 
 std::vector<fs::path> dicomdir_files(const fs::path& dicomdir) {
   const std::string name = dicomdir.string();
+  // The one rule first, bounded (DCMTK reads only what passed it).
+  if (!scan(dicomdir).is_dicomdir)
+    throw Error(Exit::invalid_dicom, name + ": not a DICOMDIR (no Directory Record Sequence)");
   DcmFileFormat ff;
-  parse(dicomdir, ff);
+  load(ff, dicomdir);
   DcmSequenceOfItems* records = nullptr;
   if (ff.getDataset()->findAndGetSequence(DCM_DirectoryRecordSequence, records).bad() ||
       records == nullptr)
@@ -451,6 +313,12 @@ std::vector<fs::path> dicomdir_files(const fs::path& dicomdir) {
     if (seen.insert(file).second) out.push_back(std::move(file));
   }
   return out;
+}
+
+bool usable_uid(const std::string& uid) {
+  return !uid.empty() && uid.size() <= 64 && std::all_of(uid.begin(), uid.end(), [](char c) {
+    return c >= 0x20 && c < 0x7f && c != '\\';
+  });
 }
 
 bool valid_uid(const std::string& uid) {

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -152,16 +153,23 @@ struct Parser {
   std::string window;
   std::uint64_t window_at = 0;
   std::size_t elements = 0;
+  std::uint64_t held = 0;  // bytes of values held in memory
 
+  // Without the preamble and "DICM" the bytes may be anything (nearly any
+  // bytes start like a bare data set): say so rather than only name a
+  // made-up element.
   [[noreturn]] void fail(const std::string& why) const {
-    throw Error(Exit::invalid_dicom, f.name_ + ": not a valid DICOM file (" + why + ")");
+    if (!f.part10) throw Error(Exit::invalid_dicom, f.name_ + ": not a DICOM file (" + why + ")");
+    throw Error(Exit::invalid_dicom, f.name_ + ": " + why);
   }
 
   // Copies n bytes at `at` of the source into dst.
   void fetch(std::uint64_t at, std::size_t n, void* dst) {
     if (at > size || n > size - at)
-      fail("truncated at byte " + std::to_string(size) + ", expected " + std::to_string(n) +
-           " bytes at " + std::to_string(at));
+      fail((in_element == 0 ? std::string("cut short")
+                            : "cut inside element " + tag_name(in_element)) +
+           ": the file ends at byte " + std::to_string(size) + ", before the " + std::to_string(n) +
+           " bytes expected at byte " + std::to_string(at));
     if (f.in_memory_) {
       std::memcpy(dst, f.memory_.data() + at, n);
       return;
@@ -196,6 +204,7 @@ struct Parser {
   // non-zero tail would rescan the tail for every element, quadratic time.
   std::uint64_t nonzero_at = 0;
   bool nonzero_known = false;
+  std::uint32_t in_element = 0;  // the tag whose header or value is being read
   bool zeros_to_end() {
     if (pos >= size || (nonzero_known && nonzero_at >= pos)) return false;
     std::uint8_t b[4096];
@@ -258,6 +267,7 @@ struct Parser {
       if (!undefined && pos == end) return;
       if (!undefined && pos > end) fail("an element overruns its item");
       if (depth == 0 && !meta_only && zeros_to_end()) return;  // trailing padding
+      in_element = 0;
       if (meta_only) {  // stop at the first element past group 0002
         std::uint8_t b[2];
         if (pos + 2 > size) return;
@@ -266,6 +276,7 @@ struct Parser {
       }
       const std::uint64_t start = pos;
       const std::uint32_t t = tag(be);
+      in_element = t;
       if (t == kItemEnd) {
         u32(be);
         if (!undefined)
@@ -334,14 +345,38 @@ struct Parser {
       fail(tag_name(t) + " has an undefined length but is not a sequence");
     }
     if (len > size - std::min(size, pos))
-      fail(tag_name(t) + " claims " + std::to_string(len) + " bytes, past the end of the file");
+      fail("cut inside element " + tag_name(t) + ": its value of " + std::to_string(len) +
+           " bytes at byte " + std::to_string(pos) + " runs past the end of the file at byte " +
+           std::to_string(size));
     if (e.is_sequence()) {
       items(e, false, pos + len, implicit ? Syntax::implicit_le : syn, depth);
       return e;
     }
-    if (len <= lim.inline_value) {
+    // A sequence written as UN with a defined length (a writer that did not
+    // know the tag): its items are Implicit VR Little Endian (Part 5
+    // §6.2.2). Read as the sequence it is, so that what it holds is seen
+    // (and de-identified); if it does not parse as one, its bytes are kept.
+    if (e.is("UN") && len > 0 && syn != Syntax::explicit_be) {
+      const std::array<char, 2> known = dictionary_vr(t);
+      if (known[0] == 'S' && known[1] == 'Q') {
+        const std::uint64_t at = pos;
+        const std::size_t counted = elements;
+        const std::uint64_t held_before = held;
+        try {
+          Element seq = e;
+          seq.vr = {{'S', 'Q'}};
+          items(seq, false, pos + len, Syntax::implicit_le, depth);
+          return seq;
+        } catch (const Error& err) {
+          if (err.code() != Exit::invalid_dicom) throw;
+          pos = at, elements = counted, held = held_before;
+        }
+      }
+    }
+    if (len <= lim.inline_value && (len <= 64 || held + len <= lim.max_held)) {
       e.value.resize(len);
       take(len, e.value.data());
+      held += len;
       return e;
     }
     e.external = true;
@@ -358,6 +393,7 @@ struct Parser {
     for (;;) {
       if (!undefined && pos == end) return;
       if (!undefined && pos > end) fail("an item overruns " + tag_name(seq.tag));
+      in_element = seq.tag;
       const std::uint64_t start = pos;
       const std::uint32_t t = tag(be);
       const std::uint32_t len = u32(be);
@@ -388,8 +424,14 @@ struct Parser {
       const std::uint32_t t = tag(false);
       const std::uint32_t len = u32(false);
       if (t == kSequenceEnd) break;
-      if (t != kItem || len == kUndefined || len > size - pos)
+      if (t != kItem || len == kUndefined)
         fail("a broken fragment in the encapsulated " + tag_name(e.tag));
+      if (len > size - pos)
+        fail("cut inside element " + tag_name(e.tag) + ": a fragment of " + std::to_string(len) +
+             " bytes runs past the end of the file at byte " + std::to_string(size));
+      if (++elements > lim.max_elements)
+        fail("more than " + std::to_string(lim.max_elements) + " elements");
+      ++e.fragments;
       pos += len;
     }
     e.encapsulated = e.external = true;
@@ -418,6 +460,7 @@ struct Parser {
       if (f.part10) fail("no meta header after the DICM prefix");
       guess();
     }
+    in_element = 0;
     if (f.syntax == Syntax::deflated) inflate_rest();
     dataset(f.data, false, size, f.syntax, 0);
     if (f.data.elements.empty()) fail("an empty data set");
@@ -436,9 +479,10 @@ struct Parser {
     f.transfer_syntax_uid = uid_of(f.syntax);
   }
 
-  // Deflated data set: inflate the rest into memory, bounded, and parse that.
-  // The compressed bytes are read in chunks: however large the file, only
-  // the inflated data set (bounded) is held in memory.
+  // Deflated data set: inflate the rest, bounded, and parse that. A file
+  // source is inflated into an unnamed temporary file, read like any source
+  // (so memory stays bounded whatever the data set holds); a source already
+  // in memory (File::parse) into memory.
   void inflate_rest() {
     // Meta values left in the source would be read from the inflated data
     // instead once the source is swapped below.
@@ -446,9 +490,13 @@ struct Parser {
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) throw Error(Exit::internal, "zlib: cannot start");
     std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
+    const bool to_memory = f.in_memory_;
+    UniqueFd spool;
+    if (!to_memory) spool = temporary_file();
     std::string packed(1 << 20, '\0');
     std::uint64_t packed_at = pos;
-    std::string out;
+    std::string out, chunk(to_memory ? 0 : 1 << 20, '\0');
+    std::uint64_t total = 0;
     int rc = Z_OK;
     while (rc != Z_STREAM_END) {
       if (zs.avail_in == 0 && packed_at < size) {
@@ -459,27 +507,65 @@ struct Parser {
         zs.next_in = reinterpret_cast<Bytef*>(packed.data());
         zs.avail_in = static_cast<uInt>(k);
       }
-      const std::size_t have = out.size();
-      if (have >= lim.max_inflated)
+      if (total >= lim.max_inflated)
         fail("the deflated data set inflates to over " + std::to_string(lim.max_inflated >> 20) +
              " MiB");
-      out.resize(have + (1 << 20));
-      zs.next_out = reinterpret_cast<Bytef*>(out.data() + have);
+      char* dst = chunk.data();
+      if (to_memory) {
+        out.resize(out.size() + (1 << 20));
+        dst = out.data() + total;
+      }
+      zs.next_out = reinterpret_cast<Bytef*>(dst);
       zs.avail_out = 1 << 20;
       rc = ::inflate(&zs, Z_NO_FLUSH);
-      out.resize(have + (1 << 20) - zs.avail_out);
+      const std::size_t got = (1 << 20) - zs.avail_out;
+      if (to_memory)
+        out.resize(static_cast<std::size_t>(total) + got);
+      else
+        write_at(spool.get(), total, dst, got);
+      total += got;
       if (rc == Z_BUF_ERROR && zs.avail_in == 0 && packed_at == size)
         fail("the deflated data set is truncated");
       if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
         fail("the deflated data set is corrupt");
     }
-    f.memory_ = std::move(out);
-    f.in_memory_ = true;
-    f.fd_.reset();
+    if (to_memory) {
+      f.memory_ = std::move(out);
+    } else {
+      f.fd_ = std::move(spool);
+    }
     pos = 0;
-    size = f.memory_.size();
+    size = total;
     window.clear();
+    window_at = 0;
     nonzero_known = false;
+  }
+
+  // An unnamed file in $TMPDIR (or /tmp), gone when closed.
+  UniqueFd temporary_file() const {
+    const char* env = std::getenv("TMPDIR");
+    const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      std::string name = dir + "/iep-inflated-XXXXXX";
+      fd = ::mkostemp(name.data(), O_CLOEXEC);
+      if (fd >= 0) ::unlink(name.c_str());
+    }
+    if (fd < 0)
+      throw Error(Exit::output, dir + ": cannot make a file to inflate " + f.name_ +
+                                    " into: " + std::strerror(errno));
+    return UniqueFd(fd);
+  }
+
+  void write_at(int fd, std::uint64_t at, const char* p, std::size_t n) const {
+    while (n > 0) {
+      const ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(at));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0)
+        throw Error(Exit::output,
+                    f.name_ + ": cannot spool the inflated data set: " + std::strerror(errno));
+      p += w, n -= static_cast<std::size_t>(w), at += static_cast<std::uint64_t>(w);
+    }
   }
 
   static bool has_external(const Item& item) {
@@ -494,14 +580,15 @@ File::~File() = default;
 File File::read(const fs::path& path, const ReadLimits& limits) {
   File f;
   f.name_ = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking: opening a FIFO must not wait for a writer (it is refused below).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error(Exit::input, f.name_ + ": cannot open: " + std::strerror(errno));
   f.fd_.reset(fd);
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     throw Error(Exit::input, f.name_ + ": not a regular file");
   Parser p(f, limits);
-  p.size = static_cast<std::uint64_t>(st.st_size);
+  p.size = f.size = static_cast<std::uint64_t>(st.st_size);
   p.file();
   return f;
 }
@@ -512,7 +599,7 @@ File File::parse(std::string bytes, const std::string& name, const ReadLimits& l
   f.memory_ = std::move(bytes);
   f.in_memory_ = true;
   Parser p(f, limits);
-  p.size = f.memory_.size();
+  p.size = f.size = f.memory_.size();
   p.file();
   return f;
 }
@@ -568,6 +655,28 @@ class Writer {
  public:
   Writer(int fd, std::string name, std::string* memory)
       : fd_(fd), name_(std::move(name)), memory_(memory) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer() {
+    if (deflating_) deflateEnd(&zs_);
+  }
+
+  // From here on, what is put is deflated (raw, PS3.5 A.5) on its way out,
+  // in chunks: the data set is never held whole. finish() ends the stream.
+  void start_deflate() {
+    flush();
+    if (deflateInit2(&zs_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+        Z_OK)
+      throw Error(Exit::internal, "zlib: cannot start");
+    deflating_ = true;
+  }
+  void finish() {
+    if (!deflating_) return flush();
+    deflate_out(Z_FINISH);
+    deflateEnd(&zs_);
+    deflating_ = false;
+    if (packed_ % 2) write_all("", 1);  // even length: one NUL byte of padding
+  }
 
   void put(const void* p, std::size_t n) {
     std::string& b = memory_ != nullptr ? *memory_ : buf_;
@@ -589,7 +698,10 @@ class Writer {
   }
 
   void flush() {
-    write_all(buf_.data(), buf_.size());
+    if (deflating_)
+      deflate_out(Z_NO_FLUSH);
+    else
+      write_all(buf_.data(), buf_.size());
     buf_.clear();
   }
 
@@ -603,6 +715,18 @@ class Writer {
       return;
     }
     flush();
+    if (deflating_) {  // through the compressor, a chunk at a time
+      std::string chunk;
+      while (n > 0) {
+        chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 20)));
+        read_at(in, offset, chunk.data(), chunk.size());
+        put(chunk.data(), chunk.size());
+        flush();
+        offset += chunk.size();
+        n -= chunk.size();
+      }
+      return;
+    }
     auto off = static_cast<loff_t>(offset);
     while (n > 0) {
       const ssize_t r = ::copy_file_range(in, &off, fd_, nullptr, n, 0);
@@ -645,11 +769,31 @@ class Writer {
   [[noreturn]] void fail() const {
     throw Error(Exit::output, name_ + ": cannot write: " + std::strerror(errno));
   }
+  // Compresses buf_ (all of it) and writes what comes out.
+  void deflate_out(int mode) {
+    // buf_ is at most a few MiB (flushed at 1 MiB): fits zlib's 32-bit counts.
+    zs_.next_in = reinterpret_cast<Bytef*>(buf_.data());
+    zs_.avail_in = static_cast<uInt>(buf_.size());
+    char out[1 << 16];
+    for (;;) {
+      zs_.next_out = reinterpret_cast<Bytef*>(out);
+      zs_.avail_out = sizeof out;
+      const int rc = ::deflate(&zs_, mode);
+      if (rc == Z_STREAM_ERROR) throw Error(Exit::internal, "zlib: cannot deflate");
+      const std::size_t got = sizeof out - zs_.avail_out;
+      write_all(out, got);
+      packed_ += got;
+      if (mode == Z_FINISH ? rc == Z_STREAM_END : zs_.avail_in == 0 && zs_.avail_out != 0) break;
+    }
+  }
 
   int fd_;
   std::string name_;
-  std::string* memory_;  // deflated data sets are gathered here, then compressed
+  std::string* memory_;
   std::string buf_;
+  z_stream zs_{};
+  bool deflating_ = false;
+  std::uint64_t packed_ = 0;  // compressed bytes written
 };
 
 }  // namespace
@@ -750,34 +894,15 @@ void File::write(int out_fd, const std::string& out_name) const {
   meta_out.element(gl);
   meta_out.items(m);
 
+  const int source = in_memory_ ? -1 : fd_.get();
   if (syntax == Syntax::deflated) {
-    std::string plain;
-    Writer mw(-1, out_name, &plain);
-    Emitter{*this, mw, -1, false, false}.data_set(data);
-    z_stream zs{};
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
-        Z_OK)
-      throw Error(Exit::internal, "zlib: cannot start");
-    std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, deflateEnd);
-    // One deflate call with 32-bit counts: over 4 GiB would be cut short.
-    if (deflateBound(&zs, plain.size()) > std::numeric_limits<uInt>::max())
-      throw Error(Exit::output, out_name + ": the data set is too large to deflate");
-    zs.next_in = reinterpret_cast<Bytef*>(plain.data());
-    zs.avail_in = static_cast<uInt>(plain.size());
-    std::string packed(deflateBound(&zs, plain.size()), '\0');
-    zs.next_out = reinterpret_cast<Bytef*>(packed.data());
-    zs.avail_out = static_cast<uInt>(packed.size());
-    if (::deflate(&zs, Z_FINISH) != Z_STREAM_END)
-      throw Error(Exit::internal, "zlib: cannot deflate");
-    packed.resize(packed.size() - zs.avail_out);
-    if (packed.size() % 2) packed += '\0';
-    w.put(packed.data(), packed.size());
+    w.start_deflate();
+    Emitter{*this, w, source, false, false}.data_set(data);
   } else {
-    Emitter out{*this, w, in_memory_ ? -1 : fd_.get(), syntax == Syntax::explicit_be,
-                syntax == Syntax::implicit_le};
+    Emitter out{*this, w, source, syntax == Syntax::explicit_be, syntax == Syntax::implicit_le};
     out.data_set(data);
   }
-  w.flush();
+  w.finish();
 }
 
 }  // namespace iep::dicom

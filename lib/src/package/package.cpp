@@ -93,7 +93,8 @@ std::uint64_t size_of(const fs::path& p) {
 struct Scanned {
   fs::path source;
   dicom::Info info;
-  bool failure = false;  // not DICOM
+  bool failure = false;  // not an acceptable DICOM instance
+  std::string why;       // dicom::scan's message, naming the file and the cause
 };
 
 // Scans files with DCMTK on every core: parsing headers is most of the cost
@@ -110,7 +111,7 @@ std::vector<Scanned> scan_all(std::vector<fs::path>& files) {
         out[i].info = dicom::scan(out[i].source);
       } catch (const Error& e) {
         if (e.code() == Exit::invalid_dicom)
-          out[i].failure = true;
+          out[i].failure = true, out[i].why = e.what();
         else
           errors[i] = std::current_exception();
       } catch (...) {
@@ -755,15 +756,15 @@ std::vector<Plan> plan(const PackInput& input) {
   std::vector<Scanned> scanned = scan_all(files);
   std::vector<std::string> bad;
   for (auto& s : scanned)
-    if (s.failure) bad.push_back(s.source.string());
+    if (s.failure) bad.push_back(s.why);
   std::erase_if(scanned, [](const Scanned& s) { return s.failure || s.info.is_dicomdir; });
   if (!bad.empty()) {
     std::string names;
-    for (std::size_t i = 0; i < bad.size() && i < 5; ++i) names += (i ? ", " : "") + bad[i];
-    if (bad.size() > 5) names += " and " + std::to_string(bad.size() - 5) + " more";
+    for (std::size_t i = 0; i < bad.size() && i < 5; ++i) names += (i ? "; " : "") + bad[i];
+    if (bad.size() > 5) names += "; and " + std::to_string(bad.size() - 5) + " more";
     throw Error(Exit::invalid_dicom,
                 std::to_string(bad.size()) + (bad.size() == 1 ? " file is" : " files are") +
-                    " not DICOM: " + names + " (carry other files with --attach FILE)");
+                    " not valid DICOM: " + names + " (carry other files with --attach FILE)");
   }
   if (scanned.empty()) {
     std::string where;

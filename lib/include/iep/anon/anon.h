@@ -94,6 +94,9 @@ struct Outcome {
   bool quarantined = false;
   std::string reason;           // why quarantined
   bool pixels_cleaned = false;  // by a --clean-pixels rule
+  // Tags, as "(gggg,eeee)", whose input UIDs break the UID syntax (leading
+  // zeros in a component, letters...): replaced like any other UID.
+  std::vector<std::string> nonconformant_uids;
   // For the re-identification map and the package manifest:
   std::string original_patient_id, pseudonym_patient_id;
   std::string original_study_uid, new_study_uid;
@@ -108,7 +111,8 @@ class Anonymiser {
   // (which must not exist), or quarantines it (writes nothing) with a
   // reason: burned-in annotation, unparseable input... Pixel data is copied
   // through, not decoded. Throws Error(Exit::invalid_dicom) for a file that
-  // is not DICOM, Error(Exit::input/output) for I/O.
+  // fails dicom::check_instance() or would hold over 32 MiB of values
+  // outside its pixel data, Error(Exit::input/output) for I/O.
   Outcome file(const std::filesystem::path& in, const std::filesystem::path& out) const;
 
   // The keyed mappings, exposed for tests and for the re-identification map.

@@ -35,6 +35,9 @@ struct BatchReport {
   std::vector<std::pair<std::string, std::string>> quarantined;  // file, reason
   std::set<std::string> studies;                                 // new Study Instance UIDs
   std::set<ReidEntry> reid;                                      // for the re-identification map
+  // Inputs whose UIDs break the UID syntax, and the tags that held them
+  // (their UIDs were replaced like any other).
+  std::vector<std::pair<std::string, std::vector<std::string>>> nonconformant_uids;
   [[nodiscard]] std::string to_json() const;
   [[nodiscard]] std::string summary() const;  // one line for humans
 };
@@ -52,8 +55,9 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser,
 
 // De-identifies a plain package read from `plain` (a pipe stage: iep-pack |
 // iep-anon | iep-send): every DICOM entry is de-identified and renamed under
-// its new UIDs; entries that are not DICOM (attachments) or must not leave
-// are dropped and listed as quarantined. The input must verify (signed by
+// its new UIDs; entries that are not DICOM (attachments) or must not leave,
+// and a later entry with the same SOP Instance UID as an earlier one (as in
+// anonymise_folder), are dropped and listed as quarantined. The input must verify (signed by
 // `self` or a site in `trust`); the new manifest is signed by `self`.
 // Writes the new plain package to `out` (does not call out.finish()).
 BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const std::string& name,
@@ -63,6 +67,9 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
 struct CheckReport {
   std::uint64_t files = 0;
   std::vector<std::string> findings;  // "FILE: (gggg,eeee) what", one line each
+  // Files that are not acceptable DICOM instances (dicom::check_instance):
+  // "FILE: cause"; their bytes are still searched for identifying values.
+  std::vector<std::string> invalid;
   [[nodiscard]] std::string to_json() const;
 };
 

@@ -24,10 +24,36 @@ struct Info {
   bool is_dicomdir = false;  // Media Storage Directory Storage
 };
 
-// Parses a file as DICOM (Part 10 with or without preamble, or a raw data
-// set) without loading large values into memory. Throws
-// Error(Exit::invalid_dicom) naming the file and DCMTK's reason when it is not
-// DICOM or does not parse, Error(Exit::input) when it cannot be read.
+class File;
+
+// The one rule for what iep accepts as a DICOM instance; iep-pack and
+// iep-verify (through scan()), iep-anon (folder and pipe) and iep-anon
+// --check all apply it:
+//  - the file parses whole with iep's bounded reader (dicom_stream.h:
+//    nesting at most 32 deep, at most 2^20 elements and items, a deflated
+//    data set at most 256 MiB inflated); a file cut inside an element is
+//    "cut inside element (gggg,eeee)";
+//  - a bare data set (no preamble and "DICM") names its SOP Class and
+//    Instance UIDs as digits and dots (else it is "not a DICOM file");
+//  - a DICOMDIR has its Directory Record Sequence and every record offset
+//    inside the file;
+//  - any other object has a SOP Class UID and a SOP Instance UID (1-64
+//    characters; UIDs that break the UID syntax, such as components with
+//    leading zeros, are accepted); an image object (an image storage SOP
+//    class, or Rows and Columns) has Pixel Data, Float or Double Float
+//    Pixel Data; encapsulated Pixel Data has at least one fragment.
+// Throws Error(Exit::invalid_dicom, "NAME: cause") naming the first broken rule.
+void check_instance(const File& f);
+
+// What a package needs to know of a file already read (and checked).
+Info info_of(const File& f);
+
+// Reads a file with the bounded reader (dicom_stream.h; large values stay
+// on disk), applies check_instance() and returns what a package needs to
+// know of it. Memory is bounded whatever the file claims, and no input
+// makes it crash. Throws Error(Exit::invalid_dicom) naming the file and the
+// cause when it is not an acceptable DICOM instance, Error(Exit::input)
+// when it cannot be read or is not a regular file.
 Info scan(const std::filesystem::path& file);
 
 // The files a DICOMDIR references (Referenced File ID of every record),
@@ -41,5 +67,10 @@ std::vector<std::filesystem::path> dicomdir_files(const std::filesystem::path& d
 // no leading zeros in components); used to decide whether a UID can name a
 // path inside a package.
 bool valid_uid(const std::string& uid);
+
+// True when `uid` can stand for an instance, conformant or not: 1-64
+// printable ASCII characters without a backslash. What check_instance()
+// asks of a SOP Class and Instance UID.
+bool usable_uid(const std::string& uid);
 
 }  // namespace iep::dicom

@@ -33,6 +33,7 @@ struct Element {
   bool external = false;                 // true: the value is that range of the source
   bool encapsulated = false;             // undefined-length pixel data: the range holds the
                                          // fragment items and the sequence delimiter
+  std::uint32_t fragments = 0;           // encapsulated: its items (offset table included)
   std::vector<Item> items;               // for SQ
 
   [[nodiscard]] std::uint16_t group() const { return static_cast<std::uint16_t>(tag >> 16); }
@@ -67,11 +68,18 @@ inline std::uint64_t Element::size() const {
 // for US-or-SS, "OB" for OB-or-OW and the like).
 std::array<char, 2> dictionary_vr(std::uint32_t tag);
 
+// The bounds of every reading of DICOM in iep (iep-pack, iep-verify,
+// iep-anon and its --check all read with the defaults): beyond them a file
+// is refused, whatever it claims, before anything grows with it.
 struct ReadLimits {
   std::uint64_t inline_value = 64 * 1024;  // larger values stay in the source
-  std::uint64_t max_inflated = 256ull << 20;
-  std::size_t max_elements = 1 << 20;
-  int max_depth = 64;
+  // Values held in memory in all: once this much is held, further values
+  // (but the tiny ones, at most 64 bytes) stay in the source too, so a file
+  // of a million 64 KiB values costs no more memory than one of empty ones.
+  std::uint64_t max_held = 16ull << 20;
+  std::uint64_t max_inflated = 256ull << 20;  // a deflated data set, inflated
+  std::size_t max_elements = 1 << 20;         // elements and items, all levels
+  int max_depth = 32;                         // sequences in sequences
 };
 
 // A parsed file. Keeps the source open: external values are read from it
@@ -89,7 +97,8 @@ class File {
   File& operator=(File&&) = default;
   ~File();
 
-  bool part10 = false;  // had the 128-byte preamble and "DICM"
+  bool part10 = false;     // had the 128-byte preamble and "DICM"
+  std::uint64_t size = 0;  // of the source file, in bytes
   Syntax syntax = Syntax::explicit_le;
   std::string transfer_syntax_uid;  // from the meta header, or the guessed syntax's
   Item meta;                        // group 0002 as read
