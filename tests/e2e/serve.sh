@@ -202,7 +202,7 @@ req "$TA" POST "$LOC/commit" -H "Content-Type: text/plain" --data-binary "@$T/p2
 code_is "the same package again is idempotent" 200
 
 # ---- refused packages
-tamper() { cp "$1" "$2"; printf '\x55' | dd of="$2" bs=1 seek=$3 conv=notrunc status=none; }
+tamper() { cp "$1" "$2" && "$IEP_SRC/tests/flip-byte.py" "$2" "$3"; }
 tamper "$T/p1.iep" "$T/tampered" 30000
 create "$TA" "$T/tampered" -H "Upload-Metadata: $(meta_for "$T/p1.iep")"
 patch "$TA" "$LOC" 0 "$T/tampered"

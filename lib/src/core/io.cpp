@@ -554,10 +554,30 @@ void remove_temp_dir(int fd, const fs::path& path) noexcept {
 }
 }  // namespace
 
-TempDir::TempDir(const std::string& prefix)
-    : cleanup_([this] { remove_temp_dir(fd_.get(), path_); }) {
+std::filesystem::path temp_root() {
   const char* t = std::getenv("TMPDIR");
-  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/" + prefix + "-XXXXXX";
+  return t && *t ? t : "/tmp";
+}
+
+UniqueFd unnamed_temp_file(const std::string& purpose) {
+  const std::string dir = temp_root().string();
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+    std::string name = dir + "/iep-XXXXXX";
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+  }
+  if (fd < 0)
+    throw Error(Exit::output,
+                dir + ": cannot make a temporary file for " + purpose + ": " + std::strerror(errno));
+  return UniqueFd(fd);
+}
+
+TempDir::TempDir(const std::string& prefix) : TempDir(temp_root(), prefix) {}
+
+TempDir::TempDir(const std::filesystem::path& parent, const std::string& prefix)
+    : cleanup_([this] { remove_temp_dir(fd_.get(), path_); }) {
+  std::string tmpl = (parent / (prefix + "-XXXXXX")).string();
   auto lock = SignalCleanup::hold();
   if (::mkdtemp(tmpl.data()) == nullptr)
     throw Error(Exit::output, tmpl + ": cannot create a temporary folder: " + std::strerror(errno));

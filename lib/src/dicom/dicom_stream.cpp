@@ -542,20 +542,7 @@ struct Parser {
   }
 
   // An unnamed file in $TMPDIR (or /tmp), gone when closed.
-  UniqueFd temporary_file() const {
-    const char* env = std::getenv("TMPDIR");
-    const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
-    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      std::string name = dir + "/iep-inflated-XXXXXX";
-      fd = ::mkostemp(name.data(), O_CLOEXEC);
-      if (fd >= 0) ::unlink(name.c_str());
-    }
-    if (fd < 0)
-      throw Error(Exit::output, dir + ": cannot make a file to inflate " + f.name_ +
-                                    " into: " + std::strerror(errno));
-    return UniqueFd(fd);
-  }
+  UniqueFd temporary_file() const { return unnamed_temp_file("inflating " + f.name_); }
 
   void write_at(int fd, std::uint64_t at, const char* p, std::size_t n) const {
     while (n > 0) {

@@ -154,27 +154,6 @@ class LogCapture {
 // A private folder inside ROOT for DCMTK to write the new DICOMDIR into (it
 // deletes an existing file of the name it is given, and writes its own
 // temporary beside it); removed with whatever is left in it.
-class TempDir {
- public:
-  explicit TempDir(const fs::path& parent) {
-    std::string tmpl = (parent / ".iep-dicomdir-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr)
-      throw Error(Exit::output,
-                  parent.string() + ": cannot create a temporary folder: " + std::strerror(errno));
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);  // best effort: nothing to report from a destructor
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 std::string reason(const OFCondition& cond, LogCapture& log, const std::string& file) {
   std::string why = cond.text();
   const std::string detail = log.take(file, why);
@@ -324,7 +303,7 @@ void write_dicomdir(const fs::path& root, const std::vector<fs::path>& files,
 
   // Declared first, so it is removed after DicomDirInterface is gone: that
   // destructor writes out an unfinished DICOMDIR, which must land in here.
-  TempDir tmp(root);
+  TempDir tmp(root, ".iep-dicomdir");
   const fs::path staged = tmp.path() / "DICOMDIR";
   LogCapture log;
   std::size_t indexed = 0;

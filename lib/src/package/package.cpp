@@ -183,21 +183,12 @@ class PeekSource : public Source {
   std::size_t pos_ = 0;
 };
 
-// Where temporary files go: $TMPDIR, else /tmp.
-std::string temp_root() {
-  const char* t = std::getenv("TMPDIR");
-  return t && *t ? t : "/tmp";
-}
-
 // An unnamed temporary file (O_TMPFILE), gone when closed.
 class SpoolFile : public Sink {
  public:
   SpoolFile() {
-    std::string d = temp_root();
-    fd_.reset(::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-    if (fd_.get() < 0)
-      throw Error(Exit::output, d + ": cannot create a temporary file: " + std::strerror(errno));
-    name_ = d + " (temporary file)";
+    fd_ = unnamed_temp_file("a package");
+    name_ = temp_root().string() + " (temporary file)";
   }
   void write(ByteSpan d) override {
     written_ += d.size();
@@ -665,13 +656,12 @@ class DicomChecker : public EntryHandler {
     if (fd.get() < 0) {
       if (&fd == &memfd_) {
         fd.reset(::memfd_create("iep-verify-entry", MFD_CLOEXEC));
+        if (fd.get() < 0)
+          throw Error(Exit::output, "cannot create a memory file for " + path + ": " +
+                                        std::strerror(errno));
       } else {
-        std::string d = temp_root();
-        fd.reset(::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+        fd = unnamed_temp_file(path);
       }
-      if (fd.get() < 0)
-        throw Error(Exit::output, "cannot create a temporary file for " + path + ": " +
-                                      std::strerror(errno));
     }
     if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0)
       throw Error(Exit::output, "temporary file: " + std::string(std::strerror(errno)));

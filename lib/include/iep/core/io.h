@@ -155,12 +155,21 @@ class AtomicFile : public Sink {
   SignalCleanup cleanup_;  // unlinks tmp_ on SIGTERM, SIGINT, SIGHUP
 };
 
+// Where temporary files go: $TMPDIR, else /tmp.
+std::filesystem::path temp_root();
+
+// An unnamed file in temp_root() (O_TMPFILE; where the file system has
+// none, a file unlinked as soon as it is made), mode 0600, gone when
+// closed however the process ends. `purpose` goes into the error message.
+UniqueFd unnamed_temp_file(const std::string& purpose);
+
 // A private temporary folder, $TMPDIR/PREFIX-XXXXXX (/tmp if TMPDIR is
-// unset), mode 0700; removed with its contents on destruction and on
-// SIGTERM, SIGINT and SIGHUP.
+// unset) or PARENT/PREFIX-XXXXXX, mode 0700; removed with its contents on
+// destruction and on SIGTERM, SIGINT and SIGHUP.
 class TempDir {
  public:
   explicit TempDir(const std::string& prefix);
+  TempDir(const std::filesystem::path& parent, const std::string& prefix);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
