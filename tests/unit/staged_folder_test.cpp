@@ -209,3 +209,23 @@ TEST_CASE("a temporary folder and an uncommitted atomic file leave nothing") {
   CHECK(count_entries(dir) == 1);
   fs::remove_all(dir);
 }
+
+TEST_CASE("an unnamed temporary file holds data and leaves no name in TMPDIR") {
+  fs::path dir = iep::test::scratch("unnamed-temp");
+  ::setenv("TMPDIR", dir.c_str(), 1);
+  CHECK(iep::temp_root() == dir);
+  {
+    iep::UniqueFd fd = iep::unnamed_temp_file("a test");
+    REQUIRE(fd.get() >= 0);
+    CHECK(::pwrite(fd.get(), "abc", 3, 0) == 3);
+    char back[3] = {};
+    CHECK(::pread(fd.get(), back, 3, 0) == 3);
+    CHECK(std::string(back, 3) == "abc");
+    CHECK(count_entries(dir) == 0);
+  }
+  ::setenv("TMPDIR", (dir / "missing").c_str(), 1);
+  CHECK_THROWS_AS(iep::unnamed_temp_file("a test"), iep::Error);
+  ::unsetenv("TMPDIR");
+  CHECK(iep::temp_root() == "/tmp");
+  fs::remove_all(dir);
+}
