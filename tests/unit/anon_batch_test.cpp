@@ -29,7 +29,7 @@ using namespace iep::anon;
 
 namespace {
 
-const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+using iep::test::kPydicom;
 
 std::string attr(const fs::path& p, const DcmTagKey& tag) {
   DcmFileFormat ff;

@@ -35,7 +35,7 @@ using namespace iep::anon;
 
 namespace {
 
-const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+using iep::test::kPydicom;
 const fs::path kCharsets = "/usr/lib/python3/dist-packages/pydicom/data/charset_files";
 
 std::unique_ptr<DcmFileFormat> load(const fs::path& p) {

@@ -22,7 +22,7 @@ using namespace std::string_literals;
 
 namespace {
 
-const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+using iep::test::kPydicom;
 
 std::vector<fs::path> corpus() {
   std::vector<fs::path> out;

@@ -29,7 +29,7 @@ using iep::dicom::scan;
 
 namespace {
 
-const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+using iep::test::kPydicom;
 const fs::path kDirTests = kPydicom / "dicomdirtests";
 
 bool dcmdump_accepts(const fs::path& file) {

@@ -32,7 +32,7 @@ using iep::test::write_file;
 
 namespace {
 
-const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+using iep::test::kPydicom;
 const fs::path kDirTests = kPydicom / "dicomdirtests";
 
 // Scratch folders of this test are named dicomdir-NAME-PID.

@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kTestFiles = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
 iep::ByteSpan span(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -236,7 +235,7 @@ TEST_CASE("DICOM is parsed only after everything is authenticated, and only DICO
   const std::string saved = old ? old : "";
   ::setenv("TMPDIR", tmp.c_str(), 1);
   const std::string deep = deep_dicom(300000);
-  const std::string ct = iep::test::read_file(kTestFiles / "CT_small.dcm");
+  const std::string ct = iep::test::read_file(iep::test::kPydicom / "CT_small.dcm");
 
   // Unsigned deep nesting: refused by its signature, never parsed (a
   // recursive DICOM parser would overflow its stack on it).
@@ -280,7 +279,7 @@ TEST_CASE("verify_file reads a file twice and a pipe once") {
   iep::TrustStore trust;
   trust.add(a.card());
   const fs::path dir = iep::test::scratch("package-verify-file");
-  const std::string ct = iep::test::read_file(kTestFiles / "CT_small.dcm");
+  const std::string ct = iep::test::read_file(iep::test::kPydicom / "CT_small.dcm");
   std::vector<Entry> files = {{"1.2.3/ct.dcm", ct, false}};
   iep::test::write_file(dir / "good.tar", plain(files, manifest_of(a, files).to_json(), a));
   files = {{"1.2.3/bad.dcm", "not dicom", false}};

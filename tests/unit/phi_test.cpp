@@ -31,7 +31,7 @@ using iep::phi::Scanner;
 
 namespace {
 
-const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+using iep::test::kPydicom;
 const fs::path kCharsets = "/usr/lib/python3/dist-packages/pydicom/data/charset_files";
 
 // Every value dcmdump prints for `tag` ("gggg,eeee") at any depth.

@@ -41,7 +41,7 @@ using iep::test::write_file;
 
 namespace {
 
-const fs::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+using iep::test::kPydicom;
 
 // Scratch folders of this test are named pixels-NAME-PID.
 fs::path scratch(const std::string& name) {
