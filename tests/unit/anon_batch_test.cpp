@@ -12,11 +12,10 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "iep/anon/anon.h"
 #include "iep/core/error.h"
@@ -57,7 +56,8 @@ std::map<std::string, std::string> tree(const fs::path& dir) {
 std::set<std::vector<std::string>> entries(const BatchReport& r) {
   std::set<std::vector<std::string>> out;
   for (const auto& e : r.reid)
-    out.insert({e.original_patient_id, e.pseudonym_patient_id, e.original_study_uid, e.new_study_uid});
+    out.insert(
+        {e.original_patient_id, e.pseudonym_patient_id, e.original_study_uid, e.new_study_uid});
   return out;
 }
 
@@ -208,7 +208,8 @@ TEST_CASE("resumed runs: what is done is skipped, what was lost or cut is made a
   CHECK(read_file(ct_out) == read_file(mr_out));
 }
 
-TEST_CASE("pseudonyms and UIDs depend on the key only: same key same bytes, other key nothing shared") {
+TEST_CASE(
+    "pseudonyms and UIDs depend on the key only: same key same bytes, other key nothing shared") {
   const fs::path base = scratch("batch-keys");
   const Inputs in(base);
   const ProjectKey key = ProjectKey::generate();

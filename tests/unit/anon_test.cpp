@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "../../lib/src/anon/anon_table.h"
-#include "iep/dicom/dicom.h"
 #include "iep/core/error.h"
+#include "iep/dicom/dicom.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -792,8 +792,8 @@ TEST_CASE("a file that needs over 32 MiB of rewritten values is refused, not hel
   uids += '\0';  // 65534 bytes
   std::string seq = le16(0x0008) + le16(0x1140) + "SQ" + le16(0) + std::string(4, '\xff');
   for (int i = 0; i < 30; ++i)
-    seq += std::string("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8) + le16(0x0008) + le16(0x1155) +
-           "UI" + le16(static_cast<unsigned>(uids.size())) + uids +
+    seq += std::string("\xfe\xff\x00\xe0\xff\xff\xff\xff", 8) + le16(0x0008) + le16(0x1155) + "UI" +
+           le16(static_cast<unsigned>(uids.size())) + uids +
            std::string("\xfe\xff\x0d\xe0\x00\x00\x00\x00", 8);
   seq += std::string("\xfe\xff\xdd\xe0\x00\x00\x00\x00", 8);
   write_file(dir / "in.dcm", read_file(kPydicom / "CT_small.dcm") + seq);

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "iep/dicom/dicom.h"
 #include "iep/core/error.h"
+#include "iep/dicom/dicom.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;

@@ -90,9 +90,9 @@ class SmallDisk {
   SmallDisk(const fs::path& dir, const std::string& size) : dir_(dir) {
     fs::create_directories(dir_);
     if (::geteuid() == 0)
-      mounted_ = run("mount -t tmpfs -o size=" + size + " tmpfs " + quote(dir_.string()) +
-                     " 2>/dev/null")
-                     .status == 0;
+      mounted_ =
+          run("mount -t tmpfs -o size=" + size + " tmpfs " + quote(dir_.string()) + " 2>/dev/null")
+              .status == 0;
   }
   ~SmallDisk() {
     if (mounted_) run("umount " + quote(dir_.string()));
@@ -167,8 +167,7 @@ TEST_CASE("AtomicFile: an existing file is never replaced unless asked") {
   const fs::path dir = scratch("io-exists");
   const fs::path target = dir / "keep.txt";
   write_file(target, "original");
-  const std::string msg =
-      error_of([&] { iep::AtomicFile f(target); }, Exit::output);
+  const std::string msg = error_of([&] { iep::AtomicFile f(target); }, Exit::output);
   CHECK(msg.find("keep.txt") != std::string::npos);
   CHECK(msg.find("already exists") != std::string::npos);
   // A dangling symlink counts as existing (it could be pointed elsewhere).

@@ -25,7 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 iep::ByteSpan span(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
@@ -38,8 +37,8 @@ struct Entry {
 
 std::array<std::uint8_t, 32> blake2b(const std::string& s) {
   std::array<std::uint8_t, 32> h{};
-  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(s.data()),
-                     s.size(), nullptr, 0);
+  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(s.data()), s.size(),
+                     nullptr, 0);
   return h;
 }
 
@@ -79,17 +78,16 @@ std::string plain(const std::vector<Entry>& entries, const std::string& manifest
   for (const auto& e : entries) w.add_file(e.path, span(e.content), 0);
   iep::minisign::Prehash ph;
   ph.write(span(manifest));
-  auto sig = iep::minisign::Signature::sign(signer.signing, ph.digest(), "iep-manifest test",
-                                            "test");
+  auto sig =
+      iep::minisign::Signature::sign(signer.signing, ph.digest(), "iep-manifest test", "test");
   w.add_file(pkg::kManifestName, span(manifest), 0);
   w.add_file(pkg::kManifestSigName, span(sig.encode()), 0);
   w.finish();
   return {out.bytes.begin(), out.bytes.end()};
 }
 
-pkg::Report verify(const std::string& bytes, const SiteIdentity* self,
-                   const iep::TrustStore* trust, bool dicom = false,
-                   std::optional<iep::minisign::Signature> sig = std::nullopt,
+pkg::Report verify(const std::string& bytes, const SiteIdentity* self, const iep::TrustStore* trust,
+                   bool dicom = false, std::optional<iep::minisign::Signature> sig = std::nullopt,
                    bool identity_optional = false) {
   iep::BytesSource in(span(bytes));
   pkg::VerifyOptions o;
@@ -241,8 +239,8 @@ TEST_CASE("DICOM is parsed only after everything is authenticated, and only DICO
   // recursive DICOM parser would overflow its stack on it).
   const auto mallory = SiteIdentity::generate("mallory");
   std::vector<Entry> files = {{"1.2.3/deep.dcm", deep, false}};
-  auto rep = verify(plain(files, manifest_of(mallory, files).to_json(), mallory), nullptr, &trust,
-                    true);
+  auto rep =
+      verify(plain(files, manifest_of(mallory, files).to_json(), mallory), nullptr, &trust, true);
   CHECK(rep.result == Exit::bad_signature);
 
   // Signed: a good instance and the same bytes as an attachment pass; the

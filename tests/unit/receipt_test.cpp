@@ -24,8 +24,8 @@ namespace {
 Receipt sample(const std::string& receiver = "st-elsewhere") {
   return Receipt{"0123456789abcdef0123456789abcdef",
                  "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", receiver,
-                 "trust-a", "2026-12-02T10:00:00.123Z"};
+                 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                 receiver, "trust-a", "2026-12-02T10:00:00.123Z"};
 }
 
 // The identity's signing key as a minisign secret key file.

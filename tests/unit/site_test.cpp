@@ -104,15 +104,17 @@ TEST_CASE("a card round-trips and its field rules hold") {
   why = error_of([&] { (void)SiteCard::parse(edit(text, 9, "site: trust-b"), "x.card"); },
                  Exit::identity);
   CHECK(why.find("two 'site:' lines") != std::string::npos);
-  why = error_of([&] {
-    (void)SiteCard::parse(edit(text, 9, "age-recipient: " + site_b().card().recipient.encode()),
-                          "x.card");
-  },
-                 Exit::identity);
+  why = error_of(
+      [&] {
+        (void)SiteCard::parse(edit(text, 9, "age-recipient: " + site_b().card().recipient.encode()),
+                              "x.card");
+      },
+      Exit::identity);
   CHECK(why.find("two 'age-recipient:' lines") != std::string::npos);
   // Names outside the rule, and missing fields.
-  for (std::string bad : {std::string("site: Trust-A"), std::string("site: "), std::string("site: -a"), "site: " + std::string(65, 'a'),
-                          std::string("site:trust-a"), std::string("site: trust a")})
+  for (std::string bad :
+       {std::string("site: Trust-A"), std::string("site: "), std::string("site: -a"),
+        "site: " + std::string(65, 'a'), std::string("site:trust-a"), std::string("site: trust a")})
     CHECK(error_of([&] { (void)SiteCard::parse(edit(text, 2, bad), "x"); }, Exit::identity)
               .find("x: site card ") == 0);
   CHECK(SiteCard::parse(edit(text, 2, "site: " + std::string(64, 'a')), "x").site ==
@@ -177,8 +179,7 @@ TEST_CASE("a card installed under another name is refused, naming the file") {
   // A malformed card in a folder fails the load, naming it.
   write_file(dir / "trust-c.card", "hello\n");
   TrustStore t3;
-  CHECK(error_of([&] { t3.add_dirs(); }, Exit::identity).find("trust-c.card") !=
-        std::string::npos);
+  CHECK(error_of([&] { t3.add_dirs(); }, Exit::identity).find("trust-c.card") != std::string::npos);
   fs::remove(dir / "trust-c.card");
   // Other files in a site folder are not cards.
   write_file(dir / "README", "not a card");

@@ -31,8 +31,7 @@ std::size_t count_entries(const fs::path& dir) {
 std::vector<fs::path> partials(const fs::path& dir, const std::string& name) {
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().starts_with("." + name + ".partial-"))
-      out.push_back(e.path());
+    if (e.path().filename().string().starts_with("." + name + ".partial-")) out.push_back(e.path());
   return out;
 }
 

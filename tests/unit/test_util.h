@@ -45,7 +45,8 @@ std::string error_of(F&& f, Exit expected) {
 
 // A fresh, empty folder under $IEP_TEST_TMP, unique to this process.
 // pydicom's real test objects (python3-pydicom), the unit tests' DICOM corpus.
-inline const std::filesystem::path kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files";
+inline const std::filesystem::path kPydicom =
+    "/usr/lib/python3/dist-packages/pydicom/data/test_files";
 
 inline std::filesystem::path scratch(const std::string& name) {
   const char* base = std::getenv("IEP_TEST_TMP");

@@ -48,11 +48,11 @@
 
 #include "anon/anon_rules.h"
 #include "anon/anon_table.h"
-#include "iep/dicom/dicom.h"
-#include "iep/dicom/dicom_stream.h"
+#include "core/util.h"
 #include "iep/core/error.h"
 #include "iep/core/io.h"
-#include "core/util.h"
+#include "iep/dicom/dicom.h"
+#include "iep/dicom/dicom_stream.h"
 
 namespace fs = std::filesystem;
 

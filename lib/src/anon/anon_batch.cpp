@@ -13,11 +13,11 @@
 #include <thread>
 #include <tuple>
 
-#include "iep/package/age.h"
+#include "iep/core/error.h"
 #include "iep/dicom/dicom.h"
 #include "iep/dicom/dicom_stream.h"
 #include "iep/dicom/dicomdir.h"
-#include "iep/core/error.h"
+#include "iep/package/age.h"
 #include "iep/package/package.h"
 #include "iep/package/tar.h"
 

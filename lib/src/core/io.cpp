@@ -9,8 +9,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -303,7 +303,8 @@ bool same_file(const struct stat& a, const struct stat& b) {
 
 // Whether `name` in `parent` is (still) the folder open as `fd`.
 bool is_at(int parent, const std::string& name, int fd) {
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   return ::fstat(fd, &a) == 0 && ::fstatat(parent, name.c_str(), &b, AT_SYMLINK_NOFOLLOW) == 0 &&
          same_file(a, b);
 }
@@ -445,8 +446,8 @@ StagedFolder::StagedFolder(fs::path dest)
       throw Error(Exit::output,
                   dest_.string() + ": cannot create a folder beside it: " + std::strerror(errno));
     }
-    UniqueFd fd(::openat(parent_.get(), tmp.c_str(),
-                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    UniqueFd fd(
+        ::openat(parent_.get(), tmp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     // Gone or replaced before it was opened (another run took it for stale,
     // or someone renamed it): try another name.
     if (fd.get() < 0) continue;
@@ -492,7 +493,8 @@ UniqueFd StagedFolder::create_file(const std::string& rel, unsigned mode) {
     if (p.empty() || p == "." || p == "..")
       throw Error(Exit::output, dest_.string() + ": '" + rel + "' is not a plain relative path");
   auto fail = [&](const std::string& what) {
-    return Error(Exit::output, dest_.string() + ": cannot create " + what + ": " + std::strerror(errno));
+    return Error(Exit::output,
+                 dest_.string() + ": cannot create " + what + ": " + std::strerror(errno));
   };
   auto lock = SignalCleanup::hold();
   int dir = dir_.get();
@@ -507,7 +509,8 @@ UniqueFd StagedFolder::create_file(const std::string& rel, unsigned mode) {
         const int at = cur.get() >= 0 ? cur.get() : dir_.get();
         so_far += parts[i] + "/";
         if (::mkdirat(at, parts[i].c_str(), 0777) != 0 && errno != EEXIST) throw fail(so_far);
-        UniqueFd next(::openat(at, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        UniqueFd next(
+            ::openat(at, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (next.get() < 0) throw fail(so_far);
         cur = std::move(next);
       }
@@ -516,8 +519,8 @@ UniqueFd StagedFolder::create_file(const std::string& rel, unsigned mode) {
     }
     dir = sub_.get();
   }
-  UniqueFd fd(::openat(dir, parts.back().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                       mode));
+  UniqueFd fd(::openat(dir, parts.back().c_str(),
+                       O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (fd.get() < 0) throw fail(rel);
   return fd;
 }
@@ -538,7 +541,8 @@ void StagedFolder::commit() {
     committed_ = true;
   });
   if (::fsync(parent_.get()) != 0)
-    throw Error(Exit::output, dest_.string() + ": fsync of its folder failed: " + std::strerror(errno));
+    throw Error(Exit::output,
+                dest_.string() + ": fsync of its folder failed: " + std::strerror(errno));
 }
 
 namespace {
@@ -568,8 +572,8 @@ UniqueFd unnamed_temp_file(const std::string& purpose) {
     if (fd >= 0) ::unlink(name.c_str());
   }
   if (fd < 0)
-    throw Error(Exit::output,
-                dir + ": cannot make a temporary file for " + purpose + ": " + std::strerror(errno));
+    throw Error(Exit::output, dir + ": cannot make a temporary file for " + purpose + ": " +
+                                  std::strerror(errno));
   return UniqueFd(fd);
 }
 

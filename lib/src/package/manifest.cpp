@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/util.h"
 #include "iep/core/error.h"
 #include "iep/package/tar.h"
-#include "core/util.h"
 
 namespace iep {
 using nlohmann::json;
@@ -139,11 +139,11 @@ namespace {
 // Bounds of the JSON parser, for signed input too: a manifest is at most
 // 64 MiB, and whatever its shape, parsing it takes time in proportion to
 // its size and keeps in memory only what Manifest holds.
-constexpr std::size_t kMaxDepth = 8;         // the format needs 3
-constexpr std::size_t kMaxMembers = 64;      // per object; a file entry has 10
-constexpr std::size_t kMaxElements = 1024;   // per array other than "files"
+constexpr std::size_t kMaxDepth = 8;        // the format needs 3
+constexpr std::size_t kMaxMembers = 64;     // per object; a file entry has 10
+constexpr std::size_t kMaxElements = 1024;  // per array other than "files"
 constexpr std::size_t kMaxNodes = 16 * kMaxFiles;
-constexpr std::size_t kMaxString = 4096;     // the longest field is a path
+constexpr std::size_t kMaxString = 4096;  // the longest field is a path
 constexpr std::size_t kMaxKey = 64;
 
 bool known_top_key(std::string_view k) {

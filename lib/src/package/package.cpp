@@ -16,10 +16,10 @@
 #include <set>
 #include <thread>
 
+#include "core/util.h"
 #include "iep/package/age.h"
 #include "iep/package/tar.h"
 #include "iep/package/zstd.h"
-#include "core/util.h"
 
 namespace iep::package {
 namespace fs = std::filesystem;
@@ -458,8 +458,8 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
          slash = e->path.find('/', slash + 1)) {
       std::string dir = e->path.substr(0, slash);
       if (seen.contains(dir))
-        throw Error(Exit::corrupt, name + ": '" + dir + "' is both a file and the folder of '" +
-                                       e->path + "'");
+        throw Error(Exit::corrupt,
+                    name + ": '" + dir + "' is both a file and the folder of '" + e->path + "'");
       folders.insert(std::move(dir));
     }
     h.begin(e->path, e->size);
@@ -535,9 +535,8 @@ void check_origin(const minisign::Signature& sig, const std::array<std::uint8_t,
                   const Content& c, const TrustStore& trust, const std::string& name) {
   const SiteCard& sealer = signer_of(sig, digest, trust, name, "the sealed bytes");
   if (sealer.site != c.sender.site || sealer.signing_key != c.sender.signing_key)
-    throw Error(Exit::bad_signature, name + ": sealed by " + sealer.site +
-                                         ", not by the sender (" + c.sender.site +
-                                         "): re-sealed or forged");
+    throw Error(Exit::bad_signature, name + ": sealed by " + sealer.site + ", not by the sender (" +
+                                         c.sender.site + "): re-sealed or forged");
   auto st = SealedStatement::parse(sig.trusted_comment);
   if (st.package_id != c.manifest.package_id || st.sender != c.manifest.sender.site)
     throw Error(Exit::bad_signature, name + ": the signature belongs to another package");
@@ -657,8 +656,8 @@ class DicomChecker : public EntryHandler {
       if (&fd == &memfd_) {
         fd.reset(::memfd_create("iep-verify-entry", MFD_CLOEXEC));
         if (fd.get() < 0)
-          throw Error(Exit::output, "cannot create a memory file for " + path + ": " +
-                                        std::strerror(errno));
+          throw Error(Exit::output,
+                      "cannot create a memory file for " + path + ": " + std::strerror(errno));
       } else {
         fd = unnamed_temp_file(path);
       }
@@ -803,7 +802,7 @@ std::vector<Plan> plan(const PackInput& input) {
       e.transfer_syntax_uid = std::move(info.transfer_syntax_uid);
       e.modality = util::to_utf8(info.modality);
       if (e.modality.size() > 64) e.modality.clear();  // a CS value is at most 16 bytes
-      info = dicom::Info();  // nothing more is needed of it
+      info = dicom::Info();                            // nothing more is needed of it
     }
     for (const auto& a : input.attachments) {
       if (!fs::is_regular_file(a)) throw Error(Exit::input, a.string() + ": not a readable file");
@@ -1084,8 +1083,7 @@ Report verify(Source& input, const std::string& name, const VerifyOptions& optio
   return verify_passes(tee, name, options, [&spool] { return spool->reread(); });
 }
 
-Report verify_file(const std::string& path, const std::string& name,
-                   const VerifyOptions& options) {
+Report verify_file(const std::string& path, const std::string& name, const VerifyOptions& options) {
   std::unique_ptr<FileSource> file;
   int fd = 0;
   if (path != "-") {
@@ -1125,7 +1123,6 @@ std::string Report::to_json() const {
   if (manifest) j["manifest"] = json::parse(manifest->to_json());
   return j.dump(2) + "\n";
 }
-
 
 std::string SealedStatement::encode() const {
   std::string s = "iep-sealed package=" + package_id + " sender=" + sender + " created=" + created;
@@ -1188,7 +1185,6 @@ SealedStatement SealedStatement::parse(std::string_view comment) {
   if (first || st.package_id.empty() || st.sender.empty()) throw bad("package or sender missing");
   return st;
 }
-
 
 SealedStatement check_sealed_signature(const minisign::Signature& sig,
                                        const std::array<std::uint8_t, 64>& digest,

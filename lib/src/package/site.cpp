@@ -8,8 +8,8 @@
 #include <cstring>
 #include <sstream>
 
-#include "iep/core/error.h"
 #include "core/util.h"
+#include "iep/core/error.h"
 
 namespace iep {
 namespace fs = std::filesystem;
@@ -218,8 +218,7 @@ SiteCard load_installed_card(const fs::path& path) {
   if (name.extension() != ".card" || name.stem().string() != card.site)
     throw Error(Exit::identity, path.string() + ": the card is for site '" + card.site +
                                     "' but is installed as '" + name.string() +
-                                    "'; a site's card must be installed as " + card.site +
-                                    ".card");
+                                    "'; a site's card must be installed as " + card.site + ".card");
   return card;
 }
 
@@ -266,8 +265,8 @@ void TrustStore::add(SiteCard card, std::string source) {
       what = "one age recipient for two sites, '" + c.site + "' and '" + card.site + "'";
     else
       continue;
-    throw Error(Exit::identity, source + " and " + sources_[i] + " are " + what +
-                                    ": remove the wrong card");
+    throw Error(Exit::identity,
+                source + " and " + sources_[i] + " are " + what + ": remove the wrong card");
   }
   cards_.push_back(std::move(card));
   sources_.push_back(std::move(source));
@@ -282,8 +281,7 @@ void TrustStore::add_dirs() {
     for (; !ec && it != end; it.increment(ec))
       if (it->path().extension() == ".card") files.push_back(it->path());
     if (ec)
-      throw Error(Exit::identity,
-                  dir.string() + ": cannot read the site folder: " + ec.message());
+      throw Error(Exit::identity, dir.string() + ": cannot read the site folder: " + ec.message());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) add(load_installed_card(f), f.string());
   }

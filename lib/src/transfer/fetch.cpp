@@ -195,7 +195,8 @@ class ArrivingSource : public Source, public Hub::Tap {
       fs::path etag = file_;
       etag += ".etag";
       fs::remove(etag, ec);
-      throw Error(Exit::corrupt, name_ + ": the downloaded bytes do not match the listed BLAKE2b-512");
+      throw Error(Exit::corrupt,
+                  name_ + ": the downloaded bytes do not match the listed BLAKE2b-512");
     }
   }
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "iep/anon/anon.h"
-#include "iep/core/io.h"
 #include "iep/anon/phi.h"
+#include "iep/core/io.h"
 #include "iep/package/site.h"
 
 namespace iep::anon {

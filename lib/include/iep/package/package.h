@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "iep/dicom/dicom.h"
 #include "iep/core/error.h"
 #include "iep/core/io.h"
+#include "iep/dicom/dicom.h"
 #include "iep/package/manifest.h"
 #include "iep/package/minisign.h"
 #include "iep/package/site.h"
@@ -215,8 +215,7 @@ struct VerifyOptions {
 Report verify(Source& input, const std::string& name, const VerifyOptions& options);
 // As verify(), for a file (or "-", stdin): a regular file is read twice
 // instead of copied.
-Report verify_file(const std::string& path, const std::string& name,
-                   const VerifyOptions& options);
+Report verify_file(const std::string& path, const std::string& name, const VerifyOptions& options);
 
 #ifdef IEP_FUZZING
 // Only in a fuzzing build (tests/fuzz/CMakeLists.txt defines IEP_FUZZING):
