@@ -23,6 +23,9 @@ const char* exit_name(Exit code) {
     case Exit::auth: return "auth";
     case Exit::busy: return "busy";
     case Exit::replayed: return "replayed";
+    case Exit::pacs_unreachable: return "pacs_unreachable";
+    case Exit::pacs_rejected: return "pacs_rejected";
+    case Exit::instances_failed: return "instances_failed";
   }
   return "unknown";
 }

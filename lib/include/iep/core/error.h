@@ -30,6 +30,9 @@ enum class Exit : int {
   auth = 16,             // the hub refused this site's credential
   busy = 17,             // another run holds the same work (overlapping cron jobs)
   replayed = 18,         // a package already delivered was offered again (a replaying hub)
+  pacs_unreachable = 19,  // a DICOM peer (PACS, SCP) could not be reached or did not answer
+  pacs_rejected = 20,     // a DICOM peer rejected the association (AE title, contexts)
+  instances_failed = 21,  // some DICOM instances were not stored or not retrieved (listed)
 };
 
 class Error : public std::runtime_error {

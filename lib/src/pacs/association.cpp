@@ -1,0 +1,272 @@
+#include "pacs/association.h"
+
+#include <dcmtk/dcmdata/dcdatset.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmnet/diutil.h>
+#include <dcmtk/dcmnet/dul.h>
+#include <dcmtk/dcmtls/tlslayer.h>
+#include <dcmtk/oflog/oflog.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace iep::pacs {
+
+void init_dcmtk_network() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // DCMTK reads TCP_NODELAY when it opens or accepts a connection; 0 left
+    // as the user set it.
+    setenv("TCP_NODELAY", "1", 0);
+    const char* level = std::getenv("IEP_DCMTK_LOG");
+    OFLogger::LogLevel l = OFLogger::OFF_LOG_LEVEL;
+    if (level && std::strcmp(level, "debug") == 0)
+      l = OFLogger::DEBUG_LOG_LEVEL;
+    else if (level && std::strcmp(level, "info") == 0)
+      l = OFLogger::INFO_LOG_LEVEL;
+    else if (level && std::strcmp(level, "warn") == 0)
+      l = OFLogger::WARN_LOG_LEVEL;
+    OFLog::configure(l);
+  });
+}
+
+std::vector<std::string> uncompressed_syntaxes() {
+  return {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
+}
+
+namespace {
+
+std::string reject_words(const T_ASC_RejectParameters& rej) {
+  const char* reason = "no reason given";
+  switch (rej.reason) {
+    case ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED:
+      reason = "application context not supported";
+      break;
+    case ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED:
+      reason = "calling AE title not recognized";
+      break;
+    case ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED: reason = "called AE title not recognized"; break;
+    case ASC_REASON_SP_ACSE_PROTOCOLVERSIONNOTSUPPORTED:
+      reason = "protocol version not supported";
+      break;
+    case ASC_REASON_SP_PRES_TEMPORARYCONGESTION: reason = "temporary congestion"; break;
+    case ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED: reason = "local limit exceeded"; break;
+    default: break;
+  }
+  return fmt::format("{} ({})", reason,
+                     rej.result == ASC_RESULT_REJECTEDTRANSIENT ? "transient" : "permanent");
+}
+
+}  // namespace
+
+std::unique_ptr<DcmTransportLayer> make_tls(const NetOptions& o, T_ASC_NetworkRole role) {
+  if (!o.tls()) return nullptr;
+  auto tls = std::make_unique<DcmTLSTransportLayer>(role, nullptr, OFTrue);
+  const auto check = [](const OFCondition& c, const std::string& what) {
+    if (c.bad()) throw Error(Exit::identity, fmt::format("{}: {}", what, c.text()));
+  };
+  if (!o.tls_ca.empty())
+    check(tls->addTrustedCertificateFile(o.tls_ca.c_str(), DCF_Filetype_PEM), o.tls_ca);
+  if (!o.tls_cert.empty()) {
+    check(tls->setPrivateKeyFile(o.tls_key.c_str(), DCF_Filetype_PEM), o.tls_key);
+    check(tls->setCertificateFile(o.tls_cert.c_str(), DCF_Filetype_PEM), o.tls_cert);
+    if (!tls->checkPrivateKeyMatchesCertificate())
+      throw Error(Exit::identity, fmt::format("{}: the key does not match the certificate {}",
+                                              o.tls_key, o.tls_cert));
+  }
+  check(tls->setTLSProfile(TSP_Profile_BCP195), "DICOM TLS profile");
+  check(tls->activateCipherSuites(), "DICOM TLS cipher suites");
+  tls->setCertificateVerification(o.tls_ca.empty() ? DCV_ignoreCertificate
+                                                   : DCV_requireCertificate);
+  return tls;
+}
+
+Association::Association(const Peer& peer, const NetOptions& options,
+                         const std::vector<Context>& contexts)
+    : peer_(peer), options_(options) {
+  init_dcmtk_network();
+  dcmConnectionTimeout.set(options.connect_timeout);
+  const auto cond_text = [](const OFCondition& c) { return std::string(c.text()); };
+  OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, options.acse_timeout, &net_);
+  if (c.bad()) throw Error(Exit::internal, "DICOM network: " + cond_text(c));
+  T_ASC_Parameters* params = nullptr;
+  const auto drop = [&] {
+    if (params) ASC_destroyAssociationParameters(&params);
+    ASC_dropNetwork(&net_);
+    net_ = nullptr;
+  };
+  try {
+    tls_ = make_tls(options, NET_REQUESTOR);
+  } catch (...) {
+    drop();
+    throw;
+  }
+  if (tls_) {
+    c = ASC_setTransportLayer(net_, tls_.get(), 0);
+    if (c.bad()) {
+      drop();
+      throw Error(Exit::internal, "DICOM TLS: " + cond_text(c));
+    }
+  }
+  c = ASC_createAssociationParameters(&params, static_cast<long>(options.max_pdu));
+  if (c.bad()) {
+    drop();
+    throw Error(Exit::internal, "DICOM association parameters: " + cond_text(c));
+  }
+  ASC_setAPTitles(params, options.calling_aet.c_str(), peer.aet.c_str(), nullptr);
+  const std::string address = fmt::format("{}:{}", peer.host, peer.port);
+  ASC_setPresentationAddresses(params, "localhost", address.c_str());
+  ASC_setTransportLayerType(params, tls_ ? OFTrue : OFFalse);
+  T_ASC_PresentationContextID id = 1;
+  for (const auto& ctx : contexts) {
+    std::vector<const char*> ts;
+    for (const auto& t : ctx.transfer_syntaxes) ts.push_back(t.c_str());
+    c = ASC_addPresentationContext(params, id, ctx.abstract_syntax.c_str(), ts.data(),
+                                   static_cast<int>(ts.size()), ctx.role);
+    if (c.bad()) {
+      drop();
+      throw Error(Exit::usage, fmt::format("{}: too many presentation contexts ({}): {}",
+                                           peer.to_string(), contexts.size(), cond_text(c)));
+    }
+    id = static_cast<T_ASC_PresentationContextID>(id + 2);
+  }
+  c = ASC_requestAssociation(net_, params, &assoc_);
+  if (c.bad()) {
+    Error error(Exit::pacs_unreachable,
+                fmt::format("{}: cannot connect: {}", peer.to_string(), cond_text(c)));
+    if (c == DUL_ASSOCIATIONREJECTED) {
+      T_ASC_RejectParameters rej;
+      ASC_getRejectParameters(params, &rej);
+      error = Error(Exit::pacs_rejected, fmt::format("{}: association rejected: {}",
+                                                     peer.to_string(), reject_words(rej)));
+    } else if (c == DUL_READTIMEOUT || c == DUL_NETWORKCLOSED) {
+      error =
+          Error(Exit::pacs_unreachable, fmt::format("{}: no answer to the association request: {}",
+                                                    peer.to_string(), cond_text(c)));
+    }
+    if (assoc_) {
+      ASC_destroyAssociation(&assoc_);  // frees params
+      assoc_ = nullptr;
+      params = nullptr;
+    }
+    drop();
+    throw error;
+  }
+  if (ASC_countAcceptedPresentationContexts(params) == 0) {
+    abort();
+    throw Error(Exit::pacs_rejected,
+                fmt::format("{}: the peer accepted none of the {} proposed presentation contexts",
+                            peer.to_string(), contexts.size()));
+  }
+}
+
+Association::~Association() {
+  if (assoc_) abort();
+  if (net_) ASC_dropNetwork(&net_);
+}
+
+T_ASC_PresentationContextID Association::accepted(const std::string& abstract_syntax,
+                                                  const std::string& transfer_syntax) const {
+  if (!assoc_) return 0;
+  if (transfer_syntax.empty())
+    return ASC_findAcceptedPresentationContextID(assoc_, abstract_syntax.c_str());
+  return ASC_findAcceptedPresentationContextID(assoc_, abstract_syntax.c_str(),
+                                               transfer_syntax.c_str());
+}
+
+std::string Association::accepted_syntax(T_ASC_PresentationContextID id) const {
+  T_ASC_PresentationContext pc;
+  if (!assoc_ || ASC_findAcceptedPresentationContext(assoc_->params, id, &pc).bad()) return {};
+  return pc.acceptedTransferSyntax;
+}
+
+void Association::fail(const std::string& what, const OFCondition& cond) {
+  abort();
+  throw Error(Exit::network, fmt::format("{}: {}: {}", peer_.to_string(), what, cond.text()));
+}
+
+std::uint16_t Association::echo() {
+  DIC_US status = 0;
+  DcmDataset* detail = nullptr;
+  const OFCondition c = DIMSE_echoUser(assoc_, next_message_id(), DIMSE_BLOCKING,
+                                       options_.dimse_timeout, &status, &detail);
+  delete detail;
+  if (c.bad()) fail("C-ECHO", c);
+  return status;
+}
+
+std::uint16_t Association::store(T_ASC_PresentationContextID id, DcmDataset& dataset,
+                                 const std::string& sop_class, const std::string& sop_instance,
+                                 std::string* comment) {
+  T_DIMSE_C_StoreRQ req{};
+  req.MessageID = next_message_id();
+  OFStandard::strlcpy(req.AffectedSOPClassUID, sop_class.c_str(), sizeof(req.AffectedSOPClassUID));
+  OFStandard::strlcpy(req.AffectedSOPInstanceUID, sop_instance.c_str(),
+                      sizeof(req.AffectedSOPInstanceUID));
+  req.DataSetType = DIMSE_DATASET_PRESENT;
+  req.Priority = DIMSE_PRIORITY_MEDIUM;
+  T_DIMSE_C_StoreRSP rsp{};
+  DcmDataset* detail = nullptr;
+  const OFCondition c = DIMSE_storeUser(assoc_, id, &req, nullptr, &dataset, nullptr, nullptr,
+                                        DIMSE_BLOCKING, options_.dimse_timeout, &rsp, &detail);
+  if (comment) {
+    comment->clear();
+    OFString text;
+    if (detail && detail->findAndGetOFString(DCM_ErrorComment, text).good())
+      *comment = text.c_str();
+  }
+  delete detail;
+  if (c.bad()) fail("C-STORE of " + sop_instance, c);
+  return rsp.DimseStatus;
+}
+
+namespace {
+struct FindState {
+  const std::function<void(DcmDataset&)>* on_match;
+};
+void find_callback(void* data, T_DIMSE_C_FindRQ*, int, T_DIMSE_C_FindRSP*,
+                   DcmDataset* identifiers) {
+  auto* state = static_cast<FindState*>(data);
+  if (identifiers) (*state->on_match)(*identifiers);
+}
+}  // namespace
+
+std::uint16_t Association::find(T_ASC_PresentationContextID id, DcmDataset& query,
+                                const std::function<void(DcmDataset&)>& on_match) {
+  T_ASC_PresentationContext pc;
+  ASC_findAcceptedPresentationContext(assoc_->params, id, &pc);
+  T_DIMSE_C_FindRQ req{};
+  req.MessageID = next_message_id();
+  OFStandard::strlcpy(req.AffectedSOPClassUID, pc.abstractSyntax, sizeof(req.AffectedSOPClassUID));
+  req.DataSetType = DIMSE_DATASET_PRESENT;
+  req.Priority = DIMSE_PRIORITY_MEDIUM;
+  T_DIMSE_C_FindRSP rsp{};
+  DcmDataset* detail = nullptr;
+  FindState state{&on_match};
+  int responses = 0;
+  const OFCondition c = DIMSE_findUser(assoc_, id, &req, &query, responses, find_callback, &state,
+                                       DIMSE_BLOCKING, options_.dimse_timeout, &rsp, &detail);
+  delete detail;
+  if (c.bad()) fail("C-FIND", c);
+  return rsp.DimseStatus;
+}
+
+void Association::release() {
+  if (!assoc_) return;
+  const OFCondition c = ASC_releaseAssociation(assoc_);
+  if (c.bad()) ASC_abortAssociation(assoc_);
+  ASC_destroyAssociation(&assoc_);
+  assoc_ = nullptr;
+}
+
+void Association::abort() {
+  if (!assoc_) return;
+  ASC_abortAssociation(assoc_);
+  ASC_destroyAssociation(&assoc_);
+  assoc_ = nullptr;
+}
+
+}  // namespace iep::pacs
