@@ -49,7 +49,9 @@ void decoders_ready() {
   });
 }
 
-std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+std::string fd_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
 
 // "XX" and six digits: ST000001, SE000042, IM000007.
 std::string numbered(const char* prefix, std::size_t n) {
@@ -128,10 +130,9 @@ void transcode(int from, int to, const std::string& name) {
   const E_TransferSyntax in = ds.getOriginalXfer();
   st = ds.chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
   if (st.bad() || !ds.canWriteXfer(EXS_LittleEndianExplicit))
-    throw Error(Exit::invalid_dicom, name + ": cannot decode pixel data in " +
-                                         DcmXfer(in).getXferName() +
-                                         " for a General Purpose CD-R (" +
-                                         (st.bad() ? st.text() : "no decoder") + ")");
+    throw Error(Exit::invalid_dicom,
+                name + ": cannot decode pixel data in " + DcmXfer(in).getXferName() +
+                    " for a General Purpose CD-R (" + (st.bad() ? st.text() : "no decoder") + ")");
   // A fresh meta header that says what is written now.
   st = ff.saveFile(OFFilename(fd_path(to).c_str()), EXS_LittleEndianExplicit, EET_ExplicitLength,
                    EGL_recalcGL, EPD_withoutPadding, 0, 0, EWM_createNewMeta);
@@ -188,8 +189,8 @@ class MediaWriter {
       std::string id = next_id("");
       fs::path made = tmp.path() / "report.dcm";
       Bytes content = read_back(out_.partial() / attachment_ids_.at(f->path), f->size);
-      (void)pacs::make_report_instance(study, content, kind,
-                                       fs::path(f->path).filename().string(), made);
+      (void)pacs::make_report_instance(study, content, kind, fs::path(f->path).filename().string(),
+                                       made);
       UniqueFd to = out_.create_file(id);
       FileSource in(made);
       FdSink sink(to.get(), (out_.dest() / id).string());
@@ -198,11 +199,14 @@ class MediaWriter {
         throw Error(Exit::output, (out_.dest() / id).string() + ": " + std::strerror(errno));
       fs::remove(made);
       files_.push_back(id);
+      entries_[id] = f->path + " (as DICOM)";
     }
     return reports_.size();
   }
 
   [[nodiscard]] const std::vector<fs::path>& files() const { return files_; }
+  // File ID -> the package entry it holds.
+  [[nodiscard]] const std::map<std::string, std::string>& entries() const { return entries_; }
 
  private:
   [[noreturn]] void changed(const ManifestFile& f) const {
@@ -254,6 +258,7 @@ class MediaWriter {
       throw Error(Exit::output, (out_.dest() / id).string() + ": " + std::strerror(errno));
     if (first_instance_.empty()) first_instance_ = id;
     files_.push_back(id);
+    entries_[id] = f.path;
   }
 
   void attachment(const ManifestFile& f, int fd) {
@@ -280,14 +285,14 @@ class MediaWriter {
   std::vector<std::pair<const ManifestFile*, pacs::ReportKind>> reports_;
   std::string first_instance_;
   std::vector<fs::path> files_;
+  std::map<std::string, std::string> entries_;
 };
 
 std::string readme(const Manifest& m, std::size_t instances) {
   std::string s;
   s += "This medium holds DICOM images written by iep (iep-fetch --media).\r\n\r\n";
   s += "Created:   " + util::utc_now() + "\r\n";
-  s += "Sent by:   " + m.sender.site + " (iep package " + m.package_id + ", " + m.created +
-       ")\r\n";
+  s += "Sent by:   " + m.sender.site + " (iep package " + m.package_id + ", " + m.created + ")\r\n";
   s += "Study:     " + m.study.study_instance_uid + "\r\n";
   s += "Instances: " + std::to_string(instances) + "\r\n\r\n";
   s += "Layout (IHE Portable Data for Imaging, DICOM General Purpose CD-R):\r\n";
@@ -342,7 +347,18 @@ MediaResult write_media(Source& plain, const std::string& name, const TrustStore
 
   // DCMTK indexes the files where they are (the partial folder, ours alone,
   // mode 0700) and writes the DICOMDIR there.
-  write_dicomdir(out.partial(), w.files(), "IEP", "", nullptr);
+  try {
+    write_dicomdir(out.partial(), w.files(), "IEP", "", nullptr);
+  } catch (const Error& e) {
+    // Name the package's entry rather than the hidden partial folder.
+    std::string why = e.what();
+    for (const auto& [id, entry] : w.entries()) {
+      const std::string where = (out.partial() / id).string() + ": ";
+      if (why.starts_with(where))
+        throw Error(e.code(), name + ": " + entry + ": " + why.substr(where.size()));
+    }
+    throw;
+  }
   std::string text = readme(result.manifest, result.instances);
   UniqueFd r = out.create_file("README.TXT");
   FdSink(r.get(), (dest / "README.TXT").string()).write(util::as_bytes(text));

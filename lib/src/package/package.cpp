@@ -813,8 +813,7 @@ std::vector<Plan> plan(const PackInput& input) {
       PlannedFile f;
       f.source = a;
       f.entry.attachment = true;
-      if (i >= input.attachments.size())
-        f.entry.report = pacs::kind_name(pacs::report_kind(a));
+      if (i >= input.attachments.size()) f.entry.report = pacs::kind_name(pacs::report_kind(a));
       f.entry.size = size_of(a);
       std::string base = a.filename().string();
       if (!tar::safe_path(base)) base = "attachment";

@@ -73,8 +73,8 @@ std::string get(DcmItem& ds, const DcmTagKey& tag) {
 void put(DcmItem& ds, const DcmTagKey& tag, const std::string& value) {
   OFCondition st = ds.putAndInsertOFStringArray(tag, OFString(value.c_str(), value.size()));
   if (st.bad())
-    throw Error(Exit::internal, std::string("cannot set ") + DcmTag(tag).getTagName() + ": " +
-                                    st.text());
+    throw Error(Exit::internal,
+                std::string("cannot set ") + DcmTag(tag).getTagName() + ": " + st.text());
 }
 
 DcmItem* add_item(DcmItem& ds, const DcmTagKey& seq) {
@@ -118,8 +118,8 @@ ReportKind parse_kind(std::string_view name) {
 ReportKind report_kind(ByteSpan content, const std::string& name) {
   if (content.empty()) throw Error(Exit::input, name + ": an empty report");
   if (content.size() > kMaxReportBytes)
-    throw Error(Exit::input, name + ": a report larger than " +
-                                 std::to_string(kMaxReportBytes >> 20) + " MiB");
+    throw Error(Exit::input,
+                name + ": a report larger than " + std::to_string(kMaxReportBytes >> 20) + " MiB");
   static constexpr std::string_view kPdf = "%PDF-";
   if (content.size() >= kPdf.size() &&
       std::equal(kPdf.begin(), kPdf.end(), content.begin(),
@@ -127,8 +127,9 @@ ReportKind report_kind(ByteSpan content, const std::string& name) {
     return ReportKind::pdf;
   if (utf8_text(content)) return ReportKind::text;
   throw Error(Exit::input,
-              name + ": a report must be a PDF (starting with %PDF-) or UTF-8 text without NUL "
-                     "bytes; this is neither");
+              name +
+                  ": a report must be a PDF (starting with %PDF-) or UTF-8 text without NUL "
+                  "bytes; this is neither");
 }
 
 ReportKind report_kind(const fs::path& file) {
@@ -146,8 +147,8 @@ StudyAttributes study_attributes(const fs::path& instance) {
   quiet();
   (void)dicom::scan(instance);  // the bounded reader's rule before DCMTK's own reader
   DcmFileFormat ff;
-  OFCondition st = ff.loadFile(OFFilename(instance.c_str()), EXS_Unknown, EGL_noChange, 4096,
-                               ERM_autoDetect);
+  OFCondition st =
+      ff.loadFile(OFFilename(instance.c_str()), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
   if (st.bad())
     throw Error(Exit::invalid_dicom, instance.string() + ": does not parse (" + st.text() + ")");
   DcmDataset& ds = *ff.getDataset();
@@ -175,8 +176,8 @@ StudyAttributes study_attributes(const fs::path& instance) {
   st = keep.convertToUTF8();
   if (st.bad())
     throw Error(Exit::invalid_dicom, instance.string() + ": cannot convert its character set (" +
-                                         get(keep, DCM_SpecificCharacterSet) + ") to UTF-8: " +
-                                         st.text());
+                                         get(keep, DCM_SpecificCharacterSet) +
+                                         ") to UTF-8: " + st.text());
   StudyAttributes a;
   a.patient_name = get(keep, DCM_PatientName);
   a.patient_id = get(keep, DCM_PatientID);
@@ -195,15 +196,14 @@ StudyAttributes study_attributes(const fs::path& instance) {
   return a;
 }
 
-ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan content,
-                                    ReportKind kind, const std::string& title,
-                                    const fs::path& out) {
+ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan content, ReportKind kind,
+                                    const std::string& title, const fs::path& out) {
   quiet();
   const std::string name = title.empty() ? std::string("report") : title;
   if (content.empty()) throw Error(Exit::input, name + ": an empty report");
   if (content.size() > kMaxReportBytes)
-    throw Error(Exit::input, name + ": a report larger than " +
-                                 std::to_string(kMaxReportBytes >> 20) + " MiB");
+    throw Error(Exit::input,
+                name + ": a report larger than " + std::to_string(kMaxReportBytes >> 20) + " MiB");
   if (kind == ReportKind::text && !utf8_text(content))
     throw Error(Exit::input, name + ": a text report must be UTF-8 without NUL bytes");
   if (study.study_instance_uid.empty())
@@ -277,8 +277,7 @@ ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan conte
     OFCondition st = ds.putAndInsertUint8Array(DCM_EncapsulatedDocument, value.data(),
                                                static_cast<unsigned long>(value.size()));
     if (st.bad()) throw Error(Exit::internal, std::string("Encapsulated Document: ") + st.text());
-    st = ds.putAndInsertUint32(DCM_EncapsulatedDocumentLength,
-                               static_cast<Uint32>(content.size()));
+    st = ds.putAndInsertUint32(DCM_EncapsulatedDocumentLength, static_cast<Uint32>(content.size()));
     if (st.bad()) throw Error(Exit::internal, st.text());
   } else {
     // SR Document Series
@@ -289,16 +288,15 @@ ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan conte
     empty_sequence(ds, DCM_PerformedProcedureCodeSequence);
     // SR Document Content: the root container and its one TEXT item
     put(ds, DCM_ValueType, "CONTAINER");
-    code(*add_item(ds, DCM_ConceptNameCodeSequence), "18748-4", "LN",
-         "Diagnostic Imaging Report");
+    code(*add_item(ds, DCM_ConceptNameCodeSequence), "18748-4", "LN", "Diagnostic Imaging Report");
     put(ds, DCM_ContinuityOfContent, "SEPARATE");
     DcmItem* text = add_item(ds, DCM_ContentSequence);
     put(*text, DCM_RelationshipType, "CONTAINS");
     put(*text, DCM_ValueType, "TEXT");
     code(*add_item(*text, DCM_ConceptNameCodeSequence), "121071", "DCM", "Finding");
     std::string value(reinterpret_cast<const char*>(content.data()), content.size());
-    OFCondition st = text->putAndInsertOFStringArray(DCM_TextValue, OFString(value.c_str(),
-                                                                             value.size()));
+    OFCondition st =
+        text->putAndInsertOFStringArray(DCM_TextValue, OFString(value.c_str(), value.size()));
     if (st.bad()) throw Error(Exit::internal, std::string("Text Value: ") + st.text());
   }
 

@@ -81,8 +81,7 @@ struct ReportInstance {
 // `title` is the report's file name; its stem becomes the Document Title.
 // Error(Exit::input) for empty content or content over kMaxReportBytes, or
 // text that is not UTF-8.
-ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan content,
-                                    ReportKind kind, const std::string& title,
-                                    const std::filesystem::path& out);
+ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan content, ReportKind kind,
+                                    const std::string& title, const std::filesystem::path& out);
 
 }  // namespace iep::pacs
