@@ -242,6 +242,11 @@ TEST_CASE("media: refusals leave nothing behind") {
     fs::permissions(dir / "ro", fs::perms::owner_all);
     check_nothing_written(dir / "ro" / "disc");
   }
+  SUBCASE("the output's parent is a file") {
+    iep::test::write_file(dir / "file", "x");
+    iep::test::error_of([&] { media(package, dir / "file" / "disc"); }, Exit::output);
+    CHECK(iep::test::read_file(dir / "file") == "x");
+  }
   SUBCASE("an entry does not match the signed manifest") {
     auto bad = package;
     // The DICOM preamble (128 zero bytes) of the first entry, after its
