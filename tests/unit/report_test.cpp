@@ -128,6 +128,14 @@ TEST_CASE("report: the study's attributes, from one of its instances") {
   CHECK(a.study_instance_uid == py_attr(kPydicom / "CT_small.dcm", "StudyInstanceUID"));
   CHECK(a.study_date == py_attr(kPydicom / "CT_small.dcm", "StudyDate"));
   iep::test::error_of([] { pacs::study_attributes(kPydicom / "README.txt"); }, Exit::invalid_dicom);
+  // Latin-1 bytes without a declared character set (common in the field):
+  // read as ISO 8859-1 rather than refused.
+  const fs::path dir = iep::test::scratch("report-attrs");
+  fs::copy_file(kPydicom / "CT_small.dcm", dir / "ct.dcm");
+  auto rc = run("dcmodify -nb -ea '(0008,0005)' -m '(0010,0010)=M\xfcller' " +
+                quote((dir / "ct.dcm").string()) + " 2>&1");
+  REQUIRE_MESSAGE(rc.status == 0, rc.out);
+  CHECK(pacs::study_attributes(dir / "ct.dcm").patient_name == "M\xc3\xbcller");
 }
 
 TEST_CASE("report: an Encapsulated PDF and a Basic Text SR in the study, valid IODs") {

@@ -173,24 +173,27 @@ StudyAttributes study_attributes(const fs::path& instance) {
     if (ds.findAndGetElement(t, e).good() && e != nullptr)
       keep.insert(dynamic_cast<DcmElement*>(e->clone()), true);
   }
-  st = keep.convertToUTF8();
-  if (st.bad())
-    throw Error(Exit::invalid_dicom, instance.string() + ": cannot convert its character set (" +
-                                         get(keep, DCM_SpecificCharacterSet) +
-                                         ") to UTF-8: " + st.text());
+  // A character set DCMTK cannot convert (or bytes beyond the one declared,
+  // common in the field): each value is kept if it is UTF-8, else read as
+  // ISO 8859-1, as the package's study summary does.
+  const bool converted = keep.convertToUTF8().good();
+  auto value = [&](const DcmTagKey& tag) {
+    std::string v = get(keep, tag);
+    return converted ? v : util::to_utf8(v);
+  };
   StudyAttributes a;
-  a.patient_name = get(keep, DCM_PatientName);
-  a.patient_id = get(keep, DCM_PatientID);
-  a.issuer_of_patient_id = get(keep, DCM_IssuerOfPatientID);
-  a.patient_birth_date = get(keep, DCM_PatientBirthDate);
-  a.patient_sex = get(keep, DCM_PatientSex);
-  a.study_instance_uid = get(keep, DCM_StudyInstanceUID);
-  a.study_date = get(keep, DCM_StudyDate);
-  a.study_time = get(keep, DCM_StudyTime);
-  a.accession_number = get(keep, DCM_AccessionNumber);
-  a.referring_physician = get(keep, DCM_ReferringPhysicianName);
-  a.study_id = get(keep, DCM_StudyID);
-  a.study_description = get(keep, DCM_StudyDescription);
+  a.patient_name = value(DCM_PatientName);
+  a.patient_id = value(DCM_PatientID);
+  a.issuer_of_patient_id = value(DCM_IssuerOfPatientID);
+  a.patient_birth_date = value(DCM_PatientBirthDate);
+  a.patient_sex = value(DCM_PatientSex);
+  a.study_instance_uid = value(DCM_StudyInstanceUID);
+  a.study_date = value(DCM_StudyDate);
+  a.study_time = value(DCM_StudyTime);
+  a.accession_number = value(DCM_AccessionNumber);
+  a.referring_physician = value(DCM_ReferringPhysicianName);
+  a.study_id = value(DCM_StudyID);
+  a.study_description = value(DCM_StudyDescription);
   if (a.study_instance_uid.empty())
     throw Error(Exit::invalid_dicom, instance.string() + ": no Study Instance UID");
   return a;

@@ -36,8 +36,9 @@ ReportKind report_kind(ByteSpan content, const std::string& name);
 ReportKind report_kind(const std::filesystem::path& file);
 
 // The Patient and General Study modules of a study, as UTF-8 (converted
-// from the instance's Specific Character Set), in DICOM value form
-// (dates YYYYMMDD, names with ^).
+// from the instance's Specific Character Set; where DCMTK cannot convert,
+// each value is kept if it is UTF-8 and else read as ISO 8859-1), in DICOM
+// value form (dates YYYYMMDD, names with ^).
 struct StudyAttributes {
   std::string patient_name;
   std::string patient_id;
@@ -55,8 +56,7 @@ struct StudyAttributes {
 
 // Reads them from one instance of the study (a DICOM file, read with the
 // bounded reader first). Error(Exit::invalid_dicom, "FILE: cause") when it
-// does not parse, has no Study Instance UID, or its character set cannot be
-// converted.
+// does not parse or has no Study Instance UID.
 StudyAttributes study_attributes(const std::filesystem::path& instance);
 
 struct ReportInstance {
