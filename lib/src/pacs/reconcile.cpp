@@ -328,12 +328,11 @@ void load_table(Table& t) {
   // The header names the columns, in any order.
   std::vector<std::string> header;
   while (pos < text.size() && header.empty()) {
-    const std::size_t at = line;
     auto rec = csv_record(text, pos, line, name);
     if (rec.size() == 1 && (trim(rec[0]).empty() || rec[0][0] == '#')) continue;
-    (void)at;
     header = std::move(rec);
   }
+  if (header.empty()) throw Error(Exit::usage, name + ": empty mapping table (no header line)");
   static const std::vector<std::string> kColumns = {"sender_issuer",    "sender_patient_id",
                                                     "local_patient_id", "local_issuer",
                                                     "sender_accession", "local_accession"};
@@ -391,7 +390,6 @@ void load_table(Table& t) {
     t.rows.emplace(table_key(r.sender_issuer, r.sender_id), std::move(r));
     ++t.count;
   }
-  if (header.empty()) throw Error(Exit::usage, name + ": empty mapping table (no header line)");
   t.mtime = st.st_mtim;
   t.size = st.st_size;
 }
