@@ -957,10 +957,15 @@ fs::path quarantine(const fs::path& dir, Source& package, const std::string& pac
   // The study UID comes from outside: only a well-formed one names a folder.
   const std::string uid =
       dicom::valid_uid(decision.sender.study_uid) ? decision.sender.study_uid : "no-study-uid";
+  // The first bytes tell a zstd stream from a tar, for the default name.
+  Bytes head(65536);
+  head.resize(read_full(package, head));
+  const bool zstd =
+      head.size() >= 4 && head[0] == 0x28 && head[1] == 0xB5 && head[2] == 0x2F && head[3] == 0xFD;
   std::string file_name = fs::path(package_name).filename().string();
   if (file_name.empty() || file_name == "." || file_name == ".." || file_name == "-" ||
       file_name.rfind("report.", 0) == 0)
-    file_name = "package.tar.zst";
+    file_name = zstd ? "package.tar.zst" : "package.tar";
   const std::string base = now_compact() + "-" + uid;
   for (int n = 1; n <= 1000; ++n) {
     const fs::path dest = dir / (n == 1 ? base : fmt::format("{}-{}", base, n));
@@ -973,6 +978,7 @@ fs::path quarantine(const fs::path& dir, Source& package, const std::string& pac
     {
       UniqueFd fd = folder.create_file(file_name, 0600);
       FdSink sink(fd.get(), (dest / file_name).string());
+      sink.write(head);
       copy(package, sink);
       if (::fsync(fd.get()) != 0)
         throw Error(Exit::output, (dest / file_name).string() + ": " + std::strerror(errno));

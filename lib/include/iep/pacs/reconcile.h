@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -118,8 +119,21 @@ PatientKey read_patient_key(const std::filesystem::path& file);
 void apply_to_file(const std::filesystem::path& in, const std::filesystem::path& out,
                    const Decision& decision);
 
+struct StudyHook;  // iep-store's per-study hook (store.h)
+
+// The hook iep-store plugs into StoreOptions::study_hook for --reconcile
+// RULES --quarantine DIR: reads the key of every instance of a package,
+// decides by the rules (Source of Previous Values: the package's sender
+// site), and either coerces every instance as it is sent or quarantines the
+// package into `quarantine_dir` (nothing of it is sent: exit status 12).
+// `log` (may be empty) gets each decision's summary line.
+std::shared_ptr<const StudyHook> reconcile_hook(const std::filesystem::path& rules_file,
+                                                const std::filesystem::path& quarantine_dir,
+                                                std::function<void(const std::string&)> log = {});
+
 // Quarantines a study: the package as received (read from `package`, named
-// `package_name` in the folder) and a report (report.json, and report.txt
+// `package_name` in the folder; "-" or "": package.tar.zst, or package.tar
+// when it is not zstd) and a report (report.json, and report.txt
 // with one line for people) go into a new folder of `dir` named
 // TIME-STUDYUID (TIME as 20261202T151500Z; -2, -3... when taken), built
 // out of sight and moved into place whole: never overwriting, nothing
