@@ -454,6 +454,7 @@ TEST_CASE("a quarantined study goes whole into a new folder with its report, nev
   d.modified_at = "20261202151500.000000+0000";
   std::string bytes(100000, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
+  bytes.replace(0, 4, "\x28\xb5\x2f\xfd");  // zstd's magic: named .tar.zst
   const auto put = [&](const std::string& name) {
     iep::BytesSource src(
         iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
@@ -487,9 +488,11 @@ TEST_CASE("a quarantined study goes whole into a new folder with its report, nev
   CHECK(entries == 2);
   // A study UID from outside never names a path.
   d.sender.study_uid = "../../etc";
-  const fs::path c = put("x");
+  bytes[0] = 'x';  // not zstd: a tar
+  const fs::path c = put("-");
   CHECK(c.parent_path() == dir / "q");
   CHECK(c.filename().string().find("no-study-uid") != std::string::npos);
+  CHECK(read_file(c / "package.tar") == bytes);
   // A quarantine folder that cannot be made is an output error.
   write_file(dir / "file", "x");
   iep::BytesSource src(iep::ByteSpan{});
