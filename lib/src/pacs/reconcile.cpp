@@ -966,6 +966,8 @@ fs::path quarantine(const fs::path& dir, Source& package, const std::string& pac
   if (file_name.empty() || file_name == "." || file_name == ".." || file_name == "-" ||
       file_name.rfind("report.", 0) == 0)
     file_name = zstd ? "package.tar.zst" : "package.tar";
+  else if (!zstd && file_name.size() > 8 && file_name.ends_with(".tar.zst"))
+    file_name.resize(file_name.size() - 4);  // given out decompressed
   const std::string base = now_compact() + "-" + uid;
   for (int n = 1; n <= 1000; ++n) {
     const fs::path dest = dir / (n == 1 ? base : fmt::format("{}-{}", base, n));
