@@ -10,7 +10,8 @@
 
 int main(int argc, char** argv) {
   return iep::tool::run("iep-store", [&] {
-    CLI::App app{"Deliver plain packages into a PACS by C-STORE; a re-run sends only what is missing."};
+    CLI::App app{
+        "Deliver plain packages into a PACS by C-STORE; a re-run sends only what is missing."};
     std::vector<std::string> inputs, from;
     std::string pacs, calling_aet = "IEP", state, identity;
     int associations = 1, retries = 3, timeout = 120;
@@ -47,7 +48,9 @@ int main(int argc, char** argv) {
     if (auto self = iep::tool::maybe_identity(identity)) trust.add(self->card());
     o.trust = &trust;
     if (verbose)
-      o.log = [](const std::string& line) { std::fprintf(stderr, "iep-store: %s\n", line.c_str()); };
+      o.log = [](const std::string& line) {
+        std::fprintf(stderr, "iep-store: %s\n", line.c_str());
+      };
     const bool tty = ::isatty(2) != 0 && !verbose;
     if (tty)
       o.progress = [](std::uint64_t n, std::uint64_t total, std::uint64_t bytes,
