@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -43,7 +44,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::uint64_t kInMemory = 64ull << 20;  // larger instances: their own temp file
-constexpr std::size_t kJournalSyncEvery = 64;     // lines between fdatasync()s
 
 void register_decoders() {
   static std::once_flag once;
@@ -178,26 +178,44 @@ class Journal {
       ::fdatasync(fd_.get());
       fsync_dir(dir);
     }
+    syncer_ = std::thread([this] { sync_loop(); });
   }
   ~Journal() {
-    if (fd_.get() >= 0) ::fdatasync(fd_.get());
+    {
+      std::lock_guard lock(m_);
+      closing_ = true;
+    }
+    cv_.notify_one();
+    syncer_.join();
+    ::fdatasync(fd_.get());
   }
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
   [[nodiscard]] bool stored(const std::string& uid) const { return done_.contains(uid); }
-  // Records a stored instance; synced to disk every few lines and at the end
-  // (a crash in between re-sends at most those few: a PACS keeps one copy
-  // of a SOP instance).
+  // Records a stored instance: written at once (a killed process loses
+  // nothing), synced to disk by a thread of its own, so that the senders
+  // never wait for the disk (a machine crash may lose the last few lines:
+  // those instances are sent again, and a PACS keeps one copy of a SOP
+  // instance).
   void add(const std::string& uid) {
     std::lock_guard lock(m_);
     append_raw(uid + "\n");
-    if (++unsynced_ >= kJournalSyncEvery) {
-      ::fdatasync(fd_.get());
-      unsynced_ = 0;
-    }
+    ++unsynced_;
+    cv_.notify_one();
   }
 
  private:
+  void sync_loop() {
+    std::unique_lock lock(m_);
+    for (;;) {
+      cv_.wait(lock, [this] { return closing_ || unsynced_ > 0; });
+      if (closing_) return;
+      unsynced_ = 0;
+      lock.unlock();
+      ::fdatasync(fd_.get());
+      lock.lock();
+    }
+  }
   void append_raw(const std::string& s) {
     if (::write(fd_.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size()))
       throw Error(Exit::output, path_.string() + ": " + std::string(std::strerror(errno)));
@@ -206,7 +224,10 @@ class Journal {
   UniqueFd fd_;
   std::set<std::string> done_;
   std::mutex m_;
+  std::condition_variable cv_;
   std::size_t unsynced_ = 0;
+  bool closing_ = false;
+  std::thread syncer_;
 };
 
 // ---- pass 2: sending ------------------------------------------------------
