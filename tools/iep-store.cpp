@@ -11,7 +11,8 @@
 
 int main(int argc, char** argv) {
   return iep::tool::run("iep-store", [&] {
-    CLI::App app{"Deliver plain packages into a PACS by C-STORE; a re-run sends only what is missing."};
+    CLI::App app{
+        "Deliver plain packages into a PACS by C-STORE; a re-run sends only what is missing."};
     std::vector<std::string> inputs, from;
     std::string pacs, calling_aet = "IEP", state, identity, reconcile, quarantine;
     int associations = 1, retries = 3, timeout = 120;
@@ -57,7 +58,9 @@ int main(int argc, char** argv) {
             if (verbose) std::fprintf(stderr, "iep-store: %s\n", line.c_str());
           });
     if (verbose)
-      o.log = [](const std::string& line) { std::fprintf(stderr, "iep-store: %s\n", line.c_str()); };
+      o.log = [](const std::string& line) {
+        std::fprintf(stderr, "iep-store: %s\n", line.c_str());
+      };
     const bool tty = ::isatty(2) != 0 && !verbose;
     if (tty)
       o.progress = [](std::uint64_t n, std::uint64_t total, std::uint64_t bytes,

@@ -206,10 +206,10 @@ class TarPackage : public Source {
     // Padding: whole zero blocks after the marker belong to this package.
     if (pad_ == 0) {
       s_.ensure(kBlock);
-      if (s_.avail() < kBlock || !std::all_of(s_.buf.begin() + static_cast<std::ptrdiff_t>(s_.pos),
-                                              s_.buf.begin() +
-                                                  static_cast<std::ptrdiff_t>(s_.pos + kBlock),
-                                              [](std::uint8_t b) { return b == 0; })) {
+      if (s_.avail() < kBlock ||
+          !std::all_of(s_.buf.begin() + static_cast<std::ptrdiff_t>(s_.pos),
+                       s_.buf.begin() + static_cast<std::ptrdiff_t>(s_.pos + kBlock),
+                       [](std::uint8_t b) { return b == 0; })) {
         // A trailing partial block of zeros at the very end is padding too.
         if (s_.eof && std::all_of(s_.buf.begin() + static_cast<std::ptrdiff_t>(s_.pos),
                                   s_.buf.begin() + static_cast<std::ptrdiff_t>(s_.len),
@@ -307,6 +307,10 @@ Source* PackageStream::next() {
     s_->current = std::make_unique<TarPackage>(*s_);
   s_->current_done = false;
   return s_->current.get();
+}
+
+bool PackageStream::at_boundary() const {
+  return s_->current_done;
 }
 
 std::size_t PackageStream::count() const {

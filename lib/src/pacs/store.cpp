@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -44,7 +45,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr std::uint64_t kInMemory = 64ull << 20;  // larger instances: their own temp file
-constexpr std::size_t kJournalSyncEvery = 64;     // lines between fdatasync()s
 
 void register_decoders() {
   static std::once_flag once;
@@ -55,14 +55,18 @@ void register_decoders() {
   });
 }
 
-std::string syntax_name(const std::string& uid) {
+std::string class_name(const std::string& uid) {
   const char* n = dcmFindNameOfUID(uid.c_str(), nullptr);
   return n ? n : uid;
 }
 
+std::string syntax_name(const std::string& uid) {
+  DcmXfer x(uid.c_str());
+  return x.getXfer() == EXS_Unknown ? uid : x.getXferName();
+}
+
 double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // ---- pass 1: the package spooled while it is verified ---------------------
@@ -70,9 +74,7 @@ double now_seconds() {
 class Spool : public package::EntryHandler {
  public:
   Spool() : fd_(unnamed_temp_file("a package to store")) {}
-  void begin(const std::string& path, std::uint64_t size) override {
-    at_[path] = {written_, size};
-  }
+  void begin(const std::string& path, std::uint64_t size) override { at_[path] = {written_, size}; }
   void data(ByteSpan d) override {
     FdSink(fd_.get(), temp_root().string() + " (temporary file)").write(d);
     written_ += d.size();
@@ -106,8 +108,9 @@ Instance load_instance(const Spool& spool, const ManifestFile& f, Bytes& buf) {
   inst.file = std::make_unique<DcmFileFormat>();
   const auto read_at = [&](std::uint8_t* dst, std::uint64_t n, std::uint64_t at) {
     while (n > 0) {
-      ssize_t r = ::pread(spool.fd(), dst, static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 30)),
-                          static_cast<off_t>(at));
+      ssize_t r =
+          ::pread(spool.fd(), dst, static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 30)),
+                  static_cast<off_t>(at));
       if (r <= 0) throw Error(Exit::output, f.path + ": cannot read the temporary copy");
       dst += r;
       n -= static_cast<std::uint64_t>(r);
@@ -176,26 +179,44 @@ class Journal {
       ::fdatasync(fd_.get());
       fsync_dir(dir);
     }
+    syncer_ = std::thread([this] { sync_loop(); });
   }
   ~Journal() {
-    if (fd_.get() >= 0) ::fdatasync(fd_.get());
+    {
+      std::lock_guard lock(m_);
+      closing_ = true;
+    }
+    cv_.notify_one();
+    syncer_.join();
+    ::fdatasync(fd_.get());
   }
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
   [[nodiscard]] bool stored(const std::string& uid) const { return done_.contains(uid); }
-  // Records a stored instance; synced to disk every few lines and at the end
-  // (a crash in between re-sends at most those few: a PACS keeps one copy
-  // of a SOP instance).
+  // Records a stored instance: written at once (a killed process loses
+  // nothing), synced to disk by a thread of its own, so that the senders
+  // never wait for the disk (a machine crash may lose the last few lines:
+  // those instances are sent again, and a PACS keeps one copy of a SOP
+  // instance).
   void add(const std::string& uid) {
     std::lock_guard lock(m_);
     append_raw(uid + "\n");
-    if (++unsynced_ >= kJournalSyncEvery) {
-      ::fdatasync(fd_.get());
-      unsynced_ = 0;
-    }
+    ++unsynced_;
+    cv_.notify_one();
   }
 
  private:
+  void sync_loop() {
+    std::unique_lock lock(m_);
+    for (;;) {
+      cv_.wait(lock, [this] { return closing_ || unsynced_ > 0; });
+      if (closing_) return;
+      unsynced_ = 0;
+      lock.unlock();
+      ::fdatasync(fd_.get());
+      lock.lock();
+    }
+  }
   void append_raw(const std::string& s) {
     if (::write(fd_.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size()))
       throw Error(Exit::output, path_.string() + ": " + std::string(std::strerror(errno)));
@@ -204,7 +225,10 @@ class Journal {
   UniqueFd fd_;
   std::set<std::string> done_;
   std::mutex m_;
+  std::condition_variable cv_;
   std::size_t unsynced_ = 0;
+  bool closing_ = false;
+  std::thread syncer_;
 };
 
 // ---- pass 2: sending ------------------------------------------------------
@@ -355,7 +379,8 @@ class Sender {
         return;
       }
       if (attempt > 0) {
-        const double wait = std::min(30.0, o_.backoff * static_cast<double>(1 << std::min(attempt - 1, 10)));
+        const double wait =
+            std::min(30.0, o_.backoff * static_cast<double>(1 << std::min(attempt - 1, 10)));
         log(fmt::format("retry {} of {} for {} ({}) in {:.1f}s: {}", attempt, o_.retries,
                         f.sop_instance_uid, f.path, wait, last));
         std::this_thread::sleep_for(std::chrono::duration<double>(wait));
@@ -379,22 +404,15 @@ class Sender {
         }
       }
       // The stored syntax if the peer took it, else uncompressed (decoded).
+      // (DCMTK's lookup falls back to any context of the class by itself.)
       T_ASC_PresentationContextID pc = assoc->accepted(f.sop_class_uid, stored_ts);
-      std::string as = stored_ts;
-      if (pc == 0) {
-        for (const auto& u : uncompressed_syntaxes()) {
-          pc = assoc->accepted(f.sop_class_uid, u);
-          if (pc != 0) {
-            as = u;
-            break;
-          }
-        }
-      }
+      std::string as = pc != 0 ? assoc->accepted_syntax(pc) : std::string();
+      if (as != stored_ts && !is_uncompressed(as)) pc = 0;
       if (pc == 0) {
         done(i, {false, false,
                  fmt::format("refused: the peer accepted no presentation context for {} in {} "
                              "or uncompressed",
-                             syntax_name(f.sop_class_uid), syntax_name(stored_ts))});
+                             class_name(f.sop_class_uid), syntax_name(stored_ts))});
         return;
       }
       if (as != stored_ts) {
@@ -628,9 +646,10 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
       on_package(r);
       if (r.result != Exit::ok && worst == Exit::ok) worst = r.result;
       if (r.result == Exit::pacs_unreachable || r.result == Exit::pacs_rejected) return worst;
+      // A package whose structure failed hides where the next one starts.
+      if (r.result == Exit::not_package || (r.result != Exit::ok && !stream.at_boundary())) break;
     }
-    if (stream.count() == 0)
-      throw Error(Exit::input, name + ": empty: no package");
+    if (stream.count() == 0) throw Error(Exit::input, name + ": empty: no package");
   }
   return worst;
 }

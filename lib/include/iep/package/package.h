@@ -210,6 +210,9 @@ class PackageStream {
   PackageStream(const PackageStream&) = delete;
   PackageStream& operator=(const PackageStream&) = delete;
   Source* next();
+  // The package given out last was read to its end: the next one can be
+  // found (false after a package whose tar or zstd structure failed).
+  [[nodiscard]] bool at_boundary() const;
   // Packages begun so far.
   [[nodiscard]] std::size_t count() const;
 
