@@ -339,17 +339,6 @@ std::vector<age::Recipient> recipients_of(const std::vector<SiteCard>& to) {
 
 // ---- reading ------------------------------------------------------------
 
-// Receives the file entries of a package as they stream by.
-class EntryHandler {
- public:
-  virtual ~EntryHandler() = default;
-  virtual void begin(const std::string& path, std::uint64_t size) = 0;
-  virtual void data(ByteSpan d) = 0;
-  virtual void end() = 0;
-  // Called after every check passed, with the manifest and its signature.
-  virtual void manifest(const std::string& /*json*/, const std::string& /*sig*/) {}
-};
-
 class NullHandler : public EntryHandler {
  public:
   void begin(const std::string&, std::uint64_t) override {}
@@ -945,6 +934,11 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
   m.summarise();
   w.finish(m, self);
   return m;
+}
+
+Manifest read_plain(Source& plain, const std::string& name, const TrustStore& trust,
+                    EntryHandler& entries) {
+  return read_package(plain, name, trust, entries).manifest;
 }
 
 Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,
