@@ -52,6 +52,7 @@ std::string shortfall(StudyResult& s) {
     causes.push_back("failed: " + l);
   }
   for (const auto& x : r.refused) causes.push_back("refused " + x);
+  if (!r.hint.empty()) causes.push_back(r.hint);
   if (r.received == 0)
     causes.push_back("nothing arrived");
   else if (expected && r.received < *expected)

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <map>
+#include <thread>
 
 #include "iep/core/error.h"
 #include "iep/dicom/dicom.h"
@@ -461,7 +462,13 @@ Retrieval Retriever::Impl::move(Association& a, T_ASC_PresentationContextID id,
     for (auto* p : list)
       if (p) polled[n++] = p;
     if (n == 0) break;
-    if (!ASC_selectReadableAssociation(polled, n, 1)) {
+    // With no destination association open, the PACS may connect any
+    // moment: poll the listener every few milliseconds; with one open, the
+    // data comes on it.
+    const bool readable = sub ? ASC_selectReadableAssociation(polled, n, 1)
+                              : ASC_selectReadableAssociation(polled, n, 0);
+    if (!readable && !sub) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!readable) {
       if (Clock::now() - last > idle) {
         a.abort();
         throw Error(Exit::network, fmt::format("{}: C-MOVE of study {}: nothing for {} s", who(),
@@ -512,6 +519,9 @@ Retrieval Retriever::Impl::move(Association& a, T_ASC_PresentationContextID id,
                             "the PACS does not know the AE title {}; add it with this host and "
                             "port {} to the PACS's DICOM nodes (Orthanc: DicomModalities)",
                             who(), study, options.move_aet, options.move_port));
+  if (!status_success(r.status) && !status_warning(r.status) && r.completed == 0 && r.received == 0)
+    r.hint = fmt::format("does the PACS know {} as a C-MOVE destination at this host, port {}?",
+                         options.move_aet, options.move_port);
   return r;
 }
 

@@ -44,6 +44,8 @@ struct Retrieval {
   // PACS's Failed SOP Instance UID List.
   std::vector<std::string> refused;
   std::vector<std::string> failed_uids;
+  // A likely cause in words when the PACS refused without saying why.
+  std::string hint;
 };
 
 // Retrieves studies from one PACS. Holds the C-MOVE listener (opened on the
