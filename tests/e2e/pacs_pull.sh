@@ -145,3 +145,72 @@ nothing_left "no partial package" "$T/nm/$NM_UID.tar.zst"
 expect 0 "C-MOVE of the same study" -- iep-pack --pacs "$PACS" --query PatientID=OLDNM --retrieve move \
   --move-aet IEPMOVE --move-port "$MOVE_PORT" --split "$T/nm"
 check_package "$T/nm/$NM_UID.tar.zst" "$NM_UID" "old NM by C-MOVE"
+
+# ---- DCMTK's dcmqrscp as a second source ------------------------------------
+# Its storage area is filled by storescu; its host table knows iep's C-MOVE
+# destination. A second dcmqrscp on the same storage without C-GET makes
+# iep fall back to C-MOVE on its own.
+QR_PORT=$(free_port)
+QR_NOGET_PORT=$(free_port)
+mkdir -p "$T/qr/db"
+cat >"$T/qr/dcmqrscp.cfg" <<CFG
+NetworkTCPPort  = $QR_PORT
+MaxPDUSize      = 16384
+MaxAssociations = 16
+
+HostTable BEGIN
+iepmove = (IEPMOVE, 127.0.0.1, $MOVE_PORT)
+HostTable END
+
+VendorTable BEGIN
+VendorTable END
+
+AETable BEGIN
+DCMQR  $T/qr/db  RW (200, 1024mb)  ANY
+AETable END
+CFG
+start_peer dcmqrscp dcmqrscp -c "$T/qr/dcmqrscp.cfg" "$QR_PORT"
+start_peer dcmqrscp-noget dcmqrscp -c "$T/qr/dcmqrscp.cfg" --disable-get "$QR_NOGET_PORT"
+wait_port "$QR_PORT" 30 && wait_port "$QR_NOGET_PORT" 30 || exit 1
+storescu -aec DCMQR 127.0.0.1 "$QR_PORT" "$T/ct50" "$T/single" +sd >/dev/null 2>&1 \
+  || { echo "storescu into dcmqrscp failed" >&2; exit 1; }
+QR="DCMQR@127.0.0.1:$QR_PORT"
+
+expect 0 "dcmqrscp: C-GET" -- iep-pack --pacs "$QR" --query PatientID=CT50-1 --retrieve get -o "$T/qr-get.tar.zst" -v
+grep -q "50 of 50 instances received.*C-GET" "$T/.err" && ok || bad "dcmqrscp C-GET: 50 of 50: $(cat "$T/.err")"
+[ "$(package_sops "$T/qr-get.tar.zst")" = "$(package_sops "$T/get.tar.zst")" ] && ok || bad "dcmqrscp C-GET: the same instances as from Orthanc"
+expect 0 "dcmqrscp: C-MOVE" -- iep-pack --pacs "$QR" --query "StudyInstanceUID=$CT50_UID" --retrieve move \
+  --move-aet IEPMOVE --move-port "$MOVE_PORT" -o "$T/qr-move.tar.zst"
+[ "$(package_sops "$T/qr-move.tar.zst")" = "$(package_sops "$T/get.tar.zst")" ] && ok || bad "dcmqrscp C-MOVE: the same instances"
+expect 0 "dcmqrscp without C-GET: falls back to C-MOVE" -- iep-pack --pacs "DCMQR@127.0.0.1:$QR_NOGET_PORT" \
+  --query "StudyInstanceUID=$MR_UID" --move-aet IEPMOVE --move-port "$MOVE_PORT" --split "$T/qr-mr" --json
+[ "$(jq -r .method "$T/.out")" = C-MOVE ] && [ "$(jq -r .study "$T/.out")" = "$MR_UID" ] && ok || bad "fallback: C-MOVE of the MR: $(cat "$T/.out")"
+expect 20 "dcmqrscp without C-GET, no move destination" -- iep-pack --pacs "DCMQR@127.0.0.1:$QR_NOGET_PORT" \
+  --query "StudyInstanceUID=$MR_UID" -o "$T/x.tar.zst"
+grep -q "give --move-aet and --move-port" "$T/.err" && ok || bad "no destination: says what to give: $(cat "$T/.err")"
+expect 20 "dcmqrscp: move destination unknown (A801)" -- iep-pack --pacs "$QR" --query "StudyInstanceUID=$MR_UID" \
+  --retrieve move --move-aet NOSUCHAE --move-port "$MOVE_PORT" -o "$T/x.tar.zst"
+grep -q "move destination unknown (A801).*NOSUCHAE" "$T/.err" && ok || bad "A801 in words: $(cat "$T/.err")"
+
+# dcmqrscp does not match on ModalitiesInStudy: it returns every study, with
+# no modalities. iep does not pull what nobody asked for.
+expect 20 "dcmqrscp: a key it ignores" -- iep-pack --pacs "$QR" --query ModalitiesInStudy=MR --split "$T/qr-any"
+grep -q "returns no ModalitiesInStudy" "$T/.err" && ok || bad "ignored key: in words: $(cat "$T/.err")"
+nothing_left "ignored key: nothing retrieved" "$T/qr-any"
+
+# A file its index lists but the disk lost: dcmqrscp announces 50, sends 49
+# and counts one failed sub-operation. The study is an error (21) naming the
+# counts, no package is written, no temporary file is left.
+victim=$(grep -l "$(tag "$T/ct50/IM00017.dcm" SOPInstanceUID)" "$T"/qr/db/* 2>/dev/null | head -1)
+[ -n "$victim" ] && rm -f "$victim" || bad "dcmqrscp: the file of slice 17 not found in its storage area"
+mkdir -p "$T/tmp"
+for method in get move; do
+  expect 21 "dcmqrscp: a lost file ($method)" -- env TMPDIR="$T/tmp" iep-pack --pacs "$QR" --query PatientID=CT50-1 \
+    --retrieve $method --move-aet IEPMOVE --move-port "$MOVE_PORT" --split "$T/qr-lost" --json
+  grep -q "$CT50_UID: 49 of 50 instances received.*1 failed" "$T/.err" && ok || bad "lost file ($method): names the study and counts: $(cat "$T/.err")"
+  [ "$(jq -r '"\(.result) \(.expected) \(.received) \(.failed)"' "$T/.out")" = "instances_failed 50 49 1" ] && ok || bad "lost file ($method): --json: $(cat "$T/.out")"
+  nothing_left "lost file ($method): no package" "$T/qr-lost/$CT50_UID.tar.zst"
+  [ -z "$(ls -A "$T/tmp")" ] && ok || bad "lost file ($method): temporary files left: $(ls -A "$T/tmp")"
+done
+
+finish

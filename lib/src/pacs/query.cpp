@@ -6,6 +6,7 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <fmt/format.h>
 
+#include <cctype>
 #include <ctime>
 #include <set>
 
@@ -174,6 +175,60 @@ std::string text(DcmDataset& ds, const DcmTagKey& tag) {
   return s;
 }
 
+// DICOM wildcard matching (PS3.4 C.2.2.2.4): * any run, ? one character.
+bool wildcard(const std::string& pattern, const std::string& value, bool fold) {
+  const auto eq = [fold](char a, char b) {
+    return fold ? std::tolower(static_cast<unsigned char>(a)) ==
+                      std::tolower(static_cast<unsigned char>(b))
+                : a == b;
+  };
+  std::size_t p = 0, v = 0, star = std::string::npos, mark = 0;
+  while (v < value.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], value[v]))) {
+      ++p;
+      ++v;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = v;
+    } else if (star != std::string::npos) {
+      p = star + 1;
+      v = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// Whether a match's returned value satisfies a query key. Some PACS ignore
+// keys they cannot match on (dcmqrscp and ModalitiesInStudy) and return
+// every study: iep checks each match itself rather than pull what nobody
+// asked for. Empty: the PACS returned no value to check.
+std::optional<bool> satisfies(const QueryKey& k, const std::string& got) {
+  if (k.value.find_first_not_of('*') == std::string::npos) return true;  // universal
+  if (got.empty()) return std::nullopt;
+  if (k.keyword == "StudyInstanceUID") {
+    for (const auto& u : split(k.value, '\\'))
+      if (u == got) return true;
+    return false;
+  }
+  if (k.keyword == "ModalitiesInStudy") {
+    for (const auto& want : split(k.value, '\\'))
+      for (const auto& have : split(got, '\\'))
+        if (want == have) return true;
+    return false;
+  }
+  if (k.keyword == "StudyDate") {
+    const std::string d = got.substr(0, 8);
+    const auto dash = k.value.find('-');
+    if (dash == std::string::npos) return d == k.value;
+    const std::string from = k.value.substr(0, dash), to = k.value.substr(dash + 1);
+    return (from.empty() || d >= from) && (to.empty() || d <= to);
+  }
+  return wildcard(k.value, got, k.keyword == "PatientName");
+}
+
 }  // namespace
 
 std::vector<FoundStudy> find_studies(const Peer& peer, const NetOptions& options,
@@ -194,7 +249,8 @@ std::vector<FoundStudy> find_studies(const Peer& peer, const NetOptions& options
 
   std::vector<FoundStudy> found;
   std::set<std::string> seen;
-  std::size_t unusable = 0;
+  std::size_t unusable = 0, ignored = 0;
+  std::string unchecked;  // a key the PACS returned no value for
   bool too_many = false;
   const std::uint16_t status = assoc.find(id, q, [&](DcmDataset& r) {
     FoundStudy s;
@@ -202,6 +258,17 @@ std::vector<FoundStudy> find_studies(const Peer& peer, const NetOptions& options
     if (!dicom::usable_uid(s.study_uid)) {
       ++unusable;
       return;
+    }
+    for (const auto& k : query.keys()) {
+      const auto ok = satisfies(k, text(r, tag_of(k.keyword)));
+      if (!ok) {
+        unchecked = k.keyword;
+        return;
+      }
+      if (!*ok) {
+        ++ignored;
+        return;
+      }
     }
     if (!seen.insert(s.study_uid).second) return;
     if (found.size() >= kMaxStudies) {
@@ -223,6 +290,13 @@ std::vector<FoundStudy> find_studies(const Peer& peer, const NetOptions& options
   if (!status_success(status) && !status_warning(status))
     throw Error(Exit::pacs_rejected, fmt::format("{}: C-FIND {} refused: {}", peer.to_string(),
                                                  query.to_string(), status_text(status)));
+  if (!unchecked.empty())
+    throw Error(Exit::pacs_rejected,
+                fmt::format("{}: the PACS returns no {} with its matches, so iep cannot check that "
+                            "they match {} (it may not support matching on {}); query by other "
+                            "keys",
+                            peer.to_string(), unchecked, query.to_string(), unchecked));
+  (void)ignored;
   if (too_many)
     throw Error(Exit::instances_failed,
                 fmt::format("{}: more than {} studies match {}; narrow the query", peer.to_string(),
