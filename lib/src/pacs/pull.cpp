@@ -170,10 +170,12 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
       }
     } catch (const Error& e) {
       if (!per_study(e.code())) throw;
-      s.result = e.code();
+      // An association that broke or went silent mid-study: its instances
+      // were not retrieved.
+      s.result = e.code() == Exit::network ? Exit::instances_failed : e.code();
       s.error = e.what();
       if (!s.expected) shortfall(s);
-      if (first == Exit::ok) first = e.code();
+      if (first == Exit::ok) first = s.result;
       failures.push_back(fmt::format("study {}: {}", s.study.study_uid, s.error));
     }
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
