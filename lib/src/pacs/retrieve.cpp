@@ -10,11 +10,14 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "iep/dicom/dicom.h"
 #include "pacs/association.h"
+#include "pacs/storage_scp.h"
 
 namespace fs = std::filesystem;
 
@@ -28,36 +31,6 @@ std::string trimmed(const char* s) {
   std::string v = s;
   while (!v.empty() && (v.back() == ' ' || v.back() == '\0')) v.pop_back();
   return v;
-}
-
-// Every transfer syntax iep takes in as a storage SCP: what the PACS holds
-// is what goes into the package.
-const std::vector<const char*>& accepted_syntaxes() {
-  static const std::vector<const char*> ts = {
-      UID_LittleEndianExplicitTransferSyntax,
-      UID_LittleEndianImplicitTransferSyntax,
-      UID_DeflatedExplicitVRLittleEndianTransferSyntax,
-      UID_BigEndianExplicitTransferSyntax,
-      UID_JPEGProcess1TransferSyntax,
-      UID_JPEGProcess2_4TransferSyntax,
-      UID_JPEGProcess14TransferSyntax,
-      UID_JPEGProcess14SV1TransferSyntax,
-      UID_JPEGLSLosslessTransferSyntax,
-      UID_JPEGLSLossyTransferSyntax,
-      UID_JPEG2000LosslessOnlyTransferSyntax,
-      UID_JPEG2000TransferSyntax,
-      UID_RLELosslessTransferSyntax,
-      UID_MPEG2MainProfileAtMainLevelTransferSyntax,
-      UID_MPEG2MainProfileAtHighLevelTransferSyntax,
-      UID_MPEG4HighProfileLevel4_1TransferSyntax,
-      UID_MPEG4BDcompatibleHighProfileLevel4_1TransferSyntax,
-      UID_MPEG4HighProfileLevel4_2_For2DVideoTransferSyntax,
-      UID_MPEG4HighProfileLevel4_2_For3DVideoTransferSyntax,
-      UID_MPEG4StereoHighProfileLevel4_2TransferSyntax,
-      UID_HEVCMainProfileLevel5_1TransferSyntax,
-      UID_HEVCMain10ProfileLevel5_1TransferSyntax,
-  };
-  return ts;
 }
 
 // The presentation contexts of a C-GET: the storage SOP classes with iep as
@@ -91,14 +64,34 @@ std::vector<Context> storage_contexts(std::size_t room) {
   return out;
 }
 
-// Receives C-STORE requests into a folder, one file per SOP Instance UID.
+// The instances of one retrieval, in a folder, one file per SOP Instance
+// UID. C-GET's C-STORE sub-operations arrive on our own association and are
+// received here; C-MOVE's arrive at the storage SCP, which hands each
+// durable file over (add()).
 class Receiver {
  public:
   Receiver(fs::path dir, Retrieval& r, int timeout)
       : dir_(std::move(dir)), r_(r), timeout_(timeout) {}
 
-  // Handles one C-STORE-RQ (its data set still on the wire). Throws
-  // Error(network) when the association broke.
+  // Takes the complete file `file` as instance `uid` (renamed into the
+  // folder; a second copy of a UID replaces the first). Throws Error(output)
+  // when it cannot be moved.
+  void add(const std::string& uid, const fs::path& file) {
+    auto [it, fresh] = names_.try_emplace(uid, fmt::format("{:06}.dcm", names_.size() + 1));
+    const fs::path final = dir_ / it->second;
+    std::error_code ec;
+    if (!fresh) r_.bytes -= fs::file_size(final, ec);
+    fs::rename(file, final, ec);
+    if (ec) {
+      if (fresh) names_.erase(uid);
+      throw Error(Exit::output, fmt::format("{}: cannot write: {}", final.string(), ec.message()));
+    }
+    r_.bytes += fs::file_size(final, ec);
+    r_.received = static_cast<std::uint32_t>(names_.size());
+  }
+
+  // Handles one C-STORE-RQ (its data set still on the wire) of a C-GET.
+  // Throws Error(network) when the association broke.
   void store(T_ASC_Association* assoc, T_ASC_PresentationContextID id, T_DIMSE_C_StoreRQ& req,
              const std::string& from) {
     const std::string uid = trimmed(req.AffectedSOPInstanceUID);
@@ -125,18 +118,12 @@ class Receiver {
       r_.refused.push_back(fmt::format("'{}': not a usable SOP Instance UID", uid));
       return;
     }
-    auto [it, fresh] = names_.try_emplace(uid, fmt::format("{:06}.dcm", names_.size() + 1));
-    const fs::path final = dir_ / it->second;
-    if (!fresh) r_.bytes -= fs::file_size(final, ec);
-    fs::rename(tmp, final, ec);
-    if (ec) {
+    try {
+      add(uid, tmp);
+    } catch (const Error& e) {
       fs::remove(tmp, ec);
-      r_.refused.push_back(fmt::format("{}: cannot write: {}", uid, ec.message()));
-      names_.erase(uid);
-      return;
+      r_.refused.push_back(fmt::format("{}: {}", uid, e.what()));
     }
-    r_.bytes += fs::file_size(final, ec);
-    r_.received = static_cast<std::uint32_t>(names_.size());
   }
 
  private:
@@ -182,48 +169,29 @@ DcmDataset study_identifier(const std::string& study_uid) {
   return ids;
 }
 
-struct NetDeleter {
-  void operator()(T_ASC_Network* n) const { ASC_dropNetwork(&n); }
-};
-
-// An association iep accepted (the C-MOVE destination side).
-class Incoming {
- public:
-  Incoming() = default;
-  ~Incoming() { close(true); }
-  Incoming(const Incoming&) = delete;
-  Incoming& operator=(const Incoming&) = delete;
-  T_ASC_Association* get() const { return a_; }
-  explicit operator bool() const { return a_ != nullptr; }
-  void reset(T_ASC_Association* a) {
-    close(true);
-    a_ = a;
-  }
-  T_ASC_Association* take() {
-    auto* a = a_;
-    a_ = nullptr;
-    return a;
-  }
-  void close(bool abort) {
-    if (!a_) return;
-    if (abort) ASC_abortAssociation(a_);
-    ASC_dropSCPAssociation(a_);
-    ASC_destroyAssociation(&a_);
-    a_ = nullptr;
-  }
-
- private:
-  T_ASC_Association* a_ = nullptr;
-};
-
 }  // namespace
 
 struct Retriever::Impl {
   Peer peer;
   NetOptions net;
   RetrieveOptions options;
-  std::unique_ptr<T_ASC_Network, NetDeleter> listener;
+  // The C-MOVE destination: the storage SCP on its own thread, writing into
+  // a private folder, from where each instance of the study being moved
+  // goes to that study's Receiver.
+  std::unique_ptr<TempDir> scp_dir;
+  std::unique_ptr<StorageScp> scp;
+  std::thread scp_thread;
+  std::mutex mu;  // guards what follows, written by the SCP's threads
+  Receiver* receiver = nullptr;
+  std::string study;  // the study being moved
+  std::uint32_t strays = 0;
+  Clock::time_point last_store;
+  std::string scp_error;
 
+  ~Impl() {
+    if (scp) scp->stop();
+    if (scp_thread.joinable()) scp_thread.join();
+  }
   [[nodiscard]] std::string who() const { return peer.to_string(); }
 
   Retrieval get(Association& a, T_ASC_PresentationContextID id, const std::string& study,
@@ -231,9 +199,6 @@ struct Retriever::Impl {
   Retrieval move(Association& a, T_ASC_PresentationContextID id, const std::string& study,
                  const fs::path& dir);
   void listen();
-  void accept(Incoming& sub);
-  // One command on the destination association; closes it on release.
-  void serve(Incoming& sub, Receiver& receiver);
 };
 
 Retriever::Retriever(Peer peer, NetOptions net, RetrieveOptions options)
@@ -349,88 +314,65 @@ Retrieval Retriever::Impl::get(Association& a, T_ASC_PresentationContextID id,
 }
 
 void Retriever::Impl::listen() {
-  if (listener) return;
-  T_ASC_Network* n = nullptr;
-  const OFCondition c =
-      ASC_initializeNetwork(NET_ACCEPTOR, options.move_port, net.acse_timeout, &n);
-  if (c.bad())
-    throw Error(Exit::usage,
-                fmt::format("--move-port {}: cannot listen: {}", options.move_port, c.text()));
-  listener.reset(n);
-}
-
-void Retriever::Impl::accept(Incoming& sub) {
-  T_ASC_Association* s = nullptr;
-  OFCondition c = ASC_receiveAssociation(listener.get(), &s, static_cast<long>(net.max_pdu),
-                                         nullptr, nullptr, OFFalse, DUL_NOBLOCK, net.acse_timeout);
-  Incoming in;
-  in.reset(s);
-  if (c.bad()) return;
-  char calling[65] = {}, called[65] = {};
-  ASC_getAPTitles(s->params, calling, sizeof calling, called, sizeof called, nullptr, 0);
-  const auto reject = [&](T_ASC_RejectParametersReason reason) {
-    T_ASC_RejectParameters rej{ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER, reason};
-    ASC_rejectAssociation(s, &rej);
-    in.close(false);
-  };
-  // Only the PACS asked, calling us by the destination's AE title.
-  if (trimmed(called) != options.move_aet) {
-    reject(ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED);
-    return;
-  }
-  if (trimmed(calling) != peer.aet) {
-    reject(ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
-    return;
-  }
-  const auto& ts = accepted_syntaxes();
-  auto** tsv = const_cast<const char**>(ts.data());
-  ASC_acceptContextsWithPreferredTransferSyntaxes(s->params, dcmAllStorageSOPClassUIDs,
-                                                  numberOfDcmAllStorageSOPClassUIDs, tsv,
-                                                  static_cast<int>(ts.size()));
-  const char* echo[] = {UID_VerificationSOPClass};
-  ASC_acceptContextsWithPreferredTransferSyntaxes(s->params, echo, 1, tsv,
-                                                  static_cast<int>(ts.size()));
-  c = ASC_acknowledgeAssociation(s);
-  if (c.bad()) return;
-  sub.reset(in.take());
-}
-
-void Retriever::Impl::serve(Incoming& sub, Receiver& receiver) {
-  T_DIMSE_Message msg{};
-  T_ASC_PresentationContextID pid = 0;
-  const OFCondition c =
-      DIMSE_receiveCommand(sub.get(), DIMSE_NONBLOCKING, net.dimse_timeout, &pid, &msg, nullptr);
-  if (c == DUL_PEERREQUESTEDRELEASE) {
-    ASC_acknowledgeRelease(sub.get());
-    sub.close(false);
-    return;
-  }
-  if (c.bad()) {
-    sub.close(true);
-    if (c == DUL_PEERABORTEDASSOCIATION) return;
-    throw Error(Exit::network,
-                fmt::format("{}: the C-MOVE destination association broke: {}", who(), c.text()));
-  }
-  if (msg.CommandField == DIMSE_C_STORE_RQ) {
-    try {
-      receiver.store(sub.get(), pid, msg.msg.CStoreRQ, who());
-    } catch (...) {
-      sub.close(true);
-      throw;
+  if (scp) return;
+  scp_dir = std::make_unique<TempDir>("iep-move");
+  StorageScpOptions so;
+  so.port = options.move_port;
+  so.dir = scp_dir->path();
+  so.called_aets = {options.move_aet};
+  so.net = net;
+  so.net.tls_cert.clear();  // the C-MOVE destination listens without TLS
+  so.net.tls_key.clear();
+  so.net.tls_ca.clear();
+  so.min_free_bytes = 0;
+  so.on_stored = [this](const StoredInstance& s) {
+    std::lock_guard lock(mu);
+    last_store = Clock::now();
+    if (!receiver || s.study_instance_uid != study) {
+      ++strays;  // not the study being moved: not ours to pack
+      std::error_code ec;
+      fs::remove(s.path, ec);
+      return;
     }
-  } else if (msg.CommandField == DIMSE_C_ECHO_RQ) {
-    DIMSE_sendEchoResponse(sub.get(), pid, &msg.msg.CEchoRQ, STATUS_Success, nullptr);
-  } else {
-    sub.close(true);
+    receiver->add(s.sop_instance_uid, s.path);
+  };
+  try {
+    scp = std::make_unique<StorageScp>(std::move(so));
+  } catch (const Error& e) {
+    if (e.code() != Exit::pacs_unreachable) throw;
+    throw Error(Exit::usage,
+                fmt::format("--move-port {}: cannot listen: {}", options.move_port, e.what()));
   }
+  scp_thread = std::thread([this] {
+    try {
+      scp->run();
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mu);
+      scp_error = e.what();
+    }
+  });
 }
 
 Retrieval Retriever::Impl::move(Association& a, T_ASC_PresentationContextID id,
-                                const std::string& study, const fs::path& dir) {
+                                const std::string& study_uid, const fs::path& dir) {
   listen();
   Retrieval r;
   r.method = "C-MOVE";
-  Receiver receiver(dir, r, net.dimse_timeout);
+  Receiver rec(dir, r, net.dimse_timeout);
+  {
+    std::lock_guard lock(mu);
+    receiver = &rec;
+    study = study_uid;
+    last_store = Clock::now();
+  }
+  struct Detach {
+    Impl& i;
+    ~Detach() {
+      std::lock_guard lock(i.mu);
+      i.receiver = nullptr;
+      i.study.clear();
+    }
+  } detach{*this};
   T_DIMSE_Message req{};
   req.CommandField = DIMSE_C_MOVE_RQ;
   auto& rq = req.msg.CMoveRQ;
@@ -440,85 +382,73 @@ Retrieval Retriever::Impl::move(Association& a, T_ASC_PresentationContextID id,
   OFStandard::strlcpy(rq.MoveDestination, options.move_aet.c_str(), sizeof(rq.MoveDestination));
   rq.Priority = DIMSE_PRIORITY_MEDIUM;
   rq.DataSetType = DIMSE_DATASET_PRESENT;
-  DcmDataset ids = study_identifier(study);
+  DcmDataset ids = study_identifier(study_uid);
   OFCondition c =
       DIMSE_sendMessageUsingMemoryData(a.get(), id, &req, nullptr, &ids, nullptr, nullptr);
-  if (c.bad()) a.fail("C-MOVE of study " + study, c);
-  Incoming sub;
+  if (c.bad()) a.fail("C-MOVE of study " + study_uid, c);
   auto last = Clock::now();
   const auto idle = std::chrono::seconds(net.dimse_timeout);
-  bool done = false;
-  // Until the final C-MOVE response, and after it until the destination
-  // association (if one is still open or waiting) is released.
-  while (!done || sub || ASC_associationWaiting(listener.get(), 0)) {
-    if (!sub && ASC_associationWaiting(listener.get(), 0)) {
-      accept(sub);
-      last = Clock::now();
-      continue;
-    }
-    T_ASC_Association* list[2] = {done ? nullptr : a.get(), sub.get()};
-    T_ASC_Association* polled[2];
-    int n = 0;
-    for (auto* p : list)
-      if (p) polled[n++] = p;
-    if (n == 0) break;
-    // With no destination association open, the PACS may connect any
-    // moment: poll the listener every few milliseconds; with one open, the
-    // data comes on it.
-    const bool readable = sub ? ASC_selectReadableAssociation(polled, n, 1)
-                              : ASC_selectReadableAssociation(polled, n, 0);
-    if (!readable && !sub) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    if (!readable) {
-      if (Clock::now() - last > idle) {
+  for (;;) {
+    // The PACS may send no pending responses while it stores: silence on
+    // this association is fine while instances arrive at the SCP.
+    if (!ASC_dataWaiting(a.get(), 1)) {
+      std::lock_guard lock(mu);
+      if (!scp_error.empty()) {
+        a.abort();
+        throw Error(Exit::network, fmt::format("C-MOVE destination: {}", scp_error));
+      }
+      if (Clock::now() - std::max(last, last_store) > idle) {
         a.abort();
         throw Error(Exit::network, fmt::format("{}: C-MOVE of study {}: nothing for {} s", who(),
-                                               study, net.dimse_timeout));
+                                               study_uid, net.dimse_timeout));
       }
       continue;
     }
     last = Clock::now();
-    for (int i = 0; i < n; ++i) {
-      if (!polled[i]) continue;
-      if (polled[i] == sub.get()) {
-        serve(sub, receiver);
-        continue;
-      }
-      T_DIMSE_Message msg{};
-      T_ASC_PresentationContextID pid = 0;
-      DcmDataset* detail = nullptr;
-      c = DIMSE_receiveCommand(a.get(), DIMSE_NONBLOCKING, net.dimse_timeout, &pid, &msg, &detail);
-      delete detail;
-      if (c.bad()) a.fail("C-MOVE of study " + study, c);
-      if (msg.CommandField != DIMSE_C_MOVE_RSP ||
-          msg.msg.CMoveRSP.MessageIDBeingRespondedTo != rq.MessageID) {
-        a.abort();
-        throw Error(Exit::network,
-                    fmt::format("{}: C-MOVE of study {}: unexpected DIMSE command 0x{:04x}", who(),
-                                study, static_cast<unsigned>(msg.CommandField)));
-      }
-      const auto& rsp = msg.msg.CMoveRSP;
-      take_counts(r, rsp, O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS, O_MOVE_NUMBEROFFAILEDSUBOPERATIONS,
-                  O_MOVE_NUMBEROFWARNINGSUBOPERATIONS);
-      DcmDataset* rsp_ids = nullptr;
-      if (rsp.DataSetType != DIMSE_DATASET_NULL) {
-        c = DIMSE_receiveDataSetInMemory(a.get(), DIMSE_NONBLOCKING, net.dimse_timeout, &pid,
-                                         &rsp_ids, nullptr, nullptr);
-        if (c.bad()) a.fail("C-MOVE of study " + study, c);
-      }
-      std::unique_ptr<DcmDataset> hold(rsp_ids);
-      if (!status_pending(rsp.DimseStatus)) {
-        take_failed_list(r, rsp_ids);
-        done = true;
-      }
+    T_DIMSE_Message msg{};
+    T_ASC_PresentationContextID pid = 0;
+    DcmDataset* detail = nullptr;
+    c = DIMSE_receiveCommand(a.get(), DIMSE_NONBLOCKING, net.dimse_timeout, &pid, &msg, &detail);
+    delete detail;
+    if (c.bad()) a.fail("C-MOVE of study " + study_uid, c);
+    if (msg.CommandField != DIMSE_C_MOVE_RSP ||
+        msg.msg.CMoveRSP.MessageIDBeingRespondedTo != rq.MessageID) {
+      a.abort();
+      throw Error(Exit::network,
+                  fmt::format("{}: C-MOVE of study {}: unexpected DIMSE command 0x{:04x}", who(),
+                              study_uid, static_cast<unsigned>(msg.CommandField)));
+    }
+    const auto& rsp = msg.msg.CMoveRSP;
+    // Counts are read under the lock: the SCP's threads update `received`.
+    std::lock_guard lock(mu);
+    take_counts(r, rsp, O_MOVE_NUMBEROFCOMPLETEDSUBOPERATIONS, O_MOVE_NUMBEROFFAILEDSUBOPERATIONS,
+                O_MOVE_NUMBEROFWARNINGSUBOPERATIONS);
+    DcmDataset* rsp_ids = nullptr;
+    if (rsp.DataSetType != DIMSE_DATASET_NULL) {
+      c = DIMSE_receiveDataSetInMemory(a.get(), DIMSE_NONBLOCKING, net.dimse_timeout, &pid,
+                                       &rsp_ids, nullptr, nullptr);
+      if (c.bad()) a.fail("C-MOVE of study " + study_uid, c);
+    }
+    std::unique_ptr<DcmDataset> hold(rsp_ids);
+    if (!status_pending(rsp.DimseStatus)) {
+      take_failed_list(r, rsp_ids);
+      break;
     }
   }
   a.release();
+  // Every sub-operation the PACS counted was answered by the SCP, and the
+  // SCP answers only once on_stored has run: what arrived is in `rec` now.
+  {
+    std::lock_guard lock(mu);
+    receiver = nullptr;
+    study.clear();
+  }
   if (r.status == 0xa801)
     throw Error(Exit::pacs_rejected,
                 fmt::format("{}: C-MOVE of study {}: refused: move destination unknown (A801): "
                             "the PACS does not know the AE title {}; add it with this host and "
                             "port {} to the PACS's DICOM nodes (Orthanc: DicomModalities)",
-                            who(), study, options.move_aet, options.move_port));
+                            who(), study_uid, options.move_aet, options.move_port));
   if (!status_success(r.status) && !status_warning(r.status) && r.completed == 0 && r.received == 0)
     r.hint = fmt::format("does the PACS know {} as a C-MOVE destination at this host, port {}?",
                          options.move_aet, options.move_port);
