@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
     // Out of a PACS.
     if (!paths.empty())
       throw iep::Error(iep::Exit::usage, "--pacs takes no paths: the query names the studies");
-    if (!attach.empty()) throw iep::Error(iep::Exit::usage, "--attach does not go with --pacs");
-    if (!report.empty()) throw iep::Error(iep::Exit::usage, "--report does not go with --pacs");
+    if (!attach.empty() || !report.empty())
+      throw iep::Error(iep::Exit::usage, "--attach and --report do not go with --pacs");
     if (query.empty())
       throw iep::Error(iep::Exit::usage, "--pacs needs at least one --query KEY=VALUE");
     iep::pacs::PullOptions o;
