@@ -58,6 +58,17 @@ for p in sys.argv[1:]:
     end = 144 + struct.unpack("<I", b[140:144])[0]
     print(hashlib.blake2b(b[end:]).hexdigest())' | sort
 }
+# dataset_dumps DIR: a hash of each DICOM file's data set as DCMTK reads it
+# (every element and value; the file meta group, lengths and delimitation
+# items left out), sorted: the same data set, however it was encoded on the
+# way (a sequence of defined length may arrive with an undefined one).
+dataset_dumps() {
+  local f
+  find "$1" -name '*.dcm' | while read -r f; do
+    dcmdump -q +L "$f" | grep -v '^(0002,' | grep -v '^#' \
+      | sed -E 's/ *#[^#]*$//; s/with (explicit|undefined) length //' | grep -v '^ *(fffe,e0[0d]d)' | b2sum | cut -d' ' -f1
+  done | sort
+}
 # checks PACKAGE STUDY_UID DESC: the package verifies and holds exactly the
 # instances Orthanc has for the study.
 check_package() {
@@ -146,6 +157,26 @@ expect 0 "C-MOVE of the same study" -- iep-pack --pacs "$PACS" --query PatientID
   --move-aet IEPMOVE --move-port "$MOVE_PORT" --split "$T/nm"
 check_package "$T/nm/$NM_UID.tar.zst" "$NM_UID" "old NM by C-MOVE"
 
+# Compressed instances (JPEG baseline, RLE, JPEG 2000) by C-GET arrive as
+# stored: the common image classes are proposed with each compressed syntax
+# in a context of its own, so Orthanc need not decompress them (it cannot
+# transcode JPEG 2000 at all: offered one context with both JPEG 2000
+# syntaxes, it failed the lossy instance).
+for f in SC_rgb_jpeg_dcmtk.dcm SC_rgb_rle.dcm JPEG2000.dcm; do
+  orthanc src POST /instances --data-binary @"$CORPUS/$f" >/dev/null || bad "upload of $f"
+done
+SC_UID=$(tag "$CORPUS/SC_rgb_rle.dcm" StudyInstanceUID)
+J2K_UID=$(tag "$CORPUS/JPEG2000.dcm" StudyInstanceUID)
+expect 0 "C-GET of compressed instances, two UIDs in one key" -- iep-pack --pacs "$PACS" \
+  --query "StudyInstanceUID=$SC_UID\\$J2K_UID" --retrieve get --split "$T/comp" --json
+[ "$(jq -s 'map(.received) | add' "$T/.out")" = 3 ] && ok || bad "compressed: 3 instances: $(cat "$T/.out")"
+mkdir -p "$T/comp/x"
+for p in "$T"/comp/*.tar.zst; do tar --zstd -xf "$p" -C "$T/comp/x"; done
+[ "$(for p in "$T"/comp/*.tar.zst; do tar --zstd -xOf "$p" MANIFEST.json | jq -r '.files[].transfer_syntax_uid // empty'; done | sort | tr '\n' ' ')" \
+  = "1.2.840.10008.1.2.4.50 1.2.840.10008.1.2.4.91 1.2.840.10008.1.2.5 " ] && ok || bad "compressed: transfer syntaxes kept"
+mkdir -p "$T/comp/orig" && cp "$CORPUS/SC_rgb_jpeg_dcmtk.dcm" "$CORPUS/SC_rgb_rle.dcm" "$CORPUS/JPEG2000.dcm" "$T/comp/orig/"
+[ "$(dataset_dumps "$T/comp/x")" = "$(dataset_dumps "$T/comp/orig")" ] && ok || bad "compressed: data sets as stored"
+
 # ---- DCMTK's dcmqrscp as a second source ------------------------------------
 # Its storage area is filled by storescu; its host table knows iep's C-MOVE
 # destination. A second dcmqrscp on the same storage without C-GET makes
@@ -212,5 +243,11 @@ for method in get move; do
   nothing_left "lost file ($method): no package" "$T/qr-lost/$CT50_UID.tar.zst"
   [ -z "$(ls -A "$T/tmp")" ] && ok || bad "lost file ($method): temporary files left: $(ls -A "$T/tmp")"
 done
+
+# Packages on stdout with one study failing: the complete ones are written,
+# one after another; the failed one is not, and the exit status says so.
+expect 21 "stream with a lost file" -- bash -c "iep-pack --pacs '$QR' --query StudyDate=-20041231 >'$T/qr.stream'"
+[ "$(zstd -dc "$T/qr.stream" | tar -ti 2>/dev/null | grep -c '^MANIFEST.json$')" = 2 ] && ok || bad "stream: the two complete studies"
+grep -q "1 of 3 studies not packed.*$CT50_UID: 49 of 50" "$T/.err" && ok || bad "stream: names the failed study: $(cat "$T/.err")"
 
 finish

@@ -8,6 +8,7 @@
 #include <dcmtk/dcmnet/dimse.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -35,32 +36,52 @@ std::string trimmed(const char* s) {
 
 // The presentation contexts of a C-GET: the storage SOP classes with iep as
 // SCP. A C-GET association has room for 128 contexts, fewer than there are
-// storage SOP classes: every non-retired class of DCMTK's list for storage
-// SCUs with the uncompressed syntaxes, and for the common image classes two
-// more contexts offering the compressed syntaxes, so that compressed
-// instances arrive as stored instead of decompressed by the PACS.
+// storage SOP classes, and the PACS picks one transfer syntax per context,
+// so a compressed instance arrives as stored only if a context offers its
+// syntax alone. In this order, while there is room:
+//   1. the common image classes (CT, MR, SC, US, DX, CR, MG, XA) with the
+//      uncompressed syntaxes, then each with JPEG lossless, JPEG baseline,
+//      JPEG 2000 lossless, JPEG 2000 and RLE, one context each;
+//   2. every other current (not retired) storage class of DCMTK's list with
+//      the uncompressed syntaxes, the rarer ones (waveforms, ophthalmic
+//      measurements, surface scans) last.
+// A class left out fails by C-GET (the PACS counts a failed sub-operation);
+// C-MOVE negotiates each class as it comes.
 std::vector<Context> storage_contexts(std::size_t room) {
   std::vector<Context> out;
-  const std::vector<std::string> jpeg = {
-      UID_JPEGProcess14SV1TransferSyntax, UID_JPEGProcess1TransferSyntax,
-      UID_JPEGProcess2_4TransferSyntax,   UID_JPEGProcess14TransferSyntax,
-      UID_JPEGLSLosslessTransferSyntax,   UID_JPEGLSLossyTransferSyntax,
-      UID_RLELosslessTransferSyntax};
-  const std::vector<std::string> j2k = {UID_JPEG2000LosslessOnlyTransferSyntax,
-                                        UID_JPEG2000TransferSyntax};
-  for (const char* common :
-       {UID_CTImageStorage, UID_MRImageStorage, UID_ComputedRadiographyImageStorage,
-        UID_DigitalXRayImageStorageForPresentation,
-        UID_DigitalMammographyXRayImageStorageForPresentation, UID_UltrasoundImageStorage,
-        UID_UltrasoundMultiframeImageStorage, UID_SecondaryCaptureImageStorage}) {
-    out.push_back({common, jpeg, ASC_SC_ROLE_SCP});
-    out.push_back({common, j2k, ASC_SC_ROLE_SCP});
-  }
-  for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs && out.size() < room; ++i) {
-    const char* uid = dcmLongSCUStorageSOPClassUIDs[i];
-    if (std::string(dcmFindNameOfUID(uid, "")).rfind("RETIRED_", 0) == 0) continue;
-    out.push_back({uid, uncompressed_syntaxes(), ASC_SC_ROLE_SCP});
-  }
+  const auto add = [&](const char* uid, std::vector<std::string> ts) {
+    if (out.size() < room) out.push_back({uid, std::move(ts), ASC_SC_ROLE_SCP});
+  };
+  const char* common[] = {UID_CTImageStorage,
+                          UID_MRImageStorage,
+                          UID_SecondaryCaptureImageStorage,
+                          UID_UltrasoundMultiframeImageStorage,
+                          UID_UltrasoundImageStorage,
+                          UID_DigitalXRayImageStorageForPresentation,
+                          UID_ComputedRadiographyImageStorage,
+                          UID_DigitalMammographyXRayImageStorageForPresentation,
+                          UID_XRayAngiographicImageStorage};
+  for (const char* uid : common) add(uid, uncompressed_syntaxes());
+  for (const char* ts : {UID_JPEGProcess14SV1TransferSyntax, UID_JPEGProcess1TransferSyntax,
+                         UID_JPEG2000LosslessOnlyTransferSyntax, UID_JPEG2000TransferSyntax,
+                         UID_RLELosslessTransferSyntax})
+    for (const char* uid : common) add(uid, {ts});
+  const auto rare = [](const std::string& name) {
+    for (const char* word : {"Waveform", "Measurements", "Refraction", "Prescription",
+                             "IntraocularLens", "MacularGrid", "ThicknessMap", "VisualField",
+                             "SurfaceScan", "Stereometric", "DeliveryInstruction"})
+      if (name.find(word) != std::string::npos) return true;
+    return false;
+  };
+  for (int pass = 0; pass < 2; ++pass)
+    for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; ++i) {
+      const char* uid = dcmLongSCUStorageSOPClassUIDs[i];
+      const std::string name = dcmFindNameOfUID(uid, "");
+      if (name.rfind("RETIRED_", 0) == 0 || rare(name) != (pass == 1)) continue;
+      if (std::find(std::begin(common), std::end(common), std::string(uid)) != std::end(common))
+        continue;
+      add(uid, uncompressed_syntaxes());
+    }
   return out;
 }
 
