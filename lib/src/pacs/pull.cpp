@@ -31,8 +31,14 @@ std::string counts_text(const StudyResult& s) {
   return t;
 }
 
-// Why a retrieval is not a complete study; empty when it is.
-std::string shortfall(StudyResult& s) {
+bool per_study(Exit e) {
+  return e == Exit::instances_failed || e == Exit::invalid_dicom || e == Exit::network ||
+         e == Exit::several_studies;
+}
+
+}  // namespace
+
+std::string check_complete(StudyResult& s) {
   const auto& r = s.retrieval;
   std::optional<std::uint32_t> expected = s.study.instances;
   if (r.counts_known) {
@@ -65,13 +71,6 @@ std::string shortfall(StudyResult& s) {
   for (std::size_t i = 0; i < causes.size(); ++i) t += (i ? "; " : "") + causes[i];
   return t;
 }
-
-bool per_study(Exit e) {
-  return e == Exit::instances_failed || e == Exit::invalid_dicom || e == Exit::network ||
-         e == Exit::several_studies;
-}
-
-}  // namespace
 
 std::string StudyResult::to_json() const {
   nlohmann::json j = {
@@ -146,7 +145,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
     try {
       TempDir tmp("iep-pull");
       s.retrieval = retriever.retrieve(s.study.study_uid, tmp.path());
-      if (auto why = shortfall(s); !why.empty()) throw Error(Exit::instances_failed, why);
+      if (auto why = check_complete(s); !why.empty()) throw Error(Exit::instances_failed, why);
       auto plans = package::plan(package::PackInput{{tmp.path()}, {}});
       if (plans.size() != 1 || plans[0].study.study_instance_uid != s.study.study_uid) {
         std::string uids;
@@ -174,7 +173,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
       // were not retrieved.
       s.result = e.code() == Exit::network ? Exit::instances_failed : e.code();
       s.error = e.what();
-      if (!s.expected) shortfall(s);
+      if (!s.expected) check_complete(s);
       if (first == Exit::ok) first = s.result;
       failures.push_back(fmt::format("study {}: {}", s.study.study_uid, s.error));
     }
