@@ -1,6 +1,9 @@
 // iep-pack: DICOM files, folders, a CD's DICOMDIR or a PACS query into
 // plain packages.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 
 #include "iep/package/package.h"
@@ -103,12 +106,34 @@ int main(int argc, char** argv) {
       out = std::make_unique<iep::FdSink>(1, "-");
       o.stream = out.get();
     }
-    if (verbose)
-      o.on_start = [](const iep::pacs::FoundStudy& s, std::size_t i, std::size_t n) {
+    // Progress on a terminal: one line per study, rewritten as instances
+    // arrive (at most ten times a second).
+    const bool tty = isatty(2) != 0;
+    std::size_t index = 0, count = 0;
+    bool progress_shown = false;
+    auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    o.on_start = [&](const iep::pacs::FoundStudy& s, std::size_t i, std::size_t n) {
+      index = i;
+      count = n;
+      if (verbose)
         std::fprintf(stderr, "iep-pack: study %zu of %zu: %s (%s %s): retrieving\n", i, n,
                      s.study_uid.c_str(), s.study_date.c_str(), s.modalities.c_str());
+    };
+    if (tty)
+      o.on_progress = [&](const iep::pacs::FoundStudy& s, const iep::pacs::Retrieval& r) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(100)) return;
+        last = now;
+        const std::string of = s.instances ? " of " + std::to_string(*s.instances) : "";
+        std::fprintf(stderr, "\riep-pack: study %zu of %zu: %u%s instances, %.1f MB\033[K", index,
+                     count, r.received, of.c_str(), static_cast<double>(r.bytes) / 1e6);
+        progress_shown = true;
       };
     o.on_study = [&](const iep::pacs::StudyResult& r) {
+      if (progress_shown) {
+        std::fputs("\r\033[K", stderr);
+        progress_shown = false;
+      }
       if (verbose) std::fprintf(stderr, "iep-pack: %s", r.to_text().c_str());
       if (json) {
         std::fputs(r.to_json().c_str(), stdout);

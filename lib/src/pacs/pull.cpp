@@ -120,7 +120,13 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
     if (ec)
       throw Error(Exit::output, o.path.string() + ": cannot create the folder: " + ec.message());
   }
-  Retriever retriever(o.peer, o.net, o.retrieve);
+  RetrieveOptions ro = o.retrieve;
+  const FoundStudy* current = nullptr;
+  if (o.on_progress)
+    ro.on_instance = [&](const Retrieval& r) {
+      if (current) o.on_progress(*current, r);
+    };
+  Retriever retriever(o.peer, o.net, ro);
   std::vector<StudyResult> results;
   std::vector<std::string> failures;
   Exit first = Exit::ok;
@@ -142,6 +148,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
       out = o.path;
     }
     if (o.on_start) o.on_start(s.study, i + 1, found.size());
+    current = &found[i];
     try {
       TempDir tmp("iep-pull");
       s.retrieval = retriever.retrieve(s.study.study_uid, tmp.path());

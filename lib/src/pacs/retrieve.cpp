@@ -91,8 +91,9 @@ std::vector<Context> storage_contexts(std::size_t room) {
 // durable file over (add()).
 class Receiver {
  public:
-  Receiver(fs::path dir, Retrieval& r, int timeout)
-      : dir_(std::move(dir)), r_(r), timeout_(timeout) {}
+  Receiver(fs::path dir, Retrieval& r, int timeout,
+           std::function<void(const Retrieval&)> on_instance)
+      : dir_(std::move(dir)), r_(r), timeout_(timeout), on_instance_(std::move(on_instance)) {}
 
   // Takes the complete file `file` as instance `uid` (renamed into the
   // folder; a second copy of a UID replaces the first). Throws Error(output)
@@ -109,6 +110,7 @@ class Receiver {
     }
     r_.bytes += fs::file_size(final, ec);
     r_.received = static_cast<std::uint32_t>(names_.size());
+    if (on_instance_) on_instance_(r_);
   }
 
   // Handles one C-STORE-RQ (its data set still on the wire) of a C-GET.
@@ -151,6 +153,7 @@ class Receiver {
   fs::path dir_;
   Retrieval& r_;
   int timeout_;
+  std::function<void(const Retrieval&)> on_instance_;
   std::uint64_t count_ = 0;
   std::map<std::string, std::string> names_;
 };
@@ -279,7 +282,7 @@ Retrieval Retriever::Impl::get(Association& a, T_ASC_PresentationContextID id,
                                const std::string& study, const fs::path& dir) {
   Retrieval r;
   r.method = "C-GET";
-  Receiver receiver(dir, r, net.dimse_timeout);
+  Receiver receiver(dir, r, net.dimse_timeout, options.on_instance);
   T_DIMSE_Message req{};
   req.CommandField = DIMSE_C_GET_RQ;
   auto& rq = req.msg.CGetRQ;
@@ -379,7 +382,7 @@ Retrieval Retriever::Impl::move(Association& a, T_ASC_PresentationContextID id,
   listen();
   Retrieval r;
   r.method = "C-MOVE";
-  Receiver rec(dir, r, net.dimse_timeout);
+  Receiver rec(dir, r, net.dimse_timeout, options.on_instance);
   {
     std::lock_guard lock(mu);
     receiver = &rec;

@@ -66,6 +66,8 @@ struct PullOptions {
   // Told which study comes next (index from 1 of count), and each result.
   std::function<void(const FoundStudy&, std::size_t index, std::size_t count)> on_start;
   std::function<void(const StudyResult&)> on_study;
+  // Each instance as it is written (see RetrieveOptions::on_instance).
+  std::function<void(const FoundStudy&, const Retrieval&)> on_progress;
 };
 
 // Runs the whole pull; returns every study's result when all were packed
