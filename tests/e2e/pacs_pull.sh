@@ -201,7 +201,8 @@ DCMQR  $T/qr/db  RW (200, 1024mb)  ANY
 AETable END
 CFG
 start_peer dcmqrscp dcmqrscp -c "$T/qr/dcmqrscp.cfg" "$QR_PORT"
-start_peer dcmqrscp-noget dcmqrscp -c "$T/qr/dcmqrscp.cfg" --disable-get "$QR_NOGET_PORT"
+# (--require-find: retrieval contexts only beside a C-FIND one, as iep proposes)
+start_peer dcmqrscp-noget dcmqrscp -c "$T/qr/dcmqrscp.cfg" --disable-get --require-find "$QR_NOGET_PORT"
 wait_port "$QR_PORT" 30 && wait_port "$QR_NOGET_PORT" 30 || exit 1
 storescu -aec DCMQR 127.0.0.1 "$QR_PORT" "$T/ct50" "$T/single" +sd >/dev/null 2>&1 \
   || { echo "storescu into dcmqrscp failed" >&2; exit 1; }

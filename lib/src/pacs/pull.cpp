@@ -149,6 +149,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
     }
     if (o.on_start) o.on_start(s.study, i + 1, found.size());
     current = &found[i];
+    bool streaming = false;  // once a package is begun on the stream, any error ends the run
     try {
       TempDir tmp("iep-pull");
       s.retrieval = retriever.retrieve(s.study.study_uid, tmp.path());
@@ -166,6 +167,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
                                 plans[0].files.size()));
       if (o.output == PullOutput::stream) {
         s.package = "-";
+        streaming = true;
         s.package_id =
             package::write_plain(std::move(plans[0]), self, *o.stream, o.write).package_id;
       } else {
@@ -175,7 +177,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
         s.package = out.string();
       }
     } catch (const Error& e) {
-      if (!per_study(e.code())) throw;
+      if (!per_study(e.code()) || streaming) throw;
       // An association that broke or went silent mid-study: its instances
       // were not retrieved.
       s.result = e.code() == Exit::network ? Exit::instances_failed : e.code();

@@ -241,6 +241,9 @@ Retrieval Retriever::retrieve(const std::string& study_uid, const fs::path& dir)
   std::vector<Context> contexts;
   if (o.method != RetrieveMethod::move) contexts.push_back({get_model, uncompressed_syntaxes()});
   if (o.method != RetrieveMethod::get) contexts.push_back({move_model, uncompressed_syntaxes()});
+  // Some PACS refuse C-GET and C-MOVE contexts without the matching C-FIND
+  // one on the same association (dcmqrscp --require-find).
+  contexts.push_back({UID_FINDStudyRootQueryRetrieveInformationModel, uncompressed_syntaxes()});
   if (o.method != RetrieveMethod::move) {
     auto storage = storage_contexts(128 - contexts.size());
     contexts.insert(contexts.end(), storage.begin(), storage.end());
