@@ -123,6 +123,12 @@ expect 0 "stream of three packages" -- bash -c "iep-pack --pacs '$PACS' --query 
 # ModalitiesInStudy: the MR alone, into a pipe that verifies it.
 expect 0 "ModalitiesInStudy=MR to a pipe" -- bash -c "iep-pack --pacs '$PACS' --query ModalitiesInStudy=MR | iep-verify -"
 
+# PatientName with a wildcard, matched without regard to case (as Orthanc
+# and iep's own check of each match do for names).
+expect 0 "PatientName with a wildcard" -- iep-pack --pacs "$PACS" --query 'PatientName=compressedsamples^mr*' \
+  --split "$T/byname" --json
+[ "$(jq -r .study "$T/.out")" = "$MR_UID" ] && ok || bad "PatientName: the MR alone: $(cat "$T/.out")"
+
 # ---- Orthanc: bad cases -----------------------------------------------------
 nothing=$(free_port)
 expect 19 "unreachable PACS" -- iep-pack --pacs "ORTHANC@127.0.0.1:$nothing" --query PatientID=X -o "$T/x.tar.zst"
