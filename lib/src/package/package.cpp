@@ -20,6 +20,7 @@
 #include "iep/package/age.h"
 #include "iep/package/tar.h"
 #include "iep/package/zstd.h"
+#include "iep/pacs/report.h"
 
 namespace iep::package {
 namespace fs = std::filesystem;
@@ -338,17 +339,6 @@ std::vector<age::Recipient> recipients_of(const std::vector<SiteCard>& to) {
 }
 
 // ---- reading ------------------------------------------------------------
-
-// Receives the file entries of a package as they stream by.
-class EntryHandler {
- public:
-  virtual ~EntryHandler() = default;
-  virtual void begin(const std::string& path, std::uint64_t size) = 0;
-  virtual void data(ByteSpan d) = 0;
-  virtual void end() = 0;
-  // Called after every check passed, with the manifest and its signature.
-  virtual void manifest(const std::string& /*json*/, const std::string& /*sig*/) {}
-};
 
 class NullHandler : public EntryHandler {
  public:
@@ -804,11 +794,15 @@ std::vector<Plan> plan(const PackInput& input) {
       if (e.modality.size() > 64) e.modality.clear();  // a CS value is at most 16 bytes
       info = dicom::Info();                            // nothing more is needed of it
     }
-    for (const auto& a : input.attachments) {
+    auto carried = input.attachments;
+    carried.insert(carried.end(), input.reports.begin(), input.reports.end());
+    for (std::size_t i = 0; i < carried.size(); ++i) {
+      const fs::path& a = carried[i];
       if (!fs::is_regular_file(a)) throw Error(Exit::input, a.string() + ": not a readable file");
       PlannedFile f;
       f.source = a;
       f.entry.attachment = true;
+      if (i >= input.attachments.size()) f.entry.report = pacs::kind_name(pacs::report_kind(a));
       f.entry.size = size_of(a);
       std::string base = a.filename().string();
       if (!tar::safe_path(base)) base = "attachment";
@@ -948,6 +942,11 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
   m.summarise();
   w.finish(m, self);
   return m;
+}
+
+Manifest read_plain(Source& plain, const std::string& name, const TrustStore& trust,
+                    EntryHandler& entries) {
+  return read_package(plain, name, trust, entries).manifest;
 }
 
 Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,
