@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     std::string identity, output, split, pacs, calling_aet = "IEP", retrieve, move_aet;
     std::vector<std::string> paths, attach, report, query;
     std::uint16_t move_port = 0;
+    int timeout = 120;
     bool no_compress = false, verbose = false, json = false;
     app.add_option("paths", paths, "DICOM files, folders, DICOMDIR files");
     app.add_option("-i,--identity", identity,
@@ -42,6 +43,9 @@ int main(int argc, char** argv) {
     app.add_option("--move-aet", move_aet, "AE title the PACS knows for iep's storage SCP");
     app.add_option("--move-port", move_port, "port iep's storage SCP listens on for C-MOVE")
         ->check(CLI::Range(1, 65535));
+    app.add_option("--timeout", timeout,
+                   "seconds to wait for the PACS's next answer or instance (default 120)")
+        ->check(CLI::Range(1, 3600));
     app.add_flag("-v,--verbose", verbose, "report each study on stderr");
     app.add_flag("--json", json, "print each study's result as a JSON line on stdout");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
@@ -49,8 +53,8 @@ int main(int argc, char** argv) {
     opts.compress = !no_compress;
 
     if (pacs.empty()) {
-      for (const char* f :
-           {"--query", "--calling-aet", "--retrieve", "--move-aet", "--move-port", "--json"})
+      for (const char* f : {"--query", "--calling-aet", "--retrieve", "--move-aet", "--move-port",
+                            "--timeout", "--json"})
         if (app.count(f) > 0) throw iep::Error(iep::Exit::usage, std::string(f) + " needs --pacs");
       if (paths.empty()) throw iep::Error(iep::Exit::usage, "no path given (or --pacs)");
       auto self = iep::tool::load_identity(identity);
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
     o.peer = iep::pacs::parse_peer(pacs, "--pacs");
     iep::pacs::check_aet(calling_aet, "--calling-aet");
     o.net.calling_aet = calling_aet;
+    o.net.dimse_timeout = timeout;
     for (const auto& q : query) o.query.add(q);
     o.retrieve.method = retrieve == "get"    ? iep::pacs::RetrieveMethod::get
                         : retrieve == "move" ? iep::pacs::RetrieveMethod::move
