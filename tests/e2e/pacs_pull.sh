@@ -226,6 +226,9 @@ expect 0 "dcmqrscp without C-GET: falls back to C-MOVE" -- iep-pack --pacs "DCMQ
 expect 20 "dcmqrscp without C-GET, no move destination" -- iep-pack --pacs "DCMQR@127.0.0.1:$QR_NOGET_PORT" \
   --query "StudyInstanceUID=$MR_UID" -o "$T/x.tar.zst"
 grep -q "give --move-aet and --move-port" "$T/.err" && ok || bad "no destination: says what to give: $(cat "$T/.err")"
+expect 20 "dcmqrscp without C-GET, --retrieve get" -- iep-pack --pacs "DCMQR@127.0.0.1:$QR_NOGET_PORT" \
+  --query "StudyInstanceUID=$MR_UID" --retrieve get -o "$T/x.tar.zst"
+grep -q "accepts neither study root C-GET" "$T/.err" && ok || bad "--retrieve get refused: in words: $(cat "$T/.err")"
 expect 20 "dcmqrscp: move destination unknown (A801)" -- iep-pack --pacs "$QR" --query "StudyInstanceUID=$MR_UID" \
   --retrieve move --move-aet NOSUCHAE --move-port "$MOVE_PORT" -o "$T/x.tar.zst"
 grep -q "move destination unknown (A801).*NOSUCHAE" "$T/.err" && ok || bad "A801 in words: $(cat "$T/.err")"
