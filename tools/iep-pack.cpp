@@ -1,6 +1,9 @@
 // iep-pack: DICOM files, folders, a CD's DICOMDIR or a PACS query into
 // plain packages.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 
 #include "iep/package/package.h"
@@ -15,6 +18,7 @@ int main(int argc, char** argv) {
     std::string identity, output, split, pacs, calling_aet = "IEP", retrieve, move_aet;
     std::vector<std::string> paths, attach, report, query;
     std::uint16_t move_port = 0;
+    int timeout = 120;
     bool no_compress = false, verbose = false, json = false;
     app.add_option("paths", paths, "DICOM files, folders, DICOMDIR files");
     app.add_option("-i,--identity", identity,
@@ -39,6 +43,9 @@ int main(int argc, char** argv) {
     app.add_option("--move-aet", move_aet, "AE title the PACS knows for iep's storage SCP");
     app.add_option("--move-port", move_port, "port iep's storage SCP listens on for C-MOVE")
         ->check(CLI::Range(1, 65535));
+    app.add_option("--timeout", timeout,
+                   "seconds to wait for the PACS's next answer or instance (default 120)")
+        ->check(CLI::Range(1, 3600));
     app.add_flag("-v,--verbose", verbose, "report each study on stderr");
     app.add_flag("--json", json, "print each study's result as a JSON line on stdout");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
@@ -46,8 +53,8 @@ int main(int argc, char** argv) {
     opts.compress = !no_compress;
 
     if (pacs.empty()) {
-      for (const char* f :
-           {"--query", "--calling-aet", "--retrieve", "--move-aet", "--move-port", "--json"})
+      for (const char* f : {"--query", "--calling-aet", "--retrieve", "--move-aet", "--move-port",
+                            "--timeout", "--json"})
         if (app.count(f) > 0) throw iep::Error(iep::Exit::usage, std::string(f) + " needs --pacs");
       if (paths.empty()) throw iep::Error(iep::Exit::usage, "no path given (or --pacs)");
       auto self = iep::tool::load_identity(identity);
@@ -82,6 +89,7 @@ int main(int argc, char** argv) {
     o.peer = iep::pacs::parse_peer(pacs, "--pacs");
     iep::pacs::check_aet(calling_aet, "--calling-aet");
     o.net.calling_aet = calling_aet;
+    o.net.dimse_timeout = timeout;
     for (const auto& q : query) o.query.add(q);
     o.retrieve.method = retrieve == "get"    ? iep::pacs::RetrieveMethod::get
                         : retrieve == "move" ? iep::pacs::RetrieveMethod::move
@@ -110,12 +118,34 @@ int main(int argc, char** argv) {
       out = std::make_unique<iep::FdSink>(1, "-");
       o.stream = out.get();
     }
-    if (verbose)
-      o.on_start = [](const iep::pacs::FoundStudy& s, std::size_t i, std::size_t n) {
+    // Progress on a terminal: one line per study, rewritten as instances
+    // arrive (at most ten times a second).
+    const bool tty = isatty(2) != 0;
+    std::size_t index = 0, count = 0;
+    bool progress_shown = false;
+    auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+    o.on_start = [&](const iep::pacs::FoundStudy& s, std::size_t i, std::size_t n) {
+      index = i;
+      count = n;
+      if (verbose)
         std::fprintf(stderr, "iep-pack: study %zu of %zu: %s (%s %s): retrieving\n", i, n,
                      s.study_uid.c_str(), s.study_date.c_str(), s.modalities.c_str());
+    };
+    if (tty)
+      o.on_progress = [&](const iep::pacs::FoundStudy& s, const iep::pacs::Retrieval& r) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(100)) return;
+        last = now;
+        const std::string of = s.instances ? " of " + std::to_string(*s.instances) : "";
+        std::fprintf(stderr, "\riep-pack: study %zu of %zu: %u%s instances, %.1f MB\033[K", index,
+                     count, r.received, of.c_str(), static_cast<double>(r.bytes) / 1e6);
+        progress_shown = true;
       };
     o.on_study = [&](const iep::pacs::StudyResult& r) {
+      if (progress_shown) {
+        std::fputs("\r\033[K", stderr);
+        progress_shown = false;
+      }
       if (verbose) std::fprintf(stderr, "iep-pack: %s", r.to_text().c_str());
       if (json) {
         std::fputs(r.to_json().c_str(), stdout);

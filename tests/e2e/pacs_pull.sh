@@ -58,6 +58,17 @@ for p in sys.argv[1:]:
     end = 144 + struct.unpack("<I", b[140:144])[0]
     print(hashlib.blake2b(b[end:]).hexdigest())' | sort
 }
+# dataset_dumps DIR: a hash of each DICOM file's data set as DCMTK reads it
+# (every element and value; the file meta group, lengths and delimitation
+# items left out), sorted: the same data set, however it was encoded on the
+# way (a sequence of defined length may arrive with an undefined one).
+dataset_dumps() {
+  local f
+  find "$1" -name '*.dcm' | while read -r f; do
+    dcmdump -q +L "$f" | grep -v '^(0002,' | grep -v '^#' \
+      | sed -E 's/ *#[^#]*$//; s/with (explicit|undefined) length //' | grep -v '^ *(fffe,e0[0d]d)' | b2sum | cut -d' ' -f1
+  done | sort
+}
 # checks PACKAGE STUDY_UID DESC: the package verifies and holds exactly the
 # instances Orthanc has for the study.
 check_package() {
@@ -112,6 +123,12 @@ expect 0 "stream of three packages" -- bash -c "iep-pack --pacs '$PACS' --query 
 # ModalitiesInStudy: the MR alone, into a pipe that verifies it.
 expect 0 "ModalitiesInStudy=MR to a pipe" -- bash -c "iep-pack --pacs '$PACS' --query ModalitiesInStudy=MR | iep-verify -"
 
+# PatientName with a wildcard, matched without regard to case (as Orthanc
+# and iep's own check of each match do for names).
+expect 0 "PatientName with a wildcard" -- iep-pack --pacs "$PACS" --query 'PatientName=compressedsamples^mr*' \
+  --split "$T/byname" --json
+[ "$(jq -r .study "$T/.out")" = "$MR_UID" ] && ok || bad "PatientName: the MR alone: $(cat "$T/.out")"
+
 # ---- Orthanc: bad cases -----------------------------------------------------
 nothing=$(free_port)
 expect 19 "unreachable PACS" -- iep-pack --pacs "ORTHANC@127.0.0.1:$nothing" --query PatientID=X -o "$T/x.tar.zst"
@@ -146,6 +163,26 @@ expect 0 "C-MOVE of the same study" -- iep-pack --pacs "$PACS" --query PatientID
   --move-aet IEPMOVE --move-port "$MOVE_PORT" --split "$T/nm"
 check_package "$T/nm/$NM_UID.tar.zst" "$NM_UID" "old NM by C-MOVE"
 
+# Compressed instances (JPEG baseline, RLE, JPEG 2000) by C-GET arrive as
+# stored: the common image classes are proposed with each compressed syntax
+# in a context of its own, so Orthanc need not decompress them (it cannot
+# transcode JPEG 2000 at all: offered one context with both JPEG 2000
+# syntaxes, it failed the lossy instance).
+for f in SC_rgb_jpeg_dcmtk.dcm SC_rgb_rle.dcm JPEG2000.dcm; do
+  orthanc src POST /instances --data-binary @"$CORPUS/$f" >/dev/null || bad "upload of $f"
+done
+SC_UID=$(tag "$CORPUS/SC_rgb_rle.dcm" StudyInstanceUID)
+J2K_UID=$(tag "$CORPUS/JPEG2000.dcm" StudyInstanceUID)
+expect 0 "C-GET of compressed instances, two UIDs in one key" -- iep-pack --pacs "$PACS" \
+  --query "StudyInstanceUID=$SC_UID\\$J2K_UID" --retrieve get --split "$T/comp" --json
+[ "$(jq -s 'map(.received) | add' "$T/.out")" = 3 ] && ok || bad "compressed: 3 instances: $(cat "$T/.out")"
+mkdir -p "$T/comp/x"
+for p in "$T"/comp/*.tar.zst; do tar --zstd -xf "$p" -C "$T/comp/x"; done
+[ "$(for p in "$T"/comp/*.tar.zst; do tar --zstd -xOf "$p" MANIFEST.json | jq -r '.files[].transfer_syntax_uid // empty'; done | sort | tr '\n' ' ')" \
+  = "1.2.840.10008.1.2.4.50 1.2.840.10008.1.2.4.91 1.2.840.10008.1.2.5 " ] && ok || bad "compressed: transfer syntaxes kept"
+mkdir -p "$T/comp/orig" && cp "$CORPUS/SC_rgb_jpeg_dcmtk.dcm" "$CORPUS/SC_rgb_rle.dcm" "$CORPUS/JPEG2000.dcm" "$T/comp/orig/"
+[ "$(dataset_dumps "$T/comp/x")" = "$(dataset_dumps "$T/comp/orig")" ] && ok || bad "compressed: data sets as stored"
+
 # ---- DCMTK's dcmqrscp as a second source ------------------------------------
 # Its storage area is filled by storescu; its host table knows iep's C-MOVE
 # destination. A second dcmqrscp on the same storage without C-GET makes
@@ -170,7 +207,8 @@ DCMQR  $T/qr/db  RW (200, 1024mb)  ANY
 AETable END
 CFG
 start_peer dcmqrscp dcmqrscp -c "$T/qr/dcmqrscp.cfg" "$QR_PORT"
-start_peer dcmqrscp-noget dcmqrscp -c "$T/qr/dcmqrscp.cfg" --disable-get "$QR_NOGET_PORT"
+# (--require-find: retrieval contexts only beside a C-FIND one, as iep proposes)
+start_peer dcmqrscp-noget dcmqrscp -c "$T/qr/dcmqrscp.cfg" --disable-get --require-find "$QR_NOGET_PORT"
 wait_port "$QR_PORT" 30 && wait_port "$QR_NOGET_PORT" 30 || exit 1
 storescu -aec DCMQR 127.0.0.1 "$QR_PORT" "$T/ct50" "$T/single" +sd >/dev/null 2>&1 \
   || { echo "storescu into dcmqrscp failed" >&2; exit 1; }
@@ -188,6 +226,9 @@ expect 0 "dcmqrscp without C-GET: falls back to C-MOVE" -- iep-pack --pacs "DCMQ
 expect 20 "dcmqrscp without C-GET, no move destination" -- iep-pack --pacs "DCMQR@127.0.0.1:$QR_NOGET_PORT" \
   --query "StudyInstanceUID=$MR_UID" -o "$T/x.tar.zst"
 grep -q "give --move-aet and --move-port" "$T/.err" && ok || bad "no destination: says what to give: $(cat "$T/.err")"
+expect 20 "dcmqrscp without C-GET, --retrieve get" -- iep-pack --pacs "DCMQR@127.0.0.1:$QR_NOGET_PORT" \
+  --query "StudyInstanceUID=$MR_UID" --retrieve get -o "$T/x.tar.zst"
+grep -q "accepts neither study root C-GET" "$T/.err" && ok || bad "--retrieve get refused: in words: $(cat "$T/.err")"
 expect 20 "dcmqrscp: move destination unknown (A801)" -- iep-pack --pacs "$QR" --query "StudyInstanceUID=$MR_UID" \
   --retrieve move --move-aet NOSUCHAE --move-port "$MOVE_PORT" -o "$T/x.tar.zst"
 grep -q "move destination unknown (A801).*NOSUCHAE" "$T/.err" && ok || bad "A801 in words: $(cat "$T/.err")"
@@ -212,5 +253,11 @@ for method in get move; do
   nothing_left "lost file ($method): no package" "$T/qr-lost/$CT50_UID.tar.zst"
   [ -z "$(ls -A "$T/tmp")" ] && ok || bad "lost file ($method): temporary files left: $(ls -A "$T/tmp")"
 done
+
+# Packages on stdout with one study failing: the complete ones are written,
+# one after another; the failed one is not, and the exit status says so.
+expect 21 "stream with a lost file" -- bash -c "iep-pack --pacs '$QR' --query StudyDate=-20041231 >'$T/qr.stream'"
+[ "$(zstd -dc "$T/qr.stream" | tar -ti 2>/dev/null | grep -c '^MANIFEST.json$')" = 2 ] && ok || bad "stream: the two complete studies"
+grep -q "1 of 3 studies not packed.*$CT50_UID: 49 of 50" "$T/.err" && ok || bad "stream: names the failed study: $(cat "$T/.err")"
 
 finish

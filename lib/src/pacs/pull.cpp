@@ -31,8 +31,14 @@ std::string counts_text(const StudyResult& s) {
   return t;
 }
 
-// Why a retrieval is not a complete study; empty when it is.
-std::string shortfall(StudyResult& s) {
+bool per_study(Exit e) {
+  return e == Exit::instances_failed || e == Exit::invalid_dicom || e == Exit::network ||
+         e == Exit::several_studies;
+}
+
+}  // namespace
+
+std::string check_complete(StudyResult& s) {
   const auto& r = s.retrieval;
   std::optional<std::uint32_t> expected = s.study.instances;
   if (r.counts_known) {
@@ -65,13 +71,6 @@ std::string shortfall(StudyResult& s) {
   for (std::size_t i = 0; i < causes.size(); ++i) t += (i ? "; " : "") + causes[i];
   return t;
 }
-
-bool per_study(Exit e) {
-  return e == Exit::instances_failed || e == Exit::invalid_dicom || e == Exit::network ||
-         e == Exit::several_studies;
-}
-
-}  // namespace
 
 std::string StudyResult::to_json() const {
   nlohmann::json j = {
@@ -121,7 +120,13 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
     if (ec)
       throw Error(Exit::output, o.path.string() + ": cannot create the folder: " + ec.message());
   }
-  Retriever retriever(o.peer, o.net, o.retrieve);
+  RetrieveOptions ro = o.retrieve;
+  const FoundStudy* current = nullptr;
+  if (o.on_progress)
+    ro.on_instance = [&](const Retrieval& r) {
+      if (current) o.on_progress(*current, r);
+    };
+  Retriever retriever(o.peer, o.net, ro);
   std::vector<StudyResult> results;
   std::vector<std::string> failures;
   Exit first = Exit::ok;
@@ -143,10 +148,12 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
       out = o.path;
     }
     if (o.on_start) o.on_start(s.study, i + 1, found.size());
+    current = &found[i];
+    bool streaming = false;  // once a package is begun on the stream, any error ends the run
     try {
       TempDir tmp("iep-pull");
       s.retrieval = retriever.retrieve(s.study.study_uid, tmp.path());
-      if (auto why = shortfall(s); !why.empty()) throw Error(Exit::instances_failed, why);
+      if (auto why = check_complete(s); !why.empty()) throw Error(Exit::instances_failed, why);
       auto plans = package::plan(package::PackInput{{tmp.path()}, {}, {}});
       if (plans.size() != 1 || plans[0].study.study_instance_uid != s.study.study_uid) {
         std::string uids;
@@ -160,6 +167,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
                                 plans[0].files.size()));
       if (o.output == PullOutput::stream) {
         s.package = "-";
+        streaming = true;
         s.package_id =
             package::write_plain(std::move(plans[0]), self, *o.stream, o.write).package_id;
       } else {
@@ -169,12 +177,12 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
         s.package = out.string();
       }
     } catch (const Error& e) {
-      if (!per_study(e.code())) throw;
+      if (!per_study(e.code()) || streaming) throw;
       // An association that broke or went silent mid-study: its instances
       // were not retrieved.
       s.result = e.code() == Exit::network ? Exit::instances_failed : e.code();
       s.error = e.what();
-      if (!s.expected) shortfall(s);
+      if (!s.expected) check_complete(s);
       if (first == Exit::ok) first = s.result;
       failures.push_back(fmt::format("study {}: {}", s.study.study_uid, s.error));
     }

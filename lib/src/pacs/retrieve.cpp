@@ -8,6 +8,7 @@
 #include <dcmtk/dcmnet/dimse.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -35,32 +36,52 @@ std::string trimmed(const char* s) {
 
 // The presentation contexts of a C-GET: the storage SOP classes with iep as
 // SCP. A C-GET association has room for 128 contexts, fewer than there are
-// storage SOP classes: every non-retired class of DCMTK's list for storage
-// SCUs with the uncompressed syntaxes, and for the common image classes two
-// more contexts offering the compressed syntaxes, so that compressed
-// instances arrive as stored instead of decompressed by the PACS.
+// storage SOP classes, and the PACS picks one transfer syntax per context,
+// so a compressed instance arrives as stored only if a context offers its
+// syntax alone. In this order, while there is room:
+//   1. the common image classes (CT, MR, SC, US, DX, CR, MG, XA) with the
+//      uncompressed syntaxes, then each with JPEG lossless, JPEG baseline,
+//      JPEG 2000 lossless, JPEG 2000 and RLE, one context each;
+//   2. every other current (not retired) storage class of DCMTK's list with
+//      the uncompressed syntaxes, the rarer ones (waveforms, ophthalmic
+//      measurements, surface scans) last.
+// A class left out fails by C-GET (the PACS counts a failed sub-operation);
+// C-MOVE negotiates each class as it comes.
 std::vector<Context> storage_contexts(std::size_t room) {
   std::vector<Context> out;
-  const std::vector<std::string> jpeg = {
-      UID_JPEGProcess14SV1TransferSyntax, UID_JPEGProcess1TransferSyntax,
-      UID_JPEGProcess2_4TransferSyntax,   UID_JPEGProcess14TransferSyntax,
-      UID_JPEGLSLosslessTransferSyntax,   UID_JPEGLSLossyTransferSyntax,
-      UID_RLELosslessTransferSyntax};
-  const std::vector<std::string> j2k = {UID_JPEG2000LosslessOnlyTransferSyntax,
-                                        UID_JPEG2000TransferSyntax};
-  for (const char* common :
-       {UID_CTImageStorage, UID_MRImageStorage, UID_ComputedRadiographyImageStorage,
-        UID_DigitalXRayImageStorageForPresentation,
-        UID_DigitalMammographyXRayImageStorageForPresentation, UID_UltrasoundImageStorage,
-        UID_UltrasoundMultiframeImageStorage, UID_SecondaryCaptureImageStorage}) {
-    out.push_back({common, jpeg, ASC_SC_ROLE_SCP});
-    out.push_back({common, j2k, ASC_SC_ROLE_SCP});
-  }
-  for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs && out.size() < room; ++i) {
-    const char* uid = dcmLongSCUStorageSOPClassUIDs[i];
-    if (std::string(dcmFindNameOfUID(uid, "")).rfind("RETIRED_", 0) == 0) continue;
-    out.push_back({uid, uncompressed_syntaxes(), ASC_SC_ROLE_SCP});
-  }
+  const auto add = [&](const char* uid, std::vector<std::string> ts) {
+    if (out.size() < room) out.push_back({uid, std::move(ts), ASC_SC_ROLE_SCP});
+  };
+  const char* common[] = {UID_CTImageStorage,
+                          UID_MRImageStorage,
+                          UID_SecondaryCaptureImageStorage,
+                          UID_UltrasoundMultiframeImageStorage,
+                          UID_UltrasoundImageStorage,
+                          UID_DigitalXRayImageStorageForPresentation,
+                          UID_ComputedRadiographyImageStorage,
+                          UID_DigitalMammographyXRayImageStorageForPresentation,
+                          UID_XRayAngiographicImageStorage};
+  for (const char* uid : common) add(uid, uncompressed_syntaxes());
+  for (const char* ts : {UID_JPEGProcess14SV1TransferSyntax, UID_JPEGProcess1TransferSyntax,
+                         UID_JPEG2000LosslessOnlyTransferSyntax, UID_JPEG2000TransferSyntax,
+                         UID_RLELosslessTransferSyntax})
+    for (const char* uid : common) add(uid, {ts});
+  const auto rare = [](const std::string& name) {
+    for (const char* word : {"Waveform", "Measurements", "Refraction", "Prescription",
+                             "IntraocularLens", "MacularGrid", "ThicknessMap", "VisualField",
+                             "SurfaceScan", "Stereometric", "DeliveryInstruction"})
+      if (name.find(word) != std::string::npos) return true;
+    return false;
+  };
+  for (int pass = 0; pass < 2; ++pass)
+    for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; ++i) {
+      const char* uid = dcmLongSCUStorageSOPClassUIDs[i];
+      const std::string name = dcmFindNameOfUID(uid, "");
+      if (name.rfind("RETIRED_", 0) == 0 || rare(name) != (pass == 1)) continue;
+      if (std::find(std::begin(common), std::end(common), std::string(uid)) != std::end(common))
+        continue;
+      add(uid, uncompressed_syntaxes());
+    }
   return out;
 }
 
@@ -70,8 +91,9 @@ std::vector<Context> storage_contexts(std::size_t room) {
 // durable file over (add()).
 class Receiver {
  public:
-  Receiver(fs::path dir, Retrieval& r, int timeout)
-      : dir_(std::move(dir)), r_(r), timeout_(timeout) {}
+  Receiver(fs::path dir, Retrieval& r, int timeout,
+           std::function<void(const Retrieval&)> on_instance)
+      : dir_(std::move(dir)), r_(r), timeout_(timeout), on_instance_(std::move(on_instance)) {}
 
   // Takes the complete file `file` as instance `uid` (renamed into the
   // folder; a second copy of a UID replaces the first). Throws Error(output)
@@ -88,6 +110,7 @@ class Receiver {
     }
     r_.bytes += fs::file_size(final, ec);
     r_.received = static_cast<std::uint32_t>(names_.size());
+    if (on_instance_) on_instance_(r_);
   }
 
   // Handles one C-STORE-RQ (its data set still on the wire) of a C-GET.
@@ -130,6 +153,7 @@ class Receiver {
   fs::path dir_;
   Retrieval& r_;
   int timeout_;
+  std::function<void(const Retrieval&)> on_instance_;
   std::uint64_t count_ = 0;
   std::map<std::string, std::string> names_;
 };
@@ -217,6 +241,9 @@ Retrieval Retriever::retrieve(const std::string& study_uid, const fs::path& dir)
   std::vector<Context> contexts;
   if (o.method != RetrieveMethod::move) contexts.push_back({get_model, uncompressed_syntaxes()});
   if (o.method != RetrieveMethod::get) contexts.push_back({move_model, uncompressed_syntaxes()});
+  // Some PACS refuse C-GET and C-MOVE contexts without the matching C-FIND
+  // one on the same association (dcmqrscp --require-find).
+  contexts.push_back({UID_FINDStudyRootQueryRetrieveInformationModel, uncompressed_syntaxes()});
   if (o.method != RetrieveMethod::move) {
     auto storage = storage_contexts(128 - contexts.size());
     contexts.insert(contexts.end(), storage.begin(), storage.end());
@@ -258,7 +285,7 @@ Retrieval Retriever::Impl::get(Association& a, T_ASC_PresentationContextID id,
                                const std::string& study, const fs::path& dir) {
   Retrieval r;
   r.method = "C-GET";
-  Receiver receiver(dir, r, net.dimse_timeout);
+  Receiver receiver(dir, r, net.dimse_timeout, options.on_instance);
   T_DIMSE_Message req{};
   req.CommandField = DIMSE_C_GET_RQ;
   auto& rq = req.msg.CGetRQ;
@@ -358,7 +385,7 @@ Retrieval Retriever::Impl::move(Association& a, T_ASC_PresentationContextID id,
   listen();
   Retrieval r;
   r.method = "C-MOVE";
-  Receiver rec(dir, r, net.dimse_timeout);
+  Receiver rec(dir, r, net.dimse_timeout, options.on_instance);
   {
     std::lock_guard lock(mu);
     receiver = &rec;

@@ -39,6 +39,15 @@ struct StudyResult {
   [[nodiscard]] std::string to_text() const;  // one line for -v, with "\n"
 };
 
+// Whether a retrieval is the complete study: sets s.expected and returns
+// empty when it is, else why not, with the counts ("49 of 50 instances
+// received (C-FIND announced 50; C-GET: 49 completed, 0 failed, 0 warning):
+// 1 missing"). Complete means: a final status of success or warning, no
+// failed sub-operation, nothing refused, at least one instance, none fewer
+// than the C-FIND announced nor than the sub-operations counted, none more
+// than the PACS reported sending.
+std::string check_complete(StudyResult& s);
+
 enum class PullOutput {
   stream,  // every package, one after another, to `stream`
   file,    // one package to the file `path` (exactly one study must match)
@@ -57,6 +66,8 @@ struct PullOptions {
   // Told which study comes next (index from 1 of count), and each result.
   std::function<void(const FoundStudy&, std::size_t index, std::size_t count)> on_start;
   std::function<void(const StudyResult&)> on_study;
+  // Each instance as it is written (see RetrieveOptions::on_instance).
+  std::function<void(const FoundStudy&, const Retrieval&)> on_progress;
 };
 
 // Runs the whole pull; returns every study's result when all were packed

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,14 +20,6 @@ enum class RetrieveMethod {
   automatic,  // C-GET when the PACS accepts it, else C-MOVE (needs move_aet and move_port)
   get,
   move,
-};
-
-struct RetrieveOptions {
-  RetrieveMethod method = RetrieveMethod::automatic;
-  // C-MOVE destination: iep's storage SCP, which the PACS must know by this
-  // AE title (e.g. in Orthanc's DicomModalities) with this host and port.
-  std::string move_aet;
-  std::uint16_t move_port = 0;
 };
 
 // What one retrieval did.
@@ -46,6 +39,17 @@ struct Retrieval {
   std::vector<std::string> failed_uids;
   // A likely cause in words when the PACS refused without saying why.
   std::string hint;
+};
+
+struct RetrieveOptions {
+  RetrieveMethod method = RetrieveMethod::automatic;
+  // C-MOVE destination: iep's storage SCP, which the PACS must know by this
+  // AE title (e.g. in Orthanc's DicomModalities) with this host and port.
+  std::string move_aet;
+  std::uint16_t move_port = 0;
+  // Called after each instance written (for progress); it must not throw
+  // and must return quickly (a C-MOVE's storage SCP waits on it).
+  std::function<void(const Retrieval&)> on_instance;
 };
 
 // Retrieves studies from one PACS. Holds the C-MOVE listener (opened on the
