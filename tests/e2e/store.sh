@@ -138,5 +138,11 @@ expect 2 "no --pacs" -- iep-store ct.tar
 # Signed by a site nobody trusts: refused before anything is sent.
 expect 5 "an unknown signer" -- env IEP_SITES="$T/nosites" iep-store --pacs "$P8" ct.tar
 assert "nothing sent" -- test "$(count "$T/in8")" -eq 0
+# storescp offers no Storage Commitment: the instances are stored, the
+# commitment is refused in words.
+expect 20 "storage commitment from a peer without it" -- iep-store --commit --state "$T/state8" --pacs "$P8" ct.tar.zst
+stderr_names "says which" "for storage commitment"
+assert "the instances were stored" -- test "$(count "$T/in8")" -eq 6
+expect 2 "--commit-port without --commit" -- iep-store --commit-port 11112 --pacs "$P8" ct.tar.zst
 
 finish

@@ -35,6 +35,7 @@
 #include "iep/core/io.h"
 #include "iep/package/package.h"
 #include "pacs/association.h"
+#include "pacs/commit.h"
 #include "pacs/store_hook.h"
 
 namespace iep::pacs {
@@ -467,6 +468,39 @@ class Sender {
 
 // ---- one package ------------------------------------------------------------
 
+// Storage Commitment for every instance of the package (sent now or before).
+void commit(const StoreOptions& o, const Manifest& m, const std::string& label, StoreResult& r) {
+  CommitRequest req;
+  req.listen_port = o.commit_port;
+  req.timeout = o.commit_timeout;
+  std::map<std::string, const ManifestFile*> by_uid;
+  for (const auto& f : m.files)
+    if (!f.attachment) {
+      req.instances.emplace_back(f.sop_class_uid, f.sop_instance_uid);
+      by_uid[f.sop_instance_uid] = &f;
+    }
+  CommitReport rep = storage_commit(o.pacs, o.net, req);
+  std::set<std::string> committed(rep.committed.begin(), rep.committed.end());
+  for (const auto& [uid, f] : by_uid) {
+    if (committed.contains(uid)) {
+      ++r.committed;
+      continue;
+    }
+    auto it = rep.failed.find(uid);
+    r.failed.push_back(
+        {uid, f->path,
+         "not committed: " +
+             (it != rep.failed.end() ? it->second : std::string("not in the report"))});
+  }
+  if (!r.failed.empty()) {
+    r.result = Exit::instances_failed;
+    r.error = fmt::format("{}: {} of {} instances not committed by {}", label, r.failed.size(),
+                          r.instances, o.pacs.to_string());
+  }
+  if (o.log)
+    o.log(fmt::format("{}: {} instances committed by {}", label, r.committed, o.pacs.to_string()));
+}
+
 StoreResult store_one(Source& src, const std::string& label, const StoreOptions& o,
                       const TrustStore& trust) {
   StoreResult r;
@@ -512,6 +546,7 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
                               r.instances, o.pacs.to_string());
       }
     }
+    if (o.commit && r.result == Exit::ok && r.instances > 0) commit(o, m, label, r);
   } catch (const Error& e) {
     r.result = e.code();
     r.error = e.what();
@@ -553,6 +588,7 @@ std::string StoreResult::to_json() const {
   for (const auto& x : failed)
     f.push_back({{"sop_instance_uid", x.sop_instance_uid}, {"path", x.path}, {"status", x.status}});
   j["failed"] = std::move(f);
+  j["committed"] = committed;
   j["bytes"] = bytes;
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["result"] = exit_name(result);
