@@ -25,6 +25,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -340,7 +341,6 @@ class Sender {
   }
 
   void work(int worker, std::unique_ptr<Association> assoc) {
-    Bytes buf;
     if (!assoc) {
       try {
         assoc = open_association();
@@ -350,27 +350,53 @@ class Sender {
         return;
       }
     }
-    for (;;) {
-      const std::size_t i = next_.fetch_add(1);
-      if (i >= todo_.size()) break;
-      if (stop_) continue;  // reported as not sent
-      send(i, assoc, buf);
+    // The next instance is read and parsed while this one is on the wire.
+    const std::size_t n = todo_.size();
+    const auto start = [this, n](std::size_t j) {
+      std::future<Prepared> f;
+      if (j < n && !stop_) f = std::async(std::launch::async, [this, j] { return prepare(j); });
+      return f;
+    };
+    std::size_t i = next_.fetch_add(1);
+    std::future<Prepared> cur = start(i);
+    while (i < n) {
+      const std::size_t j = next_.fetch_add(1);
+      std::future<Prepared> ahead = start(j);
+      if (cur.valid()) {
+        Prepared p = cur.get();
+        if (!stop_) send(i, assoc, p);
+      }
+      i = j;
+      cur = std::move(ahead);
     }
     if (assoc) assoc->release();
   }
 
-  void send(std::size_t i, std::unique_ptr<Association>& assoc, Bytes& buf) {
-    const ManifestFile& f = *todo_[i];
+  struct Prepared {
     Instance inst;
+    std::string error;
+  };
+
+  // Reads and parses one instance from the spool, and applies the hook.
+  Prepared prepare(std::size_t i) {
+    Prepared p;
+    Bytes buf;
     try {
-      inst = load_instance(spool_, f, buf);
-    } catch (const Error& e) {
-      done(i, {false, false, e.what()});
+      p.inst = load_instance(spool_, *todo_[i], buf);
+      if (apply_) apply_(*p.inst.file->getDataset());
+    } catch (const std::exception& e) {
+      p.error = e.what();
+    }
+    return p;
+  }
+
+  void send(std::size_t i, std::unique_ptr<Association>& assoc, Prepared& p) {
+    const ManifestFile& f = *todo_[i];
+    if (!p.error.empty()) {
+      done(i, {false, false, p.error});
       return;
     }
-    if (buf.capacity() > kInMemory) Bytes().swap(buf);
-    DcmDataset& ds = *inst.file->getDataset();
-    if (apply_) apply_(ds);
+    DcmDataset& ds = *p.inst.file->getDataset();
     const std::string stored_ts = DcmXfer(ds.getOriginalXfer()).getXferID();
     std::string last;
     for (int attempt = 0; attempt <= o_.retries; ++attempt) {
