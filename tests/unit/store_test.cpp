@@ -72,6 +72,33 @@ TEST_CASE("packages one after another are found one by one, compressed or not") 
   CHECK(ids[1] != ids[2]);
 }
 
+TEST_CASE("a package in several zstd frames (zstd of each half) is one package") {
+  const auto dir = iep::test::scratch("store-frames");
+  const auto a = SiteIdentity::generate("trust-a");
+  iep::TrustStore trust;
+  trust.add(a.card());
+  iep::test::write_file(dir / "p.tar",
+                        package_bytes(a, iep::test::kPydicom / "CT_small.dcm", false));
+  iep::test::write_file(dir / "q.tar.zst",
+                        package_bytes(a, iep::test::kPydicom / "MR_small.dcm", true));
+  auto r = iep::test::run(
+      "n=$(stat -c %s p.tar); head -c $((n / 2)) p.tar | zstd -q -c > 1.zst && "
+      "tail -c +$((n / 2 + 1)) p.tar | zstd -q -c > 2.zst && cat 1.zst 2.zst q.tar.zst > all",
+      dir);
+  REQUIRE(r.status == 0);
+  const std::string all = iep::test::read_file(dir / "all");
+  const iep::Bytes data(all.begin(), all.end());
+  BytesSource in(data);
+  pkg::PackageStream stream(in, "stdin");
+  std::vector<std::uint64_t> instances;
+  while (iep::Source* src = stream.next()) {
+    Ignore none;
+    instances.push_back(pkg::read_plain(*src, "stdin", trust, none).study.instances);
+  }
+  CHECK(instances == std::vector<std::uint64_t>{1, 1});
+  fs::remove_all(dir);
+}
+
 TEST_CASE("a package cut short in a stream is corrupt, naming the stream") {
   const auto a = SiteIdentity::generate("trust-a");
   iep::TrustStore trust;
