@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "iep/pacs/store.h"
@@ -45,6 +46,11 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "print each instance stored, and each retry");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
 
+    const bool reads_stdin =
+        inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+    if (reads_stdin && ::isatty(0))
+      throw iep::Error(iep::Exit::usage,
+                       "standard input is a terminal: give package files, or pipe packages in");
     iep::pacs::StoreOptions o;
     o.pacs = iep::pacs::parse_peer(pacs, "--pacs");
     iep::pacs::check_aet(calling_aet, "--calling-aet");
