@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "iep/pacs/reconcile.h"
 #include "iep/pacs/store.h"
 #include "iep/transfer/hub_client.h"
 #include "tool_main.h"
@@ -14,7 +15,7 @@ int main(int argc, char** argv) {
     CLI::App app{
         "Deliver plain packages into a PACS by C-STORE; a re-run sends only what is missing."};
     std::vector<std::string> inputs, from;
-    std::string pacs, calling_aet = "IEP", state, identity;
+    std::string pacs, calling_aet = "IEP", state, identity, reconcile, quarantine;
     int associations = 1, retries = 3, timeout = 120;
     bool json = false, verbose = false, commit = false;
     int commit_port = 0, commit_timeout = 60;
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
     app.add_option("-i,--identity", identity, "this site's identity: its own packages verify");
     app.add_option("--from", from, "trust this sender card (besides the site folders)")
         ->allow_extra_args(false);
+    app.add_option("--reconcile", reconcile,
+                   "patient ID reconciliation rules (iep-reconcile(5)); needs --quarantine");
+    app.add_option("--quarantine", quarantine,
+                   "with --reconcile: the folder for the studies that cannot be reconciled");
     app.add_flag("--json", json, "print one JSON line per package on stdout");
     app.add_flag("-v,--verbose", verbose, "print each instance stored, and each retry");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
@@ -67,6 +72,11 @@ int main(int argc, char** argv) {
     auto trust = iep::tool::load_trust(from);
     if (auto self = iep::tool::maybe_identity(identity)) trust.add(self->card());
     o.trust = &trust;
+    if (!reconcile.empty() || !quarantine.empty())
+      o.study_hook =
+          iep::pacs::reconcile_hook(reconcile, quarantine, [verbose](const std::string& line) {
+            if (verbose) std::fprintf(stderr, "iep-store: %s\n", line.c_str());
+          });
     if (verbose)
       o.log = [](const std::string& line) {
         std::fprintf(stderr, "iep-store: %s\n", line.c_str());

@@ -131,11 +131,11 @@ TEST_CASE("a quarantined study sends nothing: the PACS is not even called") {
   o.journal = dir / "state";
   std::string seen_patient;
   auto hook = std::make_shared<iep::pacs::StudyHook>();
-  hook->decide = [&](DcmDataset& first, const iep::Manifest& m, const std::string&) {
+  hook->decide = [&](const iep::pacs::StudyInput& in) {
     OFString id;
-    first.findAndGetOFString(DCM_PatientID, id);
+    in.first.findAndGetOFString(DCM_PatientID, id);
     seen_patient = id.c_str();
-    CHECK(m.study.instances == 1);
+    CHECK(in.manifest.study.instances == 1);
     return iep::pacs::StudyDecision{true, "two local patients match", {}};
   };
   o.study_hook = hook;
@@ -170,7 +170,7 @@ TEST_CASE("the hook's change reaches the PACS, for every instance") {
   o.trust = &trust;
   o.journal = dir / "state";
   auto hook = std::make_shared<iep::pacs::StudyHook>();
-  hook->decide = [](DcmDataset&, const iep::Manifest&, const std::string&) {
+  hook->decide = [](const iep::pacs::StudyInput&) {
     iep::pacs::StudyDecision d;
     d.apply = [](DcmDataset& ds) { ds.putAndInsertString(DCM_PatientID, "LOCAL-42"); };
     return d;

@@ -825,6 +825,10 @@ Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out, const Write
   return write_package(std::move(plan), self, {}, out, options);
 }
 
+std::string split_file_name(const std::string& study_uid, const WriteOptions& options) {
+  return uid_name(study_uid) + (options.compress ? ".tar.zst" : ".tar");
+}
+
 std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self,
                                  const fs::path& dir, const WriteOptions& options) {
   auto plans = plan(input);
@@ -833,8 +837,7 @@ std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& sel
   if (ec) throw Error(Exit::output, dir.string() + ": cannot create the folder: " + ec.message());
   std::vector<fs::path> written;
   for (auto& p : plans) {
-    fs::path out =
-        dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
+    fs::path out = dir / split_file_name(p.study.study_instance_uid, options);
     if (fs::exists(out)) continue;  // a re-run finishes what is missing
     AtomicFile f(out);
     write_plain(std::move(p), self, f, options);

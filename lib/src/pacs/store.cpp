@@ -29,6 +29,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -527,6 +528,31 @@ void commit(const StoreOptions& o, const Manifest& m, const std::string& label, 
     o.log(fmt::format("{}: {} instances committed by {}", label, r.committed, o.pacs.to_string()));
 }
 
+// Reads a package through, copying every byte into an unnamed temporary
+// file, which rewind() then gives for reading from the start.
+class KeptPackage : public Source {
+ public:
+  explicit KeptPackage(Source& in) : in_(in), fd_(unnamed_temp_file("a package as received")) {}
+  std::size_t read(MutableByteSpan buf) override {
+    const std::size_t n = in_.read(buf);
+    if (n > 0) FdSink(fd_.get(), temp_root().string() + " (temporary file)").write(buf.first(n));
+    return n;
+  }
+  int rewind() {
+    // What the reader left after the package's end (padding) is part of it.
+    std::uint8_t buf[65536];
+    while (read(MutableByteSpan(buf, sizeof buf)) > 0) {
+    }
+    if (::lseek(fd_.get(), 0, SEEK_SET) != 0)
+      throw Error(Exit::output, "cannot read back the temporary copy of a package");
+    return fd_.get();
+  }
+
+ private:
+  Source& in_;
+  UniqueFd fd_;
+};
+
 StoreResult store_one(Source& src, const std::string& label, const StoreOptions& o,
                       const TrustStore& trust) {
   StoreResult r;
@@ -534,7 +560,10 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
   const double start = now_seconds();
   try {
     Spool spool;
-    Manifest m = package::read_plain(src, label, trust, spool);
+    // The package as received, kept when the hook wants it (quarantine).
+    std::optional<KeptPackage> kept;
+    if (o.study_hook && o.study_hook->keep_package) kept.emplace(src);
+    Manifest m = package::read_plain(kept ? static_cast<Source&>(*kept) : src, label, trust, spool);
     r.package_id = m.package_id;
     r.study_instance_uid = m.study.study_instance_uid;
     Journal journal(o.journal, m.package_id, o.pacs);
@@ -558,7 +587,19 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
           }
         Bytes buf;
         Instance inst = load_instance(spool, *first, buf);
-        StudyDecision d = o.study_hook->decide(*inst.file->getDataset(), m, label);
+        std::optional<FdSource> package;
+        if (kept) package.emplace(kept->rewind(), label);
+        StudyInput in{*inst.file->getDataset(), m, label,
+                      [&](const std::function<void(DcmDataset&)>& f) {
+                        for (const auto& e : m.files) {
+                          if (e.attachment) continue;
+                          Bytes b;
+                          Instance i = load_instance(spool, e, b);
+                          f(*i.file->getDataset());
+                        }
+                      },
+                      package ? &*package : nullptr};
+        StudyDecision d = o.study_hook->decide(in);
         if (d.quarantine)
           throw Error(Exit::quarantined, fmt::format("{}: study {} quarantined, nothing stored: {}",
                                                      label, m.study.study_instance_uid, d.reason));

@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "iep/core/io.h"
 #include "iep/package/manifest.h"
 #include "iep/pacs/store.h"
 
@@ -24,11 +25,24 @@ struct StudyDecision {
   std::function<void(DcmDataset&)> apply;  // may be empty: send as stored
 };
 
+// What the hook sees of a package.
+struct StudyInput {
+  DcmDataset& first;         // the first DICOM instance, in manifest order
+  const Manifest& manifest;  // verified
+  const std::string& input;  // names the package in messages
+  // Calls f with the data set of every DICOM instance, in manifest order,
+  // one at a time (each parsed from the spool).
+  std::function<void(const std::function<void(DcmDataset&)>& f)> each_instance;
+  // The package as received, from its first byte, when the hook asked for
+  // it (keep_package); else null.
+  Source* package = nullptr;
+};
+
 struct StudyHook {
-  // `input` names the package in messages.
-  std::function<StudyDecision(DcmDataset& first, const Manifest& manifest,
-                              const std::string& input)>
-      decide;
+  std::function<StudyDecision(const StudyInput& study)> decide;
+  // Keep a copy of the package as received (an unnamed temporary file) for
+  // StudyInput::package, e.g. to quarantine it.
+  bool keep_package = false;
 };
 
 }  // namespace iep::pacs
