@@ -85,6 +85,18 @@ assert "the study is filed under the local patient" -- \
   test "$(orthanc LOCAL GET /patients | jq length)" -eq 4
 assert "nothing quarantined" -- test ! -e q -o -z "$(ls -A q 2>/dev/null)"
 
+# Names compare as people would: case, padding, prefix and suffix aside.
+study s9 P900 TRUST_A "smith ^John^^Dr" 19700101 M 9434765919
+expect 0 "a name in another case, with a prefix" -- iep-store --pacs "$PACS" --reconcile rules.json --quarantine q s9.tar.zst
+assert "coerced to the same local patient" -- test "$(tags_of "$(uid_of s9)" .PatientID | sort -u)" = '"L9"'
+
+# A Study Root query at STUDY level finds the patient through its studies.
+sed 's/"model": "patient"/"model": "study"/' rules.json >study-level.json
+study s10 P1000 TRUST_A "SMITH^JOHN" 19700101 M 9434765919
+expect 0 "reconciled by a study-level C-FIND" -- iep-store -v --pacs "$PACS" --reconcile study-level.json --quarantine q s10.tar.zst
+assert "study level: the rule named" -- grep -q "local L9 (issuer RXX) by C-FIND $PACS (study) on NHS 9434765919" "$T/.err"
+assert "study level: coerced" -- test "$(tags_of "$(uid_of s10)" .PatientID | sort -u)" = '"L9"'
+
 # ---- doubts: quarantined, nothing stored -----------------------------------
 # quarantined DESC PACKAGE STUDYUID SENDER-ID REASON-PATTERN
 quarantined() {
