@@ -158,6 +158,63 @@ expect 12 "two table rows disagree" -- iep-store --pacs "$PACS" --reconcile tabl
 assert "the message names both rows" -- grep -q "table map.csv is ambiguous for P800 (issuer TRUST_A): line 3 maps it to L5 (issuer RXX), line 4 to L6 (issuer RXX)" "$T/.err"
 assert "table: nothing stored" -- test -z "$(instances_of "$S8")"
 
+# ---- a modality worklist (Orthanc's worklist plugin) with accession numbers -
+# wl NAME ID NAME BIRTH SEX NHS ACCESSION: a scheduled order.
+wl() {
+  cat >"$T/wl.dump" <<DUMP
+(0008,0005) CS [ISO_IR 100]
+(0008,0050) SH [$7]
+(0010,0010) PN [$3]
+(0010,0020) LO [$2]
+(0010,0021) LO [RXX]
+(0010,0030) DA [$4]
+(0010,0040) CS [$5]
+(0010,1002) SQ (Sequence with undefined length)
+(fffe,e000) na (Item with undefined length)
+(0010,0020) LO [$6]
+(0010,0021) LO [NHS]
+(fffe,e00d) na
+(fffe,e0dd) na
+(0040,0100) SQ (Sequence with undefined length)
+(fffe,e000) na (Item with undefined length)
+(0008,0060) CS [CT]
+(0040,0001) AE [CT1]
+(0040,0002) DA [20261202]
+(0040,0009) SH [SPS-$7]
+(fffe,e00d) na
+(fffe,e0dd) na
+DUMP
+  dump2dcm -q "$T/wl.dump" "$T/worklists/$1.wl" || exit 1
+}
+mkdir -p "$T/worklists" "$T/WL/db"
+wl o1 L9 "SMITH^JOHN" 19700101 M 9434765919 ACC-WL-1
+wl o2 L5 "JONES^MARY" 19800202 F 4857773456 ACC-WL-2
+wl o3 L5 "JONES^MARY" 19800202 F 4857773456 ACC-WL-3
+WL_PORT=$(free_port)
+cat >"$T/WL/orthanc.json" <<JSON
+{"Name": "WL", "StorageDirectory": "$T/WL/db", "IndexDirectory": "$T/WL/db",
+ "HttpServerEnabled": false, "DicomAet": "WORKLIST", "DicomPort": $WL_PORT,
+ "DicomCheckCalledAet": true, "DicomAlwaysAllowFindWorklist": true,
+ "Plugins": ["/usr/share/orthanc/plugins/libModalityWorklists.so"],
+ "Worklists": {"Enable": true, "Database": "$T/worklists"}}
+JSON
+start_peer WL Orthanc "$T/WL/orthanc.json"
+wait_port "$WL_PORT" 60 || exit 1
+cat >wl.json <<JSON
+{"local_issuer": "RXX", "national_issuer": "NHS", "coerce_accession": true,
+ "find": {"pacs": "WORKLIST@127.0.0.1:$WL_PORT", "model": "worklist"}}
+JSON
+study s11 P1100 TRUST_A "SMITH^JOHN" 19700101 M 9434765919 ACC-9
+S11=$(uid_of s11)
+expect 0 "reconciled by the worklist" -- iep-store --pacs "$PACS" --reconcile wl.json --quarantine q s11.tar.zst
+assert "worklist: local ID and the order's accession number" -- \
+  test "$(tags_of "$S11" '[.PatientID, .IssuerOfPatientID, .AccessionNumber, .OriginalAttributesSequence[0].ModifiedAttributesSequence[0].AccessionNumber]' | sort -u)" = '["L9","RXX","ACC-WL-1","ACC-9"]'
+study s12 P1200 TRUST_A "JONES^MARY" 19800202 F 4857773456 ACC-10
+S12=$(uid_of s12)
+expect 12 "two orders for the patient: which one is this study?" -- iep-store --pacs "$PACS" --reconcile wl.json --quarantine q s12.tar.zst
+assert "worklist: the message names both orders" -- grep -q "NHS 4857773456 has 2 scheduled orders (ACC-WL-2, ACC-WL-3)" "$T/.err"
+assert "worklist: nothing stored" -- test -z "$(instances_of "$S12")"
+
 # ---- the PACS to ask is down: neither stored nor quarantined ---------------
 DEAD=$(free_port)
 sed "s/127.0.0.1:$LOCAL_DICOM/127.0.0.1:$DEAD/" rules.json >dead.json
