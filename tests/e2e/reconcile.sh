@@ -152,6 +152,19 @@ S7=$(uid_of s7)
 expect 0 "a study reconciled by the table" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s7.tar.zst
 assert "table: local ID and accession number" -- \
   test "$(tags_of "$S7" '[.PatientID, .IssuerOfPatientID, .AccessionNumber, .OriginalAttributesSequence[0].ModifiedAttributesSequence[0].AccessionNumber]' | sort -u)" = '["L9","RXX","RXX-55","ACC-1"]'
+# A re-run that finishes the package (its journal gone, as if cut off)
+# keeps the decision; if the rules now say another patient, it is a
+# quarantine, never half a study under each.
+ID7=$(iep-verify --json s7.tar.zst | jq -r .manifest.package_id)
+assert "the decision is remembered" -- test "$(jq -r .patient_id "$XDG_STATE_HOME"/iep/reconcile/"$ID7"-*.json)" = L9
+rm -f "$XDG_STATE_HOME"/iep/store/"$ID7"-*
+expect 0 "re-run with the same rules" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s7.tar.zst
+sed -i 's/^TRUST_A,P700,L9,/TRUST_A,P700,L5,/' map.csv
+rm -f "$XDG_STATE_HOME"/iep/store/"$ID7"-*
+expect 12 "re-run after the mapping changed" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s7.tar.zst
+assert "the message says what was decided before and now" -- grep -q "an earlier run stored this package into $PACS as local patient L9 (issuer RXX), accession RXX-55 (decided .* by table map.csv line 2); the rules now say L5 (issuer RXX), accession RXX-55" "$T/.err"
+assert "every instance still under L9" -- test "$(tags_of "$S7" .PatientID | sort -u)" = '"L9"'
+
 study s8 P800 TRUST_A "JONES^MARY" 19800202 F ""
 S8=$(uid_of s8)
 expect 12 "two table rows disagree" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s8.tar.zst

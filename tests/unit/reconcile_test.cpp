@@ -454,7 +454,11 @@ TEST_CASE("a quarantined study goes whole into a new folder with its report, nev
   d.modified_at = "20261202151500.000000+0000";
   std::string bytes(100000, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
-  bytes.replace(0, 4, "\x28\xb5\x2f\xfd");  // zstd's magic: named .tar.zst
+  // zstd's magic: named .tar.zst
+  bytes[0] = '\x28';
+  bytes[1] = '\xb5';
+  bytes[2] = '\x2f';
+  bytes[3] = '\xfd';
   const auto put = [&](const std::string& name) {
     iep::BytesSource src(
         iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
