@@ -90,7 +90,7 @@ struct StorageScpOptions {
 class StorageScp {
  public:
   // Binds the port. Throws iep::Error(output) when dir cannot be made,
-  // Error(pacs_unreachable) when the port cannot be bound.
+  // Error(network) when the port cannot be bound (as iep-serve).
   explicit StorageScp(StorageScpOptions options);
   ~StorageScp();  // stop() and wait for the associations
   StorageScp(const StorageScp&) = delete;
