@@ -128,6 +128,19 @@ assert "the gateway logs the rejection" -- \
   grep -q "association from MODALITY@.* to IEP_X rejected: called AE title not recognized" "$T/gw.log"
 assert "nothing of it was stored" -- test -z "$(find "$GW/incoming" -name '*.dcm')"
 
+# --- Silent connections (a port scanner, a hostile peer) do not hold up a sender.
+(exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT" && exec sleep 60) &
+h1=$!
+(exec 3<>"/dev/tcp/127.0.0.1/$GW_PORT" && exec sleep 60) &
+h2=$!
+track "$h1"
+track "$h2"
+expect 0 "a push while two connections stay silent" -- push IEP_C s3/IM00001.dcm
+assert "it finished while they were still open" -- kill -0 "$h1" "$h2"
+kill "$h1" "$h2" 2>/dev/null
+assert "the gateway says they sent no association request" -- \
+  until_ok 60 test "$(grep -c 'no association request' "$T/gw.log")" -ge 2
+
 # --- The hub down: the package waits in outbox/ and goes out once it is back.
 hub_stop
 expect 0 "study 4 while the hub is down" -- push IEP_B s4/*.dcm

@@ -106,6 +106,8 @@ class StorageScp {
   [[nodiscard]] bool stopping() const { return stopping_.load(); }
 
  private:
+  void add_networks(int sock, int n);
+  void accept_loop(T_ASC_Network* net);
   void serve(T_ASC_Association* assoc, AssociationInfo info);
   // Both return false when the association ended (aborted).
   bool handle_store(T_ASC_Association* assoc, const AssociationInfo& info, void* msg,
@@ -116,7 +118,7 @@ class StorageScp {
 
   StorageScpOptions o_;
   std::unique_ptr<DcmTransportLayer> tls_;
-  T_ASC_Network* net_ = nullptr;
+  std::vector<T_ASC_Network*> nets_;  // one per acceptor thread
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
