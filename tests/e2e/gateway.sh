@@ -60,6 +60,7 @@ newest() { ls -t "$GW/sent/$1"/*.tar.zst | head -1; }
 /usr/bin/python3 "$IEP_SRC/tests/bench/make-study.py" s2 --slices 6 --size 64 --seed 12 >/dev/null || exit 1
 /usr/bin/python3 "$IEP_SRC/tests/bench/make-study.py" s3 --slices 2 --size 64 --seed 13 >/dev/null || exit 1
 /usr/bin/python3 "$IEP_SRC/tests/bench/make-study.py" s4 --slices 2 --size 64 --seed 14 >/dev/null || exit 1
+/usr/bin/python3 "$IEP_SRC/tests/bench/make-study.py" s5 --slices 3 --size 64 --seed 15 >/dev/null || exit 1
 
 # --- Usage errors.
 expect 2 "no route is a usage error" -- iep-gateway --data "$GW" --listen 0 -i "$T/keys/a.id" --no-send
@@ -156,5 +157,41 @@ wait "$GW_PID"
 assert "SIGTERM ends the gateway with status 0" -- test $? -eq 0
 assert "it says it stops" -- grep -q "SIGTERM: stopping" "$T/gw.log"
 assert "one log line per association" -- test "$(grep -c '^iep-gateway: association from .* released$' "$T/gw.log")" -ge 8
+
+# --- A crash after a package was made but before it was recorded: the
+# restarted gateway records it, and a later instance is a follow-up, not a
+# second package of the same instances. The interrupted state is made by
+# hand: the package (packed by a second gateway, --no-send), the pack's
+# intent file, the instances still in incoming/.
+iep-gateway --data "$T/gwx" --listen "127.0.0.1:$GW_PORT" --port-file "$T/gwx.port" -i "$T/keys/a.id" \
+  --route IEP_B=trust-b --quiet-period 1 --no-send 2>>"$T/gwx.log" &
+gx=$!
+track "$gx"
+wait_file "$T/gwx.port" 30
+expect 0 "two instances of study 5 to a packing-only gateway" -- push IEP_B s5/IM0000[12].dcm
+assert "it packs them" -- until_ok 60 has ../gwx/outbox/trust-b 1
+kill -TERM "$gx"
+wait "$gx"
+s5=$(study_of s5/IM00001.dcm)
+pkg=$(ls "$T/gwx/outbox/trust-b")
+mkdir -p "$GW/incoming/trust-b/$s5" "$GW/outbox/trust-b" "$GW/packed/trust-b"
+cp "$T/gwx/outbox/trust-b/$pkg" "$GW/outbox/trust-b/"
+{
+  echo "$pkg"
+  sops s5/IM0000[12].dcm
+} >"$GW/packed/trust-b/$s5.pending"
+for f in s5/IM0000[12].dcm; do cp "$f" "$GW/incoming/trust-b/$s5/$(sops "$f").dcm"; done
+start_gw
+assert "the restarted gateway completes the interrupted pack" -- \
+  grep -q "study $s5 for trust-b: completed a pack a restart interrupted ($pkg)" "$T/gw.log"
+assert "its instances left incoming/" -- test -z "$(find "$GW/incoming/trust-b/$s5" -name '*.dcm' 2>/dev/null)"
+assert "the package is sent" -- until_ok 120 test -f "$GW/sent/trust-b/$pkg"
+expect 0 "the third instance of study 5" -- push IEP_B s5/IM00003.dcm
+assert "goes out as a follow-up" -- until_ok 60 has sent/trust-b 6
+assert "of just that instance" -- test "$(pkg_sops "$(newest trust-b)")" = "$(sops s5/IM00003.dcm)"
+all=$(for p in "$GW"/sent/trust-b/*.tar.zst; do pkg_sops "$p"; done)
+assert "no instance was sent twice to trust-b" -- test "$(echo "$all" | sort | uniq -d | wc -l)" -eq 0
+kill -TERM "$GW_PID"
+wait "$GW_PID"
 
 finish

@@ -132,7 +132,10 @@ class Gateway {
     std::error_code ec;
     for (const auto& site : fs::directory_iterator(o_.data / "packed", ec)) {
       if (!site.is_directory() || hidden(site.path())) continue;
+      for (const auto& f : fs::directory_iterator(site.path(), ec))
+        if (f.path().extension() == ".pending") recover(site.path().filename(), f.path());
       for (const auto& f : fs::directory_iterator(site.path(), ec)) {
+        if (f.path().extension() == ".pending") continue;
         std::ifstream in(f.path());
         std::string sop;
         while (std::getline(in, sop))
@@ -162,6 +165,55 @@ class Gateway {
     if (studies)
       say(fmt::format("resuming {} study(ies) of {} instance(s) received before a restart", studies,
                       n));
+  }
+
+  // A pack that a crash interrupted (packed/SITE/STUDY.pending: the
+  // package's name, then its instances): if the package was made, its
+  // instances are recorded as packed and leave incoming/, as the pack
+  // would have done; if not, nothing happened.
+  void recover(const std::string& site, const fs::path& pending) {
+    std::ifstream in(pending);
+    std::string name, sop;
+    std::getline(in, name);
+    std::set<std::string> sops;
+    while (std::getline(in, sop))
+      if (!sop.empty()) sops.insert(sop);
+    const std::string study = pending.stem();
+    std::error_code ec;
+    if (!name.empty() && (fs::exists(o_.data / "outbox" / site / name) ||
+                          fs::exists(o_.data / "sent" / site / name))) {
+      record(Key{site, study}, sops);
+      for (const auto& s : sops) fs::remove(o_.data / "incoming" / site / study / (s + ".dcm"), ec);
+      say(fmt::format("study {} for {}: completed a pack a restart interrupted ({})", study, site,
+                      name));
+    }
+    fs::remove(pending, ec);
+  }
+
+  // Appends instances to the packed list of a study (durably), skipping
+  // those listed already.
+  void record(const Key& key, const std::set<std::string>& sops) {
+    const fs::path list = o_.data / "packed" / key.site / key.study;
+    std::set<std::string> have;
+    {
+      std::ifstream in(list);
+      std::string line;
+      while (std::getline(in, line)) have.insert(line);
+    }
+    std::string lines;
+    for (const auto& sop : sops)
+      if (!have.contains(sop)) lines += sop + "\n";
+    fs::create_directories(list.parent_path());
+    const bool made = !fs::exists(list);
+    UniqueFd fd(::open(list.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (fd.get() < 0 ||
+        ::write(fd.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()) ||
+        ::fsync(fd.get()) != 0)
+      throw Error(Exit::output,
+                  fmt::format("{}: cannot record: {}", list.string(), std::strerror(errno)));
+    if (made) fsync_dir(list.parent_path());
+    std::lock_guard lock(mu_);
+    for (const auto& sop : sops) packed_[sop] = key;
   }
 
   fs::path place(const StoredInstance& si) const {
@@ -240,7 +292,6 @@ class Gateway {
 
   void pack(const Key& key, const Study& s) {
     const fs::path folder = o_.data / "incoming" / key.site / key.study;
-    const fs::path list = o_.data / "packed" / key.site / key.study;
     std::set<std::string> before;
     {
       std::lock_guard lock(mu_);
@@ -262,6 +313,16 @@ class Gateway {
     const std::string name = key.study + "-" + set_hash(fresh) + ".tar.zst";
     const fs::path outbox = o_.data / "outbox" / key.site;
     fs::create_directories(outbox);
+    fs::create_directories(o_.data / "packed" / key.site);
+    // What this pack is about to do, for recover() after a crash.
+    const fs::path pending = o_.data / "packed" / key.site / (key.study + ".pending");
+    {
+      AtomicFile intent(pending, true);
+      std::string text = name + "\n";
+      for (const auto& sop : fresh) text += sop + "\n";
+      intent.write(ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+      intent.commit();
+    }
     const fs::path out = outbox / name;
     if (!fs::exists(out) && !fs::exists(o_.data / "sent" / key.site / name)) {
       package::PackInput in;
@@ -271,24 +332,8 @@ class Gateway {
       file.commit();
       fsync_dir(outbox);
     }
-    // Which instances went out, before they leave incoming/.
-    fs::create_directories(list.parent_path());
-    {
-      const bool made = !fs::exists(list);
-      UniqueFd fd(::open(list.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-      std::string lines;
-      for (const auto& sop : fresh) lines += sop + "\n";
-      if (fd.get() < 0 ||
-          ::write(fd.get(), lines.data(), lines.size()) != static_cast<ssize_t>(lines.size()) ||
-          ::fsync(fd.get()) != 0)
-        throw Error(Exit::output,
-                    fmt::format("{}: cannot record: {}", list.string(), std::strerror(errno)));
-      if (made) fsync_dir(list.parent_path());
-    }
-    {
-      std::lock_guard lock(mu_);
-      for (const auto& sop : fresh) packed_[sop] = key;
-    }
+    record(key, fresh);  // which instances went out, before they leave incoming/
+    fs::remove(pending, ec);
     for (const auto& sop : fresh) fs::remove(folder / (sop + ".dcm"), ec);
     say(fmt::format(
         "study {} for {}: {} instance(s) {} ({}): outbox/{}/{}", key.study, key.site, fresh.size(),
