@@ -344,3 +344,27 @@ TEST_CASE("iep-gateway: a study its sender committed whole is packed before the 
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   CHECK(fs::exists(o.data / "packed" / "trust-b" / iep::dicom::scan(ct).study_instance_uid));
 }
+
+TEST_CASE("DICOM over TLS: storescu with TLS stores; without TLS it does not") {
+  const fs::path dir = iep::test::scratch("scp-tls");
+  const auto made =
+      run("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 "
+          "-subj /CN=iep-gateway >/dev/null 2>&1",
+          dir);
+  REQUIRE_MESSAGE(made.status == 0, made.err);
+  auto o = options(dir / "in");
+  o.net.tls_cert = (dir / "cert.pem").string();
+  o.net.tls_key = (dir / "key.pem").string();
+  Running r(std::move(o));
+  const auto ct = iep::test::kPydicom / "CT_small.dcm";
+  auto res = run("storescu +tla +cf cert.pem -aet PUSHER -aec IEP_GW localhost " + r.port() + " " +
+                     quote(ct.string()),
+                 dir);
+  CHECK_MESSAGE(res.status == 0, res.err);
+  res = run("storescu -to 10 -ta 10 -aet PUSHER -aec IEP_GW 127.0.0.1 " + r.port() + " " +
+                quote(ct.string()),
+            dir);
+  CHECK(res.status != 0);
+  std::lock_guard l(r.mu);
+  CHECK(r.stored.size() == 1);
+}
