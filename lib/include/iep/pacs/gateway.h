@@ -16,6 +16,8 @@
 //   sent/SITE/STUDY-HASH.tar.zst  sent (or, without a hub, never moved)
 //   packed/SITE/STUDY             the SOP Instance UIDs packed so far, one
 //                                 a line (a repeated instance is dropped)
+//   packed/SITE/STUDY.pending     a pack under way (package name, then its
+//                                 instances), completed at start if found
 //   state/                        iep-send's resumable state
 #pragma once
 
