@@ -263,7 +263,8 @@ void StorageScp::accept_loop(T_ASC_Network* net) {
     if (c.bad() || !assoc || !assoc->params) {
       // Another acceptor took the connection (DUL_NOASSOCIATIONREQUEST or
       // an accept error), or the peer did not speak DICOM in time.
-      if (assoc && c != DUL_NOASSOCIATIONREQUEST)
+      if (assoc && c != DUL_NOASSOCIATIONREQUEST &&
+          !std::strstr(c.text(), std::strerror(EAGAIN)))  // another acceptor took it
         say(fmt::format("association request failed: {}", c.text()));
       if (assoc) {
         ASC_dropSCPAssociation(assoc);
