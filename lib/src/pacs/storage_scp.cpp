@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
@@ -117,6 +118,9 @@ UniqueFd listen_on(const std::string& host, std::uint16_t port) {
       }
       int one = 1, zero = 0;
       ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      // Accepted connections inherit it (DCMTK sets it too, from the
+      // TCP_NODELAY variable that init_dcmtk_network() sets).
+      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (a->ai_family == AF_INET6 && host.empty())
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
       if (::bind(fd.get(), a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd.get(), 64) != 0) {
