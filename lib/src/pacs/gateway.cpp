@@ -454,7 +454,15 @@ void run_gateway(const GatewayOptions& options) {
   so.on_commitment = [g](const CommitmentRequest& r) { return g->commit(r); };
   so.log = [](const std::string& line) { say(line); };
   so.verbose = o.verbose;
-  StorageScp scp(so);
+  std::unique_ptr<StorageScp> made;
+  try {
+    made = std::make_unique<StorageScp>(so);
+  } catch (const Error& e) {
+    // A port in use is the network's error here, as for iep-serve.
+    if (e.code() != Exit::pacs_unreachable) throw;
+    throw Error(Exit::network, e.what());
+  }
+  StorageScp& scp = *made;
   std::string routes;
   for (const auto& [aet, site] : o.routes)
     routes += fmt::format("{}{}->{}", routes.empty() ? "" : ", ", aet, site);

@@ -130,7 +130,7 @@ UniqueFd listen_on(const std::string& host, std::uint16_t port) {
       return fd;
     }
   }
-  throw Error(Exit::network, fmt::format("cannot listen on {}: {}", where, last));
+  throw Error(Exit::pacs_unreachable, fmt::format("cannot listen on {}: {}", where, last));
 }
 
 std::uint16_t port_of(int fd) {

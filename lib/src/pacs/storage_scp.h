@@ -90,7 +90,8 @@ struct StorageScpOptions {
 class StorageScp {
  public:
   // Binds the port. Throws iep::Error(output) when dir cannot be made,
-  // Error(network) when the port cannot be bound (as iep-serve).
+  // Error(pacs_unreachable) when the port cannot be bound (iep-pack --pacs
+  // maps it to a usage error of --move-port, iep-gateway to network).
   explicit StorageScp(StorageScpOptions options);
   ~StorageScp();  // stop() and wait for the associations
   StorageScp(const StorageScp&) = delete;
