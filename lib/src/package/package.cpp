@@ -339,17 +339,6 @@ std::vector<age::Recipient> recipients_of(const std::vector<SiteCard>& to) {
 
 // ---- reading ------------------------------------------------------------
 
-// Receives the file entries of a package as they stream by.
-class EntryHandler {
- public:
-  virtual ~EntryHandler() = default;
-  virtual void begin(const std::string& path, std::uint64_t size) = 0;
-  virtual void data(ByteSpan d) = 0;
-  virtual void end() = 0;
-  // Called after every check passed, with the manifest and its signature.
-  virtual void manifest(const std::string& /*json*/, const std::string& /*sig*/) {}
-};
-
 class NullHandler : public EntryHandler {
  public:
   void begin(const std::string&, std::uint64_t) override {}
@@ -836,6 +825,10 @@ Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out, const Write
   return write_package(std::move(plan), self, {}, out, options);
 }
 
+std::string split_file_name(const std::string& study_uid, const WriteOptions& options) {
+  return uid_name(study_uid) + (options.compress ? ".tar.zst" : ".tar");
+}
+
 std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self,
                                  const fs::path& dir, const WriteOptions& options) {
   auto plans = plan(input);
@@ -844,8 +837,7 @@ std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& sel
   if (ec) throw Error(Exit::output, dir.string() + ": cannot create the folder: " + ec.message());
   std::vector<fs::path> written;
   for (auto& p : plans) {
-    fs::path out =
-        dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
+    fs::path out = dir / split_file_name(p.study.study_instance_uid, options);
     if (fs::exists(out)) continue;  // a re-run finishes what is missing
     AtomicFile f(out);
     write_plain(std::move(p), self, f, options);
@@ -945,6 +937,11 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
   m.summarise();
   w.finish(m, self);
   return m;
+}
+
+Manifest read_plain(Source& plain, const std::string& name, const TrustStore& trust,
+                    EntryHandler& entries) {
+  return read_package(plain, name, trust, entries).manifest;
 }
 
 Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptions& options,

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out,
 // Writes one plain package per study into `dir` (created if needed), named
 // STUDY-UID.tar.zst; packages already there are kept, so a re-run after a
 // failure finishes the rest. Returns the files written.
+// The file name pack_split() gives a study's package: STUDY-UID.tar.zst
+// (.tar without compression); a UID that cannot name a file is replaced by
+// a stable digest.
+std::string split_file_name(const std::string& study_uid, const WriteOptions& options = {});
+
 std::vector<std::filesystem::path> pack_split(const PackInput& input, const SiteIdentity& self,
                                               const std::filesystem::path& dir,
                                               const WriteOptions& options = {});
@@ -173,6 +179,53 @@ Manifest open_to_folder(Source& sealed, const std::string& name, const OpenOptio
 // plain package to `out` (spooled in a temporary file meanwhile).
 Manifest open_to_stream(Source& sealed, const std::string& name, const OpenOptions& options,
                         Sink& out);
+
+// Receives the file entries of a package as they stream by, before the
+// package is known to be genuine: keep the bytes aside, parse nothing.
+class EntryHandler {
+ public:
+  virtual ~EntryHandler() = default;
+  virtual void begin(const std::string& path, std::uint64_t size) = 0;
+  virtual void data(ByteSpan d) = 0;
+  virtual void end() = 0;
+  // Called after every check passed, with the manifest and its signature.
+  virtual void manifest(const std::string& /*json*/, const std::string& /*sig*/) {}
+};
+
+// Reads one plain package (tar or tar.zst) to its end, handing every file
+// entry to `entries`, and checks it whole as verify() does: the manifest
+// signed by a site in `trust`, every file's size and BLAKE2b-256 as signed,
+// nothing missing, nothing extra. Returns the manifest only when all of it
+// passed; throws Error (corrupt, bad_signature, not_package) naming `name`.
+Manifest read_plain(Source& plain, const std::string& name, const TrustStore& trust,
+                    EntryHandler& entries);
+
+// Plain packages one after another in one stream, as `iep-fetch --stdout`
+// writes them: next() gives the next package's bytes as a Source that ends
+// where that package ends (a tar's end-of-archive marker and its zero
+// padding; for tar.zst, the zstd frame holding it; the tar given out
+// decompressed), or null at the end of the stream. The Source stays valid
+// until the next call; a package not read to its end (it did not verify)
+// is skipped by the next call. Bounded: pax headers of at most 1 MiB; a
+// truncated or undecodable stream is Error(Exit::corrupt) naming `name`.
+class PackageStream {
+ public:
+  PackageStream(Source& in, std::string name);
+  ~PackageStream();
+  PackageStream(const PackageStream&) = delete;
+  PackageStream& operator=(const PackageStream&) = delete;
+  Source* next();
+  // The package given out last was read to its end: the next one can be
+  // found (false after a package whose tar or zstd structure failed).
+  [[nodiscard]] bool at_boundary() const;
+  // Packages begun so far.
+  [[nodiscard]] std::size_t count() const;
+
+  struct State;  // public only for the implementation's helpers
+
+ private:
+  std::unique_ptr<State> s_;
+};
 
 // ---- Verifying ----------------------------------------------------------
 
