@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
         "Pack DICOM files, folders, a CD (DICOMDIR) or the studies a PACS query finds into a "
         "plain package (tar.zst) on stdout."};
     std::string identity, output, split, pacs, calling_aet = "IEP", retrieve, move_aet;
-    std::vector<std::string> paths, attach, query;
+    std::vector<std::string> paths, attach, report, query;
     std::uint16_t move_port = 0;
     bool no_compress = false, verbose = false, json = false;
     app.add_option("paths", paths, "DICOM files, folders, DICOMDIR files");
@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
                    "this site's identity (default: IEP_IDENTITY, ~/.config/iep/identity)");
     app.add_option("-o,--output", output, "write the package to FILE instead of stdout");
     app.add_option("-a,--attach", attach, "carry a non-DICOM file (e.g. a report PDF)")
+        ->allow_extra_args(false);
+    app.add_option("--report", report,
+                   "carry the study's report (a PDF, or UTF-8 text; at most 64 MiB), marked as "
+                   "such so that the receiver can deliver it as a DICOM instance")
         ->allow_extra_args(false);
     app.add_option("--split", split, "one package per study, written as DIR/STUDY-UID.tar.zst");
     app.add_flag("--no-compress", no_compress, "plain tar without zstd (for local pipes)");
@@ -47,7 +51,9 @@ int main(int argc, char** argv) {
         if (app.count(f) > 0) throw iep::Error(iep::Exit::usage, std::string(f) + " needs --pacs");
       if (paths.empty()) throw iep::Error(iep::Exit::usage, "no path given (or --pacs)");
       auto self = iep::tool::load_identity(identity);
-      iep::package::PackInput input{{paths.begin(), paths.end()}, {attach.begin(), attach.end()}};
+      iep::package::PackInput input{{paths.begin(), paths.end()},
+                                    {attach.begin(), attach.end()},
+                                    {report.begin(), report.end()}};
       if (!split.empty()) {
         iep::package::pack_split(input, self, split, opts);
         return 0;
@@ -68,7 +74,8 @@ int main(int argc, char** argv) {
     // Out of a PACS.
     if (!paths.empty())
       throw iep::Error(iep::Exit::usage, "--pacs takes no paths: the query names the studies");
-    if (!attach.empty()) throw iep::Error(iep::Exit::usage, "--attach does not go with --pacs");
+    if (!attach.empty() || !report.empty())
+      throw iep::Error(iep::Exit::usage, "--attach and --report do not go with --pacs");
     if (query.empty())
       throw iep::Error(iep::Exit::usage, "--pacs needs at least one --query KEY=VALUE");
     iep::pacs::PullOptions o;

@@ -147,7 +147,7 @@ std::vector<StudyResult> pull(const PullOptions& o, const SiteIdentity& self) {
       TempDir tmp("iep-pull");
       s.retrieval = retriever.retrieve(s.study.study_uid, tmp.path());
       if (auto why = shortfall(s); !why.empty()) throw Error(Exit::instances_failed, why);
-      auto plans = package::plan(package::PackInput{{tmp.path()}, {}});
+      auto plans = package::plan(package::PackInput{{tmp.path()}, {}, {}});
       if (plans.size() != 1 || plans[0].study.study_instance_uid != s.study.study_uid) {
         std::string uids;
         for (const auto& p : plans) uids += (uids.empty() ? "" : ", ") + p.study.study_instance_uid;
