@@ -21,10 +21,13 @@ int main(int argc, char** argv) {
         "Fetch the packages addressed to this site from the hub: download (resumably), verify, "
         "open into a folder or onto stdout, acknowledge with a signed receipt."};
     iep::tool::HubFlags hf;
-    std::string out, exec, max_unpack;
+    std::string out, media, exec, max_unpack;
     bool to_stdout = false, watch = false, json = false, verbose = false, no_wait = false;
     int wait = 30;
     app.add_option("-o,--out", out, "the folder studies go into, one folder per package id");
+    app.add_option("--media", media,
+                   "write each study as a folder to burn onto a disc instead, DIR/PACKAGE-ID "
+                   "(DICOMDIR, DICOM/..., IHE PDI)");
     app.add_flag("--stdout", to_stdout,
                  "write each plain package to stdout, one after another, instead of a folder");
     app.add_option("--exec", exec,
@@ -42,8 +45,8 @@ int main(int argc, char** argv) {
     app.add_flag("--json", json, "print one JSON line per package on stdout");
     app.add_flag("-v,--verbose", verbose, "say what was delivered, on stderr");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
-    if (to_stdout == !out.empty())
-      throw iep::Error(iep::Exit::usage, "give either --out DIR or --stdout");
+    if (to_stdout + !out.empty() + !media.empty() != 1)
+      throw iep::Error(iep::Exit::usage, "give one of --out DIR, --media DIR or --stdout");
     if (to_stdout && json)
       throw iep::Error(iep::Exit::usage, "--json needs --out DIR (stdout carries the packages)");
     if (to_stdout && !exec.empty())
@@ -53,7 +56,8 @@ int main(int argc, char** argv) {
     auto self = iep::tool::load_identity(hf.identity);
     iep::transfer::Hub h(iep::tool::hub_options(hf, verbose));
     iep::transfer::FetchOptions fo;
-    fo.out = out;
+    fo.out = media.empty() ? out : media;
+    fo.media = !media.empty();
     fo.to_stdout = to_stdout;
     fo.exec = exec;
     fo.state = iep::transfer::state_dir(hf.state);

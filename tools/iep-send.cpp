@@ -157,8 +157,8 @@ int main(int argc, char** argv) {
       for (const auto& t : to) cards.push_back(iep::find_card(t));
       std::optional<iep::package::Plan> plan;
       if (!from_stdin)
-        plan =
-            iep::package::plan_one({{paths.begin(), paths.end()}, {attach.begin(), attach.end()}});
+        plan = iep::package::plan_one(
+            {{paths.begin(), paths.end()}, {attach.begin(), attach.end()}, {}});
       return seal_to_output(output, signature, json, verbose, self, cards, std::move(plan), from);
     }
 
@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
       report(r, json, verbose);
       return 0;
     }
-    iep::package::PackInput input{{paths.begin(), paths.end()}, {attach.begin(), attach.end()}};
+    iep::package::PackInput input{{paths.begin(), paths.end()}, {attach.begin(), attach.end()}, {}};
     if (!split) {
       auto r = iep::transfer::send_plan(h, self, iep::package::plan_one(input), cards, so);
       report(r, json, verbose);

@@ -12,6 +12,9 @@
 #
 # Peers get TCP_NODELAY=1: Debian's DCMTK and Orthanc leave Nagle's
 # algorithm on otherwise (about 22 files/s on loopback).
+#
+# With tests/interop/hub-lib.sh sourced first (a hub too), its `track`
+# stops the peers and its EXIT trap stays; otherwise this file sets one.
 PEER_PIDS=()
 stop_peers() {
   local p
@@ -19,10 +22,12 @@ stop_peers() {
   for p in "${PEER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
   PEER_PIDS=()
 }
-trap 'stop_peers; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+if ! declare -F track >/dev/null; then
+  trap 'stop_peers; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+fi
 
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 wait_port() {
@@ -39,13 +44,14 @@ start_peer() {
   local name=$1
   shift
   TCP_NODELAY=1 "$@" >>"$T/$name.log" 2>&1 &
-  PEER_PIDS+=($!)
+  if declare -F track >/dev/null; then track $!; else PEER_PIDS+=($!); fi
 }
 
-# start_orthanc NAME AET [MODALITIES_JSON]: MODALITIES_JSON is the
-# DicomModalities object, e.g. '{"iep": ["IEP", "127.0.0.1", 11112]}'.
+# start_orthanc NAME AET [MODALITIES_JSON [PEERS_JSON]]: MODALITIES_JSON is
+# the DicomModalities object, e.g. '{"iep": ["IEP", "127.0.0.1", 11112]}';
+# PEERS_JSON the OrthancPeers object, e.g. '{"B": ["http://127.0.0.1:8043/"]}'.
 start_orthanc() {
-  local name=$1 aet=$2 modalities=${3:-"{}"}
+  local name=$1 aet=$2 modalities=${3:-"{}"} peers=${4:-"{}"}
   local dicom http
   dicom=$(free_port)
   http=$(free_port)
@@ -72,7 +78,7 @@ start_orthanc() {
   "DicomAlwaysAllowMove": true,
   "DicomCheckModalityHost": false,
   "DicomModalities": $modalities,
-  "OrthancPeers": {},
+  "OrthancPeers": $peers,
   "StableAge": 1,
   "HttpTimeout": 60,
   "DicomScuTimeout": 30,

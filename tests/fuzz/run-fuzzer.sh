@@ -203,7 +203,18 @@ statement_seeds() {
   printf 'siep-sealed package=%s sender=trust-a created=2026-12-02T10:00:00Z' "$pkg" >"$work/corpus/sealed-old"
 }
 
+# Reconciliation rules ('r') and mapping tables ('t', iep-reconcile(5)).
+reconcile_seeds() {
+  printf 'r{"local_issuer": "RXX", "table": "map.csv"}' >"$work/corpus/rules"
+  printf 'r{"local_issuer": "RXX", "table": "map.csv", "keep_issuers": ["RXX"], "national_issuer": "NHS", "require_national_id": true, "coerce_accession": true, "modifying_system": "iep"}' >"$work/corpus/rules-all"
+  printf 'tsender_issuer,sender_patient_id,local_patient_id,local_issuer\n,P1,L1,\nSENDER,P1,L9,RYY\n' >"$work/corpus/table"
+  printf 'tsender_patient_id,sender_issuer,local_patient_id,sender_accession,local_accession\nP1,SENDER,L1,ACC1,LA1\nP1,SENDER,L1,,\n"P2",,"L,2"\n' >"$work/corpus/table-accession"
+  printf 'tsender_issuer,sender_patient_id,local_patient_id\n,P1,L1\n,P1,L2\n' >"$work/corpus/table-ambiguous"
+  printf 'tsender_issuer,sender_patient_id,local_patient_id\r\n,"P""1",L1\r\n' >"$work/corpus/table-quotes"
+}
+
 case "$name" in
+  reconcile) reconcile_seeds ;;
   audit) audit_seeds ;;
   statements) statement_seeds ;;
   dicom_stream) dicom_seeds ;;

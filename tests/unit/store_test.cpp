@@ -35,7 +35,9 @@ std::string package_bytes(const SiteIdentity& self, const fs::path& file, bool c
   BytesSink out;
   pkg::WriteOptions w;
   w.compress = compress;
-  pkg::write_plain(pkg::plan_one({{file}, {}}), self, out, w);
+  pkg::PackInput input;
+  input.paths = {file};
+  pkg::write_plain(pkg::plan_one(input), self, out, w);
   return {out.bytes.begin(), out.bytes.end()};
 }
 
@@ -131,11 +133,11 @@ TEST_CASE("a quarantined study sends nothing: the PACS is not even called") {
   o.journal = dir / "state";
   std::string seen_patient;
   auto hook = std::make_shared<iep::pacs::StudyHook>();
-  hook->decide = [&](DcmDataset& first, const iep::Manifest& m, const std::string&) {
+  hook->decide = [&](const iep::pacs::StudyInput& in) {
     OFString id;
-    first.findAndGetOFString(DCM_PatientID, id);
+    in.first.findAndGetOFString(DCM_PatientID, id);
     seen_patient = id.c_str();
-    CHECK(m.study.instances == 1);
+    CHECK(in.manifest.study.instances == 1);
     return iep::pacs::StudyDecision{true, "two local patients match", {}};
   };
   o.study_hook = hook;
@@ -170,7 +172,7 @@ TEST_CASE("the hook's change reaches the PACS, for every instance") {
   o.trust = &trust;
   o.journal = dir / "state";
   auto hook = std::make_shared<iep::pacs::StudyHook>();
-  hook->decide = [](DcmDataset&, const iep::Manifest&, const std::string&) {
+  hook->decide = [](const iep::pacs::StudyInput&) {
     iep::pacs::StudyDecision d;
     d.apply = [](DcmDataset& ds) { ds.putAndInsertString(DCM_PatientID, "LOCAL-42"); };
     return d;

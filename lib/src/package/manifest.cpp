@@ -113,6 +113,7 @@ void Manifest::write_json(const std::function<void(std::string_view)>& emit) con
               {"size", f.size},
               {"blake2b", util::hex(f.blake2b)},
               {"kind", f.attachment ? "attachment" : "dicom"}};
+    if (f.attachment && !f.report.empty()) j["report"] = f.report;
     if (!f.attachment) {
       j["sop_class_uid"] = f.sop_class_uid;
       j["sop_instance_uid"] = f.sop_instance_uid;
@@ -326,6 +327,12 @@ Manifest Manifest::parse(std::string_view text, const std::string& source) {
     std::string kind = r.str(x, "kind");
     if (kind != "dicom" && kind != "attachment") r.fail("unknown kind '" + kind + "'");
     f.attachment = kind == "attachment";
+    if (x.contains("report")) {
+      if (!f.attachment) r.fail("'" + f.path + "': a report must be an attachment");
+      f.report = r.str(x, "report", 16);
+      if (f.report != "pdf" && f.report != "text")
+        r.fail("'" + f.path + "': unknown report kind '" + f.report + "'");
+    }
     if (!f.attachment) {
       f.sop_class_uid = r.str(x, "sop_class_uid");
       f.sop_instance_uid = r.str(x, "sop_instance_uid");

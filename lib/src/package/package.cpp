@@ -20,6 +20,7 @@
 #include "iep/package/age.h"
 #include "iep/package/tar.h"
 #include "iep/package/zstd.h"
+#include "iep/pacs/report.h"
 
 namespace iep::package {
 namespace fs = std::filesystem;
@@ -793,11 +794,15 @@ std::vector<Plan> plan(const PackInput& input) {
       if (e.modality.size() > 64) e.modality.clear();  // a CS value is at most 16 bytes
       info = dicom::Info();                            // nothing more is needed of it
     }
-    for (const auto& a : input.attachments) {
+    auto carried = input.attachments;
+    carried.insert(carried.end(), input.reports.begin(), input.reports.end());
+    for (std::size_t i = 0; i < carried.size(); ++i) {
+      const fs::path& a = carried[i];
       if (!fs::is_regular_file(a)) throw Error(Exit::input, a.string() + ": not a readable file");
       PlannedFile f;
       f.source = a;
       f.entry.attachment = true;
+      if (i >= input.attachments.size()) f.entry.report = pacs::kind_name(pacs::report_kind(a));
       f.entry.size = size_of(a);
       std::string base = a.filename().string();
       if (!tar::safe_path(base)) base = "attachment";
@@ -825,6 +830,10 @@ Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out, const Write
   return write_package(std::move(plan), self, {}, out, options);
 }
 
+std::string split_file_name(const std::string& study_uid, const WriteOptions& options) {
+  return uid_name(study_uid) + (options.compress ? ".tar.zst" : ".tar");
+}
+
 std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& self,
                                  const fs::path& dir, const WriteOptions& options) {
   auto plans = plan(input);
@@ -833,8 +842,7 @@ std::vector<fs::path> pack_split(const PackInput& input, const SiteIdentity& sel
   if (ec) throw Error(Exit::output, dir.string() + ": cannot create the folder: " + ec.message());
   std::vector<fs::path> written;
   for (auto& p : plans) {
-    fs::path out =
-        dir / (uid_name(p.study.study_instance_uid) + (options.compress ? ".tar.zst" : ".tar"));
+    fs::path out = dir / split_file_name(p.study.study_instance_uid, options);
     if (fs::exists(out)) continue;  // a re-run finishes what is missing
     AtomicFile f(out);
     write_plain(std::move(p), self, f, options);

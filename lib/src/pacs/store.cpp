@@ -495,31 +495,6 @@ class Sender {
 
 // ---- one package ------------------------------------------------------------
 
-// Reads a package through, copying every byte into an unnamed temporary
-// file, which rewind() then gives for reading from the start.
-class KeptPackage : public Source {
- public:
-  explicit KeptPackage(Source& in) : in_(in), fd_(unnamed_temp_file("a package as received")) {}
-  std::size_t read(MutableByteSpan buf) override {
-    const std::size_t n = in_.read(buf);
-    if (n > 0) FdSink(fd_.get(), temp_root().string() + " (temporary file)").write(buf.first(n));
-    return n;
-  }
-  int rewind() {
-    // What the reader left after the package's end (padding) is part of it.
-    std::uint8_t buf[65536];
-    while (read(MutableByteSpan(buf, sizeof buf)) > 0) {
-    }
-    if (::lseek(fd_.get(), 0, SEEK_SET) != 0)
-      throw Error(Exit::output, "cannot read back the temporary copy of a package");
-    return fd_.get();
-  }
-
- private:
-  Source& in_;
-  UniqueFd fd_;
-};
-
 // Storage Commitment for every instance of the package (sent now or before).
 void commit(const StoreOptions& o, const Manifest& m, const std::string& label, StoreResult& r) {
   CommitRequest req;
@@ -552,6 +527,31 @@ void commit(const StoreOptions& o, const Manifest& m, const std::string& label, 
   if (o.log)
     o.log(fmt::format("{}: {} instances committed by {}", label, r.committed, o.pacs.to_string()));
 }
+
+// Reads a package through, copying every byte into an unnamed temporary
+// file, which rewind() then gives for reading from the start.
+class KeptPackage : public Source {
+ public:
+  explicit KeptPackage(Source& in) : in_(in), fd_(unnamed_temp_file("a package as received")) {}
+  std::size_t read(MutableByteSpan buf) override {
+    const std::size_t n = in_.read(buf);
+    if (n > 0) FdSink(fd_.get(), temp_root().string() + " (temporary file)").write(buf.first(n));
+    return n;
+  }
+  int rewind() {
+    // What the reader left after the package's end (padding) is part of it.
+    std::uint8_t buf[65536];
+    while (read(MutableByteSpan(buf, sizeof buf)) > 0) {
+    }
+    if (::lseek(fd_.get(), 0, SEEK_SET) != 0)
+      throw Error(Exit::output, "cannot read back the temporary copy of a package");
+    return fd_.get();
+  }
+
+ private:
+  Source& in_;
+  UniqueFd fd_;
+};
 
 StoreResult store_one(Source& src, const std::string& label, const StoreOptions& o,
                       const TrustStore& trust) {

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "core/util.h"
+#include "iep/dicom/media.h"
 #include "iep/package/package.h"
 #include "iep/transfer/receipt.h"
 
@@ -349,6 +350,16 @@ class Fetcher {
       if (o_.to_stdout) {
         FdSink out(1, "stdout");
         m = package::open_to_stream(in, name, oo, out);
+      } else if (o_.media) {
+        // Opened onto an unnamed temporary file, then laid out as a medium:
+        // the partial folder is renamed into place only when complete.
+        UniqueFd plain = unnamed_temp_file("an opened package");
+        FdSink spool(plain.get(), "temporary file");
+        m = package::open_to_stream(in, name, oo, spool);
+        if (::lseek(plain.get(), 0, SEEK_SET) != 0)
+          throw Error(Exit::output, "temporary file: " + std::string(std::strerror(errno)));
+        FdSource src(plain.get(), name);
+        m = dicom::write_media(src, name, trust, dest).manifest;
       } else {
         m = package::open_to_folder(in, name, oo, dest);
       }

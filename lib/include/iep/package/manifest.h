@@ -17,6 +17,10 @@ struct ManifestFile {
   std::uint64_t size = 0;
   std::array<std::uint8_t, 32> blake2b{};  // BLAKE2b-256 of the content
   bool attachment = false;                 // false: a DICOM instance
+  // Attachments only: "pdf" or "text" when it is the study's report
+  // (iep-pack --report), which a receiver may turn into a DICOM instance
+  // (pacs/report.h); empty for other attachments and in older packages.
+  std::string report;
   // DICOM instances only:
   std::string sop_class_uid;
   std::string sop_instance_uid;

@@ -40,6 +40,9 @@ struct Plan {
 struct PackInput {
   std::vector<std::filesystem::path> paths;        // files, folders, DICOMDIRs
   std::vector<std::filesystem::path> attachments;  // non-DICOM files to carry
+  // Reports (a PDF, or UTF-8 text; pacs/report.h report_kind()): carried
+  // as attachments marked as the study's report in the manifest.
+  std::vector<std::filesystem::path> reports = {};
 };
 
 // The files the inputs name: files as given, folders walked recursively in
@@ -73,6 +76,11 @@ Manifest write_plain(Plan plan, const SiteIdentity& self, Sink& out,
 // Writes one plain package per study into `dir` (created if needed), named
 // STUDY-UID.tar.zst; packages already there are kept, so a re-run after a
 // failure finishes the rest. Returns the files written.
+// The file name pack_split() gives a study's package: STUDY-UID.tar.zst
+// (.tar without compression); a UID that cannot name a file is replaced by
+// a stable digest.
+std::string split_file_name(const std::string& study_uid, const WriteOptions& options = {});
+
 std::vector<std::filesystem::path> pack_split(const PackInput& input, const SiteIdentity& self,
                                               const std::filesystem::path& dir,
                                               const WriteOptions& options = {});

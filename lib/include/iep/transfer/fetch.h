@@ -27,6 +27,9 @@ namespace iep::transfer {
 struct FetchOptions {
   std::filesystem::path out;    // the folder studies go into (OUT/PACKAGE-ID)
   bool to_stdout = false;       // each plain package onto stdout instead
+  // OUT/PACKAGE-ID is a folder to burn onto a disc instead (dicom/media.h:
+  // DICOMDIR, DICOM/..., README.TXT), written once the package is opened.
+  bool media = false;
   std::string exec;             // a command run per delivered study (sh -c)
   std::filesystem::path state;  // the state folder (state_dir())
   // The most a package may unpack to; 0: 4 x its sealed size + 64 MiB.
