@@ -134,6 +134,13 @@ TEST_CASE("a table row maps the sender's patient ID and issuer to the local ones
   CHECK(d.patient_id == "L5");
   // Quoted fields (RFC 4180).
   CHECK(r.decide(sender("P,300")).patient_id == "L3");
+  // A spreadsheet's byte order mark and CRLF line ends.
+  std::string crlf = "\xEF\xBB\xBF";
+  for (char c : kTable) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  Reconciler bom =
+      Reconciler::load(rules(dir, R"({"local_issuer": "RXX", "table": "map.csv"})", crlf));
+  CHECK(bom.decide(sender("P200")).patient_id == "L2");
+  CHECK(bom.decide(sender("P200")).rule == "table map.csv line 5");
 }
 
 TEST_CASE("the table maps the accession number when the rules say so, the study's row first") {

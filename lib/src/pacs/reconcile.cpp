@@ -440,6 +440,7 @@ void load_table(Table& t) {
   const std::string text = read_small_file(t.path, kMaxTable);
   const std::string name = t.path.string();
   std::size_t pos = 0, line = 1;
+  if (text.starts_with("\xEF\xBB\xBF")) pos = 3;  // a UTF-8 byte order mark (spreadsheets)
   // The header names the columns, in any order.
   std::vector<std::string> header;
   while (pos < text.size() && header.empty()) {

@@ -86,7 +86,7 @@ void remember(const ReconcileOptions& o, const std::string& package_id, Decision
                       {"modified_at", d.modified_at},   {"rule", d.rule},
                       {"study_uid", d.sender.study_uid}};
   if (d.accession) j["accession"] = *d.accession;
-  const std::string text = j.dump(2) + "\n";
+  const std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   AtomicFile out(file, false, 0600);
   out.write(ByteSpan(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
   out.commit();
