@@ -249,9 +249,10 @@ class Gateway {
           found = true;
           break;
         }
-        if (!found) {
-          const auto p = packed_.find(item.sop_instance_uid);
-          found = p != packed_.end() && p->second.site == route->second;
+        for (const auto* held : {&packing_, &packed_}) {
+          if (found) break;
+          const auto p = held->find(item.sop_instance_uid);
+          found = p != held->end() && p->second.site == route->second;
         }
       }
       ok.push_back(found);
@@ -271,6 +272,7 @@ class Gateway {
             s.commitment && std::includes(s.committed.begin(), s.committed.end(),
                                           s.instances.begin(), s.instances.end());
         if (committed || now - s.last >= std::chrono::seconds(o_.quiet_seconds)) {
+          for (const auto& sop : s.instances) packing_.emplace(sop, it->first);
           ready.emplace_back(it->first, std::move(it->second));
           it = studies_.erase(it);
         } else {
@@ -287,6 +289,8 @@ class Gateway {
                         "next start)",
                         key.study, key.site, e.what()));
       }
+      std::lock_guard lock(mu_);
+      for (const auto& sop : s.instances) packing_.erase(sop);
     }
   }
 
@@ -422,6 +426,9 @@ class Gateway {
   std::atomic<bool> sender_done_{false};
   std::map<Key, Study> studies_;
   std::map<std::string, Key> packed_;  // SOP Instance UID -> where it was packed
+  // Instances of studies taken by tick() and not yet recorded as packed: a
+  // commitment request meanwhile still finds them (durable in incoming/).
+  std::map<std::string, Key> packing_;
 };
 
 }  // namespace
