@@ -8,9 +8,11 @@
 #include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/oflog/oflog.h>
 #include <fmt/format.h>
+#include <openssl/x509.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 
 namespace iep::pacs {
@@ -62,6 +64,36 @@ std::string reject_words(const T_ASC_RejectParameters& rej) {
 
 }  // namespace
 
+namespace {
+
+// The system's trusted CAs as OpenSSL finds them ($SSL_CERT_DIR,
+// $SSL_CERT_FILE, else OpenSSL's defaults, /etc/ssl/certs on Debian).
+// Returns false when there are none to add.
+bool add_system_cas(DcmTLSTransportLayer& tls) {
+  bool any = false;
+  std::error_code ec;
+  const char* dir = std::getenv(X509_get_default_cert_dir_env());
+  if (!dir) dir = X509_get_default_cert_dir();
+  if (dir && std::filesystem::is_directory(dir, ec))
+    any = tls.addTrustedCertificateDir(dir, DCF_Filetype_PEM).good() || any;
+  const char* file = std::getenv(X509_get_default_cert_file_env());
+  if (!file) file = X509_get_default_cert_file();
+  if (file && std::filesystem::is_regular_file(file, ec))
+    any = tls.addTrustedCertificateFile(file, DCF_Filetype_PEM).good() || any;
+  return any;
+}
+
+}  // namespace
+
+// TLS 1.2 and later only (the non-downgrading BCP 195 profile: the plain
+// BCP 195 one falls back to TLS 1.0), never a peer unverified:
+// - requestor: the peer's certificate must chain to --tls-ca, else to the
+//   system's trusted CAs (DCV_requireCertificate either way); ours is sent
+//   when tls_cert is set;
+// - acceptor: with tls_ca, every caller must present a certificate that
+//   chains to it; without, callers are not asked for one (TLS as HTTPS does
+//   it: the called AE titles decide who may store).
+// DCMTK checks the chain, not the host name (DICOM TLS names no rule for it).
 std::unique_ptr<DcmTransportLayer> make_tls(const NetOptions& o, T_ASC_NetworkRole role) {
   if (!o.tls()) return nullptr;
   auto tls = std::make_unique<DcmTLSTransportLayer>(role, nullptr, OFTrue);
@@ -70,6 +102,9 @@ std::unique_ptr<DcmTransportLayer> make_tls(const NetOptions& o, T_ASC_NetworkRo
   };
   if (!o.tls_ca.empty())
     check(tls->addTrustedCertificateFile(o.tls_ca.c_str(), DCF_Filetype_PEM), o.tls_ca);
+  else if (role != NET_ACCEPTOR && !add_system_cas(*tls))
+    throw Error(Exit::identity,
+                "DICOM TLS: no --tls-ca given and no system CA store to verify the peer against");
   if (!o.tls_cert.empty()) {
     check(tls->setPrivateKeyFile(o.tls_key.c_str(), DCF_Filetype_PEM), o.tls_key);
     check(tls->setCertificateFile(o.tls_cert.c_str(), DCF_Filetype_PEM), o.tls_cert);
@@ -77,10 +112,10 @@ std::unique_ptr<DcmTransportLayer> make_tls(const NetOptions& o, T_ASC_NetworkRo
       throw Error(Exit::identity, fmt::format("{}: the key does not match the certificate {}",
                                               o.tls_key, o.tls_cert));
   }
-  check(tls->setTLSProfile(TSP_Profile_BCP195), "DICOM TLS profile");
+  check(tls->setTLSProfile(TSP_Profile_BCP195_ND), "DICOM TLS profile");
   check(tls->activateCipherSuites(), "DICOM TLS cipher suites");
-  tls->setCertificateVerification(o.tls_ca.empty() ? DCV_ignoreCertificate
-                                                   : DCV_requireCertificate);
+  tls->setCertificateVerification(
+      role == NET_ACCEPTOR && o.tls_ca.empty() ? DCV_ignoreCertificate : DCV_requireCertificate);
   return tls;
 }
 
