@@ -177,6 +177,27 @@ Association::Association(const Peer& peer, const NetOptions& options,
       ASC_getRejectParameters(params, &rej);
       error = Error(Exit::pacs_rejected, fmt::format("{}: association rejected: {}",
                                                      peer.to_string(), reject_words(rej)));
+    } else if (tls_ && cond_text(c).rfind("TLS error: ", 0) == 0) {
+      // "TLS error: certificate verify failed", "... protocol version", ...
+      // (DCMTK gives no code of its own for each)
+      std::string cause = cond_text(c).substr(11);
+      std::string hint;
+      if (cause.find("certificate verify failed") != std::string::npos)
+        hint = options.tls_ca.empty()
+                   ? " (its certificate chains to none of the system's trusted CAs; --tls-ca "
+                     "names the PACS's CA)"
+                   : fmt::format(" (its certificate does not chain to {})", options.tls_ca);
+      else if (cause.find("protocol version") != std::string::npos)
+        hint = " (iep speaks TLS 1.2 and later only)";
+      error = Error(Exit::pacs_unreachable, fmt::format("{}: DICOM TLS handshake failed: {}{}",
+                                                        peer.to_string(), cause, hint));
+    } else if (tls_ && options.tls_cert.empty()) {
+      // A TLS 1.3 server refuses a missing client certificate after the
+      // handshake: we only see the connection go.
+      error = Error(Exit::pacs_unreachable,
+                    fmt::format("{}: cannot connect: {} (does it want our certificate? "
+                                "--tls-cert, --tls-key)",
+                                peer.to_string(), cond_text(c)));
     } else if (c == DUL_READTIMEOUT || c == DUL_NETWORKCLOSED) {
       error =
           Error(Exit::pacs_unreachable, fmt::format("{}: no answer to the association request: {}",
