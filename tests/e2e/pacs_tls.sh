@@ -91,19 +91,20 @@ printf 'openssl_conf = c\n[c]\nssl_conf = s\n[s]\nsystem_default = d\n[d]\nMinPr
 start_peer old env OPENSSL_CONF="$T/old.cnf" openssl s_server -accept "127.0.0.1:$OLD_PORT" \
   -cert "$T/pacs.crt" -key "$T/pacs.key" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' -quiet
 wait_port "$OLD_PORT" 10 || exit 1
-expect 19 "a peer with TLS 1.1 at most" -- \
-  iep-pack --pacs "OLD@127.0.0.1:$OLD_PORT" "${TLS[@]}" --tls-ca "$T/ca.crt" \
-  -q "StudyInstanceUID=$CT_UID" -o "$T/old.tar.zst"
-stderr_names "one line naming the peer" "OLD@127.0.0.1:$OLD_PORT"
-grep -qF "TLS 1.2 and later only" "$T/.err" && ok || bad "it says why: $(cat "$T/.err")"
-# The same peer does speak TLS 1.1 to a client that allows it (else the
-# case above proves nothing).
-if echo | OPENSSL_CONF="$T/old.cnf" openssl s_client -connect "127.0.0.1:$OLD_PORT" -tls1_1 \
+# The peer does speak TLS 1.1 to a client that allows it (else the case
+# below proves nothing).
+if echo | OPENSSL_CONF="$T/old.cnf" timeout 10 openssl s_client -connect "127.0.0.1:$OLD_PORT" -tls1_1 \
   -cipher 'DEFAULT@SECLEVEL=0' -CAfile "$T/ca.crt" 2>/dev/null | grep -q "Protocol *: TLSv1.1"; then
   ok
 else
   bad "the TLS 1.1 peer did not answer a TLS 1.1 client"
 fi
+
+expect 19 "a peer with TLS 1.1 at most" -- \
+  iep-pack --pacs "OLD@127.0.0.1:$OLD_PORT" "${TLS[@]}" --tls-ca "$T/ca.crt" \
+  -q "StudyInstanceUID=$CT_UID" -o "$T/old.tar.zst"
+stderr_names "one line naming the peer" "OLD@127.0.0.1:$OLD_PORT"
+grep -qF "TLS 1.2 and later only" "$T/.err" && ok || bad "it says why: $(cat "$T/.err")"
 
 # ---- bad flags -------------------------------------------------------------
 expect 2 "--tls-cert without --tls-key" -- \
