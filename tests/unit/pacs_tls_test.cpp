@@ -112,7 +112,7 @@ TEST_CASE("without a CA the requestor verifies against the system store, never s
   setenv("SSL_CERT_DIR", empty.c_str(), 1);
   setenv("SSL_CERT_FILE", (d / "other.crt").c_str(), 1);
   const auto msg =
-      iep::test::error_of([&] { echo(scp.peer(), tls(d, "", "")); }, Exit::pacs_unreachable);
+      iep::test::error_of([&] { echo(scp.peer(), tls(d, "cli", "")); }, Exit::pacs_unreachable);
   CHECK_MESSAGE(msg.find("none of the system's trusted CAs") != std::string::npos, msg);
   setenv("SSL_CERT_FILE", (d / "ca.crt").c_str(), 1);
   iep::pacs::NetOptions sys = tls(d, "cli", "");
