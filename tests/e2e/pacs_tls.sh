@@ -120,6 +120,13 @@ expect 10 "a key that does not match the certificate" -- \
   iep-pack --pacs "$PACS" --tls-cert "$T/iep.crt" --tls-key "$T/pacs.key" --tls-ca "$T/ca.crt" \
   -q "StudyInstanceUID=$CT_UID" -o "$T/x.tar.zst"
 stderr_names "it names the key" "$T/pacs.key"
+openssl genrsa -aes256 -passout pass:secret -out "$T/enc.key" 2048 2>/dev/null
+openssl req -new -x509 -key "$T/enc.key" -passin pass:secret -subj /CN=enc -days 2 \
+  -out "$T/enc.crt" 2>/dev/null
+expect 10 "an encrypted key fails to load, asking nothing" -- \
+  iep-pack --pacs "$PACS" --tls-cert "$T/enc.crt" --tls-key "$T/enc.key" --tls-ca "$T/ca.crt" \
+  -q "StudyInstanceUID=$CT_UID" -o "$T/x.tar.zst"
+stderr_names "it names the key" "$T/enc.key: not an unencrypted PEM private key"
 nothing_left "no package" "$T/x.tar.zst"
 
 finish
