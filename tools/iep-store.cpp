@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "iep/pacs/reconcile.h"
@@ -16,7 +17,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> inputs, from;
     std::string pacs, calling_aet = "IEP", state, identity, reconcile, quarantine;
     int associations = 1, retries = 3, timeout = 120;
-    bool json = false, verbose = false;
+    bool json = false, verbose = false, commit = false;
+    int commit_port = 0, commit_timeout = 60;
     app.add_option("input", inputs, "plain package files or folders of them; - or none: stdin");
     app.add_option("--pacs", pacs, "the PACS, AET@HOST:PORT")->required();
     app.add_option("--calling-aet", calling_aet, "our AE title (default IEP)");
@@ -29,6 +31,14 @@ int main(int argc, char** argv) {
     app.add_option("--timeout", timeout,
                    "seconds to wait for the PACS's answer to an instance (default 120)")
         ->check(CLI::Range(1, 3600));
+    app.add_flag("--commit", commit,
+                 "ask the PACS for Storage Commitment of each package and wait for its report");
+    app.add_option("--commit-port", commit_port,
+                   "with --commit: listen on this port for a report on a new association")
+        ->check(CLI::Range(1, 65535));
+    app.add_option("--commit-timeout", commit_timeout,
+                   "with --commit: seconds to wait for the report (default 60)")
+        ->check(CLI::Range(1, 86400));
     app.add_option("--state", state, "the state folder (the journal is in its store/ folder)");
     app.add_option("-i,--identity", identity, "this site's identity: its own packages verify");
     app.add_option("--from", from, "trust this sender card (besides the site folders)")
@@ -41,6 +51,11 @@ int main(int argc, char** argv) {
     app.add_flag("-v,--verbose", verbose, "print each instance stored, and each retry");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
 
+    const bool reads_stdin =
+        inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+    if (reads_stdin && ::isatty(0))
+      throw iep::Error(iep::Exit::usage,
+                       "standard input is a terminal: give package files, or pipe packages in");
     iep::pacs::StoreOptions o;
     o.pacs = iep::pacs::parse_peer(pacs, "--pacs");
     iep::pacs::check_aet(calling_aet, "--calling-aet");
@@ -49,14 +64,20 @@ int main(int argc, char** argv) {
     o.associations = associations;
     o.retries = retries;
     o.journal = iep::transfer::state_dir(state) / "store";
+    if ((commit_port != 0 || app.count("--commit-timeout") > 0) && !commit)
+      throw iep::Error(iep::Exit::usage, "--commit-port and --commit-timeout need --commit");
+    o.commit = commit;
+    o.commit_port = static_cast<std::uint16_t>(commit_port);
+    o.commit_timeout = commit_timeout;
     auto trust = iep::tool::load_trust(from);
     if (auto self = iep::tool::maybe_identity(identity)) trust.add(self->card());
     o.trust = &trust;
     if (!reconcile.empty() || !quarantine.empty())
-      o.study_hook =
-          iep::pacs::reconcile_hook(reconcile, quarantine, [verbose](const std::string& line) {
-            if (verbose) std::fprintf(stderr, "iep-store: %s\n", line.c_str());
-          });
+      o.study_hook = iep::pacs::reconcile_hook(
+          {reconcile, quarantine, o.journal.parent_path() / "reconcile", o.pacs.to_string(),
+           [verbose](const std::string& line) {
+             if (verbose) std::fprintf(stderr, "iep-store: %s\n", line.c_str());
+           }});
     if (verbose)
       o.log = [](const std::string& line) {
         std::fprintf(stderr, "iep-store: %s\n", line.c_str());

@@ -58,6 +58,7 @@ export IEP_SITES=$scratch/sites HOME=$scratch/home
 mkdir -p "$IEP_SITES" "$HOME"
 "$build/iep-keygen" --site bench -o "$scratch/bench.id" -c "$IEP_SITES/bench.card" >/dev/null
 "$build/iep-pack" -i "$scratch/bench.id" -o "$scratch/study.tar.zst" "$data"
+"$build/iep-pack" -i "$scratch/bench.id" --no-compress -o "$scratch/study.tar" "$data"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$scratch/in"
@@ -71,16 +72,24 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && brea
 prep="rm -rf '$scratch/in' '$scratch/state' && mkdir '$scratch/in'"
 check="&& test \$(ls '$scratch/in' | wc -l) -eq $n"
 export TCP_NODELAY=1
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r t_dcmsend s_dcmsend < <(median_time dcmsend "$prep" \
   "dcmsend -aec STORE +sd 127.0.0.1 $port '$data' $check")
 read -r t_one s_one < <(median_time store1 "$prep" \
   "'$build/iep-store' --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
 read -r t_four s_four < <(median_time store4 "$prep" \
   "'$build/iep-store' --associations 4 --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
+# The same from an uncompressed package (iep-pack --no-compress, as for a
+# local pipe): what zstd costs.
+read -r t_plain s_plain < <(median_time store1tar "$prep" \
+  "'$build/iep-store' --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar' $check")
+read -r t_plain4 s_plain4 < <(median_time store4tar "$prep" \
+  "'$build/iep-store' --associations 4 --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar' $check")
 
 bytes=$(du -sb "$data" | cut -f1)
 mib=$(echo "$bytes / 1048576" | bc -l)
 printf '%s instances, %.0f MiB, into storescp on loopback (median of %s runs)\n' "$n" "$mib" "$runs"
+echo "load average before: $load0 on $(nproc) cores (other work on the machine slows every row)"
 printf '%-28s %8s %8s %10s %8s\n' command seconds stddev files/s ratio
 row() {
   printf '%-28s %8.3f %8.3f %10.0f %8.2f\n' "$1" "$2" "$3" "$(echo "$n / $2" | bc -l)" \
@@ -89,4 +98,7 @@ row() {
 row "dcmsend" "$t_dcmsend" "$s_dcmsend"
 row "iep-store" "$t_one" "$s_one"
 row "iep-store --associations 4" "$t_four" "$s_four"
+row "iep-store (tar)" "$t_plain" "$s_plain"
+row "iep-store (tar) --assoc. 4" "$t_plain4" "$s_plain4"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "ratio = dcmsend's time / iep-store's (targets: >= 1.0 with one association, >= 1.5 with four)"

@@ -85,6 +85,18 @@ assert "the study is filed under the local patient" -- \
   test "$(orthanc LOCAL GET /patients | jq length)" -eq 4
 assert "nothing quarantined" -- test ! -e q -o -z "$(ls -A q 2>/dev/null)"
 
+# Names compare as people would: case, padding, prefix and suffix aside.
+study s9 P900 TRUST_A "smith ^John^^Dr" 19700101 M 9434765919
+expect 0 "a name in another case, with a prefix" -- iep-store --pacs "$PACS" --reconcile rules.json --quarantine q s9.tar.zst
+assert "coerced to the same local patient" -- test "$(tags_of "$(uid_of s9)" .PatientID | sort -u)" = '"L9"'
+
+# A Study Root query at STUDY level finds the patient through its studies.
+sed 's/"model": "patient"/"model": "study"/' rules.json >study-level.json
+study s10 P1000 TRUST_A "SMITH^JOHN" 19700101 M 9434765919
+expect 0 "reconciled by a study-level C-FIND" -- iep-store -v --pacs "$PACS" --reconcile study-level.json --quarantine q s10.tar.zst
+assert "study level: the rule named" -- grep -q "local L9 (issuer RXX) by C-FIND $PACS (study) on NHS 9434765919" "$T/.err"
+assert "study level: coerced" -- test "$(tags_of "$(uid_of s10)" .PatientID | sort -u)" = '"L9"'
+
 # ---- doubts: quarantined, nothing stored -----------------------------------
 # quarantined DESC PACKAGE STUDYUID SENDER-ID REASON-PATTERN
 quarantined() {
@@ -140,11 +152,81 @@ S7=$(uid_of s7)
 expect 0 "a study reconciled by the table" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s7.tar.zst
 assert "table: local ID and accession number" -- \
   test "$(tags_of "$S7" '[.PatientID, .IssuerOfPatientID, .AccessionNumber, .OriginalAttributesSequence[0].ModifiedAttributesSequence[0].AccessionNumber]' | sort -u)" = '["L9","RXX","RXX-55","ACC-1"]'
+# A re-run that finishes the package (its journal gone, as if cut off)
+# keeps the decision; if the rules now say another patient, it is a
+# quarantine, never half a study under each.
+ID7=$(iep-verify --json s7.tar.zst | jq -r .manifest.package_id)
+assert "the decision is remembered" -- test "$(jq -r .patient_id "$XDG_STATE_HOME"/iep/reconcile/"$ID7"-*.json)" = L9
+rm -f "$XDG_STATE_HOME"/iep/store/"$ID7"-*
+expect 0 "re-run with the same rules" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s7.tar.zst
+sed -i 's/^TRUST_A,P700,L9,/TRUST_A,P700,L5,/' map.csv
+rm -f "$XDG_STATE_HOME"/iep/store/"$ID7"-*
+expect 12 "re-run after the mapping changed" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s7.tar.zst
+assert "the message says what was decided before and now" -- grep -q "an earlier run stored this package into $PACS as local patient L9 (issuer RXX), accession RXX-55 (decided .* by table map.csv line 2); the rules now say L5 (issuer RXX), accession RXX-55" "$T/.err"
+assert "every instance still under L9" -- test "$(tags_of "$S7" .PatientID | sort -u)" = '"L9"'
+
 study s8 P800 TRUST_A "JONES^MARY" 19800202 F ""
 S8=$(uid_of s8)
 expect 12 "two table rows disagree" -- iep-store --pacs "$PACS" --reconcile table.json --quarantine q s8.tar.zst
 assert "the message names both rows" -- grep -q "table map.csv is ambiguous for P800 (issuer TRUST_A): line 3 maps it to L5 (issuer RXX), line 4 to L6 (issuer RXX)" "$T/.err"
 assert "table: nothing stored" -- test -z "$(instances_of "$S8")"
+
+# ---- a modality worklist (Orthanc's worklist plugin) with accession numbers -
+# wl NAME ID NAME BIRTH SEX NHS ACCESSION: a scheduled order.
+wl() {
+  cat >"$T/wl.dump" <<DUMP
+(0008,0005) CS [ISO_IR 100]
+(0008,0050) SH [$7]
+(0010,0010) PN [$3]
+(0010,0020) LO [$2]
+(0010,0021) LO [RXX]
+(0010,0030) DA [$4]
+(0010,0040) CS [$5]
+(0010,1002) SQ (Sequence with undefined length)
+(fffe,e000) na (Item with undefined length)
+(0010,0020) LO [$6]
+(0010,0021) LO [NHS]
+(fffe,e00d) na
+(fffe,e0dd) na
+(0040,0100) SQ (Sequence with undefined length)
+(fffe,e000) na (Item with undefined length)
+(0008,0060) CS [CT]
+(0040,0001) AE [CT1]
+(0040,0002) DA [20261202]
+(0040,0009) SH [SPS-$7]
+(fffe,e00d) na
+(fffe,e0dd) na
+DUMP
+  dump2dcm -q "$T/wl.dump" "$T/worklists/$1.wl" || exit 1
+}
+mkdir -p "$T/worklists" "$T/WL/db"
+wl o1 L9 "SMITH^JOHN" 19700101 M 9434765919 ACC-WL-1
+wl o2 L5 "JONES^MARY" 19800202 F 4857773456 ACC-WL-2
+wl o3 L5 "JONES^MARY" 19800202 F 4857773456 ACC-WL-3
+WL_PORT=$(free_port)
+cat >"$T/WL/orthanc.json" <<JSON
+{"Name": "WL", "StorageDirectory": "$T/WL/db", "IndexDirectory": "$T/WL/db",
+ "HttpServerEnabled": false, "DicomAet": "WORKLIST", "DicomPort": $WL_PORT,
+ "DicomCheckCalledAet": true, "DicomAlwaysAllowFindWorklist": true,
+ "Plugins": ["/usr/share/orthanc/plugins/libModalityWorklists.so"],
+ "Worklists": {"Enable": true, "Database": "$T/worklists"}}
+JSON
+start_peer WL Orthanc "$T/WL/orthanc.json"
+wait_port "$WL_PORT" 60 || exit 1
+cat >wl.json <<JSON
+{"local_issuer": "RXX", "national_issuer": "NHS", "coerce_accession": true,
+ "find": {"pacs": "WORKLIST@127.0.0.1:$WL_PORT", "model": "worklist"}}
+JSON
+study s11 P1100 TRUST_A "SMITH^JOHN" 19700101 M 9434765919 ACC-9
+S11=$(uid_of s11)
+expect 0 "reconciled by the worklist" -- iep-store --pacs "$PACS" --reconcile wl.json --quarantine q s11.tar.zst
+assert "worklist: local ID and the order's accession number" -- \
+  test "$(tags_of "$S11" '[.PatientID, .IssuerOfPatientID, .AccessionNumber, .OriginalAttributesSequence[0].ModifiedAttributesSequence[0].AccessionNumber]' | sort -u)" = '["L9","RXX","ACC-WL-1","ACC-9"]'
+study s12 P1200 TRUST_A "JONES^MARY" 19800202 F 4857773456 ACC-10
+S12=$(uid_of s12)
+expect 12 "two orders for the patient: which one is this study?" -- iep-store --pacs "$PACS" --reconcile wl.json --quarantine q s12.tar.zst
+assert "worklist: the message names both orders" -- grep -q "NHS 4857773456 has 2 scheduled orders (ACC-WL-2, ACC-WL-3)" "$T/.err"
+assert "worklist: nothing stored" -- test -z "$(instances_of "$S12")"
 
 # ---- the PACS to ask is down: neither stored nor quarantined ---------------
 DEAD=$(free_port)

@@ -52,6 +52,17 @@ start_storescp STORE "$T/in3" --fork
 expect 0 "three associations" -- iep-store --associations 3 --state "$T/state3" --pacs STORE@127.0.0.1:$STORESCP_PORT ct.tar.zst two.tar.zst
 assert "9 instances received" -- test "$(count "$T/in3")" -eq 9
 
+# ---- an instance larger than 64 MiB goes through a temporary file of its own
+/usr/bin/python3 "$IEP_SRC/tests/bench/make-study.py" big --slices 1 --size 4096 >/dev/null || exit 1
+/usr/bin/python3 -c 'import pydicom, sys, glob
+f = glob.glob(sys.argv[1] + "/*")[0]; d = pydicom.dcmread(f)
+d.NumberOfFrames = 3; d.PixelData = d.PixelData * 3; d.save_as(f)' big || exit 1
+iep-pack -i "$A" --no-compress -o big.tar big || exit 1
+start_storescp STORE "$T/inbig"
+expect 0 "a 64 MiB instance" -- iep-store --state "$T/statebig" --pacs STORE@127.0.0.1:$STORESCP_PORT big.tar
+assert "it arrived whole" -- test "$(dcmdump -q +P 7fe0,0010 "$T"/inbig/* | grep -o '# [0-9]*' | tr -dc 0-9)" -eq $((4096 * 4096 * 2 * 3))
+rm -rf big big.tar "$T/inbig"
+
 # ---- compressed instances: kept as they are, or decoded ------------------
 mkdir comp
 iep-pack -i "$A" --split comp "$CORPUS/SC_rgb_jpeg_dcmtk.dcm" "$CORPUS/MR_small_jpeg_ls_lossless.dcm" \
@@ -138,5 +149,11 @@ expect 2 "no --pacs" -- iep-store ct.tar
 # Signed by a site nobody trusts: refused before anything is sent.
 expect 5 "an unknown signer" -- env IEP_SITES="$T/nosites" iep-store --pacs "$P8" ct.tar
 assert "nothing sent" -- test "$(count "$T/in8")" -eq 0
+# storescp offers no Storage Commitment: the instances are stored, the
+# commitment is refused in words.
+expect 20 "storage commitment from a peer without it" -- iep-store --commit --state "$T/state8" --pacs "$P8" ct.tar.zst
+stderr_names "says which" "for storage commitment"
+assert "the instances were stored" -- test "$(count "$T/in8")" -eq 6
+expect 2 "--commit-port without --commit" -- iep-store --commit-port 11112 --pacs "$P8" ct.tar.zst
 
 finish

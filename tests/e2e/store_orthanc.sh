@@ -62,4 +62,19 @@ assert "two instances in it" -- test "$(orthanc PLAIN2 GET /instances | jq lengt
 expect 20 "a wrong called AE title" -- iep-store --pacs "WRONG@127.0.0.1:$PACS_DICOM" ct.tar.zst
 stderr_names "the reason in words" "called AE title not recognized"
 
+# Storage Commitment: Orthanc reports on an association of its own, to the
+# modality it knows by our calling AE title, at our --commit-port.
+CPORT=$(free_port)
+start_orthanc COMMIT ORTHANC "{\"iep\": [\"IEP\", \"127.0.0.1\", $CPORT]}"
+expect 0 "store with storage commitment" -- iep-store --json --commit --commit-port "$CPORT" --commit-timeout 30 --pacs "ORTHANC@127.0.0.1:$COMMIT_DICOM" ct.tar.zst
+assert "8 sent, 8 committed" -- test "$(jq -c '[.sent,.committed,.result]' "$T/.out")" = '[8,8,"ok"]'
+# Asking again commits what is there; an instance the PACS does not hold is
+# reported as not committed.
+orthanc COMMIT DELETE "/instances/$(orthanc COMMIT POST /tools/lookup -d "$(head -1 ct.uids)" | jq -r '.[0].ID')" >/dev/null
+expect 21 "commitment of a package one instance of which is gone" -- iep-store --json --commit --commit-port "$CPORT" --commit-timeout 30 --pacs "ORTHANC@127.0.0.1:$COMMIT_DICOM" ct.tar.zst
+assert "7 committed, the missing one failed in words" -- test "$(jq -c '[.sent,.committed,.failed[0].sop_instance_uid,.failed[0].status]' "$T/.out")" = "[0,7,\"$(head -1 ct.uids)\",\"not committed: no such object instance (0112)\"]"
+# Without the listener the report never comes on this association.
+expect 21 "no report on the same association" -- iep-store --commit --commit-timeout 3 --pacs "ORTHANC@127.0.0.1:$COMMIT_DICOM" ct.tar.zst
+stderr_names "says so and what to do" "give --commit-port"
+
 finish

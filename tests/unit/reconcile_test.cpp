@@ -134,6 +134,13 @@ TEST_CASE("a table row maps the sender's patient ID and issuer to the local ones
   CHECK(d.patient_id == "L5");
   // Quoted fields (RFC 4180).
   CHECK(r.decide(sender("P,300")).patient_id == "L3");
+  // A spreadsheet's byte order mark and CRLF line ends.
+  std::string crlf = "\xEF\xBB\xBF";
+  for (char c : kTable) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  Reconciler bom =
+      Reconciler::load(rules(dir, R"({"local_issuer": "RXX", "table": "map.csv"})", crlf));
+  CHECK(bom.decide(sender("P200")).patient_id == "L2");
+  CHECK(bom.decide(sender("P200")).rule == "table map.csv line 5");
 }
 
 TEST_CASE("the table maps the accession number when the rules say so, the study's row first") {
@@ -454,7 +461,11 @@ TEST_CASE("a quarantined study goes whole into a new folder with its report, nev
   d.modified_at = "20261202151500.000000+0000";
   std::string bytes(100000, '\0');
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7);
-  bytes.replace(0, 4, "\x28\xb5\x2f\xfd");  // zstd's magic: named .tar.zst
+  // zstd's magic: named .tar.zst
+  bytes[0] = '\x28';
+  bytes[1] = '\xb5';
+  bytes[2] = '\x2f';
+  bytes[3] = '\xfd';
   const auto put = [&](const std::string& name) {
     iep::BytesSource src(
         iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
@@ -497,4 +508,74 @@ TEST_CASE("a quarantined study goes whole into a new folder with its report, nev
   write_file(dir / "file", "x");
   iep::BytesSource src(iep::ByteSpan{});
   CHECK(code_of([&] { iep::pacs::quarantine(dir / "file" / "q", src, "p", d); }) == Exit::output);
+}
+
+TEST_CASE("an SQLite mapping table is queried for each study") {
+  const fs::path dir = scratch("reconcile-sqlite");
+  // Made by python3's sqlite3 module, not by us.
+  write_file(dir / "make.py", R"PY(import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE reconcile_map (sender_issuer TEXT, sender_patient_id TEXT NOT NULL,"
+           " local_patient_id TEXT NOT NULL, local_issuer TEXT, sender_accession TEXT,"
+           " local_accession TEXT)")
+rows = [("HOSP_A", "P100", "L9", None, None, None),
+        ("HOSP_A", "P100", "L9", None, "A-77", "RAD-1"),
+        ("HOSP_A", "P200", "L2", "RXX", None, None),
+        ("HOSP_A", "P200", "L7", "RXX", None, None),
+        (None, "P300", "L3", None, None, None),
+        ("HOSP_A", "P400", "L\\4", None, None, None)]
+db.executemany("INSERT INTO reconcile_map VALUES (?, ?, ?, ?, ?, ?)", rows)
+db.execute("CREATE TABLE other (x)")
+db.commit()
+)PY");
+  REQUIRE(run("/usr/bin/python3 make.py map.db", dir).status == 0);
+  Reconciler r = Reconciler::load(
+      rules(dir, R"({"local_issuer": "RXX", "table": "map.db", "coerce_accession": true})"));
+  CHECK(r.describe() == "table map.db (6 rows); local issuer RXX");
+  Decision d = r.decide(sender("P100"));
+  CHECK(d.action == Decision::Action::coerce);
+  CHECK(d.patient_id == "L9");
+  CHECK(d.issuer == "RXX");
+  CHECK(d.accession == "RAD-1");
+  CHECK(d.rule == "table map.db rows 1, 2");
+  // NULL issuer: a sender without one.
+  CHECK(r.decide(sender("P300", "")).patient_id == "L3");
+  CHECK(r.decide(sender("P300")).quarantined());
+  d = r.decide(sender("P200"));
+  CHECK(d.quarantined());
+  CHECK(d.reason ==
+        "table map.db is ambiguous for P200 (issuer HOSP_A): row 3 maps it to L2 (issuer RXX), "
+        "row 4 to L7 (issuer RXX)");
+  // Rows added later count at once.
+  REQUIRE(run("/usr/bin/python3 -c \"import sqlite3; db = sqlite3.connect('map.db'); "
+              "db.execute(\\\"INSERT INTO reconcile_map VALUES ('HOSP_A', 'P500', 'L5', '', '', "
+              "'')\\\"); db.commit()\"",
+              dir)
+              .status == 0);
+  CHECK(r.decide(sender("P500")).patient_id == "L5");
+  // A value we would not write into a PACS is an error naming the row.
+  CHECK(error_of([&] { r.decide(sender("P400")); }, Exit::usage) ==
+        (dir / "map.db").string() +
+            " row 6: local_patient_id 'L\\4' is not 1-64 printable ASCII characters without a "
+            "backslash");
+  // An SQLite file without the table, or without a column.
+  REQUIRE(run("/usr/bin/python3 -c \"import sqlite3; db = sqlite3.connect('none.db'); "
+              "db.execute('CREATE TABLE reconcile_map (sender_issuer, sender_patient_id)'); "
+              "db.commit()\"",
+              dir)
+              .status == 0);
+  const std::string m = error_of(
+      [&] { Reconciler::load(rules(dir, R"({"local_issuer": "RXX", "table": "none.db"})")); },
+      Exit::usage);
+  CHECK(m.find((dir / "none.db").string() + ": not a mapping table (a table reconcile_map") == 0);
+  CHECK(m.find("no such column: local_patient_id") != std::string::npos);
+}
+
+TEST_CASE("accession numbers the rules do not coerce cannot make a study ambiguous") {
+  const fs::path dir = scratch("reconcile-no-accession");
+  Reconciler r = Reconciler::load(rules(dir, R"({"local_issuer": "RXX", "table": "map.csv"})",
+                                        kTable + "HOSP_A,P100,L9,,A-77,RAD-2\n"));
+  const Decision d = r.decide(sender("P100"));
+  CHECK(d.action == Decision::Action::coerce);
+  CHECK(!d.accession);
 }

@@ -13,11 +13,14 @@
 #include <dcmtk/dcmnet/dimse.h>
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <mutex>
 #include <thread>
 
 #include "../../lib/src/pacs/association.h"
 #include "iep/dicom/dicom.h"
+#include "iep/package/site.h"
+#include "iep/pacs/gateway.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -163,20 +166,16 @@ TEST_CASE("a nearly full disk refuses instances with A700 (out of resources)") {
   CHECK_MESSAGE(r.logged().find("out of resources (A700)") != std::string::npos, r.logged());
 }
 
-TEST_CASE("a storage commitment request is answered on the same association") {
-  const fs::path dir = iep::test::scratch("scp-commit");
-  auto o = options(dir / "in");
-  std::vector<std::string> asked;
-  o.on_commitment = [&](const iep::pacs::CommitmentRequest& req) {
-    std::vector<bool> ok;
-    for (const auto& it : req.items) {
-      asked.push_back(it.sop_instance_uid);
-      ok.push_back(it.sop_instance_uid == "1.2.3.4");
-    }
-    return ok;
-  };
-  Running r(std::move(o));
-  iep::pacs::Peer peer{"IEP_GW", "127.0.0.1", r.scp->port()};
+// Asks `port` (called AE IEP_GW or `called`) to commit `uids` (CT image
+// storage); returns the instances reported committed and failed, in order.
+struct Report {
+  std::vector<std::string> committed, failed;
+  std::vector<Uint16> reasons;
+  Uint16 event = 0;
+};
+Report request_commitment(std::uint16_t port, const std::vector<std::string>& uids,
+                          const std::string& called = "IEP_GW") {
+  iep::pacs::Peer peer{called, "127.0.0.1", port};
   iep::pacs::NetOptions net;
   net.calling_aet = "COMMITTER";
   iep::pacs::Association a(peer, net,
@@ -186,11 +185,11 @@ TEST_CASE("a storage commitment request is answered on the same association") {
   REQUIRE(pres != 0);
   DcmDataset ds;
   ds.putAndInsertString(DCM_TransactionUID, "1.2.826.0.1.99");
-  for (const char* uid : {"1.2.3.4", "1.2.3.5"}) {
+  for (const auto& uid : uids) {
     DcmItem* item = nullptr;
     REQUIRE(ds.findOrCreateSequenceItem(DCM_ReferencedSOPSequence, item, -2).good());
     item->putAndInsertString(DCM_ReferencedSOPClassUID, UID_CTImageStorage);
-    item->putAndInsertString(DCM_ReferencedSOPInstanceUID, uid);
+    item->putAndInsertString(DCM_ReferencedSOPInstanceUID, uid.c_str());
   }
   T_DIMSE_Message msg{};
   msg.CommandField = DIMSE_N_ACTION_RQ;
@@ -212,27 +211,69 @@ TEST_CASE("a storage commitment request is answered on the same association") {
   T_DIMSE_Message ev{};
   REQUIRE(DIMSE_receiveCommand(a.get(), DIMSE_BLOCKING, 0, &p, &ev, nullptr).good());
   REQUIRE(ev.CommandField == DIMSE_N_EVENT_REPORT_RQ);
-  CHECK(ev.msg.NEventReportRQ.EventTypeID == 2);  // some failed
+  Report out;
+  out.event = ev.msg.NEventReportRQ.EventTypeID;
   DcmDataset* report = nullptr;
   REQUIRE(DIMSE_receiveDataSetInMemory(a.get(), DIMSE_BLOCKING, 0, &p, &report, nullptr, nullptr)
               .good());
   std::unique_ptr<DcmDataset> owned(report);
-  DcmSequenceOfItems* good = nullptr;
-  DcmSequenceOfItems* failed = nullptr;
-  REQUIRE(report->findAndGetSequence(DCM_ReferencedSOPSequence, good).good());
-  REQUIRE(report->findAndGetSequence(DCM_FailedSOPSequence, failed).good());
-  OFString uid;
-  REQUIRE(good->card() == 1);
-  good->getItem(0)->findAndGetOFString(DCM_ReferencedSOPInstanceUID, uid);
-  CHECK(uid == "1.2.3.4");
-  REQUIRE(failed->card() == 1);
-  failed->getItem(0)->findAndGetOFString(DCM_ReferencedSOPInstanceUID, uid);
-  CHECK(uid == "1.2.3.5");
-  Uint16 reason = 0;
-  failed->getItem(0)->findAndGetUint16(DCM_FailureReason, reason);
-  CHECK(reason == 0x0112);
+  OFString tuid;
+  report->findAndGetOFString(DCM_TransactionUID, tuid);
+  CHECK(tuid == "1.2.826.0.1.99");
+  for (const auto& [tag, list] : {std::pair{DCM_ReferencedSOPSequence, &out.committed},
+                                  {DCM_FailedSOPSequence, &out.failed}}) {
+    DcmSequenceOfItems* seq = nullptr;
+    if (report->findAndGetSequence(tag, seq).bad() || !seq) continue;
+    for (unsigned long i = 0; i < seq->card(); ++i) {
+      OFString uid;
+      seq->getItem(i)->findAndGetOFString(DCM_ReferencedSOPInstanceUID, uid);
+      list->push_back(uid.c_str());
+      Uint16 reason = 0;
+      if (seq->getItem(i)->findAndGetUint16(DCM_FailureReason, reason).good())
+        out.reasons.push_back(reason);
+    }
+  }
+  // Answer the report, then release.
+  T_DIMSE_Message ack{};
+  ack.CommandField = DIMSE_N_EVENT_REPORT_RSP;
+  auto& ar = ack.msg.NEventReportRSP;
+  ar.MessageIDBeingRespondedTo = ev.msg.NEventReportRQ.MessageID;
+  OFStandard::strlcpy(ar.AffectedSOPClassUID, UID_StorageCommitmentPushModelSOPClass,
+                      sizeof ar.AffectedSOPClassUID);
+  OFStandard::strlcpy(ar.AffectedSOPInstanceUID, UID_StorageCommitmentPushModelSOPInstance,
+                      sizeof ar.AffectedSOPInstanceUID);
+  ar.DimseStatus = STATUS_Success;
+  ar.EventTypeID = ev.msg.NEventReportRQ.EventTypeID;
+  ar.DataSetType = DIMSE_DATASET_NULL;
+  ar.opts = O_NEVENTREPORT_AFFECTEDSOPCLASSUID | O_NEVENTREPORT_AFFECTEDSOPINSTANCEUID |
+            O_NEVENTREPORT_EVENTTYPEID;
+  CHECK(DIMSE_sendMessageUsingMemoryData(a.get(), p, &ack, nullptr, nullptr, nullptr, nullptr)
+            .good());
   a.release();
+  return out;
+}
+
+TEST_CASE("a storage commitment request is answered on the same association") {
+  const fs::path dir = iep::test::scratch("scp-commit");
+  auto o = options(dir / "in");
+  std::vector<std::string> asked;
+  o.on_commitment = [&](const iep::pacs::CommitmentRequest& req) {
+    std::vector<bool> ok;
+    for (const auto& it : req.items) {
+      asked.push_back(it.sop_instance_uid);
+      ok.push_back(it.sop_instance_uid == "1.2.3.4");
+    }
+    return ok;
+  };
+  Running r(std::move(o));
+  const Report rep = request_commitment(r.scp->port(), {"1.2.3.4", "1.2.3.5"});
+  CHECK(rep.event == 2);  // some failed
+  CHECK(rep.committed == std::vector<std::string>{"1.2.3.4"});
+  CHECK(rep.failed == std::vector<std::string>{"1.2.3.5"});
+  CHECK(rep.reasons == std::vector<Uint16>{0x0112});
   CHECK(asked == std::vector<std::string>{"1.2.3.4", "1.2.3.5"});
+  CHECK(r.logged().find("storage commitment 1.2.826.0.1.99: 1 of 2 instance(s) committed") !=
+        std::string::npos);
 }
 
 TEST_CASE("several associations at once; more than the bound are rejected, none lost") {
@@ -255,4 +296,75 @@ TEST_CASE("several associations at once; more than the bound are rejected, none 
   CHECK(files_under(dir / "in") == 2);  // the same two instances, stored once each
   std::lock_guard l(r.mu);
   CHECK(r.stored.size() == 4);
+}
+
+TEST_CASE("iep-gateway: a study its sender committed whole is packed before the quiet period") {
+  const fs::path dir = iep::test::scratch("gw-commit");
+  const iep::SiteIdentity self = iep::SiteIdentity::generate("trust-a");
+  iep::pacs::GatewayOptions o;
+  o.data = dir / "gw";
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.port_file = dir / "port";
+  o.routes = {{"IEP_GW", "trust-b"}};
+  o.quiet_seconds = 3600;  // only the commitment can complete the study here
+  o.self = &self;
+  o.min_free_bytes = 1 << 20;
+  // run_gateway takes SIGTERM with sigtimedwait: every thread blocks it.
+  sigset_t sigs, old;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, &old);
+  std::thread gw([&] { iep::pacs::run_gateway(o); });
+  for (int i = 0; i < 300 && !fs::exists(o.port_file); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(fs::exists(o.port_file));
+  const std::string port = iep::test::read_file(o.port_file);
+  const auto ct = iep::test::kPydicom / "CT_small.dcm";
+  const auto res = run("storescu -aet PUSHER -aec IEP_GW 127.0.0.1 " +
+                           port.substr(0, port.find('\n')) + " " + quote(ct.string()),
+                       dir);
+  CHECK_MESSAGE(res.status == 0, res.err);
+  const std::string sop = iep::dicom::scan(ct).sop_instance_uid;
+  const Report rep =
+      request_commitment(static_cast<std::uint16_t>(std::stoi(port)), {sop, "1.2.3.999"});
+  CHECK(rep.committed == std::vector<std::string>{sop});
+  CHECK(rep.failed == std::vector<std::string>{"1.2.3.999"});
+  const fs::path outbox = o.data / "outbox" / "trust-b";
+  const auto packed = [&] { return fs::exists(outbox) && !fs::is_empty(outbox); };
+  for (int i = 0; i < 300 && !packed(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(packed());
+  // Asked again once it was packed: still held, so committed.
+  CHECK(request_commitment(static_cast<std::uint16_t>(std::stoi(port)), {sop}).committed ==
+        std::vector<std::string>{sop});
+  ::kill(::getpid(), SIGTERM);
+  gw.join();
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  CHECK(fs::exists(o.data / "packed" / "trust-b" / iep::dicom::scan(ct).study_instance_uid));
+}
+
+TEST_CASE("DICOM over TLS: storescu with TLS stores; without TLS it does not") {
+  const fs::path dir = iep::test::scratch("scp-tls");
+  const auto made =
+      run("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 1 "
+          "-subj /CN=iep-gateway >/dev/null 2>&1",
+          dir);
+  REQUIRE_MESSAGE(made.status == 0, made.err);
+  auto o = options(dir / "in");
+  o.net.tls_cert = (dir / "cert.pem").string();
+  o.net.tls_key = (dir / "key.pem").string();
+  Running r(std::move(o));
+  const auto ct = iep::test::kPydicom / "CT_small.dcm";
+  auto res = run("storescu +tla +cf cert.pem -aet PUSHER -aec IEP_GW localhost " + r.port() + " " +
+                     quote(ct.string()),
+                 dir);
+  CHECK_MESSAGE(res.status == 0, res.err);
+  res = run("storescu -to 10 -ta 10 -aet PUSHER -aec IEP_GW 127.0.0.1 " + r.port() + " " +
+                quote(ct.string()),
+            dir);
+  CHECK(res.status != 0);
+  std::lock_guard l(r.mu);
+  CHECK(r.stored.size() == 1);
 }

@@ -115,6 +115,12 @@ class TarWalker {
       return;
     }
     zeros_ = 0;
+    // Not a valid header (not a tar at all, or damaged): stop following;
+    // the tar reader refuses it with its own words.
+    if (!checksum_ok()) {
+      ended_ = true;
+      return;
+    }
     std::uint64_t size = header_size(block_ + 124, name_);
     const char type = static_cast<char>(block_[156]);
     if (type == 'x' || type == 'g') {
@@ -131,6 +137,19 @@ class TarWalker {
       next_size_ = pax_size(pax_);
       in_pax_ = false;
     }
+  }
+
+  bool checksum_ok() const {
+    std::uint64_t want = 0;
+    int i = 148;
+    while (i < 156 && block_[i] == ' ') ++i;
+    bool digits = false;
+    for (; i < 156 && block_[i] >= '0' && block_[i] <= '7'; ++i, digits = true)
+      want = want * 8 + static_cast<std::uint64_t>(block_[i] - '0');
+    if (!digits) return false;
+    std::uint64_t sum = 0;
+    for (std::size_t k = 0; k < kBlock; ++k) sum += (k >= 148 && k < 156) ? ' ' : block_[k];
+    return sum == want;
   }
 
   const std::string& name_;

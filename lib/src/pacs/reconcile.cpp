@@ -12,6 +12,7 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -257,7 +258,8 @@ struct TableRow {
 struct Table {
   fs::path path;
   std::string shown;                                    // the name as the rules file gave it
-  std::unordered_multimap<std::string, TableRow> rows;  // key: issuer '\n' id
+  std::unordered_multimap<std::string, TableRow> rows;  // CSV; key: issuer '\n' id
+  bool sqlite = false;  // an SQLite file: its table reconcile_map, queried for each study
   struct timespec mtime {};
   off_t size = -1;
   std::size_t count = 0;
@@ -317,14 +319,128 @@ std::vector<std::string> csv_record(const std::string& text, std::size_t& pos, s
   return fields;
 }
 
+// A row's values must be identifiers we are willing to write into a PACS.
+void check_row(const TableRow& r, const std::string& name, const char* unit) {
+  const auto check = [&](const std::string& v, const char* what, bool required) {
+    if ((required || !v.empty()) && !plain_id(v))
+      throw Error(Exit::usage, fmt::format("{} {} {}: {} '{}' is not 1-64 printable ASCII "
+                                           "characters without a backslash",
+                                           name, unit, r.line, what, v));
+  };
+  check(r.sender_id, "sender_patient_id", true);
+  check(r.local_id, "local_patient_id", true);
+  check(r.sender_issuer, "sender_issuer", false);
+  check(r.local_issuer, "local_issuer", false);
+  check(r.sender_accession, "sender_accession", false);
+  check(r.local_accession, "local_accession", false);
+  if (r.local_accession.size() > 16 || r.sender_accession.size() > 16)
+    throw Error(Exit::usage, fmt::format("{} {} {}: an accession number is at most 16 "
+                                         "characters (SH)",
+                                         name, unit, r.line));
+}
+
+// ---- SQLite tables ----------------------------------------------------------
+
+struct SqliteClose {
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+struct SqliteFinalize {
+  void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
+};
+using SqliteDb = std::unique_ptr<sqlite3, SqliteClose>;
+using SqliteStmt = std::unique_ptr<sqlite3_stmt, SqliteFinalize>;
+
+constexpr const char* kSqliteColumns =
+    "sender_issuer, sender_patient_id, local_patient_id, local_issuer, sender_accession, "
+    "local_accession";
+
+SqliteDb sqlite_open(const Table& t) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(t.path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  SqliteDb db(raw);
+  if (rc != SQLITE_OK)
+    throw Error(Exit::input, fmt::format("{}: cannot open the mapping table: {}", t.path.string(),
+                                         raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  sqlite3_busy_timeout(db.get(), 10000);  // a RIS export writing meanwhile
+  return db;
+}
+
+SqliteStmt sqlite_prepare(const Table& t, sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+    throw Error(Exit::usage,
+                fmt::format("{}: not a mapping table (a table reconcile_map with the columns {}): "
+                            "{}",
+                            t.path.string(), kSqliteColumns, sqlite3_errmsg(db)));
+  return SqliteStmt(st);
+}
+
+std::string column_text(sqlite3_stmt* st, int i) {
+  const unsigned char* v = sqlite3_column_text(st, i);
+  return v ? trim(reinterpret_cast<const char*>(v)) : std::string();
+}
+
+// The rows for (issuer, id), each checked.
+std::vector<TableRow> sqlite_rows(const Table& t, const std::string& issuer,
+                                  const std::string& id) {
+  SqliteDb db = sqlite_open(t);
+  SqliteStmt st = sqlite_prepare(
+      t, db.get(),
+      fmt::format("SELECT rowid, {} FROM reconcile_map WHERE IFNULL(sender_issuer, '') = ?1 AND "
+                  "sender_patient_id = ?2 LIMIT 1000",
+                  kSqliteColumns));
+  sqlite3_bind_text(st.get(), 1, issuer.c_str(), static_cast<int>(issuer.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.get(), 2, id.c_str(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+  std::vector<TableRow> rows;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    TableRow r{column_text(st.get(), 1),
+               column_text(st.get(), 2),
+               column_text(st.get(), 3),
+               column_text(st.get(), 4),
+               column_text(st.get(), 5),
+               column_text(st.get(), 6),
+               static_cast<std::size_t>(sqlite3_column_int64(st.get(), 0))};
+    check_row(r, t.path.string(), "row");
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE)
+    throw Error(Exit::input, fmt::format("{}: cannot read the mapping table: {}", t.path.string(),
+                                         sqlite3_errmsg(db.get())));
+  return rows;
+}
+
+void load_sqlite(Table& t) {
+  SqliteDb db = sqlite_open(t);
+  // Every column there (the statement does not prepare otherwise).
+  sqlite_prepare(t, db.get(), fmt::format("SELECT {} FROM reconcile_map LIMIT 0", kSqliteColumns));
+  SqliteStmt count = sqlite_prepare(t, db.get(), "SELECT count(*) FROM reconcile_map");
+  if (sqlite3_step(count.get()) != SQLITE_ROW)
+    throw Error(Exit::input, fmt::format("{}: cannot read the mapping table: {}", t.path.string(),
+                                         sqlite3_errmsg(db.get())));
+  t.count = static_cast<std::size_t>(sqlite3_column_int64(count.get(), 0));
+  t.sqlite = true;
+}
+
 void load_table(Table& t) {
   struct stat st {};
   if (::stat(t.path.c_str(), &st) != 0)
     throw Error(Exit::input, fmt::format("{}: cannot read the mapping table: {}", t.path.string(),
                                          std::strerror(errno)));
+  {
+    // An SQLite file begins with "SQLite format 3\0".
+    std::string magic(16, '\0');
+    FileSource f(t.path);
+    magic.resize(read_full(f, MutableByteSpan(reinterpret_cast<std::uint8_t*>(magic.data()), 16)));
+    if (magic == std::string("SQLite format 3\0", 16)) {
+      load_sqlite(t);
+      return;
+    }
+  }
   const std::string text = read_small_file(t.path, kMaxTable);
   const std::string name = t.path.string();
   std::size_t pos = 0, line = 1;
+  if (text.starts_with("\xEF\xBB\xBF")) pos = 3;  // a UTF-8 byte order mark (spreadsheets)
   // The header names the columns, in any order.
   std::vector<std::string> header;
   while (pos < text.size() && header.empty()) {
@@ -370,23 +486,7 @@ void load_table(Table& t) {
                field(col[4]),
                field(col[5]),
                at};
-    const auto check = [&](const std::string& v, const char* what, bool required) {
-      if ((required || !v.empty()) && !plain_id(v))
-        throw Error(Exit::usage,
-                    fmt::format("{} line {}: {} '{}' is not 1-64 printable ASCII characters "
-                                "without a backslash",
-                                name, at, what, v));
-    };
-    check(r.sender_id, "sender_patient_id", true);
-    check(r.local_id, "local_patient_id", true);
-    check(r.sender_issuer, "sender_issuer", false);
-    check(r.local_issuer, "local_issuer", false);
-    check(r.sender_accession, "sender_accession", false);
-    check(r.local_accession, "local_accession", false);
-    if (r.local_accession.size() > 16 || r.sender_accession.size() > 16)
-      throw Error(Exit::usage, fmt::format("{} line {}: an accession number is at most 16 "
-                                           "characters (SH)",
-                                           name, at));
+    check_row(r, name, "line");
     t.rows.emplace(table_key(r.sender_issuer, r.sender_id), std::move(r));
     ++t.count;
   }
@@ -396,6 +496,7 @@ void load_table(Table& t) {
 
 // True when the table file changed since it was read.
 bool table_changed(const Table& t) {
+  if (t.sqlite) return false;  // queried for each study
   struct stat st {};
   if (::stat(t.path.c_str(), &st) != 0) return true;
   return st.st_size != t.size || st.st_mtim.tv_sec != t.mtime.tv_sec ||
@@ -569,13 +670,21 @@ struct Quarantine {
   std::string reason;
 };
 
-std::optional<Candidate> from_table(Table& t, const std::string& local_issuer,
+std::optional<Candidate> from_table(Table& t, const std::string& local_issuer, bool accession,
                                     const PatientKey& key, std::string& note) {
-  const auto [first, last] = t.rows.equal_range(table_key(key.issuer, key.patient_id));
   std::vector<const TableRow*> rows;
-  for (auto it = first; it != last; ++it)
-    if (it->second.sender_accession.empty() || it->second.sender_accession == key.accession)
-      rows.push_back(&it->second);
+  std::vector<TableRow> queried;
+  if (t.sqlite) {
+    queried = sqlite_rows(t, key.issuer, key.patient_id);
+    for (const auto& r : queried)
+      if (r.sender_accession.empty() || r.sender_accession == key.accession) rows.push_back(&r);
+  } else {
+    const auto [first, last] = t.rows.equal_range(table_key(key.issuer, key.patient_id));
+    for (auto it = first; it != last; ++it)
+      if (it->second.sender_accession.empty() || it->second.sender_accession == key.accession)
+        rows.push_back(&it->second);
+  }
+  const char* unit = t.sqlite ? "row" : "line";
   if (rows.empty()) {
     note = fmt::format("no row of table {} for {}", t.shown, key.id_text());
     return std::nullopt;
@@ -588,26 +697,26 @@ std::optional<Candidate> from_table(Table& t, const std::string& local_issuer,
   const TableRow* first_row = rows.front();
   for (const TableRow* r : rows)
     if (r->local_id != first_row->local_id || issuer_of(r) != issuer_of(first_row))
-      throw Quarantine{fmt::format(
-          "table {} is ambiguous for {}: line {} maps it to {}, line {} to {}", t.shown,
-          key.id_text(), first_row->line, with_issuer(first_row->local_id, issuer_of(first_row)),
-          r->line, with_issuer(r->local_id, issuer_of(r)))};
+      throw Quarantine{fmt::format("table {} is ambiguous for {}: {} {} maps it to {}, {} {} to {}",
+                                   t.shown, key.id_text(), unit, first_row->line,
+                                   with_issuer(first_row->local_id, issuer_of(first_row)), unit,
+                                   r->line, with_issuer(r->local_id, issuer_of(r)))};
   Candidate c{first_row->local_id, issuer_of(first_row), std::nullopt, {}};
   // The accession: rows for this very accession first, then rows for any.
   std::vector<std::size_t> lines;
   for (const TableRow* r : rows) lines.push_back(r->line);
-  c.rule = fmt::format("table {} line{} {}", t.shown, lines.size() > 1 ? "s" : "",
+  c.rule = fmt::format("table {} {}{} {}", t.shown, unit, lines.size() > 1 ? "s" : "",
                        fmt::join(lines, ", "));
-  for (int specific = 1; specific >= 0 && !c.accession; --specific) {
+  for (int specific = 1; accession && specific >= 0 && !c.accession; --specific) {
     const TableRow* chosen = nullptr;
     for (const TableRow* r : rows) {
       if (r->local_accession.empty() || r->sender_accession.empty() == (specific == 1)) continue;
       if (chosen && chosen->local_accession != r->local_accession)
         throw Quarantine{fmt::format(
-            "table {} is ambiguous for the accession number {} of {}: line {} maps it to {}, "
-            "line {} to {}",
-            t.shown, shown(key.accession), key.id_text(), chosen->line, chosen->local_accession,
-            r->line, r->local_accession)};
+            "table {} is ambiguous for the accession number {} of {}: {} {} maps it to {}, {} {} "
+            "to {}",
+            t.shown, shown(key.accession), key.id_text(), unit, chosen->line,
+            chosen->local_accession, unit, r->line, r->local_accession)};
       chosen = r;
     }
     if (chosen) c.accession = chosen->local_accession;
@@ -791,7 +900,7 @@ Decision Reconciler::decide(const PatientKey& key) {
     std::vector<Candidate> candidates;
     std::string note;
     if (rules_->table) {
-      if (auto c = from_table(*rules_->table, r.local_issuer, key, note))
+      if (auto c = from_table(*rules_->table, r.local_issuer, r.coerce_accession, key, note))
         candidates.push_back(*c);
       else
         notes.push_back(note);

@@ -17,11 +17,13 @@
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <random>
@@ -116,6 +118,9 @@ UniqueFd listen_on(const std::string& host, std::uint16_t port) {
       }
       int one = 1, zero = 0;
       ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      // Accepted connections inherit it (DCMTK sets it too, from the
+      // TCP_NODELAY variable that init_dcmtk_network() sets).
+      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (a->ai_family == AF_INET6 && host.empty())
         ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
       if (::bind(fd.get(), a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd.get(), 64) != 0) {
@@ -181,22 +186,37 @@ StorageScp::StorageScp(StorageScpOptions options) : o_(std::move(options)) {
 
   UniqueFd sock = listen_on(o_.host, o_.port);
   port_ = port_of(sock.get());
+  // Several acceptors take connections from the one socket, each through a
+  // DCMTK network of its own (DCMTK reads the association request on the
+  // thread that accepted): a peer that connects and stays silent holds one
+  // of them for at most the ACSE timeout, not the whole gateway. The socket
+  // is non-blocking, so an acceptor that loses the race returns at once.
+  ::fcntl(sock.get(), F_SETFL, ::fcntl(sock.get(), F_GETFL) | O_NONBLOCK);
   tls_ = make_tls(o_.net, NET_ACCEPTOR);
-  OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, 0, o_.net.acse_timeout, &net_);
-  if (c.bad()) throw Error(Exit::internal, fmt::format("DICOM network: {}", c.text()));
-  // DCMTK bound a socket of its own (any address); ours takes its place,
-  // so that HOST and IPv6 are honoured.
-  auto* key = reinterpret_cast<PRIVATE_NETWORKKEY*>(net_->network);
-  if (::dup2(sock.get(), key->networkSpecific.TCP.listenSocket) < 0) {
-    ASC_dropNetwork(&net_);
-    throw Error(Exit::internal, fmt::format("DICOM network: {}", std::strerror(errno)));
+  const int n = std::clamp(o_.max_associations, 1, 4);
+  try {
+    add_networks(sock.get(), n);
+  } catch (...) {
+    for (auto* net : nets_) ASC_dropNetwork(&net);
+    throw;
   }
-  ::fcntl(key->networkSpecific.TCP.listenSocket, F_SETFD, FD_CLOEXEC);
-  if (tls_) {
-    c = ASC_setTransportLayer(net_, tls_.get(), 0);
-    if (c.bad()) {
-      ASC_dropNetwork(&net_);
-      throw Error(Exit::internal, fmt::format("DICOM TLS: {}", c.text()));
+}
+
+void StorageScp::add_networks(int sock, int n) {
+  for (int i = 0; i < n; ++i) {
+    T_ASC_Network* net = nullptr;
+    OFCondition c = ASC_initializeNetwork(NET_ACCEPTOR, 0, o_.net.acse_timeout, &net);
+    if (c.bad()) throw Error(Exit::internal, fmt::format("DICOM network: {}", c.text()));
+    nets_.push_back(net);
+    // DCMTK bound a socket of its own (any address, any port); ours takes
+    // its place, so that HOST, PORT and IPv6 are honoured.
+    auto* key = reinterpret_cast<PRIVATE_NETWORKKEY*>(net->network);
+    if (::dup2(sock, key->networkSpecific.TCP.listenSocket) < 0)
+      throw Error(Exit::internal, fmt::format("DICOM network: {}", std::strerror(errno)));
+    ::fcntl(key->networkSpecific.TCP.listenSocket, F_SETFD, FD_CLOEXEC);
+    if (tls_) {
+      c = ASC_setTransportLayer(net, tls_.get(), 0);
+      if (c.bad()) throw Error(Exit::internal, fmt::format("DICOM TLS: {}", c.text()));
     }
   }
 }
@@ -209,7 +229,7 @@ StorageScp::~StorageScp() {
   }
   for (auto& t : threads_)
     if (t.joinable()) t.join();
-  if (net_) ASC_dropNetwork(&net_);
+  for (auto* net : nets_) ASC_dropNetwork(&net);
 }
 
 void StorageScp::say(const std::string& line) const {
@@ -217,7 +237,15 @@ void StorageScp::say(const std::string& line) const {
 }
 
 void StorageScp::run() {
-  auto* key = reinterpret_cast<PRIVATE_NETWORKKEY*>(net_->network);
+  std::vector<std::thread> acceptors;
+  for (auto* net : nets_) acceptors.emplace_back([this, net] { accept_loop(net); });
+  for (auto& t : acceptors) t.join();
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return active_ == 0; });
+}
+
+void StorageScp::accept_loop(T_ASC_Network* net) {
+  auto* key = reinterpret_cast<PRIVATE_NETWORKKEY*>(net->network);
   const int listen_fd = key->networkSpecific.TCP.listenSocket;
   while (!stopping_.load()) {
     {  // join the threads of ended associations
@@ -234,11 +262,13 @@ void StorageScp::run() {
     pollfd pfd{listen_fd, POLLIN, 0};
     if (::poll(&pfd, 1, 500) <= 0) continue;
     T_ASC_Association* assoc = nullptr;
-    OFCondition c =
-        ASC_receiveAssociation(net_, &assoc, static_cast<long>(o_.net.max_pdu), nullptr, nullptr,
-                               tls_ ? OFTrue : OFFalse, DUL_NOBLOCK, o_.net.acse_timeout);
-    if (c.bad()) {
-      if (c != DUL_NOASSOCIATIONREQUEST)
+    OFCondition c = ASC_receiveAssociation(net, &assoc, static_cast<long>(o_.net.max_pdu), nullptr,
+                                           nullptr, tls_ ? OFTrue : OFFalse, DUL_NOBLOCK, 1);
+    if (c.bad() || !assoc || !assoc->params) {
+      // Another acceptor took the connection (DUL_NOASSOCIATIONREQUEST or
+      // an accept error), or the peer did not speak DICOM in time.
+      if (assoc && c != DUL_NOASSOCIATIONREQUEST &&
+          !std::strstr(c.text(), std::strerror(EAGAIN)))  // another acceptor took it
         say(fmt::format("association request failed: {}", c.text()));
       if (assoc) {
         ASC_dropSCPAssociation(assoc);
@@ -256,6 +286,12 @@ void StorageScp::run() {
       info.calling_aet = trimmed(calling);
       info.called_aet = trimmed(called);
       info.peer_host = peer;
+    }
+    if (info.called_aet.empty() || info.calling_aet.empty()) {
+      say(fmt::format("connection from {}: no association request", info.peer_host));
+      ASC_dropSCPAssociation(assoc);
+      ASC_destroyAssociation(&assoc);
+      continue;
     }
     const std::string who =
         fmt::format("{}@{} to {}", info.calling_aet, info.peer_host, info.called_aet);

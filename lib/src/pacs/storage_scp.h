@@ -90,7 +90,8 @@ struct StorageScpOptions {
 class StorageScp {
  public:
   // Binds the port. Throws iep::Error(output) when dir cannot be made,
-  // Error(pacs_unreachable) when the port cannot be bound.
+  // Error(pacs_unreachable) when the port cannot be bound (iep-pack --pacs
+  // maps it to a usage error of --move-port, iep-gateway to network).
   explicit StorageScp(StorageScpOptions options);
   ~StorageScp();  // stop() and wait for the associations
   StorageScp(const StorageScp&) = delete;
@@ -106,6 +107,8 @@ class StorageScp {
   [[nodiscard]] bool stopping() const { return stopping_.load(); }
 
  private:
+  void add_networks(int sock, int n);
+  void accept_loop(T_ASC_Network* net);
   void serve(T_ASC_Association* assoc, AssociationInfo info);
   // Both return false when the association ended (aborted).
   bool handle_store(T_ASC_Association* assoc, const AssociationInfo& info, void* msg,
@@ -116,7 +119,7 @@ class StorageScp {
 
   StorageScpOptions o_;
   std::unique_ptr<DcmTransportLayer> tls_;
-  T_ASC_Network* net_ = nullptr;
+  std::vector<T_ASC_Network*> nets_;  // one per acceptor thread
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::mutex mu_;

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -36,6 +37,7 @@
 #include "iep/core/io.h"
 #include "iep/package/package.h"
 #include "pacs/association.h"
+#include "pacs/commit.h"
 #include "pacs/store_hook.h"
 
 namespace iep::pacs {
@@ -340,7 +342,6 @@ class Sender {
   }
 
   void work(int worker, std::unique_ptr<Association> assoc) {
-    Bytes buf;
     if (!assoc) {
       try {
         assoc = open_association();
@@ -350,27 +351,53 @@ class Sender {
         return;
       }
     }
-    for (;;) {
-      const std::size_t i = next_.fetch_add(1);
-      if (i >= todo_.size()) break;
-      if (stop_) continue;  // reported as not sent
-      send(i, assoc, buf);
+    // The next instance is read and parsed while this one is on the wire.
+    const std::size_t n = todo_.size();
+    const auto start = [this, n](std::size_t j) {
+      std::future<Prepared> f;
+      if (j < n && !stop_) f = std::async(std::launch::async, [this, j] { return prepare(j); });
+      return f;
+    };
+    std::size_t i = next_.fetch_add(1);
+    std::future<Prepared> cur = start(i);
+    while (i < n) {
+      const std::size_t j = next_.fetch_add(1);
+      std::future<Prepared> ahead = start(j);
+      if (cur.valid()) {
+        Prepared p = cur.get();
+        if (!stop_) send(i, assoc, p);
+      }
+      i = j;
+      cur = std::move(ahead);
     }
     if (assoc) assoc->release();
   }
 
-  void send(std::size_t i, std::unique_ptr<Association>& assoc, Bytes& buf) {
-    const ManifestFile& f = *todo_[i];
+  struct Prepared {
     Instance inst;
+    std::string error;
+  };
+
+  // Reads and parses one instance from the spool, and applies the hook.
+  Prepared prepare(std::size_t i) {
+    Prepared p;
+    Bytes buf;
     try {
-      inst = load_instance(spool_, f, buf);
-    } catch (const Error& e) {
-      done(i, {false, false, e.what()});
+      p.inst = load_instance(spool_, *todo_[i], buf);
+      if (apply_) apply_(*p.inst.file->getDataset());
+    } catch (const std::exception& e) {
+      p.error = e.what();
+    }
+    return p;
+  }
+
+  void send(std::size_t i, std::unique_ptr<Association>& assoc, Prepared& p) {
+    const ManifestFile& f = *todo_[i];
+    if (!p.error.empty()) {
+      done(i, {false, false, p.error});
       return;
     }
-    if (buf.capacity() > kInMemory) Bytes().swap(buf);
-    DcmDataset& ds = *inst.file->getDataset();
-    if (apply_) apply_(ds);
+    DcmDataset& ds = *p.inst.file->getDataset();
     const std::string stored_ts = DcmXfer(ds.getOriginalXfer()).getXferID();
     std::string last;
     for (int attempt = 0; attempt <= o_.retries; ++attempt) {
@@ -468,6 +495,39 @@ class Sender {
 
 // ---- one package ------------------------------------------------------------
 
+// Storage Commitment for every instance of the package (sent now or before).
+void commit(const StoreOptions& o, const Manifest& m, const std::string& label, StoreResult& r) {
+  CommitRequest req;
+  req.listen_port = o.commit_port;
+  req.timeout = o.commit_timeout;
+  std::map<std::string, const ManifestFile*> by_uid;
+  for (const auto& f : m.files)
+    if (!f.attachment) {
+      req.instances.emplace_back(f.sop_class_uid, f.sop_instance_uid);
+      by_uid[f.sop_instance_uid] = &f;
+    }
+  CommitReport rep = storage_commit(o.pacs, o.net, req);
+  std::set<std::string> committed(rep.committed.begin(), rep.committed.end());
+  for (const auto& [uid, f] : by_uid) {
+    if (committed.contains(uid)) {
+      ++r.committed;
+      continue;
+    }
+    auto it = rep.failed.find(uid);
+    r.failed.push_back(
+        {uid, f->path,
+         "not committed: " +
+             (it != rep.failed.end() ? it->second : std::string("not in the report"))});
+  }
+  if (!r.failed.empty()) {
+    r.result = Exit::instances_failed;
+    r.error = fmt::format("{}: {} of {} instances not committed by {}", label, r.failed.size(),
+                          r.instances, o.pacs.to_string());
+  }
+  if (o.log)
+    o.log(fmt::format("{}: {} instances committed by {}", label, r.committed, o.pacs.to_string()));
+}
+
 // Reads a package through, copying every byte into an unnamed temporary
 // file, which rewind() then gives for reading from the start.
 class KeptPackage : public Source {
@@ -553,6 +613,7 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
                               r.instances, o.pacs.to_string());
       }
     }
+    if (o.commit && r.result == Exit::ok && r.instances > 0) commit(o, m, label, r);
   } catch (const Error& e) {
     r.result = e.code();
     r.error = e.what();
@@ -594,6 +655,7 @@ std::string StoreResult::to_json() const {
   for (const auto& x : failed)
     f.push_back({{"sop_instance_uid", x.sop_instance_uid}, {"path", x.path}, {"status", x.status}});
   j["failed"] = std::move(f);
+  j["committed"] = committed;
   j["bytes"] = bytes;
   j["seconds"] = std::round(seconds * 1000) / 1000;
   j["result"] = exit_name(result);

@@ -121,15 +121,25 @@ void apply_to_file(const std::filesystem::path& in, const std::filesystem::path&
 
 struct StudyHook;  // iep-store's per-study hook (store.h)
 
+struct ReconcileOptions {
+  std::filesystem::path rules;       // --reconcile
+  std::filesystem::path quarantine;  // --quarantine
+  // Where each package's decision is remembered, per PACS (empty: not
+  // remembered): a re-run that finishes a package uses the same local
+  // patient and modification time, and quarantines the package when the
+  // rules now say otherwise.
+  std::filesystem::path decisions;
+  std::string pacs;                             // the PACS stored into, AET@HOST:PORT
+  std::function<void(const std::string&)> log;  // each decision's summary line; may be empty
+};
+
 // The hook iep-store plugs into StoreOptions::study_hook for --reconcile
 // RULES --quarantine DIR: reads the key of every instance of a package,
 // decides by the rules (Source of Previous Values: the package's sender
 // site), and either coerces every instance as it is sent or quarantines the
-// package into `quarantine_dir` (nothing of it is sent: exit status 12).
-// `log` (may be empty) gets each decision's summary line.
-std::shared_ptr<const StudyHook> reconcile_hook(const std::filesystem::path& rules_file,
-                                                const std::filesystem::path& quarantine_dir,
-                                                std::function<void(const std::string&)> log = {});
+// package into the quarantine folder (nothing of it is sent: exit status
+// 12). Error(Exit::usage) unless both rules and quarantine are given.
+std::shared_ptr<const StudyHook> reconcile_hook(const ReconcileOptions& options);
 
 // Quarantines a study: the package as received (read from `package`, named
 // `package_name` in the folder; "-" or "": package.tar.zst, or package.tar
