@@ -46,6 +46,8 @@ int main(int argc, char** argv) {
     app.add_option("--timeout", timeout,
                    "seconds to wait for the PACS's next answer or instance (default 120)")
         ->check(CLI::Range(1, 3600));
+    iep::tool::DicomNetFlags tls;
+    iep::tool::add_dicom_net_flags(app, tls);
     app.add_flag("-v,--verbose", verbose, "report each study on stderr");
     app.add_flag("--json", json, "print each study's result as a JSON line on stdout");
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
 
     if (pacs.empty()) {
       for (const char* f : {"--query", "--calling-aet", "--retrieve", "--move-aet", "--move-port",
-                            "--timeout", "--json"})
+                            "--timeout", "--json", "--tls-cert", "--tls-key", "--tls-ca"})
         if (app.count(f) > 0) throw iep::Error(iep::Exit::usage, std::string(f) + " needs --pacs");
       if (paths.empty()) throw iep::Error(iep::Exit::usage, "no path given (or --pacs)");
       auto self = iep::tool::load_identity(identity);
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
     iep::pacs::check_aet(calling_aet, "--calling-aet");
     o.net.calling_aet = calling_aet;
     o.net.dimse_timeout = timeout;
+    iep::tool::apply(tls, o.net);
     for (const auto& q : query) o.query.add(q);
     o.retrieve.method = retrieve == "get"    ? iep::pacs::RetrieveMethod::get
                         : retrieve == "move" ? iep::pacs::RetrieveMethod::move

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <utility>
 
 #include "iep/core/error.h"
 #include "iep/core/io.h"
@@ -137,6 +138,30 @@ transfer::HubOptions hub_options(const HubFlags& f, bool verbose) {
   ho.http.limit_rate = parse_size(f.limit_rate, "--limit-rate");
   ho.retry.give_up_after = f.retry_time;
   return ho;
+}
+
+void add_dicom_net_flags(CLI::App& app, DicomNetFlags& f) {
+  app.add_option("--tls-cert", f.tls_cert, "DICOM over TLS: our certificate (PEM), with --tls-key");
+  app.add_option("--tls-key", f.tls_key, "DICOM over TLS: our private key (PEM)");
+  app.add_option("--tls-ca", f.tls_ca,
+                 "DICOM over TLS: the peer's certificate must chain to this CA (PEM; default: "
+                 "the system's trusted CAs)");
+}
+
+void apply(const DicomNetFlags& f, pacs::NetOptions& net) {
+  if (f.tls_cert.empty() != f.tls_key.empty())
+    throw Error(Exit::usage, "--tls-cert and --tls-key go together");
+  for (const auto& [flag, file] :
+       {std::pair{"--tls-cert", &f.tls_cert}, std::pair{"--tls-key", &f.tls_key},
+        std::pair{"--tls-ca", &f.tls_ca}}) {
+    if (file->empty()) continue;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*file, ec) || access(file->c_str(), R_OK) != 0)
+      throw Error(Exit::usage, std::string(flag) + " " + *file + ": not a readable file");
+  }
+  net.tls_cert = f.tls_cert;
+  net.tls_key = f.tls_key;
+  net.tls_ca = f.tls_ca;
 }
 
 }  // namespace iep::tool

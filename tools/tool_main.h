@@ -19,6 +19,7 @@ int run(const char* name, const std::function<int()>& body);
 
 #include "iep/package/package.h"
 #include "iep/package/site.h"
+#include "iep/pacs/dimse.h"
 #include "iep/transfer/hub_client.h"
 
 namespace iep::tool {
@@ -56,5 +57,21 @@ void add_hub_flags(CLI::App& app, HubFlags& flags);
 // The hub's URL, token and HTTP options from those flags (and the
 // configuration files and environment behind them).
 transfer::HubOptions hub_options(const HubFlags& flags, bool verbose);
+
+// DICOM over TLS, the same three flags on every command that talks to a
+// PACS (iep-pack --pacs, iep-store, iep-gateway): --tls-cert FILE and
+// --tls-key FILE (ours, PEM, together) and --tls-ca FILE (the CA the
+// peer's certificate must chain to; without it, the system's trusted CAs).
+struct DicomNetFlags {
+  std::string tls_cert, tls_key, tls_ca;
+  [[nodiscard]] bool any() const {
+    return !tls_cert.empty() || !tls_key.empty() || !tls_ca.empty();
+  }
+};
+void add_dicom_net_flags(CLI::App& app, DicomNetFlags& flags);
+// Checks them (a certificate and its key go together; every file given
+// exists and is readable: usage errors naming the flag) and puts them into
+// `net`.
+void apply(const DicomNetFlags& flags, pacs::NetOptions& net);
 
 }  // namespace iep::tool

@@ -2,7 +2,8 @@
 # not itself a test: not *.sh): real DICOM peers on free loopback ports,
 # started here and stopped when the script exits. Sourced after lib.sh.
 #
-#   start_orthanc NAME AET [MODALITIES_JSON]   Orthanc with its own config and storage
+#   start_orthanc NAME AET [MODALITIES_JSON [PEERS_JSON [EXTRA]]]
+#                                              Orthanc with its own config and storage
 #       sets NAME_DICOM (DICOM port) and NAME_HTTP (REST port); log in $T/NAME.log
 #   orthanc NAME METHOD PATH [CURL ARGS]       REST call; body on stdout
 #   start_storescp AET DIR [STORESCP ARGS]     DCMTK storescp writing into DIR; sets STORESCP_PORT
@@ -47,11 +48,12 @@ start_peer() {
   if declare -F track >/dev/null; then track $!; else PEER_PIDS+=($!); fi
 }
 
-# start_orthanc NAME AET [MODALITIES_JSON [PEERS_JSON]]: MODALITIES_JSON is
+# start_orthanc NAME AET [MODALITIES_JSON [PEERS_JSON [EXTRA]]]: MODALITIES_JSON is
 # the DicomModalities object, e.g. '{"iep": ["IEP", "127.0.0.1", 11112]}';
-# PEERS_JSON the OrthancPeers object, e.g. '{"B": ["http://127.0.0.1:8043/"]}'.
+# PEERS_JSON the OrthancPeers object, e.g. '{"B": ["http://127.0.0.1:8043/"]}';
+# EXTRA more configuration members, e.g. '"DicomTlsEnabled": true'.
 start_orthanc() {
-  local name=$1 aet=$2 modalities=${3:-"{}"} peers=${4:-"{}"}
+  local name=$1 aet=$2 modalities=${3:-"{}"} peers=${4:-"{}"} extra=${5:-}
   local dicom http
   dicom=$(free_port)
   http=$(free_port)
@@ -78,7 +80,8 @@ start_orthanc() {
   "DicomAlwaysAllowMove": true,
   "DicomCheckModalityHost": false,
   "DicomModalities": $modalities,
-  "OrthancPeers": $peers,
+  "OrthancPeers": $peers,${extra:+
+  $extra,}
   "StableAge": 1,
   "HttpTimeout": 60,
   "DicomScuTimeout": 30,

@@ -8,9 +8,11 @@
 #include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/oflog/oflog.h>
 #include <fmt/format.h>
+#include <openssl/x509.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 
 namespace iep::pacs {
@@ -62,25 +64,66 @@ std::string reject_words(const T_ASC_RejectParameters& rej) {
 
 }  // namespace
 
+namespace {
+
+// The system's trusted CAs as OpenSSL finds them ($SSL_CERT_DIR,
+// $SSL_CERT_FILE, else OpenSSL's defaults, /etc/ssl/certs on Debian).
+// Returns false when there are none to add.
+bool add_system_cas(DcmTLSTransportLayer& tls) {
+  bool any = false;
+  std::error_code ec;
+  const char* dir = std::getenv(X509_get_default_cert_dir_env());
+  if (!dir) dir = X509_get_default_cert_dir();
+  if (dir && std::filesystem::is_directory(dir, ec))
+    any = tls.addTrustedCertificateDir(dir, DCF_Filetype_PEM).good() || any;
+  const char* file = std::getenv(X509_get_default_cert_file_env());
+  if (!file) file = X509_get_default_cert_file();
+  if (file && std::filesystem::is_regular_file(file, ec))
+    any = tls.addTrustedCertificateFile(file, DCF_Filetype_PEM).good() || any;
+  return any;
+}
+
+}  // namespace
+
+// TLS 1.2 and later only (the non-downgrading BCP 195 profile: the plain
+// BCP 195 one falls back to TLS 1.0), never a peer unverified:
+// - requestor: the peer's certificate must chain to --tls-ca, else to the
+//   system's trusted CAs (DCV_requireCertificate either way); ours is sent
+//   when tls_cert is set;
+// - acceptor: with tls_ca, every caller must present a certificate that
+//   chains to it; without, callers are not asked for one (TLS as HTTPS does
+//   it: the called AE titles decide who may store).
+// DCMTK checks the chain, not the host name (DICOM TLS names no rule for it).
 std::unique_ptr<DcmTransportLayer> make_tls(const NetOptions& o, T_ASC_NetworkRole role) {
   if (!o.tls()) return nullptr;
+  if (role == NET_ACCEPTOR && o.tls_cert.empty())
+    throw Error(Exit::usage,
+                "DICOM TLS as a server needs a certificate and its key (--tls-cert, "
+                "--tls-key)");
   auto tls = std::make_unique<DcmTLSTransportLayer>(role, nullptr, OFTrue);
   const auto check = [](const OFCondition& c, const std::string& what) {
     if (c.bad()) throw Error(Exit::identity, fmt::format("{}: {}", what, c.text()));
   };
   if (!o.tls_ca.empty())
     check(tls->addTrustedCertificateFile(o.tls_ca.c_str(), DCF_Filetype_PEM), o.tls_ca);
+  else if (role != NET_ACCEPTOR && !add_system_cas(*tls))
+    throw Error(Exit::identity,
+                "DICOM TLS: no --tls-ca given and no system CA store to verify the peer against");
   if (!o.tls_cert.empty()) {
-    check(tls->setPrivateKeyFile(o.tls_key.c_str(), DCF_Filetype_PEM), o.tls_key);
+    // An encrypted key fails to load rather than ask on the terminal (a
+    // nightly job has none).
+    tls->setPrivateKeyPasswd("");
+    check(tls->setPrivateKeyFile(o.tls_key.c_str(), DCF_Filetype_PEM),
+          o.tls_key + ": not an unencrypted PEM private key");
     check(tls->setCertificateFile(o.tls_cert.c_str(), DCF_Filetype_PEM), o.tls_cert);
     if (!tls->checkPrivateKeyMatchesCertificate())
       throw Error(Exit::identity, fmt::format("{}: the key does not match the certificate {}",
                                               o.tls_key, o.tls_cert));
   }
-  check(tls->setTLSProfile(TSP_Profile_BCP195), "DICOM TLS profile");
+  check(tls->setTLSProfile(TSP_Profile_BCP195_ND), "DICOM TLS profile");
   check(tls->activateCipherSuites(), "DICOM TLS cipher suites");
-  tls->setCertificateVerification(o.tls_ca.empty() ? DCV_ignoreCertificate
-                                                   : DCV_requireCertificate);
+  tls->setCertificateVerification(
+      role == NET_ACCEPTOR && o.tls_ca.empty() ? DCV_ignoreCertificate : DCV_requireCertificate);
   return tls;
 }
 
@@ -142,6 +185,27 @@ Association::Association(const Peer& peer, const NetOptions& options,
       ASC_getRejectParameters(params, &rej);
       error = Error(Exit::pacs_rejected, fmt::format("{}: association rejected: {}",
                                                      peer.to_string(), reject_words(rej)));
+    } else if (tls_ && cond_text(c).rfind("TLS error: ", 0) == 0) {
+      // "TLS error: certificate verify failed", "... protocol version", ...
+      // (DCMTK gives no code of its own for each)
+      std::string cause = cond_text(c).substr(11);
+      std::string hint;
+      if (cause.find("certificate verify failed") != std::string::npos)
+        hint = options.tls_ca.empty()
+                   ? " (its certificate chains to none of the system's trusted CAs; --tls-ca "
+                     "names the PACS's CA)"
+                   : fmt::format(" (its certificate does not chain to {})", options.tls_ca);
+      else if (cause.find("protocol version") != std::string::npos)
+        hint = " (iep speaks TLS 1.2 and later only)";
+      error = Error(Exit::pacs_unreachable, fmt::format("{}: DICOM TLS handshake failed: {}{}",
+                                                        peer.to_string(), cause, hint));
+    } else if (tls_ && options.tls_cert.empty()) {
+      // A TLS 1.3 server refuses a missing client certificate after the
+      // handshake: we only see the connection go.
+      error = Error(Exit::pacs_unreachable,
+                    fmt::format("{}: cannot connect: {} (does it want our certificate? "
+                                "--tls-cert, --tls-key)",
+                                peer.to_string(), cond_text(c)));
     } else if (c == DUL_READTIMEOUT || c == DUL_NETWORKCLOSED) {
       error =
           Error(Exit::pacs_unreachable, fmt::format("{}: no answer to the association request: {}",
