@@ -49,6 +49,8 @@ int main(int argc, char** argv) {
                    "with --reconcile: the folder for the studies that cannot be reconciled");
     app.add_flag("--json", json, "print one JSON line per package on stdout");
     app.add_flag("-v,--verbose", verbose, "print each instance stored, and each retry");
+    iep::tool::DicomNetFlags tls;
+    iep::tool::add_dicom_net_flags(app, tls);
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
 
     const bool reads_stdin =
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     iep::pacs::check_aet(calling_aet, "--calling-aet");
     o.net.calling_aet = calling_aet;
     o.net.dimse_timeout = timeout;
+    iep::tool::apply(tls, o.net);
     o.associations = associations;
     o.retries = retries;
     o.journal = iep::transfer::state_dir(state) / "store";

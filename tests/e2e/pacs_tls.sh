@@ -52,6 +52,14 @@ SOPS=$(tar --zstd -xOf "$T/ct.tar.zst" MANIFEST.json 2>/dev/null | jq -r '.files
 assert "the package holds CT_small's instance" -- [ "$SOPS" = "$CT_SOP" ]
 assert "Orthanc saw a TLS association" -- grep -qi "tls" "$T/tls.log"
 
+# iep-store over TLS: the package goes back in (Orthanc keeps one copy);
+# a wrong CA stores nothing.
+expect 0 "iep-store: C-STORE over TLS" -- \
+  iep-store --pacs "$PACS" "${TLS[@]}" --tls-ca "$T/ca.crt" --state "$T/st-tls" "$T/ct.tar.zst"
+expect 19 "iep-store: a PACS certificate from another CA" -- \
+  iep-store --pacs "$PACS" "${TLS[@]}" --tls-ca "$T/wrongca.crt" --state "$T/st-wrong" "$T/ct.tar.zst"
+stderr_names "one line naming the peer" "$PACS"
+
 # No --tls-ca: the system's CAs. With SSL_CERT_FILE naming the throwaway CA
 # it is trusted (so the system store is what is read); with the real store
 # it is not.
