@@ -220,7 +220,9 @@ Association::Association(const Peer& peer, const NetOptions& options,
     throw error;
   }
   if (ASC_countAcceptedPresentationContexts(params) == 0) {
-    abort();
+    abort();  // frees params with the association
+    params = nullptr;
+    drop();  // no destructor runs for a constructor that throws
     throw Error(Exit::pacs_rejected,
                 fmt::format("{}: the peer accepted none of the {} proposed presentation contexts",
                             peer.to_string(), contexts.size()));
