@@ -44,7 +44,7 @@ read -r t_orthanc sd_orthanc < <(median_time orthanc "$clear_b" "$orthanc_cmd")
 # The receiving site maps the sender's patient ID to its own.
 printf 'sender_issuer,sender_patient_id,local_patient_id,local_issuer\n,%s,LOCAL-%s,TRUST-B\n' "$pid" "$pid" >map.csv
 echo '{"local_issuer": "TRUST-B", "table": "map.csv"}' >rules.json
-iep_cmd="iep-pack --pacs ORTHANC_A@127.0.0.1:$A_DICOM --query StudyInstanceUID=$uid |
+iep_cmd="set -o pipefail; iep-pack -i keys/a.id --pacs ORTHANC_A@127.0.0.1:$A_DICOM --query StudyInstanceUID=$uid |
   iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state-a - &&
   iep-fetch -i keys/b.id --hub '$HUB' --token-file tokens/b --state state-b --stdout --no-wait |
   iep-store --pacs ORTHANC_B@127.0.0.1:$B_DICOM --reconcile rules.json --quarantine quarantine ${STORE_ARGS:-}"
@@ -53,7 +53,27 @@ read -r t_iep sd_iep < <(median_time iep "$clear_b; rm -rf state-a state-b" "$ie
 got_pid=$(orthanc B GET /patients | jq -r '.[0]' | xargs -I{} curl -sf "http://127.0.0.1:$B_HTTP/patients/{}" | jq -r '.MainDicomTags.PatientID')
 [[ $got_pid == "LOCAL-$pid" ]] || die "B holds the study under patient ID '$got_pid', not LOCAL-$pid"
 
+# Where the time goes: the same path once more, stage by stage through files.
+stage() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  bash -c "set -o pipefail; $2" >/dev/null 2>"$T/stage.err" || { cat "$T/stage.err" >&2; die "stage $1 failed: $2"; }
+  t1=$(date +%s.%N)
+  printf '    %-28s %7.3f s\n' "$1" "$(echo "$t1 - $t0" | bc -l)" >>stages.txt
+}
+bash -c "$clear_b"
+rm -rf state-a state-b
+: >stages.txt
+stage "pack from A (C-GET)" "iep-pack -i keys/a.id --pacs ORTHANC_A@127.0.0.1:$A_DICOM --query StudyInstanceUID=$uid -o pulled.tar.zst"
+stage "send (seal, upload, commit)" "iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state-a - <pulled.tar.zst"
+stage "fetch (download, verify)" "iep-fetch -i keys/b.id --hub '$HUB' --token-file tokens/b --state state-b --stdout --no-wait >fetched.tar.zst"
+stage "store into B (reconciled)" "iep-store --pacs ORTHANC_B@127.0.0.1:$B_DICOM --reconcile rules.json --quarantine quarantine ${STORE_ARGS:-} fetched.tar.zst"
+bash -c "$clear_b"
+stage "dcmsend of the files into B" "TCP_NODELAY=1 dcmsend -aec ORTHANC_B 127.0.0.1 $B_DICOM --scan-directories '$data'"
+
 printf '%s: %d instances, %.1f MiB, %s runs\n' "$name" "$instances" "$(echo "$in_bytes / 1048576" | bc -l)" "$runs"
 printf '  orthanc /peers/B/store   %8.3f s  (sd %.3f)\n' "$t_orthanc" "$sd_orthanc"
 printf '  iep pack|send;fetch|store %7.3f s  (sd %.3f)\n' "$t_iep" "$sd_iep"
 printf '  ratio iep/orthanc        %8.2fx  (target <= 1.0x)\n' "$(echo "$t_iep / $t_orthanc" | bc -l)"
+echo "  one run, stage by stage (files between the stages):"
+cat stages.txt

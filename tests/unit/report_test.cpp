@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "iep/core/error.h"
@@ -51,15 +52,36 @@ std::string iod_errors(const fs::path& f) {
   return errors;
 }
 
-// pydicom's reading of one attribute (by keyword) of a file.
+// pydicom's reading of one attribute (by keyword) of a file. Python runs
+// once per file version: every top-level text value is read at once.
 std::string py_attr(const fs::path& f, const std::string& keyword) {
-  auto r =
-      run("/usr/bin/python3 -c 'import sys, pydicom\n"
-          "d = pydicom.dcmread(sys.argv[1])\n"
-          "print(str(d.get(sys.argv[2], \"\")), end=\"\")' " +
-          quote(f.string()) + " " + keyword);
-  REQUIRE(r.status == 0);
-  return r.out;
+  static std::map<std::string, std::map<std::string, std::string>> cache;
+  const std::string key = f.string() + "|" + std::to_string(fs::file_size(f)) + "|" +
+                          std::to_string(fs::last_write_time(f).time_since_epoch().count());
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    auto r =
+        run("/usr/bin/python3 -c 'import sys, pydicom\n"
+            "d = pydicom.dcmread(sys.argv[1])\n"
+            "for e in d:\n"
+            "    if e.keyword and e.VR not in (\"OB\", \"OW\", \"SQ\", \"UN\"):\n"
+            "        v = str(e.value).replace(\"\\n\", \" \")\n"
+            "        sys.stdout.write(e.keyword + \"\\t\" + v + \"\\n\")' " +
+            quote(f.string()));
+    REQUIRE(r.status == 0);
+    std::map<std::string, std::string> values;
+    std::size_t pos = 0;
+    while (pos < r.out.size()) {
+      auto nl = r.out.find('\n', pos);
+      std::string line = r.out.substr(pos, nl == std::string::npos ? nl : nl - pos);
+      pos = nl == std::string::npos ? r.out.size() : nl + 1;
+      auto tab = line.find('\t');
+      if (tab != std::string::npos) values[line.substr(0, tab)] = line.substr(tab + 1);
+    }
+    it = cache.emplace(key, std::move(values)).first;
+  }
+  auto v = it->second.find(keyword);
+  return v == it->second.end() ? std::string() : v->second;
 }
 
 }  // namespace

@@ -245,7 +245,7 @@ class MediaWriter {
     } catch (const Error& e) {
       std::string why = e.what();
       auto colon = why.find(": ");
-      throw Error(Exit::invalid_dicom,
+      throw Error(e.code(),
                   what + ": " + (colon == std::string::npos ? why : why.substr(colon + 2)));
     }
     std::string id = next_id(f.series_instance_uid.empty() ? "-" : f.series_instance_uid);

@@ -42,7 +42,7 @@ struct PackInput {
   std::vector<std::filesystem::path> attachments;  // non-DICOM files to carry
   // Reports (a PDF, or UTF-8 text; pacs/report.h report_kind()): carried
   // as attachments marked as the study's report in the manifest.
-  std::vector<std::filesystem::path> reports;
+  std::vector<std::filesystem::path> reports = {};
 };
 
 // The files the inputs name: files as given, folders walked recursively in
