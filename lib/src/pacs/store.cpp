@@ -740,7 +740,10 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
   TrustStore none;
   const TrustStore& trust = o.trust ? *o.trust : none;
   std::vector<std::string> inputs = inputs_in;
-  if (inputs.empty()) inputs.push_back("-");
+  if (o.pending_only)
+    inputs.clear();
+  else if (inputs.empty())
+    inputs.push_back("-");
   // Every input named exists before anything is sent.
   std::vector<std::string> files;
   for (const auto& in : inputs) {
