@@ -83,10 +83,11 @@ std::vector<fs::path> pending_for(const fs::path& dir, const Peer& pacs) {
     if (!package_id_ok(name.substr(0, name.find('.')))) continue;
     std::string peer;
     try {
-      peer = std::string(util::trim(read_small_file(peer_file(it->path()), 4096)));
+      peer = read_small_file(peer_file(it->path()), 4096);
     } catch (const Error&) {
       continue;  // no PACS recorded: not ours to send
     }
+    while (!peer.empty() && (peer.back() == '\n' || peer.back() == '\r')) peer.pop_back();
     if (peer == want) out.push_back(it->path());
   }
   std::sort(out.begin(), out.end());
