@@ -35,7 +35,9 @@ std::string package_bytes(const SiteIdentity& self, const fs::path& file, bool c
   BytesSink out;
   pkg::WriteOptions w;
   w.compress = compress;
-  pkg::write_plain(pkg::plan_one({{file}, {}}), self, out, w);
+  pkg::PackInput input;
+  input.paths = {file};
+  pkg::write_plain(pkg::plan_one(input), self, out, w);
   return {out.bytes.begin(), out.bytes.end()};
 }
 
