@@ -31,13 +31,13 @@ assert "the package is kept pending, byte for byte" -- cmp <(zstd -qdc s1.tar.zs
 assert "with the PACS it is for" -- test "$(cat "$PEND/$ID1.pacs")" = "$P"
 assert "no temporary left" -- test "$(find "$PEND" -name '.*' | wc -l)" -eq 0
 
-# Two packages on stdin: the first finds the PACS gone, the second is read,
-# verified and kept, not sent (and not lost in the pipe).
+# Two packages on stdin: the first finds the PACS gone; the second is still
+# read (not lost in the pipe), tried, and kept.
 rm -rf "$PEND"
 expect 19 "two packages from stdin into a dead port" -- sh -c "cat s1.tar.zst s2.tar.zst | iep-store --pacs '$P'"
 assert "both are kept" -- test -f "$PEND/$ID1.tar" -a -f "$PEND/$ID2.tar"
 assert "the second byte for byte" -- cmp <(zstd -qdc s2.tar.zst) "$PEND/$ID2.tar"
-assert "the second says why it was not sent" -- grep -q "stdin (package 2): not sent: $P: cannot connect" "$T/.err"
+assert "each says it is kept" -- test "$(grep -c "; the package is kept in $PEND/" "$T/.err")" -eq 2
 
 # A package that does not verify is not kept (nothing to keep).
 head -c 3000 s1.tar.zst >cut.tar.zst
@@ -87,5 +87,34 @@ iep-pack -i "$A" -o s4.tar.zst s4 || exit 1
 expect 0 "a run with a file input sends the pending one first" -- iep-store --json --pacs "$P" s4.tar.zst
 assert "s3 first, then s4" -- test "$(jq -s -c 'map([.package,.sent])' "$T/.out")" = "[[\"$ID3\",2],[\"$(id_of s4.tar.zst)\",1]]"
 assert "pending is empty" -- test "$(ls -A "$PEND" | wc -l)" -eq 0
+
+# One long pipe (as iep-fetch --watch --stdout): the PACS is down for the
+# first package, back for the second; the first goes too, once the second
+# is stored.
+kill "${PEER_PIDS[-1]}" && wait "${PEER_PIDS[-1]}" 2>/dev/null
+for i in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break; sleep 0.1; done
+make_study s5 2
+make_study s6 2
+iep-pack -i "$A" -o s5.tar.zst s5 || exit 1
+iep-pack -i "$A" -o s6.tar.zst s6 || exit 1
+ID5=$(id_of s5.tar.zst)
+ID6=$(id_of s6.tar.zst)
+mkfifo pipe
+iep-store --json --pacs "$P" <pipe >pipe.out 2>pipe.err &
+store_pid=$!
+exec 3>pipe
+cat s5.tar.zst >&3
+for i in $(seq 300); do [ -f "$PEND/$ID5.tar" ] && break; sleep 0.1; done
+assert "s5 kept while the PACS is down" -- test -f "$PEND/$ID5.tar"
+mkdir -p "$T/in3"
+start_peer live3 storescp --aetitle STORE --output-directory "$T/in3" --accept-all "$PORT" 3>&-
+wait_port "$PORT" 30 || exit 1
+cat s6.tar.zst >&3
+exec 3>&-
+wait "$store_pid"
+assert "the run ends with the first failure's status (19)" -- test $? -eq 19
+assert "s5 failed, s6 stored, then s5 from pending" -- test "$(jq -s -c 'map([.package,.sent,.result])' pipe.out)" = "[[\"$ID5\",0,\"pacs_unreachable\"],[\"$ID6\",2,\"ok\"],[\"$ID5\",2,\"ok\"]]"
+assert "pending is empty" -- test "$(ls -A "$PEND" | wc -l)" -eq 0
+assert "storescp received the 4 instances" -- test "$(find "$T/in3" -type f | wc -l)" -eq 4
 
 finish

@@ -571,12 +571,9 @@ class KeptPackage : public Source {
 };
 
 // For packages read from stdin: where one not completely stored is kept
-// (store_pending.h), and whether an earlier package found the PACS gone
-// (then the rest are verified and kept, not sent).
+// (store_pending.h).
 struct Pending {
   fs::path dir;
-  Exit stop = Exit::ok;
-  std::string why;
 };
 
 StoreResult store_one(Source& src, const std::string& label, const StoreOptions& o,
@@ -594,8 +591,6 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
     Manifest m = package::read_plain(kept ? static_cast<Source&>(*kept) : src, label, trust, spool);
     verified = true;
     r.package_id = m.package_id;
-    if (pending && pending->stop != Exit::ok)
-      throw Error(pending->stop, fmt::format("{}: not sent: {}", label, pending->why));
     r.study_instance_uid = m.study.study_instance_uid;
     Journal journal(o.journal, m.package_id, o.pacs);
     std::vector<const ManifestFile*> todo;
@@ -764,30 +759,31 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
     }
   }
   Exit worst = Exit::ok;
-  // First the packages an earlier run read from stdin and kept pending.
   Pending pending;
   pending.dir = pending_folder(o.journal);
-  for (const auto& p : pending_for(pending.dir, o.pacs)) {
-    FileSource raw(p);
-    package::PackageStream stream(raw, p.string());
-    Source* src = stream.next();
-    if (!src) continue;
-    StoreResult r = store_one(*src, p.string() + " (pending)", o, trust);
-    const bool gone = r.result == Exit::pacs_unreachable || r.result == Exit::pacs_rejected;
-    if (gone) {
-      pending.stop = r.result;
-      pending.why = r.error;
+  // The packages a run read from stdin and kept pending: false when the
+  // PACS was unreachable or refused the association.
+  const auto send_pending = [&] {
+    for (const auto& p : pending_for(pending.dir, o.pacs)) {
+      FileSource raw(p);
+      package::PackageStream stream(raw, p.string());
+      Source* src = stream.next();
+      if (!src) continue;
+      StoreResult r = store_one(*src, p.string() + " (pending)", o, trust);
+      if (r.result == Exit::ok || r.result == Exit::quarantined)
+        drop_pending(p);
+      else
+        r.error += "; still pending";
+      on_package(r);
+      if (r.result != Exit::ok && worst == Exit::ok) worst = r.result;
+      if (r.result == Exit::pacs_unreachable || r.result == Exit::pacs_rejected) return false;
     }
-    if (r.result == Exit::ok || r.result == Exit::quarantined)
-      drop_pending(p);
-    else
-      r.error += "; still pending";
-    on_package(r);
-    if (r.result != Exit::ok && worst == Exit::ok) worst = r.result;
-    if (gone) break;
-  }
+    return true;
+  };
+  // First those of earlier runs.
+  bool gone = !send_pending();
   for (const auto& file : files) {
-    if (pending.stop != Exit::ok && file != "-") return worst;
+    if (gone && file != "-") return worst;
     std::unique_ptr<Source> raw;
     const std::string name = file == "-" ? "stdin" : file;
     if (file == "-")
@@ -806,12 +802,12 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
       if (r.result != Exit::ok && worst == Exit::ok) worst = r.result;
       if (r.result == Exit::pacs_unreachable || r.result == Exit::pacs_rejected) {
         // The rest of stdin is acknowledged at the hub already: each is
-        // verified and kept pending, not sent.
+        // still read, tried, and kept pending if it fails too.
         if (file != "-") return worst;
-        if (pending.stop == Exit::ok) {
-          pending.stop = r.result;
-          pending.why = r.error.substr(0, r.error.find("; the package"));
-        }
+        gone = true;
+      } else if (gone && r.result == Exit::ok && file == "-") {
+        // The PACS is back: the packages kept meanwhile go now.
+        gone = !send_pending();
       }
       // A package whose structure failed hides where the next one starts.
       if (r.result == Exit::not_package || (r.result != Exit::ok && !stream.at_boundary())) break;

@@ -87,9 +87,10 @@ struct StoreResult {
 // Before the inputs, the packages pending for this PACS are sent (each
 // removed once completely stored). A package read from stdin that is
 // verified but not completely stored (nor quarantined) is kept pending:
-// STATE/store/pending/PACKAGE-ID.tar[.zst], its result's error says where;
-// after the PACS was found unreachable or refusing, the rest of stdin is
-// read, verified and kept pending, not sent.
+// STATE/store/pending/PACKAGE-ID.tar, its result's error says where; stdin
+// is read on after the PACS was found unreachable or refusing (each package
+// tried, kept if it fails), and the pending packages are sent again once a
+// package from stdin is stored after such a failure.
 Exit store(const std::vector<std::string>& inputs, const StoreOptions& options,
            const std::function<void(const StoreResult&)>& on_package);
 
