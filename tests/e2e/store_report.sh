@@ -76,6 +76,12 @@ assert "no new instance in Orthanc" -- test "$(changes)" -eq "$before"
 expect 0 "store it again with a fresh journal" -- env XDG_STATE_HOME="$T/state2" iep-store --json --pacs "$PACS" --reconcile rules.json --quarantine q s1.tar.zst
 assert "still 4 instances of the study: the report has the same UIDs" -- test "$(instances_of "$S1" | wc -l)" -eq 4
 
+# Storage Commitment covers the report too.
+CPORT=$(free_port)
+start_orthanc COMMIT ORTHANC "{\"iep\": [\"IEP\", \"127.0.0.1\", $CPORT]}"
+expect 0 "store with storage commitment" -- iep-store --json --commit --commit-port "$CPORT" --commit-timeout 30 --pacs "ORTHANC@127.0.0.1:$COMMIT_DICOM" s1.tar.zst
+assert "4 sent, 4 committed (the report among them)" -- test "$(jq -c '[.sent,.committed,.result]' "$T/.out")" = '[4,4,"ok"]'
+
 # ---- into storescp: dciodvfy passes the report file --------------------------
 start_storescp STORE "$T/in"
 expect 0 "store into storescp" -- iep-store --pacs "STORE@127.0.0.1:$STORESCP_PORT" s1.tar.zst

@@ -513,7 +513,8 @@ class Sender {
 // ---- one package ------------------------------------------------------------
 
 // Storage Commitment for every instance of the package (sent now or before).
-void commit(const StoreOptions& o, const Manifest& m, const std::string& label, StoreResult& r) {
+void commit(const StoreOptions& o, const Manifest& m, const std::string& label, StoreResult& r,
+            const std::vector<ManifestFile>& reports) {
   CommitRequest req;
   req.listen_port = o.commit_port;
   req.timeout = o.commit_timeout;
@@ -523,6 +524,10 @@ void commit(const StoreOptions& o, const Manifest& m, const std::string& label, 
       req.instances.emplace_back(f.sop_class_uid, f.sop_instance_uid);
       by_uid[f.sop_instance_uid] = &f;
     }
+  for (const auto& f : reports) {
+    req.instances.emplace_back(f.sop_class_uid, f.sop_instance_uid);
+    by_uid[f.sop_instance_uid] = &f;
+  }
   CommitReport rep = storage_commit(o.pacs, o.net, req);
   std::set<std::string> committed(rep.committed.begin(), rep.committed.end());
   for (const auto& [uid, f] : by_uid) {
@@ -610,9 +615,11 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
         break;
       }
     std::deque<std::pair<const ManifestFile*, ManifestFile>> reports;
+    std::vector<ManifestFile> report_entries;  // for Storage Commitment
     for (const auto& f : m.files) {
       if (!f.attachment || f.report.empty() || !first_instance) continue;
       ManifestFile e = report_entry(m, f);
+      report_entries.push_back(e);
       ++r.instances;
       if (journal.stored(e.sop_instance_uid))
         ++r.already;
@@ -669,7 +676,7 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
                               r.instances, o.pacs.to_string());
       }
     }
-    if (o.commit && r.result == Exit::ok && r.instances > 0) commit(o, m, label, r);
+    if (o.commit && r.result == Exit::ok && r.instances > 0) commit(o, m, label, r, report_entries);
   } catch (const Error& e) {
     r.result = e.code();
     r.error = e.what();
