@@ -117,4 +117,17 @@ assert "s5 failed, s6 stored, then s5 from pending" -- test "$(jq -s -c 'map([.p
 assert "pending is empty" -- test "$(ls -A "$PEND" | wc -l)" -eq 0
 assert "storescp received the 4 instances" -- test "$(find "$T/in3" -type f | wc -l)" -eq 4
 
+# A damaged pending file is reported and left there; it does not stop the
+# run, whose stdin is still stored.
+BAD=ffffffffffffffffffffffffffffffff
+head -c 5000 /dev/urandom >"$PEND/$BAD.tar"
+printf '%s\n' "$P" >"$PEND/$BAD.pacs"
+make_study s7 1
+iep-pack -i "$A" -o s7.tar.zst s7 || exit 1
+sh -c "iep-store --json --pacs '$P' <s7.tar.zst" >s7.out 2>s7.err
+assert "the run fails for the damaged file ($?)" -- test $? -ne 0
+assert "it is named, still pending" -- grep -q "$BAD.tar.*still pending" s7.err
+assert "stdin's package is stored all the same" -- test "$(jq -s -c "map(select(.package == \"$(id_of s7.tar.zst)\")) | map([.sent,.result])" s7.out)" = '[[1,"ok"]]'
+assert "the damaged file is left" -- test -f "$PEND/$BAD.tar"
+
 finish

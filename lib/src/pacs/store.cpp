@@ -772,11 +772,20 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
   // PACS was unreachable or refused the association.
   const auto send_pending = [&] {
     for (const auto& p : pending_for(pending.dir, o.pacs)) {
-      FileSource raw(p);
-      package::PackageStream stream(raw, p.string());
-      Source* src = stream.next();
-      if (!src) continue;
-      StoreResult r = store_one(*src, p.string() + " (pending)", o, trust);
+      // A pending file that cannot be read is reported and left there: it
+      // must not stop the run (stdin would be lost).
+      StoreResult r;
+      try {
+        FileSource raw(p);
+        package::PackageStream stream(raw, p.string());
+        Source* src = stream.next();
+        if (!src) throw Error(Exit::corrupt, p.string() + ": empty: no package");
+        r = store_one(*src, p.string() + " (pending)", o, trust);
+      } catch (const Error& e) {
+        r.input = p.string() + " (pending)";
+        r.result = e.code();
+        r.error = e.what();
+      }
       if (r.result == Exit::ok || r.result == Exit::quarantined)
         drop_pending(p);
       else
