@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> inputs, from;
     std::string pacs, calling_aet = "IEP", state, identity, reconcile, quarantine;
     int associations = 1, retries = 3, timeout = 120;
-    bool json = false, verbose = false, commit = false;
+    bool json = false, verbose = false, commit = false, pending = false;
     int commit_port = 0, commit_timeout = 60;
     app.add_option("input", inputs, "plain package files or folders of them; - or none: stdin");
     app.add_option("--pacs", pacs, "the PACS, AET@HOST:PORT")->required();
@@ -47,14 +47,19 @@ int main(int argc, char** argv) {
                    "patient ID reconciliation rules (iep-reconcile(5)); needs --quarantine");
     app.add_option("--quarantine", quarantine,
                    "with --reconcile: the folder for the studies that cannot be reconciled");
+    app.add_flag("--pending", pending,
+                 "only send the packages kept pending for this PACS (read from stdin earlier "
+                 "and not completely stored); every run sends them first");
     app.add_flag("--json", json, "print one JSON line per package on stdout");
     app.add_flag("-v,--verbose", verbose, "print each instance stored, and each retry");
     iep::tool::DicomNetFlags tls;
     iep::tool::add_dicom_net_flags(app, tls);
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
 
-    const bool reads_stdin =
-        inputs.empty() || std::find(inputs.begin(), inputs.end(), "-") != inputs.end();
+    if (pending && !inputs.empty())
+      throw iep::Error(iep::Exit::usage, "--pending takes no input: it sends the pending packages");
+    const bool reads_stdin = !pending && (inputs.empty() || std::find(inputs.begin(), inputs.end(),
+                                                                      "-") != inputs.end());
     if (reads_stdin && ::isatty(0))
       throw iep::Error(iep::Exit::usage,
                        "standard input is a terminal: give package files, or pipe packages in");
@@ -65,6 +70,7 @@ int main(int argc, char** argv) {
     o.net.dimse_timeout = timeout;
     iep::tool::apply(tls, o.net);
     o.associations = associations;
+    o.pending_only = pending;
     o.retries = retries;
     o.journal = iep::transfer::state_dir(state) / "store";
     if ((commit_port != 0 || app.count("--commit-timeout") > 0) && !commit)

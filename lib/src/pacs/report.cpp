@@ -15,6 +15,7 @@
 #include "core/util.h"
 #include "iep/core/error.h"
 #include "iep/dicom/dicom.h"
+#include "pacs/report_dataset.h"
 
 namespace fs = std::filesystem;
 
@@ -151,7 +152,11 @@ StudyAttributes study_attributes(const fs::path& instance) {
       ff.loadFile(OFFilename(instance.c_str()), EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
   if (st.bad())
     throw Error(Exit::invalid_dicom, instance.string() + ": does not parse (" + st.text() + ")");
-  DcmDataset& ds = *ff.getDataset();
+  return study_attributes(*ff.getDataset(), instance.string());
+}
+
+StudyAttributes study_attributes(DcmItem& ds, const std::string& name) {
+  quiet();
   // Only the attributes we copy are converted: others (or a broken
   // value elsewhere) do not matter to the report.
   DcmDataset keep;
@@ -195,12 +200,13 @@ StudyAttributes study_attributes(const fs::path& instance) {
   a.study_id = value(DCM_StudyID);
   a.study_description = value(DCM_StudyDescription);
   if (a.study_instance_uid.empty())
-    throw Error(Exit::invalid_dicom, instance.string() + ": no Study Instance UID");
+    throw Error(Exit::invalid_dicom, name + ": no Study Instance UID");
   return a;
 }
 
 ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan content, ReportKind kind,
-                                    const std::string& title, const fs::path& out) {
+                                    const std::string& title, const fs::path& out,
+                                    const ReportInstance* uids) {
   quiet();
   const std::string name = title.empty() ? std::string("report") : title;
   if (content.empty()) throw Error(Exit::input, name + ": an empty report");
@@ -214,8 +220,11 @@ ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan conte
 
   ReportInstance r;
   r.sop_class_uid = kind == ReportKind::pdf ? kEncapsulatedPdfStorage : kBasicTextSrStorage;
-  r.series_instance_uid = new_uid(SITE_SERIES_UID_ROOT);
-  r.sop_instance_uid = new_uid(SITE_INSTANCE_UID_ROOT);
+  r.series_instance_uid = uids && !uids->series_instance_uid.empty()
+                              ? uids->series_instance_uid
+                              : new_uid(SITE_SERIES_UID_ROOT);
+  r.sop_instance_uid = uids && !uids->sop_instance_uid.empty() ? uids->sop_instance_uid
+                                                               : new_uid(SITE_INSTANCE_UID_ROOT);
 
   std::time_t now = std::time(nullptr);
   std::tm tm{};

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -36,9 +37,12 @@
 #include "core/util.h"
 #include "iep/core/io.h"
 #include "iep/package/package.h"
+#include "iep/pacs/report.h"
 #include "pacs/association.h"
 #include "pacs/commit.h"
 #include "pacs/store_hook.h"
+#include "pacs/store_pending.h"
+#include "pacs/store_report.h"
 
 namespace iep::pacs {
 namespace fs = std::filesystem;
@@ -143,6 +147,19 @@ Instance load_instance(const Spool& spool, const ManifestFile& f, Bytes& buf) {
   }
   if (c.bad()) throw Error(Exit::invalid_dicom, f.path + ": does not parse: " + c.text());
   return inst;
+}
+
+// An attachment's bytes from the spool (a report: bounded by the caller).
+Bytes read_spooled(const Spool& spool, const ManifestFile& f) {
+  const auto [offset, size] = spool.where(f.path);
+  Bytes b(size);
+  for (std::uint64_t done = 0; done < size;) {
+    ssize_t r = ::pread(spool.fd(), b.data() + done, static_cast<std::size_t>(size - done),
+                        static_cast<off_t>(offset + done));
+    if (r <= 0) throw Error(Exit::output, f.path + ": cannot read the temporary copy");
+    done += static_cast<std::uint64_t>(r);
+  }
+  return b;
 }
 
 // ---- the journal: what is stored already ----------------------------------
@@ -496,7 +513,8 @@ class Sender {
 // ---- one package ------------------------------------------------------------
 
 // Storage Commitment for every instance of the package (sent now or before).
-void commit(const StoreOptions& o, const Manifest& m, const std::string& label, StoreResult& r) {
+void commit(const StoreOptions& o, const Manifest& m, const std::string& label, StoreResult& r,
+            const std::vector<ManifestFile>& reports) {
   CommitRequest req;
   req.listen_port = o.commit_port;
   req.timeout = o.commit_timeout;
@@ -506,6 +524,10 @@ void commit(const StoreOptions& o, const Manifest& m, const std::string& label, 
       req.instances.emplace_back(f.sop_class_uid, f.sop_instance_uid);
       by_uid[f.sop_instance_uid] = &f;
     }
+  for (const auto& f : reports) {
+    req.instances.emplace_back(f.sop_class_uid, f.sop_instance_uid);
+    by_uid[f.sop_instance_uid] = &f;
+  }
   CommitReport rep = storage_commit(o.pacs, o.net, req);
   std::set<std::string> committed(rep.committed.begin(), rep.committed.end());
   for (const auto& [uid, f] : by_uid) {
@@ -553,17 +575,26 @@ class KeptPackage : public Source {
   UniqueFd fd_;
 };
 
+// For packages read from stdin: where one not completely stored is kept
+// (store_pending.h).
+struct Pending {
+  fs::path dir;
+};
+
 StoreResult store_one(Source& src, const std::string& label, const StoreOptions& o,
-                      const TrustStore& trust) {
+                      const TrustStore& trust, const Pending* pending = nullptr) {
   StoreResult r;
   r.input = label;
   const double start = now_seconds();
+  // The package as received, kept when the hook wants it (quarantine) or
+  // when it came from stdin (pending).
+  std::optional<KeptPackage> kept;
+  bool verified = false;
   try {
     Spool spool;
-    // The package as received, kept when the hook wants it (quarantine).
-    std::optional<KeptPackage> kept;
-    if (o.study_hook && o.study_hook->keep_package) kept.emplace(src);
+    if (pending || (o.study_hook && o.study_hook->keep_package)) kept.emplace(src);
     Manifest m = package::read_plain(kept ? static_cast<Source&>(*kept) : src, label, trust, spool);
+    verified = true;
     r.package_id = m.package_id;
     r.study_instance_uid = m.study.study_instance_uid;
     Journal journal(o.journal, m.package_id, o.pacs);
@@ -576,7 +607,26 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
       else
         todo.push_back(&f);
     }
-    if (!todo.empty()) {
+    // The study's report, delivered as a DICOM instance of it (made below).
+    const ManifestFile* first_instance = nullptr;
+    for (const auto& f : m.files)
+      if (!f.attachment) {
+        first_instance = &f;
+        break;
+      }
+    std::deque<std::pair<const ManifestFile*, ManifestFile>> reports;
+    std::vector<ManifestFile> report_entries;  // for Storage Commitment
+    for (const auto& f : m.files) {
+      if (!f.attachment || f.report.empty() || !first_instance) continue;
+      ManifestFile e = report_entry(m, f);
+      report_entries.push_back(e);
+      ++r.instances;
+      if (journal.stored(e.sop_instance_uid))
+        ++r.already;
+      else
+        reports.emplace_back(&f, std::move(e));
+    }
+    if (!todo.empty() || !reports.empty()) {
       std::function<void(DcmDataset&)> apply;
       if (o.study_hook && o.study_hook->decide) {
         const ManifestFile* first = nullptr;
@@ -605,6 +655,19 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
                                                      label, m.study.study_instance_uid, d.reason));
         apply = std::move(d.apply);
       }
+      for (auto& [attachment, e] : reports) {
+        Bytes buf;
+        Instance inst = load_instance(spool, *first_instance, buf);
+        if (apply) apply(*inst.file->getDataset());
+        if (attachment->size > kMaxReportBytes)
+          throw Error(Exit::input, label + ": the report " + attachment->path + " is too large");
+        const Bytes dicom = report_dicom(*inst.file->getDataset(), read_spooled(spool, *attachment),
+                                         *attachment, e, label);
+        e.size = dicom.size();
+        spool.begin(e.path, e.size);
+        spool.data(dicom);
+        todo.push_back(&e);
+      }
       Sender sender(o, m, spool, journal, std::move(todo), r, std::move(apply));
       sender.run();
       if (r.result == Exit::ok && !r.failed.empty()) {
@@ -613,10 +676,20 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
                               r.instances, o.pacs.to_string());
       }
     }
-    if (o.commit && r.result == Exit::ok && r.instances > 0) commit(o, m, label, r);
+    if (o.commit && r.result == Exit::ok && r.instances > 0) commit(o, m, label, r, report_entries);
   } catch (const Error& e) {
     r.result = e.code();
     r.error = e.what();
+  }
+  if (pending && verified && r.result != Exit::ok && r.result != Exit::quarantined) {
+    try {
+      const fs::path at = keep_pending(pending->dir, r.package_id, o.pacs, kept->rewind());
+      r.error +=
+          fmt::format("; the package is kept in {}, sent first by the next iep-store --pacs {}",
+                      at.string(), o.pacs.to_string());
+    } catch (const Error& e) {
+      r.error += fmt::format("; the package could not be kept: {}", e.what());
+    }
   }
   r.seconds = now_seconds() - start;
   return r;
@@ -669,7 +742,10 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
   TrustStore none;
   const TrustStore& trust = o.trust ? *o.trust : none;
   std::vector<std::string> inputs = inputs_in;
-  if (inputs.empty()) inputs.push_back("-");
+  if (o.pending_only)
+    inputs.clear();
+  else if (inputs.empty())
+    inputs.push_back("-");
   // Every input named exists before anything is sent.
   std::vector<std::string> files;
   for (const auto& in : inputs) {
@@ -690,7 +766,40 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
     }
   }
   Exit worst = Exit::ok;
+  Pending pending;
+  pending.dir = pending_folder(o.journal);
+  // The packages a run read from stdin and kept pending: false when the
+  // PACS was unreachable or refused the association.
+  const auto send_pending = [&] {
+    for (const auto& p : pending_for(pending.dir, o.pacs)) {
+      // A pending file that cannot be read is reported and left there: it
+      // must not stop the run (stdin would be lost).
+      StoreResult r;
+      try {
+        FileSource raw(p);
+        package::PackageStream stream(raw, p.string());
+        Source* src = stream.next();
+        if (!src) throw Error(Exit::corrupt, p.string() + ": empty: no package");
+        r = store_one(*src, p.string() + " (pending)", o, trust);
+      } catch (const Error& e) {
+        r.input = p.string() + " (pending)";
+        r.result = e.code();
+        r.error = e.what();
+      }
+      if (r.result == Exit::ok || r.result == Exit::quarantined)
+        drop_pending(p);
+      else
+        r.error += "; still pending";
+      on_package(r);
+      if (r.result != Exit::ok && worst == Exit::ok) worst = r.result;
+      if (r.result == Exit::pacs_unreachable || r.result == Exit::pacs_rejected) return false;
+    }
+    return true;
+  };
+  // First those of earlier runs.
+  bool gone = !send_pending();
   for (const auto& file : files) {
+    if (gone && file != "-") return worst;
     std::unique_ptr<Source> raw;
     const std::string name = file == "-" ? "stdin" : file;
     if (file == "-")
@@ -704,10 +813,18 @@ Exit store(const std::vector<std::string>& inputs_in, const StoreOptions& o,
       std::string label = name;
       if (file == "-" || stream.count() > 1)
         label = fmt::format("{} (package {})", name, stream.count());
-      StoreResult r = store_one(*src, label, o, trust);
+      StoreResult r = store_one(*src, label, o, trust, file == "-" ? &pending : nullptr);
       on_package(r);
       if (r.result != Exit::ok && worst == Exit::ok) worst = r.result;
-      if (r.result == Exit::pacs_unreachable || r.result == Exit::pacs_rejected) return worst;
+      if (r.result == Exit::pacs_unreachable || r.result == Exit::pacs_rejected) {
+        // The rest of stdin is acknowledged at the hub already: each is
+        // still read, tried, and kept pending if it fails too.
+        if (file != "-") return worst;
+        gone = true;
+      } else if (gone && r.result == Exit::ok && file == "-") {
+        // The PACS is back: the packages kept meanwhile go now.
+        gone = !send_pending();
+      }
       // A package whose structure failed hides where the next one starts.
       if (r.result == Exit::not_package || (r.result != Exit::ok && !stream.at_boundary())) break;
     }

@@ -80,8 +80,11 @@ struct ReportInstance {
 //    "Finding") with the text.
 // `title` is the report's file name; its stem becomes the Document Title.
 // Error(Exit::input) for empty content or content over kMaxReportBytes, or
-// text that is not UTF-8.
+// text that is not UTF-8. `uids`, when given, fixes the Series and SOP
+// Instance UIDs (those not empty) instead of new ones: iep-store derives
+// them from the package, so that a re-run makes the same instance.
 ReportInstance make_report_instance(const StudyAttributes& study, ByteSpan content, ReportKind kind,
-                                    const std::string& title, const std::filesystem::path& out);
+                                    const std::string& title, const std::filesystem::path& out,
+                                    const ReportInstance* uids = nullptr);
 
 }  // namespace iep::pacs

@@ -34,6 +34,9 @@ struct StoreOptions {
   // The journal folder: one file per package and peer (state_dir()/store).
   std::filesystem::path journal;
   std::shared_ptr<const StudyHook> study_hook;
+  // Only send the packages pending for this PACS (journal/pending: those a
+  // run read from stdin and could not store completely); `inputs` unused.
+  bool pending_only = false;
   // Storage Commitment (Push Model) after the instances of a package were
   // stored; the peer's report awaited on the same association, or on a
   // listener on commit_port (0: the same association only).
@@ -81,6 +84,13 @@ struct StoreResult {
 // (ok when every package was stored); stops after a package whose peer was
 // unreachable or rejected the association. Throws Error for bad inputs
 // (a missing file: input; an empty stdin: input).
+// Before the inputs, the packages pending for this PACS are sent (each
+// removed once completely stored). A package read from stdin that is
+// verified but not completely stored (nor quarantined) is kept pending:
+// STATE/store/pending/PACKAGE-ID.tar, its result's error says where; stdin
+// is read on after the PACS was found unreachable or refusing (each package
+// tried, kept if it fails), and the pending packages are sent again once a
+// package from stdin is stored after such a failure.
 Exit store(const std::vector<std::string>& inputs, const StoreOptions& options,
            const std::function<void(const StoreResult&)>& on_package);
 
