@@ -276,11 +276,10 @@ std::vector<Context> contexts_for(const std::vector<const ManifestFile*>& files)
 
 class Sender {
  public:
-  Sender(const StoreOptions& o, const Manifest& m, const Spool& spool, Journal& journal,
+  Sender(const StoreOptions& o, const Spool& spool, Journal& journal,
          std::vector<const ManifestFile*> todo, StoreResult& r,
          std::function<void(DcmDataset&)> apply)
       : o_(o),
-        m_(m),
         spool_(spool),
         journal_(journal),
         todo_(std::move(todo)),
@@ -494,7 +493,6 @@ class Sender {
   }
 
   const StoreOptions& o_;
-  const Manifest& m_;
   const Spool& spool_;
   Journal& journal_;
   std::vector<const ManifestFile*> todo_;
@@ -668,7 +666,7 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
         spool.data(dicom);
         todo.push_back(&e);
       }
-      Sender sender(o, m, spool, journal, std::move(todo), r, std::move(apply));
+      Sender sender(o, spool, journal, std::move(todo), r, std::move(apply));
       sender.run();
       if (r.result == Exit::ok && !r.failed.empty()) {
         r.result = Exit::instances_failed;
