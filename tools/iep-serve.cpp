@@ -11,15 +11,30 @@
 
 namespace {
 
-std::unique_ptr<iep::hub::Index> open_index(const std::string& data) {
-  if (data.empty()) throw iep::Error(iep::Exit::usage, "--data DIR is required");
-  std::error_code ec;
-  if (std::filesystem::create_directories(data, ec))
-    std::filesystem::permissions(data, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace, ec);
-  if (ec) throw iep::Error(iep::Exit::output, data + ": " + ec.message());
-  return iep::hub::open_sqlite_index(std::filesystem::path(data) / "index.sqlite");
-}
+// Where the hub keeps its state: --data, and the engines --index and
+// --store name (or IEP_HUB_INDEX, IEP_HUB_STORE), on every subcommand.
+struct Engines {
+  std::string data, index, store;
+  void add(CLI::App* app) {
+    app->add_option("--data", data, "the hub's data folder (hub key; index and store by default)");
+    app->add_option("--index", index, "postgres://... : the index in PostgreSQL (several nodes)")
+        ->envname("IEP_HUB_INDEX");
+    app->add_option("--store", store,
+                    "s3://BUCKET/PREFIX?endpoint=URL : packages in S3-compatible storage")
+        ->envname("IEP_HUB_STORE");
+  }
+  std::unique_ptr<iep::hub::Index> open_index() const {
+    if (index.empty()) {
+      if (data.empty()) throw iep::Error(iep::Exit::usage, "--data DIR or --index URL is required");
+      std::error_code ec;
+      if (std::filesystem::create_directories(data, ec))
+        std::filesystem::permissions(data, std::filesystem::perms::owner_all,
+                                     std::filesystem::perm_options::replace, ec);
+      if (ec) throw iep::Error(iep::Exit::output, data + ": " + ec.message());
+    }
+    return iep::hub::open_index(index, data);
+  }
+};
 
 }  // namespace
 
@@ -28,11 +43,11 @@ int main(int argc, char** argv) {
     CLI::App app{
         "The iep hub: resumable uploads (tus), per-site mailboxes, delivery tracking, audit."};
     app.require_subcommand(0, 1);
-    std::string data;
+    Engines eng;
     iep::hub::HubConfig hc;
     iep::hub::ServerConfig sc;
     std::uint64_t max_size = hc.max_package_size, quota = 0;
-    app.add_option("--data", data, "the hub's data folder (index, packages, uploads, hub key)");
+    eng.add(&app);
     app.add_option("--listen", sc.listen, "ADDRESS:PORT to listen on (port 0 picks one)")
         ->capture_default_str();
     app.add_option("--port-file", sc.port_file, "write the port listened on into this file");
@@ -80,31 +95,31 @@ int main(int argc, char** argv) {
     std::string card_file, name;
     bool json_out = false;
     auto* site_add = site->add_subcommand("add", "register a site from its card");
-    site_add->add_option("--data", data)->required();
+    eng.add(site_add);
     site_add->add_option("card", card_file, "the site's card file")->required();
     auto* site_rm = site->add_subcommand("remove", "remove a site (its tokens are revoked)");
-    site_rm->add_option("--data", data)->required();
+    eng.add(site_rm);
     site_rm->add_option("name", name)->required();
     auto* site_ls = site->add_subcommand("list", "list the sites");
-    site_ls->add_option("--data", data)->required();
+    eng.add(site_ls);
     site_ls->add_flag("--json", json_out, "one JSON array");
 
     auto* tok = app.add_subcommand("token", "manage site tokens")->require_subcommand(1);
     auto* tok_issue = tok->add_subcommand("issue", "issue a token for a site (printed once)");
-    tok_issue->add_option("--data", data)->required();
+    eng.add(tok_issue);
     tok_issue->add_option("site", name)->required();
     auto* tok_rev = tok->add_subcommand("revoke", "revoke a token by its id");
-    tok_rev->add_option("--data", data)->required();
+    eng.add(tok_rev);
     tok_rev->add_option("id", name)->required();
     auto* tok_ls = tok->add_subcommand("list", "list tokens (ids, never the tokens)");
-    tok_ls->add_option("--data", data)->required();
+    eng.add(tok_ls);
 
     auto* admin_tok = app.add_subcommand("admin-token", "issue an admin token (printed once)");
-    admin_tok->add_option("--data", data)->required();
+    eng.add(admin_tok);
 
     auto* audit = app.add_subcommand("audit", "the audit log")->require_subcommand(1);
     auto* audit_export = audit->add_subcommand("export", "print the audit log (JSON lines)");
-    audit_export->add_option("--data", data)->required();
+    eng.add(audit_export);
     bool dicom = false;
     audit_export->add_flag("--dicom", dicom, "as DICOM PS3.15 A.5 audit messages (XML)");
 
@@ -112,19 +127,19 @@ int main(int argc, char** argv) {
     const std::string actor = "local-admin";
 
     if (site_add->parsed()) {
-      auto ix = open_index(data);
+      auto ix = eng.open_index();
       std::string text = iep::read_small_file(card_file, 64 * 1024);
       std::string n = iep::hub::admin_site_add(*ix, text, actor);
       std::fprintf(stderr, "iep-serve: site %s registered\n", n.c_str());
       return 0;
     }
     if (site_rm->parsed()) {
-      auto ix = open_index(data);
+      auto ix = eng.open_index();
       iep::hub::admin_site_remove(*ix, name, actor);
       return 0;
     }
     if (site_ls->parsed()) {
-      auto ix = open_index(data);
+      auto ix = eng.open_index();
       nlohmann::json arr = nlohmann::json::array();
       for (auto& s : ix->sites()) {
         if (json_out)
@@ -138,26 +153,26 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (tok_issue->parsed() || admin_tok->parsed()) {
-      auto ix = open_index(data);
+      auto ix = eng.open_index();
       auto [t, id] = iep::hub::admin_token_issue(*ix, tok_issue->parsed() ? name : "", actor);
       std::printf("%s\n", t.c_str());
       std::fprintf(stderr, "iep-serve: token %s issued\n", id.c_str());
       return 0;
     }
     if (tok_rev->parsed()) {
-      auto ix = open_index(data);
+      auto ix = eng.open_index();
       iep::hub::admin_token_revoke(*ix, name, actor);
       return 0;
     }
     if (tok_ls->parsed()) {
-      auto ix = open_index(data);
+      auto ix = eng.open_index();
       for (auto& t : ix->tokens())
         std::printf("%s\t%s\t%s\t%s\n", t.id.c_str(), t.admin ? "(admin)" : t.site.c_str(),
                     t.revoked ? "revoked" : "active", t.created.c_str());
       return 0;
     }
     if (audit_export->parsed()) {
-      auto ix = open_index(data);
+      auto ix = eng.open_index();
       std::uint64_t after = 0;
       for (;;) {
         auto lines = ix->audit_lines(after, 10000);
@@ -176,8 +191,10 @@ int main(int argc, char** argv) {
       return 0;
     }
 
-    if (data.empty()) throw iep::Error(iep::Exit::usage, "--data DIR is required");
-    hc.data = data;
+    if (eng.data.empty()) throw iep::Error(iep::Exit::usage, "--data DIR is required");
+    hc.data = eng.data;
+    hc.index = eng.index;
+    hc.store = eng.store;
     hc.max_package_size = max_size;
     hc.site_quota = quota;
     iep::hub::Hub hub(hc);

@@ -99,6 +99,31 @@ class FileWriter : public UploadWriter {
   std::vector<std::uint8_t> buf_;
 };
 
+// `length` bytes of a file from `offset` on.
+class RangeSource : public Source {
+ public:
+  RangeSource(UniqueFd fd, std::uint64_t offset, std::uint64_t length, std::string name)
+      : fd_(std::move(fd)), at_(offset), left_(length), name_(std::move(name)) {}
+  std::size_t read(MutableByteSpan buf) override {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left_));
+    if (want == 0) return 0;
+    ssize_t n;
+    do {
+      n = ::pread(fd_.get(), buf.data(), want, static_cast<off_t>(at_));
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) throw Error(Exit::input, name_ + ": " + std::strerror(errno));
+    if (n == 0) throw Error(Exit::input, name_ + ": shorter than the index says");
+    at_ += static_cast<std::uint64_t>(n);
+    left_ -= static_cast<std::uint64_t>(n);
+    return static_cast<std::size_t>(n);
+  }
+
+ private:
+  UniqueFd fd_;
+  std::uint64_t at_, left_;
+  std::string name_;
+};
+
 class FileStore : public Store {
  public:
   explicit FileStore(fs::path dir) : dir_(std::move(dir)) {
@@ -185,6 +210,11 @@ class FileStore : public Store {
     if (::fstat(r.fd.get(), &st) != 0) fail(p, "stat", errno);
     r.size = static_cast<std::uint64_t>(st.st_size);
     return r;
+  }
+  std::unique_ptr<Source> read_package(const std::string& package_id, std::uint64_t offset,
+                                       std::uint64_t length) override {
+    return std::make_unique<RangeSource>(open_package(package_id).fd, offset, length,
+                                         pkg(package_id).string());
   }
   void remove_package(const std::string& package_id) override {
     std::error_code ec;

@@ -670,6 +670,12 @@ class UploadBody : public Exchange {
       cut_back();
       return wrap_(std::move(*failed_));
     }
+    // Checked before anything is made durable: an object store cannot cut
+    // back below what it has made durable.
+    if (digest_ && digest_->result() != want_) {
+      cut_back();
+      return wrap_(error(460, "checksum_mismatch", "Upload-Checksum does not match the body"));
+    }
     std::uint64_t end = 0;
     try {
       end = w_->sync();
@@ -678,10 +684,6 @@ class UploadBody : public Exchange {
       bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
       return wrap_(full ? error(507, "disk_full", "the hub's disk is full; resume later")
                         : error(500, "internal", "cannot make the upload durable"));
-    }
-    if (digest_ && digest_->result() != want_) {
-      cut_back();
-      return wrap_(error(460, "checksum_mismatch", "Upload-Checksum does not match the body"));
     }
     u_.offset = end;
     u_.expires = now_ms(h_.cfg.upload_expiry);
@@ -831,15 +833,19 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
     for (auto& p : parts) parts_text += (parts_text.empty() ? "" : " ") + p.id;
     u.parts = parts_text;
     u.length = total;
+    // In the index first (at offset 0, its id known to no client yet): a
+    // node starting now takes the store's bytes for its own, not orphans.
+    ix.add_upload(u);
     try {
       st.create_upload(u.id);
       for (auto& p : parts) st.concat(u.id, p.id);
+      u.offset = total;
+      ix.update_upload(u);
     } catch (const Error& e) {
+      ix.remove_upload(u.id);
       st.remove_upload(u.id);
       return bad(storage_error(e, st, "cannot concatenate"));
     }
-    u.offset = total;
-    ix.add_upload(u);
     for (auto& p : parts) {
       ix.remove_upload(p.id);
       st.remove_upload(p.id);
@@ -876,9 +882,10 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
           413, "quota",
           "this site's quota of " + std::to_string(cfg.site_quota) + " bytes would be exceeded"));
     try {
-      st.create_upload(u.id);
       ix.add_upload(u);
+      st.create_upload(u.id);
     } catch (const Error& e) {
+      ix.remove_upload(u.id);
       st.remove_upload(u.id);
       return bad(storage_error(e, st, "cannot create the upload"));
     }
@@ -1375,9 +1382,17 @@ Response Hub::Impl::download(Ctx& c, std::string_view id) {
   if (partial)
     r.set("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
                                std::to_string(rd.size));
-  r.file = std::move(rd.fd);
   r.file_offset = first;
   r.file_length = rd.size == 0 ? 0 : last - first + 1;
+  if (rd.fd.get() >= 0) {
+    r.file = std::move(rd.fd);
+  } else if (c.req.method == "GET") {
+    try {
+      r.stream = st.read_package(p->id, first, r.file_length);
+    } catch (const Error&) {
+      return error(500, "internal", "the package's bytes cannot be read");
+    }
+  }
   if (c.req.method != "GET") return r;  // HEAD: no download yet
   std::string now = now_ms();
   ix.set_first_fetched(p->id, c.site.name, now);
@@ -1650,7 +1665,7 @@ class Logged : public Exchange {
       r = error(500, "internal", "internal error");
     }
     decorate(r);
-    done(r.status, r.file.get() >= 0 ? r.file_length : r.body.size());
+    done(r.status, r.file.get() >= 0 || r.stream ? r.file_length : r.body.size());
     return r;
   }
   void abort() override {
@@ -1702,14 +1717,27 @@ Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
   if (fs::create_directories(cfg_.data, ec))
     fs::permissions(cfg_.data, fs::perms::owner_all, fs::perm_options::replace, ec);
   if (ec) throw Error(Exit::output, cfg_.data.string() + ": " + ec.message());
-  index_ = open_sqlite_index(cfg_.data / "index.sqlite");
-  store_ = open_file_store(cfg_.data);
+  index_ = open_index(cfg_.index, cfg_.data);
+  store_ = open_store(cfg_.store, cfg_.data);
   impl_ = std::make_unique<Impl>(*this, hub_key(cfg_.data));
-  // Bring the uploads in line with the bytes that are durable.
+  // Commits on other nodes sharing the index wake this node's long polls.
+  index_->watch([impl = impl_.get()] {
+    {
+      std::lock_guard lk(impl->mb_mu);
+      ++impl->commits;
+    }
+    impl->mb_cv.notify_all();
+  });
+  // Bring the uploads in line with the bytes that are durable. With several
+  // nodes, an upload another node is writing now is left to it.
   std::set<std::string> known;
   for (auto& u : index_->uploads()) {
     known.insert(u.id);
-    if (u.state == "expired") continue;
+    if (u.state == "expired" || !index_->try_lease(u.id)) continue;
+    LeaseGuard lease(*index_, u.id);
+    auto fresh = index_->upload(u.id);  // as it is now that this node holds it
+    if (!fresh) continue;
+    u = *fresh;
     if (u.state == "committing") {
       if (!index_->package(u.committing_package) && store_->has_package(u.committing_package))
         store_->uncommit(u.committing_package, u.id);
@@ -1730,8 +1758,10 @@ Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
       index_->update_upload(u);
     }
   }
+  // Bytes of uploads the index no longer knows (a crash between the two
+  // removals). An upload is in the index before its bytes are in the store.
   for (auto& id : store_->upload_ids())
-    if (!known.count(id)) store_->remove_upload(id);
+    if (!known.count(id) && !index_->upload(id)) store_->remove_upload(id);
 }
 
 Hub::~Hub() = default;
@@ -1787,18 +1817,23 @@ void Hub::sweep() {
       index_->remove_upload(u.id);
     }
   }
+  // A package's state moves first, in one transaction with its audit
+  // record, and only the node that moved it removes its bytes: sweeps on
+  // several nodes at once delete each package once.
   for (auto& p : index_->packages_in_state("committed")) {
-    if (parse_time(p.expires) < now) {
+    if (parse_time(p.expires) < now &&
+        index_->set_package_state(p.id, "committed", "expired",
+                                  impl_->event(hub_ctx, "expire", p.id))) {
       store_->remove_package(p.id);
-      index_->set_package_state(p.id, "expired", impl_->event(hub_ctx, "expire", p.id));
       std::fprintf(stderr, "iep-serve: package %s from %s expired unfetched\n", p.id.c_str(),
                    p.sender.c_str());
     }
   }
   for (auto& p : index_->packages_in_state("delivered")) {
-    if (p.all_acked && parse_time(*p.all_acked) + cfg_.ack_grace < now) {
+    if (p.all_acked && parse_time(*p.all_acked) + cfg_.ack_grace < now &&
+        index_->set_package_state(p.id, "delivered", "deleted",
+                                  impl_->event(hub_ctx, "delete", p.id))) {
       store_->remove_package(p.id);
-      index_->set_package_state(p.id, "deleted", impl_->event(hub_ctx, "delete", p.id));
       std::fprintf(stderr, "iep-serve: package %s deleted after delivery\n", p.id.c_str());
     }
   }

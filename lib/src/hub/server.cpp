@@ -38,6 +38,23 @@ MHD_Result send(MHD_Connection* conn, Response& r) {
     resp = MHD_create_response_from_fd_at_offset64(r.file_length, r.file.get(),
                                                    static_cast<int64_t>(r.file_offset));
     if (resp) r.file.release();  // MHD closes it
+  } else if (r.stream) {
+    // MHD pulls from the stream (an object store's ranged reads) as the
+    // client takes the bytes; an error ends the response early.
+    resp = MHD_create_response_from_callback(
+        r.file_length, 1 << 20,
+        [](void* cls, std::uint64_t, char* buf, size_t max) -> ssize_t {
+          try {
+            std::size_t n = static_cast<Source*>(cls)->read(
+                MutableByteSpan(reinterpret_cast<std::uint8_t*>(buf), max));
+            return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : static_cast<ssize_t>(n);
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "iep-serve: a download stopped: %s\n", e.what());
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+          }
+        },
+        r.stream.get(), [](void* cls) { delete static_cast<Source*>(cls); });
+    if (resp) r.stream.release();  // MHD frees it
   } else {
     resp = MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
   }

@@ -420,12 +420,18 @@ class SqliteIndex : public Index {
     tx.commit();
     return time;
   }
-  void set_package_state(const std::string& package, const std::string& state,
-                         const AuditEvent& audit) override {
+  bool set_package_state(const std::string& package, const std::string& from,
+                         const std::string& to, const AuditEvent& audit) override {
     Tx tx(*this);
-    Stmt(db_, "UPDATE packages SET state=? WHERE id=?").bind(1, state).bind(2, package).run();
+    Stmt(db_, "UPDATE packages SET state=? WHERE id=? AND state=?")
+        .bind(1, to)
+        .bind(2, package)
+        .bind(3, from)
+        .run();
+    if (sqlite3_changes(db_) == 0) return false;
     append_audit(audit);
     tx.commit();
+    return true;
   }
   std::vector<PackageRow> packages_in_state(const std::string& state) override {
     std::lock_guard lk(mu_);

@@ -38,8 +38,10 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // Instead of `body`: `file_length` bytes of `file` from `file_offset`.
+  // Instead of `body`: `file_length` bytes of `file` from `file_offset`,
+  // or (when `file` is -1) of `stream`.
   UniqueFd file;
+  std::unique_ptr<Source> stream;
   std::uint64_t file_offset = 0, file_length = 0;
   void set(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -61,7 +63,9 @@ class Exchange {
 };
 
 struct HubConfig {
-  std::filesystem::path data;
+  std::filesystem::path data;  // the hub's key; the index and store unless named below
+  std::string index;           // an engine for open_index() ("": SQLite under data)
+  std::string store;           // an engine for open_store() ("": files under data)
   std::uint64_t max_package_size = 64ULL << 30;  // 64 GiB
   std::uint64_t site_quota = 0;                  // 0: none
   std::int64_t upload_expiry = 24 * 3600;        // seconds after the last PATCH

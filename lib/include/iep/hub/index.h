@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -134,8 +135,11 @@ class Index {
   virtual std::string acknowledge(const std::string& package, const std::string& site,
                                   const std::string& statement, const std::string& signature,
                                   const std::string& time, const AuditEvent& audit) = 0;
-  virtual void set_package_state(const std::string& package, const std::string& state,
-                                 const AuditEvent& audit) = 0;
+  // Moves a package from state `from` to state `to` and appends `audit`, in
+  // one transaction. False, and nothing written, when the package was not in
+  // `from`: another node's sweep got there first.
+  virtual bool set_package_state(const std::string& package, const std::string& from,
+                                 const std::string& to, const AuditEvent& audit) = 0;
   virtual std::vector<PackageRow> packages_in_state(const std::string& state) = 0;
 
   // Audit: appends (serialised with every other append) and returns the record.
@@ -144,12 +148,23 @@ class Index {
   virtual std::optional<AuditRecord> audit_head() = 0;
   virtual void add_checkpoint(const std::string& json) = 0;
   virtual std::vector<std::string> checkpoints() = 0;
+
+  // Calls `fn` (from a thread of the engine's) whenever a package is
+  // committed by any hub node sharing this index, so that long polls on
+  // every node wake. An engine used by one process only (SQLite) need not:
+  // the hub wakes its own waiters.
+  virtual void watch(std::function<void()> fn) { (void)fn; }
 };
 
 // The embedded engine: SQLite in WAL mode at `path` (created with its
 // schema if missing; refuses a newer schema version). Safe to open from
 // several processes (the admin commands run while the hub does).
 std::unique_ptr<Index> open_sqlite_index(const std::filesystem::path& path);
+
+// The engine `spec` names: empty for the embedded SQLite index under `data`
+// (index.sqlite), "postgres://..." or "postgresql://..." for PostgreSQL.
+// Error(Exit::usage) for anything else.
+std::unique_ptr<Index> open_index(const std::string& spec, const std::filesystem::path& data);
 
 // Now as RFC 3339 UTC with milliseconds ("2026-12-02T10:00:00.123Z"), and
 // a time `seconds` from now.

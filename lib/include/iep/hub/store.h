@@ -31,8 +31,7 @@ class UploadWriter {
   virtual std::uint64_t sync() = 0;
 };
 
-// A package's bytes for reading: a file descriptor where the engine has
-// one (so the server can send it with sendfile), else a Source.
+// A package opened for reading.
 struct PackageReader {
   UniqueFd fd;
   std::uint64_t size = 0;
@@ -61,7 +60,13 @@ class Store {
   virtual void commit(const std::string& upload_id, const std::string& package_id) = 0;
   virtual void uncommit(const std::string& package_id, const std::string& upload_id) = 0;
   virtual bool has_package(const std::string& package_id) = 0;
+  // The package's size, and a descriptor of its bytes where the engine has
+  // one (the server sends it with sendfile); else fd is -1 and the bytes
+  // come from read_package().
   virtual PackageReader open_package(const std::string& package_id) = 0;
+  // `length` bytes of the package from `offset` on, streamed.
+  virtual std::unique_ptr<Source> read_package(const std::string& package_id,
+                                               std::uint64_t offset, std::uint64_t length) = 0;
   virtual void remove_package(const std::string& package_id) = 0;
 
   virtual std::vector<std::string> upload_ids() = 0;
@@ -72,5 +77,10 @@ class Store {
 // Files under `dir`: uploads/ID (partial bytes) and packages/ID (sealed
 // packages), both created if missing.
 std::unique_ptr<Store> open_file_store(const std::filesystem::path& dir);
+
+// The engine `spec` names: empty for files under `data`,
+// "s3://BUCKET/PREFIX?endpoint=..." for S3-compatible object storage.
+// Error(Exit::usage) for anything else.
+std::unique_ptr<Store> open_store(const std::string& spec, const std::filesystem::path& data);
 
 }  // namespace iep::hub
