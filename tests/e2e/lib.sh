@@ -21,6 +21,8 @@ export HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config"
 mkdir -p "$HOME"
 unset IEP_IDENTITY
 export IEP_SITES="$T/sites"
+# The hub's engines: files and SQLite, or PostgreSQL and S3 (IEP_TEST_HUB=shared).
+. "$IEP_SRC/tests/e2e/hub_engines.bash"
 
 passed=0
 failed=0

@@ -85,7 +85,7 @@ expect 2 "--status of a malformed id" -- status "$A" a not-an-id
 expect 2 "--status with an input" -- status "$A" a "$id" ct
 # The hub's index altered behind its back: the stored receipt names another sender.
 hub_stop
-sqlite3 "$HUB_DATA/index.sqlite" \
+hub_sql "$HUB_DATA" \
   "UPDATE recipients SET receipt_statement=replace(receipt_statement,'sender=trust-a','sender=trust-c') WHERE package='$id'"
 hub_start
 expect 5 "--status with a receipt altered at the hub" -- status "$A" a "$id"

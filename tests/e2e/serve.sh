@@ -27,7 +27,7 @@ TB=$(iep-serve token issue --data "$T/data" trust-b)
 TC=$(iep-serve token issue --data "$T/data" trust-c)
 ADMIN=$(iep-serve admin-token --data "$T/data")
 assert "tokens look like iep1_ + 43 base64url" -- bash -c "[[ '$TA' =~ ^iep1_[A-Za-z0-9_-]{43}$ ]]"
-assert "tokens are stored hashed only" -- bash -c "! grep -qaF '$TA' '$T/data/index.sqlite' '$T/data/index.sqlite-wal' 2>/dev/null"
+assert "tokens are stored hashed only" -- eval '! hub_index_has "$T/data" "$TA"'
 expect 0 "site list" -- iep-serve site list --data "$T/data" --json
 assert "site list names the three sites" -- grep -q '"trust-c"' "$T/.out"
 
@@ -316,7 +316,7 @@ wait $SLOW
 start_hub
 OFF=$(offset_of "$TA" "$UM")
 assert "an offset within the package after kill -9 mid-PATCH" -- bash -c "[ -n '$OFF' ] && [ '$OFF' -lt $(stat -c %s "$T/p7.iep") ]"
-assert "the bytes kept are exactly the offset" -- [ "$(stat -c %s "$T/data/uploads/${UM##*/}")" = "$OFF" ]
+assert "the bytes kept are exactly the offset" -- [ "$(hub_upload_bytes "$T/data" "${UM##*/}")" = "$OFF" ]
 tail -c +$((OFF + 1)) "$T/p7.iep" >"$T/p7.rest"
 patch "$TA" "$UM" "$OFF" "$T/p7.rest"
 code_is "resumed from the reported offset, committed" 204
@@ -377,7 +377,7 @@ req "$TB" GET /v1/mailbox
 assert "an expired package leaves the mailbox" -- bash -c "! grep -q '$P5' '$T/b'"
 req "$TA" GET "/v1/packages/$P1"
 assert "an acknowledged package is deleted after the grace" -- grep -q '"state":"deleted"' "$T/b"
-assert "its bytes are gone" -- test ! -e "$T/data/packages/$P1"
+assert "its bytes are gone" -- eval '! hub_has_package "$T/data" "$P1"'
 
 # ---- audit and logs
 req "$ADMIN" GET /v1/admin/audit

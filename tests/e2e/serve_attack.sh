@@ -77,7 +77,7 @@ cat "$T/p1.iep" "$T/k1" >"$T/p1.long"
 patch "$TB" "$UB" 0 "$T/p1.long"
 code_is "a body past Upload-Length" 400
 assert "nothing of it kept" -- [ "$(offset_of "$TB" "$UB")" = 0 ]
-assert "nothing on disk" -- [ "$(stat -c %s "$T/data/uploads/${UB##*/}")" = 0 ]
+assert "nothing on disk" -- [ "$(hub_upload_bytes "$T/data" "${UB##*/}")" = 0 ]
 patch "$TB" "$UB" 0 "$T/p1.iep"
 code_is "the right body" 204
 head -c 9000 /dev/zero | tr '\0' a >"$T/big-sig"
