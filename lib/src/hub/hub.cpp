@@ -318,6 +318,32 @@ struct Hub::Impl {
     else
       hashes.erase(id);
   }
+  // Brings an upload's recorded offset and its bytes in the store in line
+  // (under its lease): after a crash, or a PATCH whose offset could not be
+  // recorded after the store made its bytes durable. Bytes beyond the
+  // offset are cut back; where the store cannot (an object store holds them
+  // in a part, durable since its sync()), the offset moves up to them.
+  void settle(UploadRow& u) {
+    std::uint64_t size = 0;
+    try {
+      size = st.upload_size(u.id);
+    } catch (const Error&) {
+      st.create_upload(u.id);
+    }
+    if (size == u.offset) return;
+    if (size > u.offset) {
+      try {
+        st.truncate(u.id, u.offset);
+        return;
+      } catch (const Error& e) {
+        std::fprintf(stderr, "iep-serve: upload %s: keeps %llu bytes: %s\n", u.id.c_str(),
+                     static_cast<unsigned long long>(size), e.what());
+      }
+    }
+    u.offset = size;
+    ix.update_upload(u);
+  }
+
   void drop_hash(const std::string& id) {
     std::lock_guard lk(h_mu);
     hashes.erase(id);
@@ -950,6 +976,11 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
   LeaseGuard lease(ix, u->id);
   u = ix.upload(u->id);  // fresh, under the lease
   if (!u) return bad(not_found());
+  try {
+    settle(*u);
+  } catch (const Error& e) {
+    return bad(storage_error(e, st, "cannot read the upload's state"));
+  }
   if (*off != u->offset) {
     Response r = error(409, "offset_mismatch",
                        "Upload-Offset " + std::to_string(*off) + " is not the upload's offset " +
@@ -1745,18 +1776,7 @@ Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
       u.committing_package.clear();
       index_->update_upload(u);
     }
-    std::uint64_t size = 0;
-    try {
-      size = store_->upload_size(u.id);
-    } catch (const Error&) {
-      store_->create_upload(u.id);
-    }
-    if (size > u.offset) {
-      store_->truncate(u.id, u.offset);
-    } else if (size < u.offset) {
-      u.offset = size;
-      index_->update_upload(u);
-    }
+    impl_->settle(u);
   }
   // Bytes of uploads the index no longer knows (a crash between the two
   // removals). An upload is in the index before its bytes are in the store.
