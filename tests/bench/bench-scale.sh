@@ -59,6 +59,10 @@ for ((i = 1; i <= med_n; i++)); do
   iep-send -i keys/a.id --to trust-b --output "md/m$i.iep" medium >/dev/null 2>&1 || die "iep-send --output failed"
   echo "$T/md/m$i.iep"
 done >medium.list
+mkdir -p wk
+for ((i = 1; i <= 10; i++)); do  # for trust-c, whose mailbox is otherwise empty
+  iep-send -i keys/a.id --to trust-c --output "wk/w$i.iep" small/IM00001.dcm >/dev/null 2>&1 || die "iep-send --output failed"
+done
 
 # shape NAME NODES ENGINE: a fresh hub of NODES nodes (ENGINE files or
 # shared), both workloads through it; one JSON per workload and node.
@@ -101,6 +105,22 @@ shape() {
     for p in "${pids[@]}"; do wait "$p" || die "$name: $w uploads failed"; done
   done
   HUB=${URLS[0]}
+  if ((nodes == 2)); then
+    # c) a long poll on node 2 woken by a commit on node 1: from the commit
+    # time the hub recorded to the moment the poll returned.
+    for ((i = 1; i <= 10; i++)); do
+      hcurl c "${URLS[1]}/v1/mailbox?wait=30" >"wake$i.json" &
+      local poll=$!
+      sleep 0.3
+      echo "$T/wk/w$i.iep" >w.list
+      node "$repo/tests/interop/swarm.mjs" "${URLS[0]}/v1/uploads" w.list --token-file "$T/tokens/a" \
+        --json /dev/null >/dev/null || die "wake-up upload failed"
+      wait "$poll"
+      date +%s.%N >"wake$i.at"
+      iep-fetch -i keys/c.id --hub "${URLS[1]}" --token-file "$T/tokens/c" --state "$T/state-c" \
+        -o "$T/got-c" >/dev/null 2>&1 || die "iep-fetch of trust-c failed"
+    done
+  fi
   local got
   got=$(hcurl b "$HUB/v1/mailbox" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["packages"]))')
   [[ $got == $((small_n + med_n)) ]] || die "$name: trust-b's mailbox has $got packages, expected $((small_n + med_n))"
@@ -132,6 +152,17 @@ for w, title in (("small", "a) small studies"), ("medium", "b) medium studies (~
         r = load(key, w)
         print(f"| {label} | {r['count']} | {r['wall']:.2f} | {r['per_s']:.1f} | {r['mib_s']:.0f} | "
               f"{r['p50']:.0f} | {r['p99']:.0f} | {r['per_s'] / base['per_s']:.2f}x |")
+from datetime import datetime
+lat = []
+for i in range(1, 11):
+    pk = json.load(open(f"{t}/wake{i}.json"))["packages"]
+    if not pk:
+        sys.exit(f"bench-scale: the long poll {i} on node 2 returned no package")
+    committed = datetime.fromisoformat(pk[0]["committed"].replace("Z", "+00:00")).timestamp()
+    lat.append(float(open(f"{t}/wake{i}.at").read()) - committed)
+lat.sort()
+print(f"\nc) long poll on node 2 woken by a commit on node 1 (10 commits): "
+      f"median {lat[4] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms after the commit")
 EOF
 echo
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM; load $(cut -d' ' -f1-3 /proc/loadavg)"
