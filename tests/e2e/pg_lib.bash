@@ -13,7 +13,7 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 # Runs a command as the cluster's owner.
 _pg_as() {
   if [ "$(id -u)" -eq 0 ]; then
-    runuser -u nobody -- "$@"
+    (cd / && runuser -u nobody -- "$@")  # nobody may not enter the current folder
   else
     "$@"
   fi
