@@ -668,27 +668,38 @@ class PgIndex : public Index {
   };
 
   // Runs f(conn) in one transaction on a pooled connection and commits.
-  // A lost connection (a server restart) retries the whole method once on
-  // a new one; a transaction the server did not commit leaves nothing.
+  // A connection lost before COMMIT (a server restart) retries the whole
+  // method once on a new one: the server rolled the transaction back. Lost
+  // during COMMIT, the outcome is unknown (the server may have committed):
+  // no retry, which could append an audit record twice; the caller sees
+  // an error, as for any failed transaction.
   template <class F>
   auto tx(F&& f) -> decltype(f(static_cast<PGconn*>(nullptr))) {
     for (int attempt = 0;; ++attempt) {
       Conn c = pool_.borrow();
+      bool committing = false;
       try {
         exec(c.get(), "BEGIN");
         if constexpr (std::is_void_v<decltype(f(c.get()))>) {
           f(c.get());
+          committing = true;
           exec(c.get(), "COMMIT");
           pool_.give_back(std::move(c));
           return;
         } else {
           auto r = f(c.get());
+          committing = true;
           exec(c.get(), "COMMIT");
           pool_.give_back(std::move(c));
           return r;
         }
       } catch (const ConnLost& e) {
         pool_.broken(std::move(c));
+        if (committing)
+          throw Error(Exit::internal,
+                      "index: postgres: the connection broke during COMMIT (whether it was "
+                      "committed is unknown): " +
+                          e.message);
         if (attempt > 0) throw Error(Exit::internal, "index: postgres: " + e.message);
       } catch (...) {
         // The transaction is aborted: roll back so the connection is clean
@@ -746,10 +757,13 @@ class PgIndex : public Index {
         if (missed) call();
         missed = false;
       }
+      if (PQsocket(c.get()) < 0) {
+        c.reset();
+        missed = true;
+        continue;
+      }
       pollfd p{PQsocket(c.get()), POLLIN, 0};
-      int n = ::poll(&p, 1, 200);
-      if (n < 0) continue;
-      if (n == 0) continue;
+      if (::poll(&p, 1, 200) <= 0) continue;  // timeout (check stop_) or EINTR
       if (PQconsumeInput(c.get()) == 0 || PQstatus(c.get()) == CONNECTION_BAD) {
         c.reset();
         missed = true;
