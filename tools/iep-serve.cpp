@@ -123,9 +123,22 @@ int main(int argc, char** argv) {
     bool dicom = false;
     audit_export->add_flag("--dicom", dicom, "as DICOM PS3.15 A.5 audit messages (XML)");
 
+    auto* migrate = app.add_subcommand(
+        "migrate", "create or update the schema of a PostgreSQL index (--index postgres://...)");
+    eng.add(migrate);
+
     if (auto done = iep::tool::parse(app, argc, argv)) return *done;
     const std::string actor = "local-admin";
 
+    if (migrate->parsed()) {
+      if (eng.index.rfind("postgres://", 0) != 0 && eng.index.rfind("postgresql://", 0) != 0)
+        throw iep::Error(iep::Exit::usage,
+                         "migrate: --index postgres://... is required (the SQLite index under "
+                         "--data migrates itself)");
+      int v = iep::hub::migrate_pg_index(eng.index);
+      std::fprintf(stderr, "iep-serve: index schema at version %d\n", v);
+      return 0;
+    }
     if (site_add->parsed()) {
       auto ix = eng.open_index();
       std::string text = iep::read_small_file(card_file, 64 * 1024);

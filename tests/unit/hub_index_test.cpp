@@ -1,5 +1,6 @@
-// SqliteIndex: sites, tokens, uploads, the atomic commit, mailbox, receipts,
-// the audit chain, reopening.
+// The index, on every engine at hand (SQLite always; PostgreSQL when
+// IEP_TEST_ENGINES names a running cluster): sites, tokens, uploads, the
+// atomic commit, mailbox, receipts, the audit chain, reopening.
 #include <doctest/doctest.h>
 #include <sodium.h>
 
@@ -8,6 +9,7 @@
 #include "iep/hub/hub.h"
 #include "iep/hub/index.h"
 #include "iep/package/site.h"
+#include "pg_util.h"
 #include "test_util.h"
 
 using namespace iep;
@@ -44,124 +46,146 @@ PackageRow package(const std::string& id, const std::string& sender,
   for (auto& s : to) p.recipients.push_back(RecipientRow{s, std::nullopt, std::nullopt, "", ""});
   return p;
 }
+
+// Runs `f(open)` once per engine; `open()` opens (again) the same index.
+template <class F>
+void on_engines(const std::string& name, F&& f) {
+  {
+    INFO("engine: sqlite");
+    auto dir = test::scratch(name);
+    f([dir] { return open_sqlite_index(dir / "index.sqlite"); });
+  }
+  if (auto admin = test::pg_admin_url()) {
+    INFO("engine: postgres");
+    test::PgDatabase db(*admin);
+    CHECK(migrate_pg_index(db.url()) == 1);
+    f([&db] { return open_pg_index(db.url()); });
+  } else {
+    MESSAGE(test::kPgSkipped);
+  }
+}
 }  // namespace
 
 TEST_CASE("sites and tokens; names and keys are unique; removal revokes") {
-  auto dir = test::scratch("hub_index_sites");
-  auto ix = open_sqlite_index(dir / "index.sqlite");
-  auto a = SiteIdentity::generate("trust-a"), b = SiteIdentity::generate("trust-b");
-  CHECK(admin_site_add(*ix, a.card().encode(), "local-admin") == "trust-a");
-  CHECK(admin_site_add(*ix, b.card().encode(), "local-admin") == "trust-b");
-  CHECK(test::code_of([&] { admin_site_add(*ix, a.card().encode(), "x"); }) == Exit::rejected);
-  auto a2 = a;  // another name, the same key
-  a2.site = "trust-a2";
-  CHECK(test::code_of([&] { admin_site_add(*ix, a2.card().encode(), "x"); }) == Exit::rejected);
-  CHECK(ix->sites().size() == 2);
+  on_engines("hub_index_sites", [](auto open) {
+    auto ix = open();
+    auto a = SiteIdentity::generate("trust-a"), b = SiteIdentity::generate("trust-b");
+    CHECK(admin_site_add(*ix, a.card().encode(), "local-admin") == "trust-a");
+    CHECK(admin_site_add(*ix, b.card().encode(), "local-admin") == "trust-b");
+    CHECK(test::code_of([&] { admin_site_add(*ix, a.card().encode(), "x"); }) == Exit::rejected);
+    auto a2 = a;  // another name, the same key
+    a2.site = "trust-a2";
+    CHECK(test::code_of([&] { admin_site_add(*ix, a2.card().encode(), "x"); }) == Exit::rejected);
+    CHECK(ix->sites().size() == 2);
 
-  auto [tok, id] = admin_token_issue(*ix, "trust-a", "local-admin");
-  CHECK(tok.size() == 48);
-  CHECK(tok.rfind("iep1_", 0) == 0);
-  auto row = ix->token_by_hash(b2(tok));
-  REQUIRE(row);
-  CHECK(row->id == id);
-  CHECK(row->site == "trust-a");
-  CHECK_FALSE(row->admin);
-  CHECK_FALSE(ix->token_by_hash(tok));  // only the hash is stored
-  auto [admin, aid] = admin_token_issue(*ix, "", "local-admin");
-  CHECK(ix->token_by_hash(b2(admin))->admin);
-  CHECK(test::code_of([&] { admin_token_issue(*ix, "nobody", "x"); }) == Exit::input);
-  admin_token_revoke(*ix, aid, "local-admin");
-  CHECK(ix->token_by_hash(b2(admin))->revoked);
-  CHECK(test::code_of([&] { admin_token_revoke(*ix, aid, "x"); }) == Exit::input);
-  admin_site_remove(*ix, "trust-a", "local-admin");
-  CHECK_FALSE(ix->site("trust-a")->active);
-  CHECK(ix->token_by_hash(b2(tok))->revoked);
-  CHECK(test::code_of([&] { admin_site_remove(*ix, "trust-a", "x"); }) == Exit::input);
+    auto [tok, id] = admin_token_issue(*ix, "trust-a", "local-admin");
+    CHECK(tok.size() == 48);
+    CHECK(tok.rfind("iep1_", 0) == 0);
+    auto row = ix->token_by_hash(b2(tok));
+    REQUIRE(row);
+    CHECK(row->id == id);
+    CHECK(row->site == "trust-a");
+    CHECK_FALSE(row->admin);
+    CHECK_FALSE(ix->token_by_hash(tok));  // only the hash is stored
+    auto [admin, aid] = admin_token_issue(*ix, "", "local-admin");
+    CHECK(ix->token_by_hash(b2(admin))->admin);
+    CHECK(test::code_of([&] { admin_token_issue(*ix, "nobody", "x"); }) == Exit::input);
+    admin_token_revoke(*ix, aid, "local-admin");
+    CHECK(ix->token_by_hash(b2(admin))->revoked);
+    CHECK(test::code_of([&] { admin_token_revoke(*ix, aid, "x"); }) == Exit::input);
+    admin_site_remove(*ix, "trust-a", "local-admin");
+    CHECK_FALSE(ix->site("trust-a")->active);
+    CHECK(ix->token_by_hash(b2(tok))->revoked);
+    CHECK(test::code_of([&] { admin_site_remove(*ix, "trust-a", "x"); }) == Exit::input);
+  });
 }
 
 TEST_CASE("commit moves an upload into a package with its mailbox rows, in one step") {
-  auto dir = test::scratch("hub_index_commit");
-  auto ix = open_sqlite_index(dir / "index.sqlite");
-  UploadRow u;
-  u.id = std::string(32, '1');
-  u.site = "trust-a";
-  u.length = 10;
-  u.created = now_ms();
-  u.expires = now_ms(60);
-  ix->add_upload(u);
-  u.offset = 10;
-  ix->update_upload(u);
-  CHECK(ix->upload(u.id)->offset == 10);
-  CHECK(ix->bytes_held("trust-a") == 10);
+  on_engines("hub_index_commit", [](auto open) {
+    auto ix = open();
+    UploadRow u;
+    u.id = std::string(32, '1');
+    u.site = "trust-a";
+    u.length = 10;
+    u.created = now_ms();
+    u.expires = now_ms(60);
+    ix->add_upload(u);
+    u.offset = 10;
+    ix->update_upload(u);
+    CHECK(ix->upload(u.id)->offset == 10);
+    CHECK(ix->bytes_held("trust-a") == 10);
 
-  CommitRecord c;
-  c.upload_id = u.id;
-  c.package = package(std::string(32, 'p'), "trust-a", {"trust-b", "trust-c"});
-  c.audit = ev("commit");
-  auto rec = ix->commit(c);
-  CHECK(rec.seq == 1);
-  CHECK(rec.prev == kAuditGenesis);
-  CHECK_FALSE(ix->upload(u.id));
-  // The same package id twice is refused whole: nothing half-written.
-  c.upload_id = std::string(32, '2');
-  CHECK(test::code_of([&] { ix->commit(c); }) != Exit::ok);
-  CHECK(ix->audit_head()->seq == 1);
+    CommitRecord c;
+    c.upload_id = u.id;
+    c.package = package(std::string(32, 'p'), "trust-a", {"trust-b", "trust-c"});
+    c.audit = ev("commit");
+    auto rec = ix->commit(c);
+    CHECK(rec.seq == 1);
+    CHECK(rec.prev == kAuditGenesis);
+    CHECK_FALSE(ix->upload(u.id));
+    // The same package id twice is refused whole: nothing half-written.
+    c.upload_id = std::string(32, '2');
+    CHECK(test::code_of([&] { ix->commit(c); }) != Exit::ok);
+    CHECK(ix->audit_head()->seq == 1);
 
-  CHECK(ix->mailbox("trust-b").size() == 1);
-  CHECK(ix->mailbox("trust-c").size() == 1);
-  CHECK(ix->mailbox("trust-a").empty());
-  CHECK(ix->sent("trust-a", 10, "").size() == 1);
-  CHECK(ix->bytes_held("trust-a") == 10);
+    CHECK(ix->mailbox("trust-b").size() == 1);
+    CHECK(ix->mailbox("trust-c").size() == 1);
+    CHECK(ix->mailbox("trust-a").empty());
+    CHECK(ix->sent("trust-a", 10, "").size() == 1);
+    CHECK(ix->bytes_held("trust-a") == 10);
 
-  ix->set_first_fetched(c.package.id, "trust-b", "2026-12-02T10:00:00.000Z");
-  ix->set_first_fetched(c.package.id, "trust-b", "2026-12-02T11:00:00.000Z");
-  auto p = ix->package(c.package.id);
-  CHECK(*p->recipients[0].first_fetched == "2026-12-02T10:00:00.000Z");
+    ix->set_first_fetched(c.package.id, "trust-b", "2026-12-02T10:00:00.000Z");
+    ix->set_first_fetched(c.package.id, "trust-b", "2026-12-02T11:00:00.000Z");
+    auto p = ix->package(c.package.id);
+    CHECK(*p->recipients[0].first_fetched == "2026-12-02T10:00:00.000Z");
 
-  auto t1 = ix->acknowledge(c.package.id, "trust-b", "stmt", "sig", "2026-12-02T12:00:00.000Z",
-                            ev("ack"));
-  auto t2 = ix->acknowledge(c.package.id, "trust-b", "stmt2", "sig2", "2026-12-02T13:00:00.000Z",
-                            ev("ack"));
-  CHECK(t1 == t2);  // a second ack answers the first
-  CHECK(ix->mailbox("trust-b").empty());
-  CHECK(ix->package(c.package.id)->state == "committed");  // trust-c has not acknowledged
-  ix->acknowledge(c.package.id, "trust-c", "s", "g", now_ms(), ev("ack"));
-  CHECK(ix->package(c.package.id)->state == "delivered");
-  CHECK(test::code_of([&] {
-          ix->acknowledge(c.package.id, "trust-z", "s", "g", now_ms(), ev("ack"));
-        }) == Exit::input);
+    auto t1 = ix->acknowledge(c.package.id, "trust-b", "stmt", "sig", "2026-12-02T12:00:00.000Z",
+                              ev("ack"));
+    auto t2 = ix->acknowledge(c.package.id, "trust-b", "stmt2", "sig2", "2026-12-02T13:00:00.000Z",
+                              ev("ack"));
+    CHECK(t1 == t2);  // a second ack answers the first
+    CHECK(ix->mailbox("trust-b").empty());
+    CHECK(ix->package(c.package.id)->state == "committed");  // trust-c has not acknowledged
+    ix->acknowledge(c.package.id, "trust-c", "s", "g", now_ms(), ev("ack"));
+    CHECK(ix->package(c.package.id)->state == "delivered");
+    CHECK(test::code_of([&] {
+            ix->acknowledge(c.package.id, "trust-z", "s", "g", now_ms(), ev("ack"));
+          }) == Exit::input);
+  });
 }
 
 TEST_CASE("the audit chain links every record and survives reopening") {
-  auto dir = test::scratch("hub_index_audit");
-  std::string head;
-  {
-    auto ix = open_sqlite_index(dir / "index.sqlite");
-    for (int i = 0; i < 5; ++i) ix->audit(ev("list"));
-    head = ix->audit_head()->hash;
-  }
-  auto ix = open_sqlite_index(dir / "index.sqlite");
-  auto lines = ix->audit_lines(0, 100);
-  REQUIRE(lines.size() == 5);
-  std::string prev = kAuditGenesis;
-  for (auto& l : lines) {
-    auto r = parse_record(l, "line");
-    CHECK(r.prev == prev);
-    prev = r.hash;
-  }
-  CHECK(prev == head);
-  CHECK(ix->audit_lines(3, 100).size() == 2);
-  CHECK(ix->audit(ev("list")).prev == head);
+  on_engines("hub_index_audit", [](auto open) {
+    std::string head;
+    {
+      auto ix = open();
+      for (int i = 0; i < 5; ++i) ix->audit(ev("list"));
+      head = ix->audit_head()->hash;
+    }
+    auto ix = open();
+    auto lines = ix->audit_lines(0, 100);
+    REQUIRE(lines.size() == 5);
+    std::string prev = kAuditGenesis;
+    for (auto& l : lines) {
+      auto r = parse_record(l, "line");
+      CHECK(r.prev == prev);
+      prev = r.hash;
+    }
+    CHECK(prev == head);
+    CHECK(ix->audit_lines(3, 100).size() == 2);
+    CHECK(ix->audit(ev("list")).prev == head);
+  });
 }
 
 TEST_CASE("leases: one writer at a time") {
-  auto dir = test::scratch("hub_index_lease");
-  auto ix = open_sqlite_index(dir / "index.sqlite");
-  CHECK(ix->try_lease("u1"));
-  CHECK_FALSE(ix->try_lease("u1"));
-  CHECK(ix->try_lease("u2"));
-  ix->release_lease("u1");
-  CHECK(ix->try_lease("u1"));
+  on_engines("hub_index_lease", [](auto open) {
+    auto ix = open();
+    CHECK(ix->try_lease("u1"));
+    CHECK_FALSE(ix->try_lease("u1"));
+    CHECK(ix->try_lease("u2"));
+    ix->release_lease("u1");
+    CHECK(ix->try_lease("u1"));
+  });
 }
 
 TEST_CASE("a newer schema is refused") {

@@ -8,7 +8,7 @@
 namespace iep::hub {
 namespace {
 
-[[maybe_unused]] bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // A spec as it may be shown: without a password or a secret.
 std::string shown(const std::string& spec) {
@@ -25,6 +25,7 @@ std::unique_ptr<Index> open_index(const std::string& spec, const std::filesystem
     if (data.empty()) throw Error(Exit::usage, "--data DIR or --index URL is required");
     return open_sqlite_index(data / "index.sqlite");
   }
+  if (starts(spec, "postgres://") || starts(spec, "postgresql://")) return open_pg_index(spec);
   throw Error(Exit::usage, "--index " + shown(spec) + ": not an engine iep-serve knows");
 }
 

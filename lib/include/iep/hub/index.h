@@ -161,6 +161,16 @@ class Index {
 // several processes (the admin commands run while the hub does).
 std::unique_ptr<Index> open_sqlite_index(const std::filesystem::path& path);
 
+// The shared engine: PostgreSQL at `conninfo` (a libpq URI
+// "postgres://user:pw@host:port/db?..." or a "key=value ..." string), for
+// several hub nodes. Refuses, with Error(Exit::usage), a database whose
+// schema is not at this version: migrate_pg_index() first.
+std::unique_ptr<Index> open_pg_index(const std::string& conninfo);
+
+// Creates or migrates the PostgreSQL index's schema (one transaction under
+// an advisory lock: several nodes may run it at once); returns the version.
+int migrate_pg_index(const std::string& conninfo);
+
 // The engine `spec` names: empty for the embedded SQLite index under `data`
 // (index.sqlite), "postgres://..." or "postgresql://..." for PostgreSQL.
 // Error(Exit::usage) for anything else.
