@@ -8,7 +8,7 @@
 namespace iep::hub {
 namespace {
 
-[[maybe_unused]] bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // A spec as it may be shown: without a password or a secret.
 std::string shown(const std::string& spec) {
@@ -33,6 +33,7 @@ std::unique_ptr<Store> open_store(const std::string& spec, const std::filesystem
     if (data.empty()) throw Error(Exit::usage, "--data DIR or --store URL is required");
     return open_file_store(data);
   }
+  if (starts(spec, "s3://")) return open_s3_store(spec);
   throw Error(Exit::usage, "--store " + shown(spec) + ": not an engine iep-serve knows");
 }
 
