@@ -279,6 +279,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   }
   auto colon = line.find(':');
   if (colon == std::string_view::npos || r->headers.size() >= 200) return size * n;
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
   std::string name(util::trim(line.substr(0, colon)));
   for (auto& c : name) c = util::ascii_lower(c);
   r->headers.emplace_back(std::move(name), std::string(util::trim(line.substr(colon + 1))));
@@ -726,8 +727,8 @@ class S3Store : public Store {
     auto bytes = number(r.header("x-amz-meta-parts-bytes"));
     auto len = number(r.header("content-length"));
     st.completed = r.header("x-amz-meta-completed") == "1";
-    if (!parts || !bytes || !len || *bytes != *parts * kPart ||
-        (!st.completed && st.multipart.empty()))
+    if (!parts || !bytes || !len ||
+        (st.completed ? *parts != 0 || *len != 0 : *bytes != *parts * kPart || st.multipart.empty()))
       throw Error(Exit::output, where(state_key(id)) + ": not an upload's state object");
     st.parts = *parts;
     st.parts_bytes = *bytes;
