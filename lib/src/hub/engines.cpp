@@ -34,6 +34,7 @@ std::unique_ptr<Store> open_store(const std::string& spec, const std::filesystem
     if (data.empty()) throw Error(Exit::usage, "--data DIR or --store URL is required");
     return open_file_store(data);
   }
+  if (starts(spec, "s3://")) return open_s3_store(spec);
   throw Error(Exit::usage, "--store " + shown(spec) + ": not an engine iep-serve knows");
 }
 

@@ -78,6 +78,14 @@ class Store {
 // packages), both created if missing.
 std::unique_ptr<Store> open_file_store(const std::filesystem::path& dir);
 
+// An S3-compatible bucket: "s3://BUCKET/PREFIX?endpoint=URL&region=R"
+// (path-style requests to the endpoint; default https://s3.REGION.amazonaws.com;
+// region else AWS_REGION, AWS_DEFAULT_REGION, us-east-1). Credentials from
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else the
+// shared credentials file. Error(Exit::usage) for a malformed URL or no
+// credentials.
+std::unique_ptr<Store> open_s3_store(const std::string& url);
+
 // The engine `spec` names: empty for files under `data`,
 // "s3://BUCKET/PREFIX?endpoint=..." for S3-compatible object storage.
 // Error(Exit::usage) for anything else.
