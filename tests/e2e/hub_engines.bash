@@ -18,13 +18,15 @@ if [ "${IEP_TEST_HUB:-}" = shared ]; then
   export IEP_HUB_STORE="s3://iep-test/$_db?endpoint=$_s3"
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
   S3_ENDPOINT=$_s3 S3_BUCKET=iep-test S3_PREFIX=$_db
+  . "$IEP_SRC/tests/e2e/s3_lib.bash"
+  s3_new_bucket "$S3_BUCKET" 2>/dev/null  # once per run; taken already by the first script
   iep-serve migrate >/dev/null 2>"$T/migrate.log" ||
     { echo "FAIL: iep-serve migrate: $(cat "$T/migrate.log")" >&2; exit 1; }
 fi
 
 # An S3 request by boto3: s3_peek OP KEY (OP: get, size, exists, upload-size).
 s3_peek() {
-  python3 - "$1" "$S3_ENDPOINT" "$S3_BUCKET" "$S3_PREFIX/$2" <<'PY'
+  "$(s3_python)" - "$1" "$S3_ENDPOINT" "$S3_BUCKET" "$S3_PREFIX/$2" <<'PY'
 import sys, boto3, botocore
 op, endpoint, bucket, key = sys.argv[1:]
 s3 = boto3.client("s3", endpoint_url=endpoint)

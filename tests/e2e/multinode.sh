@@ -142,8 +142,8 @@ start=$(date +%s%N)
 hcurl b "${NODE[2]}/v1/mailbox?wait=20" >poll.json &
 POLL=$!
 sleep 1
-cp "$CORPUS/MR_small.dcm" ct/
-expect 0 "iep-send through node 1" -- send_to_hub "${NODE[1]}" a ct --json
+mkdir -p mr && cp "$CORPUS/MR_small.dcm" mr/
+expect 0 "iep-send through node 1" -- send_to_hub "${NODE[1]}" a mr --json
 P3=$(json_get "$T/.out" 'j["package"]')
 wait "$POLL"
 took=$((($(date +%s%N) - start) / 1000000))
@@ -152,8 +152,8 @@ assert "... woken by the commit, long before its 20 s wait ended ($took ms)" -- 
 
 # --- PostgreSQL restarted under the running nodes.
 pg_restart "$T/pg"
-cp "$CORPUS/rtplan.dcm" ct/
-expect 0 "iep-send through node 2 after PostgreSQL restarted" -- send_to_hub "${NODE[2]}" a ct --json
+mkdir -p rt && cp "$CORPUS/rtplan.dcm" rt/
+expect 0 "iep-send through node 2 after PostgreSQL restarted" -- send_to_hub "${NODE[2]}" a rt --json
 P4=$(json_get "$T/.out" 'j["package"]')
 hcurl b "${NODE[3]}/v1/mailbox?wait=20" >poll2.json &
 POLL=$!
