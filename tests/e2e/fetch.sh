@@ -104,11 +104,11 @@ expect 0 "send CT again (a new copy of the folder, a new package)" -- \
   sh -c "cp -r ct ct2 && iep-send -i '$A' --to trust-b --hub '$HUB' --token-file '$T/tokens/a' --state '$T/state-a' --json ct2"
 ct2=$(json_get "$T/.out" 'j["package"]')
 hub_stop
-cp -a "$T/hub" hub.backup
+hub_backup "$T/hub" hub.backup
 hub_start
 expect 0 "fetch and acknowledge it" -- fetch_from_hub "$HUB" b out
 hub_stop
-rm -rf "$T/hub" && cp -a hub.backup "$T/hub"
+hub_restore "$T/hub" hub.backup
 hub_start
 assert "the restored hub offers it again" -- test "$(mailbox_ids b)" = "$ct2"
 expect 18 "iep-fetch refuses the replayed package" -- fetch_from_hub "$HUB" b out --json

@@ -73,3 +73,37 @@ hub_index_has() {
     cat "$1/index.sqlite" "$1/index.sqlite-wal" 2>/dev/null | grep -qaF "$2"
   fi
 }
+# hub_backup DATA DEST / hub_restore DATA DEST: the hub's whole state (stopped)
+# copied away and put back: the data folder, and with shared engines the
+# database (pg_dump, pg_restore) and the objects under the prefix (boto3).
+hub_backup() {
+  cp -a "$1" "$2"
+  if [ -n "${IEP_HUB_INDEX:-}" ]; then
+    pg_dump -Fc -f "$2.pgdump" "$IEP_HUB_INDEX" && s3_copy_prefix "$S3_PREFIX" "$S3_PREFIX.backup"
+  fi
+}
+hub_restore() {
+  rm -rf "$1" && cp -a "$2" "$1"
+  if [ -n "${IEP_HUB_INDEX:-}" ]; then
+    psql -qX "$_pg_admin" -c "DROP DATABASE $_db" -c "CREATE DATABASE $_db" >/dev/null &&
+      pg_restore -d "$IEP_HUB_INDEX" "$2.pgdump" && s3_copy_prefix "$S3_PREFIX.backup" "$S3_PREFIX"
+  fi
+}
+# s3_copy_prefix FROM TO: every object under FROM/ copied under TO/, which
+# holds nothing else afterwards.
+s3_copy_prefix() {
+  "$(s3_python)" - "$S3_ENDPOINT" "$S3_BUCKET" "$1/" "$2/" <<'PY'
+import sys, boto3
+endpoint, bucket, src, dst = sys.argv[1:]
+s3 = boto3.client("s3", endpoint_url=endpoint)
+def keys(prefix):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for o in page.get("Contents", []):
+            yield o["Key"]
+for k in list(keys(dst)):
+    s3.delete_object(Bucket=bucket, Key=k)
+for k in keys(src):
+    s3.copy_object(Bucket=bucket, Key=dst + k[len(src):], CopySource={"Bucket": bucket, "Key": k},
+                   MetadataDirective="COPY")
+PY
+}
