@@ -257,7 +257,9 @@ TEST_CASE("parse_record takes only the canonical line with its own hash") {
       {"longer than 64 KiB",
        with("\"blake2b\":\"ab\"", "\"blake2b\":\"" + std::string(70'000, 'a') + "\"")},
   };
-  for (const auto& [why, line] : bad) {
+  for (const auto& item : bad) {  // not a structured binding: clang 14 cannot capture one
+    const std::string& why = item.first;
+    const std::string& line = item.second;
     INFO("want: ", why, "; line: ", line.substr(0, 300));
     const std::string msg =
         error_of([&] { (void)iep::hub::parse_record(line, "line 3"); }, Exit::corrupt);

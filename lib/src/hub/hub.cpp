@@ -234,6 +234,7 @@ struct Hub::Impl {
   std::mutex mb_mu;
   std::condition_variable mb_cv;
   std::uint64_t commits = 0;
+  std::uint64_t sweeps = 0;  // only the sweeper thread counts them
   bool stopping = false;
   std::map<std::string, unsigned> waiting;  // long polls held, by site (under mb_mu)
 
@@ -318,6 +319,14 @@ struct Hub::Impl {
     else
       hashes.erase(id);
   }
+  // Bytes of uploads the index no longer knows (a crash between the two
+  // removals; a multipart upload whose creation was cut): an upload is in
+  // the index before its bytes are in the store, so these are no one's.
+  void remove_orphans() {
+    for (auto& id : st.upload_ids())
+      if (!ix.upload(id)) st.remove_upload(id);
+  }
+
   // Brings an upload's recorded offset and its bytes in the store in line
   // (under its lease): after a crash, or a PATCH whose offset could not be
   // recorded after the store made its bytes durable. Bytes beyond the
@@ -1761,9 +1770,7 @@ Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
   });
   // Bring the uploads in line with the bytes that are durable. With several
   // nodes, an upload another node is writing now is left to it.
-  std::set<std::string> known;
   for (auto& u : index_->uploads()) {
-    known.insert(u.id);
     if (u.state == "expired" || !index_->try_lease(u.id)) continue;
     LeaseGuard lease(*index_, u.id);
     auto fresh = index_->upload(u.id);  // as it is now that this node holds it
@@ -1778,10 +1785,7 @@ Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
     }
     impl_->settle(u);
   }
-  // Bytes of uploads the index no longer knows (a crash between the two
-  // removals). An upload is in the index before its bytes are in the store.
-  for (auto& id : store_->upload_ids())
-    if (!known.count(id) && !index_->upload(id)) store_->remove_upload(id);
+  impl_->remove_orphans();
 }
 
 Hub::~Hub() = default;
@@ -1820,6 +1824,9 @@ void Hub::log_request(const Request& req, int status, std::uint64_t in, std::uin
 }
 
 void Hub::sweep() {
+  // Orphans are looked for every 60th sweep only: listing an object store
+  // is a request per thousand uploads.
+  if (impl_->sweeps++ % 60 == 59) impl_->remove_orphans();
   Ctx hub_ctx;
   hub_ctx.site.name = "hub";
   std::int64_t now = now_s();
