@@ -105,7 +105,7 @@ TEST_CASE("postgres: migrations from four nodes at once, then again; an old sche
       try {
         if (migrate_pg_index(db.url()) == 1) ++ok;
       } catch (const std::exception& e) {
-        MESSAGE(e.what());
+        MESSAGE(std::string(e.what()));
       }
     });
   for (auto& t : ts) t.join();
