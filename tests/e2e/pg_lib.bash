@@ -40,8 +40,8 @@ pg_start() {
   echo "host all all 127.0.0.1/32 trust" | _pg_as tee "$data/db/pg_hba.conf" >/dev/null
   # A free port: bound by the kernel, released, then taken by the server.
   # Another process may take it in between: then try again.
-  local try
-  for try in 1 2 3 4 5; do
+  local _
+  for _ in 1 2 3 4 5; do
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     _pg_as tee -a "$data/db/postgresql.conf" >/dev/null <<CONF
 listen_addresses = '127.0.0.1'

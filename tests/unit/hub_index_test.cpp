@@ -87,7 +87,9 @@ TEST_CASE("sites and tokens; names and keys are unique; removal revokes") {
     CHECK(row->site == "trust-a");
     CHECK_FALSE(row->admin);
     CHECK_FALSE(ix->token_by_hash(tok));  // only the hash is stored
-    auto [admin, aid] = admin_token_issue(*ix, "", "local-admin");
+    auto issued = admin_token_issue(*ix, "", "local-admin");
+    // Not structured bindings: clang 14 cannot capture those in a lambda.
+    const std::string admin = issued.first, aid = issued.second;
     CHECK(ix->token_by_hash(b2(admin))->admin);
     CHECK(test::code_of([&] { admin_token_issue(*ix, "nobody", "x"); }) == Exit::input);
     admin_token_revoke(*ix, aid, "local-admin");
@@ -195,4 +197,27 @@ TEST_CASE("a newer schema is refused") {
                      " \"UPDATE meta SET value='99' WHERE key='schema'\"");
   REQUIRE(r.status == 0);
   CHECK(test::code_of([&] { open_sqlite_index(dir / "index.sqlite"); }) == Exit::input);
+}
+
+TEST_CASE("uploads keep any bytes of the metadata and signature they were given") {
+  on_engines("hub_index_bytes", [](auto open) {
+    auto ix = open();
+    UploadRow u;
+    u.id = std::string(32, '3');
+    u.site = "trust-a";
+    u.metadata = std::string("filename \xff\xfe,package x\0y", 23);
+    u.signature = std::string("\0\x80\xc3(untrusted", 13);
+    u.created = now_ms();
+    u.expires = now_ms(60);
+    ix->add_upload(u);
+    auto got = ix->upload(u.id);
+    REQUIRE(got);
+    CHECK(got->metadata == u.metadata);
+    CHECK(got->signature == u.signature);
+    CHECK_FALSE(got->length);
+    CHECK(ix->open_uploads("trust-a") == 1);
+    CHECK(ix->uploads().size() == 1);
+    ix->remove_upload(u.id);
+    CHECK_FALSE(ix->upload(u.id));
+  });
 }

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "hub/hub_util.h"
@@ -34,22 +35,25 @@ namespace {
 // The schema, one migration per version, in order; never edit one that has
 // shipped, add the next. Bytes that come from the network unchecked (the
 // Upload-Metadata header, the decoded signature) are BYTEA: a TEXT column in
-// a UTF-8 database would refuse some of them.
+// a UTF-8 database would refuse some of them. Columns the methods sort or
+// page by compare bytes (COLLATE "C"), as SQLite does, whatever the
+// database's locale.
 const char* const kMigrations[] = {
     R"(
-CREATE TABLE sites(name TEXT PRIMARY KEY, card TEXT NOT NULL, key_id TEXT NOT NULL UNIQUE,
-  active BOOLEAN NOT NULL, added TEXT NOT NULL);
+CREATE TABLE sites(name TEXT COLLATE "C" PRIMARY KEY, card TEXT NOT NULL,
+  key_id TEXT NOT NULL UNIQUE, active BOOLEAN NOT NULL, added TEXT NOT NULL);
 CREATE TABLE tokens(id TEXT PRIMARY KEY, hash TEXT NOT NULL UNIQUE, site TEXT NOT NULL,
-  admin BOOLEAN NOT NULL, created TEXT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE);
+  admin BOOLEAN NOT NULL, created TEXT COLLATE "C" NOT NULL,
+  revoked BOOLEAN NOT NULL DEFAULT FALSE);
 CREATE INDEX tokens_site ON tokens(site);
 CREATE TABLE uploads(id TEXT PRIMARY KEY, site TEXT NOT NULL, length BIGINT, off BIGINT NOT NULL,
   metadata BYTEA NOT NULL, signature BYTEA NOT NULL, package_hint TEXT NOT NULL,
-  concat TEXT NOT NULL, parts TEXT NOT NULL, created TEXT NOT NULL, expires TEXT NOT NULL,
-  state TEXT NOT NULL, committing_package TEXT NOT NULL);
+  concat TEXT NOT NULL, parts TEXT NOT NULL, created TEXT COLLATE "C" NOT NULL,
+  expires TEXT NOT NULL, state TEXT NOT NULL, committing_package TEXT NOT NULL);
 CREATE INDEX uploads_site ON uploads(site);
-CREATE TABLE packages(id TEXT PRIMARY KEY, sender TEXT NOT NULL, size BIGINT NOT NULL,
-  blake2b TEXT NOT NULL, signature BYTEA NOT NULL, created TEXT NOT NULL,
-  upload_started TEXT NOT NULL, committed TEXT NOT NULL, expires TEXT NOT NULL,
+CREATE TABLE packages(id TEXT COLLATE "C" PRIMARY KEY, sender TEXT NOT NULL,
+  size BIGINT NOT NULL, blake2b TEXT NOT NULL, signature BYTEA NOT NULL, created TEXT NOT NULL,
+  upload_started TEXT NOT NULL, committed TEXT COLLATE "C" NOT NULL, expires TEXT NOT NULL,
   state TEXT NOT NULL, all_acked TEXT);
 CREATE INDEX packages_sender ON packages(sender, committed);
 CREATE INDEX packages_state ON packages(state, committed);
@@ -658,7 +662,7 @@ class PgIndex : public Index {
   // ---- notifications of commits on any node
   void watch(std::function<void()> fn) override {
     if (watcher_.joinable()) return;  // one watcher per index, as the hub asks
-    watcher_ = std::thread([this, fn = std::move(fn)] { listen(fn); });
+    watcher_ = std::thread([this, fn = std::move(fn)] { watch_loop(fn); });
   }
 
  private:
@@ -733,7 +737,7 @@ class PgIndex : public Index {
   // The watcher thread: LISTEN on its own connection, poll() with a short
   // timeout so the destructor can stop it, reconnect when it breaks and
   // then call fn once, since a commit may have been missed meanwhile.
-  void listen(const std::function<void()>& fn) {
+  void watch_loop(const std::function<void()>& fn) {
     Conn c;
     bool missed = false;
     auto call = [&] {

@@ -4,7 +4,7 @@
 // packages, one mailbox entry per recipient, receipts, the audit chain.
 //
 // One interface, several engines: SqliteIndex (the embedded default, one
-// file under --data) now; a PostgreSQL index for several hub nodes later.
+// file under --data) and PgIndex (PostgreSQL, shared by several hub nodes).
 // So every method is one transaction of its own, nothing is cached between
 // calls, and "one writer at a time" (an upload's lease) is a method, which
 // SQLite implements with an in-process lock and PostgreSQL can with an
