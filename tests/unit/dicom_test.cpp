@@ -224,7 +224,9 @@ TEST_CASE("truncated copies of CT_small.dcm are rejected") {
       {"in-pixels", pixels + 12 + 1000},
       {"last-pixel-byte", pixels + 12 + 32767},
   };
-  for (const auto& [label, len] : cuts) {
+  for (const auto& cut : cuts) {  // no structured binding: clang 14 cannot capture one
+    const auto& label = cut.first;
+    const auto& len = cut.second;
     CAPTURE(label);
     REQUIRE(len < ct.size());
     const fs::path f = dir / ("ct-" + label + ".dcm");

@@ -112,7 +112,9 @@ std::set<std::string> check_medium(const fs::path& dest, std::size_t instances) 
   CHECK(refs.size() == instances);
   std::set<std::string> uids;
   std::vector<std::string> ids;
-  for (const auto& [file, uid] : refs) {
+  for (const auto& ref : refs) {  // no structured binding: clang 14 cannot capture one
+    const auto& file = ref.first;
+    const auto& uid = ref.second;
     INFO(file);
     REQUIRE(fs::is_regular_file(dest / file));
     CHECK(sop_instance_of(dest / file) == uid);

@@ -580,7 +580,9 @@ TEST_CASE("rules file errors name FILE:LINE") {
       {"output same\n", "t.rules:1: output before any match"},
       {"# only comments\n\n", "t.rules: no rules"},
   };
-  for (const auto& [text, want] : cases) {
+  for (const auto& c : cases) {  // no structured binding: clang 14 cannot capture one
+    const auto& text = c.first;
+    const auto& want = c.second;
     CAPTURE(text);
     try {
       (void)Rules::parse(text, "t.rules");
