@@ -143,8 +143,11 @@ std::string sh_quote(const std::string& s) {
 
 // A signed request to the S3 emulator with curl, beside the store (making
 // buckets, a bare multipart upload).
-bool s3_curl(const std::string& method, const std::string& url) {
-  std::string cmd = "curl -sSf -o /dev/null -X " + method +
+bool s3_curl(const std::string& method, const std::string& url,
+             const std::vector<std::string>& headers = {}) {
+  std::string cmd = "curl -sSf -o /dev/null -X " + method;
+  for (const auto& h : headers) cmd += " -H " + sh_quote(h);
+  cmd +=
                     " --aws-sigv4 aws:amz:us-east-1:s3 -u \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""
                     " -H 'x-amz-content-sha256: "
                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' " +
@@ -336,6 +339,9 @@ TEST_CASE("contract: commit, uncommit, and no commit over a package") {
     CHECK_THROWS_AS(st.commit(other, kPkg), Error);
     CHECK(package_range(st, kPkg, 0, data.size()) == data);
     CHECK(st.upload_size(other) == 6);
+    // uncommit() does not replace an upload either.
+    CHECK_THROWS_AS(st.uncommit(kPkg, other), Error);
+    CHECK(st.has_package(kPkg));
     st.remove_package(kPkg);
     CHECK_FALSE(st.has_package(kPkg));
     CHECK(test::code_of([&] { st.open_package(kPkg); }) == Exit::input);
@@ -414,4 +420,30 @@ TEST_CASE("oracle: commit IEP_S3_ORACLE_FILE into IEP_S3_ORACLE_STORE") {
   st->commit(kId, kPkg);
   CHECK(st->open_package(kPkg).size == offset);
   CHECK(st->upload_ids().empty());
+}
+
+TEST_CASE("contract: uncommit after a commit that stopped before removing its upload") {
+  for (auto& e : engines("halfcommit")) {
+    if (e.name != "s3") continue;
+    auto& st = *e.st;
+    const std::string data = pattern(kPart + 17, 11);
+    st.create_upload(kId);
+    write_all(st, kId, 0, data);
+    st.commit(kId, kPkg);
+    // Put the upload's objects back as they were before the commit removed
+    // them (completed, and copied into the package).
+    const std::string base = e.endpoint + "/" + e.bucket + "/hub/";
+    REQUIRE(s3_curl("PUT", base + "uploads/" + kId,
+                    {"x-amz-copy-source: /" + e.bucket + "/hub/packages/" + kPkg}));
+    REQUIRE(s3_curl("PUT", base + "uploads/" + kId + ".state",
+                    {"x-amz-meta-multipart: ", "x-amz-meta-parts: 0",
+                     "x-amz-meta-parts-bytes: " + std::to_string(data.size()),
+                     "x-amz-meta-completed: 1"}));
+    CHECK(st.upload_size(kId) == data.size());
+    st.uncommit(kPkg, kId);
+    CHECK_FALSE(st.has_package(kPkg));
+    CHECK(read_all(*st.read_upload(kId)) == data);
+    st.commit(kId, kPkg);
+    CHECK(package_range(st, kPkg, 0, data.size()) == data);
+  }
 }

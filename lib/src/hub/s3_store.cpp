@@ -590,18 +590,30 @@ class S3Store : public Store {
     // moves are what keep two commits of one package apart.
     if (has_package(package_id))
       throw Error(Exit::output, where(pkg_key(package_id)) + ": exists already");
-    copy(up_key(upload_id), pkg_key(package_id), size);
+    // The package names its upload: uncommit() after a node stopped
+    // before the upload's objects were removed needs only remove it.
+    copy(up_key(upload_id), pkg_key(package_id), size, "x-amz-meta-upload: " + upload_id);
     remove_object(state_key(upload_id));
     remove_object(up_key(upload_id));
   }
   void uncommit(const std::string& package_id, const std::string& upload_id) override {
-    if (head_state(upload_id))
+    auto pkg = head_reply(pkg_key(package_id));
+    if (!pkg) throw Error(Exit::input, where(pkg_key(package_id)) + ": no such package");
+    if (auto st = head_state(upload_id)) {
+      // A commit that stopped between the copy and the removal of the
+      // upload: the upload is whole (completed before the copy).
+      if (st->completed && pkg->header("x-amz-meta-upload") == upload_id) {
+        remove_object(pkg_key(package_id));
+        return;
+      }
       throw Error(Exit::output, where(state_key(upload_id)) + ": exists already");
-    std::uint64_t size = open_package(package_id).size;
-    copy(pkg_key(package_id), up_key(upload_id), size);
+    }
+    auto size = number(pkg->header("content-length"));
+    if (!size) throw Error(Exit::input, where(pkg_key(package_id)) + ": HeadObject gave no size");
+    copy(pkg_key(package_id), up_key(upload_id), *size, "");
     State st;
     st.completed = true;
-    st.parts_bytes = size;
+    st.parts_bytes = *size;
     put_state(upload_id, st, {});
     remove_object(pkg_key(package_id));
   }
@@ -711,11 +723,17 @@ class S3Store : public Store {
                                     " is not the MD5 of what was sent");
   }
 
-  // The object's size, nullopt if there is none.
-  std::optional<std::uint64_t> head(const std::string& k) {
+  // The object's HEAD reply, nullopt if there is none.
+  std::optional<Reply> head_reply(const std::string& k) {
     Reply r = c_->expect(Request{"HEAD", k, "", {}, {}}, "HeadObject", {200, 404}, Exit::input);
     if (r.status == 404) return std::nullopt;
-    auto n = number(r.header("content-length"));
+    return r;
+  }
+  // The object's size, nullopt if there is none.
+  std::optional<std::uint64_t> head(const std::string& k) {
+    auto r = head_reply(k);
+    if (!r) return std::nullopt;
+    auto n = number(r->header("content-length"));
     if (!n) throw Error(Exit::input, where(k) + ": HeadObject gave no Content-Length");
     return n;
   }
@@ -856,14 +874,19 @@ class S3Store : public Store {
 
   // Copies an object within the bucket (CopyObject; in 1 GiB UploadPartCopy
   // ranges above CopyObject's 5 GiB), then checks the copy's size.
-  void copy(const std::string& from, const std::string& to, std::uint64_t size) {
+  void copy(const std::string& from, const std::string& to, std::uint64_t size,
+            const std::string& meta) {
     const std::string source = "x-amz-copy-source: /" + c_->bucket() + "/" + from;
     if (size <= kCopyMax) {
       Request req = put(to, "", {});
       req.headers.push_back(source);
+      req.headers.push_back("x-amz-metadata-directive: REPLACE");
+      if (!meta.empty()) req.headers.push_back(meta);
       c_->expect(req, "CopyObject", {200});
     } else {
-      Reply r = c_->expect(post(to, query({{"uploads", ""}}), {}), "CreateMultipartUpload", {200});
+      Request create = post(to, query({{"uploads", ""}}), {});
+      if (!meta.empty()) create.headers.push_back(meta);
+      Reply r = c_->expect(create, "CreateMultipartUpload", {200});
       std::string upload = xml_first(r.body, "UploadId");
       std::string xml = "<CompleteMultipartUpload>";
       std::uint64_t part = 1;
