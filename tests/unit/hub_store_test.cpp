@@ -148,10 +148,10 @@ bool s3_curl(const std::string& method, const std::string& url,
   std::string cmd = "curl -sSf -o /dev/null -X " + method;
   for (const auto& h : headers) cmd += " -H " + sh_quote(h);
   cmd +=
-                    " --aws-sigv4 aws:amz:us-east-1:s3 -u \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""
-                    " -H 'x-amz-content-sha256: "
-                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' " +
-                    sh_quote(url);
+      " --aws-sigv4 aws:amz:us-east-1:s3 -u \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""
+      " -H 'x-amz-content-sha256: "
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' " +
+      sh_quote(url);
   return std::system(cmd.c_str()) == 0;
 }
 
@@ -174,8 +174,8 @@ std::vector<Engine> engines(const std::string& tag) {
   std::string bucket = "iep-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
   const std::string made = endpoint + "/" + bucket;
   REQUIRE_MESSAGE(s3_curl("PUT", made), made);
-  out.push_back({"s3", open_s3_store("s3://" + bucket + "/hub?endpoint=" + endpoint), bucket,
-                 endpoint});
+  out.push_back(
+      {"s3", open_s3_store("s3://" + bucket + "/hub?endpoint=" + endpoint), bucket, endpoint});
   return out;
 }
 
@@ -435,10 +435,10 @@ TEST_CASE("contract: uncommit after a commit that stopped before removing its up
     const std::string base = e.endpoint + "/" + e.bucket + "/hub/";
     REQUIRE(s3_curl("PUT", base + "uploads/" + kId,
                     {"x-amz-copy-source: /" + e.bucket + "/hub/packages/" + kPkg}));
-    REQUIRE(s3_curl("PUT", base + "uploads/" + kId + ".state",
-                    {"x-amz-meta-multipart: ", "x-amz-meta-parts: 0",
-                     "x-amz-meta-parts-bytes: " + std::to_string(data.size()),
-                     "x-amz-meta-completed: 1"}));
+    REQUIRE(s3_curl(
+        "PUT", base + "uploads/" + kId + ".state",
+        {"x-amz-meta-multipart: ", "x-amz-meta-parts: 0",
+         "x-amz-meta-parts-bytes: " + std::to_string(data.size()), "x-amz-meta-completed: 1"}));
     CHECK(st.upload_size(kId) == data.size());
     st.uncommit(kPkg, kId);
     CHECK_FALSE(st.has_package(kPkg));

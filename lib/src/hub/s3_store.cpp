@@ -42,11 +42,11 @@
 namespace iep::hub {
 namespace {
 
-constexpr std::size_t kPart = 8 << 20;              // an upload's part, and a ranged GET
-constexpr std::uint64_t kCopyMax = 5ULL << 30;      // CopyObject's limit
-constexpr std::uint64_t kCopyPart = 1ULL << 30;     // UploadPartCopy ranges above it
-constexpr std::size_t kMaxReply = 16 << 20;         // any response that is not object bytes
-constexpr std::size_t kMaxListed = 100000;          // entries one XML list may yield
+constexpr std::size_t kPart = 8 << 20;           // an upload's part, and a ranged GET
+constexpr std::uint64_t kCopyMax = 5ULL << 30;   // CopyObject's limit
+constexpr std::uint64_t kCopyPart = 1ULL << 30;  // UploadPartCopy ranges above it
+constexpr std::size_t kMaxReply = 16 << 20;      // any response that is not object bytes
+constexpr std::size_t kMaxListed = 100000;       // entries one XML list may yield
 constexpr int kAttempts = 6;
 
 // ---- Encodings -------------------------------------------------------------
@@ -233,8 +233,8 @@ Credentials load_credentials() {
   if (c.key.empty() || c.secret.empty())
     throw Error(Exit::usage,
                 "--store s3://: no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                "or profile " + profile + " in " + (file.empty() ? "~/.aws/credentials" : file) +
-                    ")");
+                "or profile " +
+                    profile + " in " + (file.empty() ? "~/.aws/credentials" : file) + ")");
   return c;
 }
 
@@ -461,7 +461,8 @@ class ObjectSource : public Source {
       if (left_ == 0 || buf.empty()) return 0;
       std::uint64_t n = std::min<std::uint64_t>(left_, kPart);
       // Room for an error reply however small the range.
-      Request req{"GET", key_, "", {}, {}, std::max<std::size_t>(static_cast<std::size_t>(n), 1 << 16)};
+      Request req{"GET", key_, "",
+                  {},    {},   std::max<std::size_t>(static_cast<std::size_t>(n), 1 << 16)};
       req.headers.push_back("Range: bytes=" + std::to_string(at_) + "-" +
                             std::to_string(at_ + n - 1));
       Reply r = c_->expect(req, "GetObject", {200, 206}, Exit::input);
@@ -490,11 +491,11 @@ class ObjectSource : public Source {
 
 // What an upload's state object says.
 struct State {
-  std::string multipart;         // the S3 UploadId; empty once completed
-  std::uint64_t parts = 0;       // N
-  std::uint64_t parts_bytes = 0; // B
-  bool completed = false;        // the upload is the object uploads/ID, B bytes
-  std::string tail;              // the bytes after part N (GET only)
+  std::string multipart;          // the S3 UploadId; empty once completed
+  std::uint64_t parts = 0;        // N
+  std::uint64_t parts_bytes = 0;  // B
+  bool completed = false;         // the upload is the object uploads/ID, B bytes
+  std::string tail;               // the bytes after part N (GET only)
   std::uint64_t tail_size = 0;
   [[nodiscard]] std::uint64_t size() const { return parts_bytes + tail_size; }
 };
@@ -517,12 +518,13 @@ class S3Writer : public UploadWriter {
 
 class S3Store : public Store {
  public:
-  S3Store(std::shared_ptr<Client> c, std::string prefix) : c_(std::move(c)), prefix_(std::move(prefix)) {}
+  S3Store(std::shared_ptr<Client> c, std::string prefix)
+      : c_(std::move(c)), prefix_(std::move(prefix)) {}
 
   void create_upload(const std::string& id) override {
     if (head_state(id)) throw Error(Exit::output, where(state_key(id)) + ": exists already");
-    Reply r = c_->expect(post(up_key(id), query({{"uploads", ""}}), {}), "CreateMultipartUpload",
-                         {200});
+    Reply r =
+        c_->expect(post(up_key(id), query({{"uploads", ""}}), {}), "CreateMultipartUpload", {200});
     State st;
     st.multipart = xml_first(r.body, "UploadId");
     if (st.multipart.empty() || st.multipart.size() > 1024)
@@ -663,8 +665,8 @@ class S3Store : public Store {
   // UploadPart `n` of upload `id`, checked by Content-MD5.
   std::string upload_part(const std::string& id, const std::string& multipart, std::uint64_t n,
                           ByteSpan data) {
-    Request req = put(up_key(id),
-                      query({{"partNumber", std::to_string(n)}, {"uploadId", multipart}}), data);
+    Request req =
+        put(up_key(id), query({{"partNumber", std::to_string(n)}, {"uploadId", multipart}}), data);
     std::string md5 = digest(EVP_md5(), data);
     req.headers.push_back("Content-MD5: " + base64(md5));
     Reply r = c_->expect(req, "UploadPart", {200});
@@ -704,7 +706,9 @@ class S3Store : public Store {
   static ByteSpan bytes(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
   }
-  static Request get(std::string k, std::string q) { return Request{"GET", std::move(k), std::move(q), {}, {}}; }
+  static Request get(std::string k, std::string q) {
+    return Request{"GET", std::move(k), std::move(q), {}, {}};
+  }
   static Request put(std::string k, std::string q, ByteSpan body) {
     return Request{"PUT", std::move(k), std::move(q), {}, body};
   }
@@ -746,7 +750,8 @@ class S3Store : public Store {
     auto len = number(r.header("content-length"));
     st.completed = r.header("x-amz-meta-completed") == "1";
     if (!parts || !bytes || !len ||
-        (st.completed ? *parts != 0 || *len != 0 : *bytes != *parts * kPart || st.multipart.empty()))
+        (st.completed ? *parts != 0 || *len != 0
+                      : *bytes != *parts * kPart || st.multipart.empty()))
       throw Error(Exit::output, where(state_key(id)) + ": not an upload's state object");
     st.parts = *parts;
     st.parts_bytes = *bytes;
@@ -788,7 +793,8 @@ class S3Store : public Store {
       if (!id_marker.empty()) q["upload-id-marker"] = id_marker;
       Reply r = c_->expect(get("", query(q)), "ListMultipartUploads", {200});
       for (auto u : xml_all(r.body, "Upload"))
-        if (out.size() < kMaxListed) out.emplace_back(xml_first(u, "Key"), xml_first(u, "UploadId"));
+        if (out.size() < kMaxListed)
+          out.emplace_back(xml_first(u, "Key"), xml_first(u, "UploadId"));
       key_marker = xml_first(r.body, "NextKeyMarker");
       id_marker = xml_first(r.body, "NextUploadIdMarker");
       if (xml_first(r.body, "IsTruncated") != "true" || key_marker.empty()) break;
@@ -856,14 +862,14 @@ class S3Store : public Store {
                            "CompleteMultipartUpload");
         // A retry after a completion whose reply was lost finds no upload.
         if (r.status != 200 && !(r.code() == "NoSuchUpload" && head(k) == size))
-          throw Error(Exit::output, c_->where(Request{"POST", k, "", {}, {}},
-                                              "CompleteMultipartUpload") +
-                                        ": HTTP " + std::to_string(r.status) + " " + r.code());
+          throw Error(Exit::output,
+                      c_->where(Request{"POST", k, "", {}, {}}, "CompleteMultipartUpload") +
+                          ": HTTP " + std::to_string(r.status) + " " + r.code());
       }
     }
     if (head(k) != size)
-      throw Error(Exit::output, where(k) + ": the completed upload is not " +
-                                    std::to_string(size) + " bytes");
+      throw Error(Exit::output,
+                  where(k) + ": the completed upload is not " + std::to_string(size) + " bytes");
     State done;
     done.completed = true;
     done.parts_bytes = size;
@@ -891,7 +897,8 @@ class S3Store : public Store {
       std::string xml = "<CompleteMultipartUpload>";
       std::uint64_t part = 1;
       for (std::uint64_t at = 0; at < size; at += kCopyPart, ++part) {
-        Request req = put(to, query({{"partNumber", std::to_string(part)}, {"uploadId", upload}}), {});
+        Request req =
+            put(to, query({{"partNumber", std::to_string(part)}, {"uploadId", upload}}), {});
         req.headers.push_back(source);
         req.headers.push_back("x-amz-copy-source-range: bytes=" + std::to_string(at) + "-" +
                               std::to_string(std::min(size, at + kCopyPart) - 1));
@@ -939,8 +946,7 @@ void S3Writer::write(ByteSpan data) {
 
 std::uint64_t S3Writer::sync() {
   if (failed_) throw Error(Exit::output, "S3 upload " + id_ + ": an earlier write failed");
-  s_.put_state(id_, st_,
-               ByteSpan(reinterpret_cast<const std::uint8_t*>(buf_.data()), buf_.size()));
+  s_.put_state(id_, st_, ByteSpan(reinterpret_cast<const std::uint8_t*>(buf_.data()), buf_.size()));
   return st_.parts_bytes + buf_.size();
 }
 
@@ -975,7 +981,8 @@ std::unique_ptr<Store> open_s3_store(const std::string& url) {
   std::string bucket = rest.substr(0, rest.find('/'));
   std::string prefix = rest.size() > bucket.size() ? rest.substr(bucket.size() + 1) : "";
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  if (!bucket_ok(bucket)) throw Error(Exit::usage, shown + ": not a bucket name: " + bucket.substr(0, 80));
+  if (!bucket_ok(bucket))
+    throw Error(Exit::usage, shown + ": not a bucket name: " + bucket.substr(0, 80));
   if (!prefix_ok(prefix))
     throw Error(Exit::usage, shown + ": the prefix may hold letters, digits, . - _ and /");
   std::string endpoint, region;
@@ -986,7 +993,8 @@ std::unique_ptr<Store> open_s3_store(const std::string& url) {
     std::string_view kv = std::string_view(params).substr(at, amp - at);
     at = amp + 1;
     auto eq = kv.find('=');
-    std::string k(kv.substr(0, eq)), v = eq == std::string_view::npos ? "" : pct_decode(kv.substr(eq + 1));
+    std::string k(kv.substr(0, eq)),
+        v = eq == std::string_view::npos ? "" : pct_decode(kv.substr(eq + 1));
     if (k == "endpoint") {
       endpoint = v;
     } else if (k == "region") {
