@@ -11,21 +11,25 @@
 // writer that never syncs leaves only parts beyond N, which the next append
 // overwrites (the same part numbers) and completion ignores.
 //
-// Requests are path-style (ENDPOINT/BUCKET/KEY), signed by libcurl's
-// CURLOPT_AWS_SIGV4. libcurl 7.88 (Debian bookworm) takes the query string
-// as it is for the canonical request and sends no x-amz-content-sha256 of
-// its own (S3 requires one) but signs the payload hash that header gives:
-// so queries are built canonical here (sorted, every key with "=", values
-// percent-encoded) and every request carries the SHA-256 of its in-memory
-// body.
+// Requests are path-style (ENDPOINT/BUCKET/KEY), signed here with AWS
+// Signature Version 4 (sign() below), not by libcurl's CURLOPT_AWS_SIGV4:
+// libcurl 7.88 (Debian bookworm) signs its canonical headers sorted as
+// "name:value" lines (x-amz-copy-source-range before x-amz-copy-source,
+// x-amz-meta-parts-bytes before x-amz-meta-parts), signs an empty header
+// that only removes one of curl's own ("Expect:") although it sends none,
+// takes the query string as it is, and sends no x-amz-content-sha256 (S3
+// requires one): S3 answers SignatureDoesNotMatch to each (moto with IAM
+// authentication, which checks with botocore's signer, showed all of them).
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -184,6 +188,43 @@ std::optional<std::uint64_t> number(std::string_view s) {
   return v;
 }
 
+// ---- Signing (AWS Signature Version 4) -------------------------------------
+
+std::string hmac(const std::string& key, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &n) == nullptr)
+    throw Error(Exit::internal, "OpenSSL: HMAC-SHA256 failed");
+  return std::string(reinterpret_cast<const char*>(out), n);
+}
+
+struct Signing {
+  std::string method, path, query;             // path and query already canonical (URI-encoded)
+  std::map<std::string, std::string> headers;  // lower-case names: every header signed
+  std::string payload_hash;
+};
+
+// The Authorization header for `s` at `amz_date` (YYYYMMDDTHHMMSSZ).
+std::string sign(const Signing& s, const std::string& amz_date, const std::string& region,
+                 const std::string& key_id, const std::string& secret) {
+  std::string canonical = s.method + "\n" + s.path + "\n" + s.query + "\n", names;
+  for (const auto& [k, v] : s.headers) {
+    canonical += k + ":" + v + "\n";
+    names += (names.empty() ? "" : ";") + k;
+  }
+  canonical += "\n" + names + "\n" + s.payload_hash;
+  const std::string date = amz_date.substr(0, 8);
+  const std::string scope = date + "/" + region + "/s3/aws4_request";
+  const std::string to_sign =
+      "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" +
+      hexs(digest(EVP_sha256(), ByteSpan(reinterpret_cast<const std::uint8_t*>(canonical.data()),
+                                         canonical.size())));
+  std::string k = hmac(hmac(hmac(hmac("AWS4" + secret, date), region), "s3"), "aws4_request");
+  return "AWS4-HMAC-SHA256 Credential=" + key_id + "/" + scope + ", SignedHeaders=" + names +
+         ", Signature=" + hexs(hmac(k, to_sign));
+}
+
 // ---- Credentials -------------------------------------------------------------
 
 struct Credentials {
@@ -308,7 +349,8 @@ class Client {
   Client(std::string endpoint, std::string bucket, std::string region, Credentials creds)
       : endpoint_(std::move(endpoint)),
         bucket_(std::move(bucket)),
-        sigv4_("aws:amz:" + region + ":s3"),
+        host_(endpoint_.substr(endpoint_.find("://") + 3)),
+        region_(std::move(region)),
         creds_(std::move(creds)) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -397,11 +439,34 @@ class Client {
       (void)hdrs.release();
       hdrs.reset(l);
     };
-    for (const auto& line : req.headers) add(line);
-    add("x-amz-content-sha256: " + hexs(digest(EVP_sha256(), req.body)));
-    if (!creds_.token.empty()) add("x-amz-security-token: " + creds_.token);
-    add("Expect:");  // no 100-continue round trip
-    std::string url = endpoint_ + "/" + bucket_ + "/" + req.key;
+    // Every header this request sends of its own is signed, and sent as
+    // signed (Host too: curl would leave a default port out).
+    // The bucket itself as "/BUCKET", as the AWS SDKs send it.
+    const std::string path = "/" + bucket_ + (req.key.empty() ? "" : "/" + req.key);
+    Signing s{req.method, path, req.query, {}, {}};
+    s.payload_hash = hexs(digest(EVP_sha256(), req.body));
+    s.headers["host"] = host_;
+    s.headers["x-amz-content-sha256"] = s.payload_hash;
+    if (!creds_.token.empty()) s.headers["x-amz-security-token"] = creds_.token;
+    if (req.method == "PUT" || req.method == "POST")
+      s.headers["content-type"] = "application/octet-stream";  // not curl's form default
+    for (const auto& line : req.headers) {
+      auto colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (auto& ch : name) ch = util::ascii_lower(ch);
+      std::string value(util::trim(std::string_view(line).substr(colon + 1)));
+      if (!value.empty()) s.headers[name] = value;  // curl sends no empty header
+    }
+    char amz_date[32];
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
+    s.headers["x-amz-date"] = amz_date;
+    for (const auto& [k, v] : s.headers) add(k + ": " + v);
+    add("Authorization: " + sign(s, amz_date, region_, creds_.key, creds_.secret));
+    add("Expect:");  // no 100-continue round trip (not signed: curl sends none)
+    std::string url = endpoint_ + path;
     if (!req.query.empty()) url += "?" + req.query;
     WriteCtx w{&r, req.max_reply};
 
@@ -412,9 +477,6 @@ class Client {
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4_.c_str());
-    curl_easy_setopt(c, CURLOPT_USERNAME, creds_.key.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, creds_.secret.c_str());
     curl_easy_setopt(c, CURLOPT_USERAGENT, "iep-serve/0.1");
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
@@ -423,9 +485,7 @@ class Client {
     if (req.method == "HEAD") {
       curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (req.method == "PUT" || req.method == "POST") {
-      // The body from memory, so that a retry replays it; an octet
-      // stream, not curl's form default.
-      add("Content-Type: application/octet-stream");
+      // The body from memory, so that a retry replays it.
       static const char empty = 0;
       curl_easy_setopt(c, CURLOPT_POST, 1L);
       curl_easy_setopt(c, CURLOPT_POSTFIELDS,
@@ -443,7 +503,7 @@ class Client {
     return rc;
   }
 
-  std::string endpoint_, bucket_, sigv4_;
+  std::string endpoint_, bucket_, host_, region_;
   Credentials creds_;
   std::mutex mu_;
   std::vector<CurlPtr> pool_;
@@ -1013,8 +1073,11 @@ std::unique_ptr<Store> open_s3_store(const std::string& url) {
     throw Error(Exit::usage, shown + ": not a region: " + region.substr(0, 40));
   if (endpoint.empty()) endpoint = "https://s3." + region + ".amazonaws.com";
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  if (!endpoint.starts_with("http://") && !endpoint.starts_with("https://"))
-    throw Error(Exit::usage, shown + ": the endpoint must be an http:// or https:// URL");
+  if ((!endpoint.starts_with("http://") && !endpoint.starts_with("https://")) ||
+      endpoint.find('/', endpoint.find("://") + 3) != std::string::npos ||
+      endpoint.find_first_of("?#@ ") != std::string::npos)
+    throw Error(Exit::usage,
+                shown + ": the endpoint must be http://HOST[:PORT] or https://HOST[:PORT]");
   auto client = std::make_shared<Client>(endpoint, bucket, region, load_credentials());
   return std::make_unique<S3Store>(std::move(client), prefix);
 }
