@@ -447,3 +447,22 @@ TEST_CASE("contract: uncommit after a commit that stopped before removing its up
     CHECK(package_range(st, kPkg, 0, data.size()) == data);
   }
 }
+
+TEST_CASE("contract: a package above CopyObject's limit is copied in parts") {
+  // Limits of 10 MiB and 5 MiB stand for 5 GiB and 1 GiB.
+  ::setenv("IEP_TEST_S3_COPY_LIMITS", "10485760,5242880", 1);
+  auto all = engines("bigcopy");
+  ::unsetenv("IEP_TEST_S3_COPY_LIMITS");
+  for (auto& e : all) {
+    CAPTURE(e.name);
+    auto& st = *e.st;
+    const std::string data = pattern(2 * kPart + 123, 12);  // 4 ranges, the last short
+    st.create_upload(kId);
+    write_all(st, kId, 0, data);
+    st.commit(kId, kPkg);
+    CHECK(st.open_package(kPkg).size == data.size());
+    CHECK(package_range(st, kPkg, 0, data.size()) == data);
+    st.uncommit(kPkg, kId);  // back, in parts too
+    CHECK(read_all(*st.read_upload(kId)) == data);
+  }
+}
