@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
 
 #include "iep/hub/store.h"
 #include "test_util.h"
@@ -465,4 +468,53 @@ TEST_CASE("contract: a package above CopyObject's limit is copied in parts") {
     st.uncommit(kPkg, kId);  // back, in parts too
     CHECK(read_all(*st.read_upload(kId)) == data);
   }
+}
+
+TEST_CASE("s3:// URLs and credentials are checked when the store opens") {
+  // Opening contacts no server: these need no S3 endpoint.
+  std::map<std::string, std::optional<std::string>> saved;
+  for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                        "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "HOME"}) {
+    const char* x = std::getenv(v);
+    saved[v] = x ? std::optional<std::string>(x) : std::nullopt;
+    ::unsetenv(v);
+  }
+  auto dir = test::scratch("hub_store_s3_open");
+  ::setenv("HOME", dir.c_str(), 1);
+  const std::string url = "s3://bucket-1/hub/a?endpoint=http://127.0.0.1:9&region=eu-west-1";
+  auto msg = test::error_of([&] { open_s3_store(url); }, Exit::usage);
+  CHECK(msg.find("no AWS credentials") != std::string::npos);
+
+  // The shared credentials file, in the profile AWS_PROFILE names.
+  std::filesystem::create_directories(dir / ".aws");
+  std::ofstream(dir / ".aws" / "credentials")
+      << "[default]\naws_access_key_id = AKDEFAULT\n\n[other]\n# a comment\n"
+         "aws_access_key_id=AKOTHER\naws_secret_access_key = very/secret+key\n";
+  CHECK(test::code_of([&] { open_s3_store(url); }) == Exit::usage);  // default lacks a secret
+  ::setenv("AWS_PROFILE", "other", 1);
+  CHECK(open_s3_store(url) != nullptr);
+  ::setenv("AWS_PROFILE", "missing", 1);
+  CHECK(test::code_of([&] { open_s3_store(url); }) == Exit::usage);
+  ::setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  CHECK(open_s3_store(url) != nullptr);
+  CHECK(open_s3_store("s3://bucket-1") != nullptr);  // AWS itself, no prefix
+
+  for (const char* bad :
+       {"s3://", "s3://B/x", "s3://bucket/../x", "s3://bucket/a//b",
+        "s3://bucket/x?endpoint=ftp://h", "s3://bucket/x?endpoint=http://h/path",
+        "s3://bucket/x?color=red", "s3://bucket/x?region=EU_1", "s3://bucket/x y"}) {
+    CAPTURE(bad);
+    std::string m;
+    CHECK(test::code_of([&] { open_s3_store(bad); }, &m) == Exit::usage);
+    CHECK(m.find("secret") == std::string::npos);
+  }
+  CHECK(test::code_of([&] { open_store("s3://B", {}); }) == Exit::usage);
+  CHECK(open_store("s3://bucket/p?endpoint=http://127.0.0.1:9", {}) != nullptr);
+
+  for (auto& [k, v] : saved)
+    if (v)
+      ::setenv(k.c_str(), v->c_str(), 1);
+    else
+      ::unsetenv(k.c_str());
 }
