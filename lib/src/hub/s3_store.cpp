@@ -96,13 +96,18 @@ std::string hexs(const std::string& raw) {
   return hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
+// ASCII only, whatever the locale.
+bool alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 // RFC 3986: unreserved characters as they are, every other byte %XX (what
 // SigV4 wants in a canonical query).
 std::string pct(std::string_view s) {
   static const char* d = "0123456789ABCDEF";
   std::string r;
   for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (alnum(static_cast<char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
       r += static_cast<char>(c);
     } else {
       r += '%';
@@ -1037,8 +1042,7 @@ bool prefix_ok(std::string_view p) {
       p.ends_with("/.."))
     return false;
   return std::all_of(p.begin(), p.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_' ||
-           c == '/';
+    return alnum(c) || c == '.' || c == '-' || c == '_' || c == '/';
   });
 }
 
