@@ -6,7 +6,7 @@ PKGS="build-essential cmake pkg-config ninja-build
   libdcmtk-dev libsodium-dev libcurl4-openssl-dev libcli11-dev libfmt-dev
   doctest-dev libzstd-dev nlohmann-json3-dev libssl-dev libmicrohttpd-dev libsqlite3-dev libpq-dev postgresql
   clang libclang-rt-14-dev clang-tidy clang-format
-  age minisign zstd tar time mandoc dcmtk dicom3tools libgdcm-tools bc openssl python3 python3-pydicom python3-numpy python3-tuspy curl sqlite3
+  age minisign zstd tar time mandoc dcmtk dicom3tools libgdcm-tools bc openssl python3 python3-pydicom python3-numpy python3-tuspy python3-boto3 curl sqlite3
   jing jq"
 missing=""
 for p in $PKGS; do

@@ -1,21 +1,33 @@
 #!/usr/bin/env python3
 """A faulty HTTP proxy in front of an S3 endpoint, for tests/e2e/s3_store.sh.
 
-    s3_fault_proxy.py LISTEN_PORT UPSTREAM_PORT STATS_FILE
+    s3_fault_proxy.py [--faults] [--record FILE] LISTEN_PORT UPSTREAM_PORT STATS_FILE
 
 Forwards each request to 127.0.0.1:UPSTREAM_PORT, one connection per
-request (Connection: close), except that it
+request (Connection: close). With --faults it
   - answers every 3rd request with 503 SlowDown (the body is read first), and
   - cuts the first UploadPart over 1 MiB mid-body: reads half of it, then
     closes the connection without an answer.
+With --record, each request's head and the SHA-256 of its body go to FILE
+(one JSON object a line) for s3_sigv4_check.py.
 STATS_FILE holds the counts ("requests N", "503 N", "cut N") after each.
 """
+import argparse
+import hashlib
+import json
+import os
 import socket
 import socketserver
-import sys
 import threading
 
-LISTEN, UPSTREAM, STATS = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+ap = argparse.ArgumentParser()
+ap.add_argument("--faults", action="store_true")
+ap.add_argument("--record")
+ap.add_argument("listen", type=int)
+ap.add_argument("upstream", type=int)
+ap.add_argument("stats")
+args = ap.parse_args()
+LISTEN, UPSTREAM, STATS = args.listen, args.upstream, args.stats
 lock = threading.Lock()
 counts = {"requests": 0, "503": 0, "cut": 0}
 
@@ -27,7 +39,6 @@ def save():
     with open(STATS + ".tmp", "w") as f:
         for k, v in counts.items():
             f.write(f"{k} {v}\n")
-    import os
     os.replace(STATS + ".tmp", STATS)
 
 
@@ -63,11 +74,11 @@ class Handler(socketserver.BaseRequestHandler):
         with lock:
             counts["requests"] += 1
             n = counts["requests"]
-            cut = (method == b"PUT" and b"partNumber=" in target and length > 1 << 20
+            cut = (args.faults and method == b"PUT" and b"partNumber=" in target and length > 1 << 20
                    and counts["cut"] == 0)
             if cut:
                 counts["cut"] += 1
-            slow = not cut and n % 3 == 0
+            slow = args.faults and not cut and n % 3 == 0
             if slow:
                 counts["503"] += 1
             save()
@@ -76,6 +87,10 @@ class Handler(socketserver.BaseRequestHandler):
             c.shutdown(socket.SHUT_RDWR)
             return
         body = rest + read_exact(c, max(0, length - len(rest)))
+        if args.record:
+            with lock, open(args.record, "a") as f:
+                f.write(json.dumps({"head": head.decode("latin-1"),
+                                    "sha256": hashlib.sha256(body).hexdigest()}) + "\n")
         if slow:
             c.sendall(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n"
                       b"Content-Length: " + str(len(SLOWDOWN)).encode() +

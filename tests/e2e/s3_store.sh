@@ -5,7 +5,8 @@
 # of the upload is left (objects or multipart uploads). Then again through a
 # proxy that answers every 3rd request 503 SlowDown and cuts one part upload
 # mid-body: the store's retries carry every operation through, and the
-# package is still byte-identical.
+# package is still byte-identical. Last, botocore's SigV4 signer checks the
+# signature of every request the store contract cases (tests/unit) send.
 source "$(dirname "$0")/lib.sh"
 source "$IEP_SRC/tests/e2e/s3_lib.bash"
 PROXY_PID=
@@ -56,12 +57,10 @@ head -c 100 /dev/urandom >"$T/other"
 expect 1 "the oracle tells a different package apart" -- oracle clean
 
 PROXY_PORT=$(s3_free_port)
-"$PY" "$IEP_SRC/tests/e2e/s3_fault_proxy.py" "$PROXY_PORT" "${S3_ENDPOINT##*:}" "$T/stats" \
+"$PY" "$IEP_SRC/tests/e2e/s3_fault_proxy.py" --faults "$PROXY_PORT" "${S3_ENDPOINT##*:}" "$T/stats" \
   >"$T/proxy.log" 2>&1 &
 PROXY_PID=$!
-for _ in $(seq 1 100); do [ -s "$T/stats" ] && break; sleep 0.1; done
-wait_proxy() { curl -s -o /dev/null "http://127.0.0.1:$PROXY_PORT/"; }
-for _ in $(seq 1 100); do wait_proxy && break; sleep 0.1; done
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PROXY_PORT/" && break; sleep 0.1; done
 
 s3_new_bucket faulty || exit 1
 expect 0 "the store commits through 503s and a cut part upload" -- \
@@ -70,5 +69,25 @@ expect 0 "boto3 reads back the same bytes after the faults" -- oracle faulty
 cat "$T/stats" >&2
 assert "the proxy answered 503 at least once" -- grep -qE '^503 [1-9]' "$T/stats"
 assert "the proxy cut a part upload mid-body" -- grep -qx 'cut 1' "$T/stats"
+kill "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null
+
+# Signatures, with a session token signed too: moto does not check them.
+PROXY_PORT=$(s3_free_port)
+"$PY" "$IEP_SRC/tests/e2e/s3_fault_proxy.py" --record "$T/requests" "$PROXY_PORT" \
+  "${S3_ENDPOINT##*:}" "$T/stats2" >"$T/proxy2.log" 2>&1 &
+PROXY_PID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PROXY_PORT/" && break; sleep 0.1; done
+mkdir -p "$T/engines"
+echo "http://127.0.0.1:$PROXY_PORT" >"$T/engines/s3"
+expect 0 "the store contract holds on S3" -- \
+  env IEP_TEST_ENGINES="$T/engines" AWS_SESSION_TOKEN=session-token-for-the-test "$UNIT"
+expect 0 "botocore computes the same signature for every request" -- \
+  "$PY" "$IEP_SRC/tests/e2e/s3_sigv4_check.py" "$T/requests" test test us-east-1
+cat "$T/.out" >&2
+# ... and tells a request whose signed headers were changed on the way.
+sed 's/x-amz-meta-parts: 0/x-amz-meta-parts: 1/' "$T/requests" >"$T/requests.bad"
+expect 1 "a changed signed header is seen" -- \
+  "$PY" "$IEP_SRC/tests/e2e/s3_sigv4_check.py" "$T/requests.bad" test test us-east-1
 
 finish

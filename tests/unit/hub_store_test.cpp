@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
 
 #include "iep/hub/store.h"
 #include "test_util.h"
@@ -143,12 +146,15 @@ std::string sh_quote(const std::string& s) {
 
 // A signed request to the S3 emulator with curl, beside the store (making
 // buckets, a bare multipart upload).
-bool s3_curl(const std::string& method, const std::string& url) {
-  std::string cmd = "curl -sSf -o /dev/null -X " + method +
-                    " --aws-sigv4 aws:amz:us-east-1:s3 -u \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""
-                    " -H 'x-amz-content-sha256: "
-                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' " +
-                    sh_quote(url);
+bool s3_curl(const std::string& method, const std::string& url,
+             const std::vector<std::string>& headers = {}) {
+  std::string cmd = "curl -sSf -o /dev/null -X " + method;
+  for (const auto& h : headers) cmd += " -H " + sh_quote(h);
+  cmd +=
+      " --aws-sigv4 aws:amz:us-east-1:s3 -u \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""
+      " -H 'x-amz-content-sha256: "
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' " +
+      sh_quote(url);
   return std::system(cmd.c_str()) == 0;
 }
 
@@ -171,8 +177,8 @@ std::vector<Engine> engines(const std::string& tag) {
   std::string bucket = "iep-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
   const std::string made = endpoint + "/" + bucket;
   REQUIRE_MESSAGE(s3_curl("PUT", made), made);
-  out.push_back({"s3", open_s3_store("s3://" + bucket + "/hub?endpoint=" + endpoint), bucket,
-                 endpoint});
+  out.push_back(
+      {"s3", open_s3_store("s3://" + bucket + "/hub?endpoint=" + endpoint), bucket, endpoint});
   return out;
 }
 
@@ -336,6 +342,9 @@ TEST_CASE("contract: commit, uncommit, and no commit over a package") {
     CHECK_THROWS_AS(st.commit(other, kPkg), Error);
     CHECK(package_range(st, kPkg, 0, data.size()) == data);
     CHECK(st.upload_size(other) == 6);
+    // uncommit() does not replace an upload either.
+    CHECK_THROWS_AS(st.uncommit(kPkg, other), Error);
+    CHECK(st.has_package(kPkg));
     st.remove_package(kPkg);
     CHECK_FALSE(st.has_package(kPkg));
     CHECK(test::code_of([&] { st.open_package(kPkg); }) == Exit::input);
@@ -414,4 +423,98 @@ TEST_CASE("oracle: commit IEP_S3_ORACLE_FILE into IEP_S3_ORACLE_STORE") {
   st->commit(kId, kPkg);
   CHECK(st->open_package(kPkg).size == offset);
   CHECK(st->upload_ids().empty());
+}
+
+TEST_CASE("contract: uncommit after a commit that stopped before removing its upload") {
+  for (auto& e : engines("halfcommit")) {
+    if (e.name != "s3") continue;
+    auto& st = *e.st;
+    const std::string data = pattern(kPart + 17, 11);
+    st.create_upload(kId);
+    write_all(st, kId, 0, data);
+    st.commit(kId, kPkg);
+    // Put the upload's objects back as they were before the commit removed
+    // them (completed, and copied into the package).
+    const std::string base = e.endpoint + "/" + e.bucket + "/hub/";
+    REQUIRE(s3_curl("PUT", base + "uploads/" + kId,
+                    {"x-amz-copy-source: /" + e.bucket + "/hub/packages/" + kPkg}));
+    REQUIRE(s3_curl(
+        "PUT", base + "uploads/" + kId + ".state",
+        {"x-amz-meta-multipart: ", "x-amz-meta-parts: 0",
+         "x-amz-meta-parts-bytes: " + std::to_string(data.size()), "x-amz-meta-completed: 1"}));
+    CHECK(st.upload_size(kId) == data.size());
+    st.uncommit(kPkg, kId);
+    CHECK_FALSE(st.has_package(kPkg));
+    CHECK(read_all(*st.read_upload(kId)) == data);
+    st.commit(kId, kPkg);
+    CHECK(package_range(st, kPkg, 0, data.size()) == data);
+  }
+}
+
+TEST_CASE("contract: a package above CopyObject's limit is copied in parts") {
+  // Limits of 10 MiB and 5 MiB stand for 5 GiB and 1 GiB.
+  ::setenv("IEP_TEST_S3_COPY_LIMITS", "10485760,5242880", 1);
+  auto all = engines("bigcopy");
+  ::unsetenv("IEP_TEST_S3_COPY_LIMITS");
+  for (auto& e : all) {
+    CAPTURE(e.name);
+    auto& st = *e.st;
+    const std::string data = pattern(2 * kPart + 123, 12);  // 4 ranges, the last short
+    st.create_upload(kId);
+    write_all(st, kId, 0, data);
+    st.commit(kId, kPkg);
+    CHECK(st.open_package(kPkg).size == data.size());
+    CHECK(package_range(st, kPkg, 0, data.size()) == data);
+    st.uncommit(kPkg, kId);  // back, in parts too
+    CHECK(read_all(*st.read_upload(kId)) == data);
+  }
+}
+
+TEST_CASE("s3:// URLs and credentials are checked when the store opens") {
+  // Opening contacts no server: these need no S3 endpoint.
+  std::map<std::string, std::optional<std::string>> saved;
+  for (const char* v : {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                        "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "HOME"}) {
+    const char* x = std::getenv(v);
+    saved[v] = x ? std::optional<std::string>(x) : std::nullopt;
+    ::unsetenv(v);
+  }
+  auto dir = test::scratch("hub_store_s3_open");
+  ::setenv("HOME", dir.c_str(), 1);
+  const std::string url = "s3://bucket-1/hub/a?endpoint=http://127.0.0.1:9&region=eu-west-1";
+  auto msg = test::error_of([&] { open_s3_store(url); }, Exit::usage);
+  CHECK(msg.find("no AWS credentials") != std::string::npos);
+
+  // The shared credentials file, in the profile AWS_PROFILE names.
+  std::filesystem::create_directories(dir / ".aws");
+  std::ofstream(dir / ".aws" / "credentials")
+      << "[default]\naws_access_key_id = AKDEFAULT\n\n[other]\n# a comment\n"
+         "aws_access_key_id=AKOTHER\naws_secret_access_key = very/secret+key\n";
+  CHECK(test::code_of([&] { open_s3_store(url); }) == Exit::usage);  // default lacks a secret
+  ::setenv("AWS_PROFILE", "other", 1);
+  CHECK(open_s3_store(url) != nullptr);
+  ::setenv("AWS_PROFILE", "missing", 1);
+  CHECK(test::code_of([&] { open_s3_store(url); }) == Exit::usage);
+  ::setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+  ::setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+  CHECK(open_s3_store(url) != nullptr);
+  CHECK(open_s3_store("s3://bucket-1") != nullptr);  // AWS itself, no prefix
+
+  for (const char* bad :
+       {"s3://", "s3://B/x", "s3://bucket/../x", "s3://bucket/a//b",
+        "s3://bucket/x?endpoint=ftp://h", "s3://bucket/x?endpoint=http://h/path",
+        "s3://bucket/x?color=red", "s3://bucket/x?region=EU_1", "s3://bucket/x y"}) {
+    CAPTURE(bad);
+    std::string m;
+    CHECK(test::code_of([&] { open_s3_store(bad); }, &m) == Exit::usage);
+    CHECK(m.find("secret") == std::string::npos);
+  }
+  CHECK(test::code_of([&] { open_store("s3://B", {}); }) == Exit::usage);
+  CHECK(open_store("s3://bucket/p?endpoint=http://127.0.0.1:9", {}) != nullptr);
+
+  for (auto& [k, v] : saved)
+    if (v)
+      ::setenv(k.c_str(), v->c_str(), 1);
+    else
+      ::unsetenv(k.c_str());
 }

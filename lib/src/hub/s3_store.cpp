@@ -11,21 +11,26 @@
 // writer that never syncs leaves only parts beyond N, which the next append
 // overwrites (the same part numbers) and completion ignores.
 //
-// Requests are path-style (ENDPOINT/BUCKET/KEY), signed by libcurl's
-// CURLOPT_AWS_SIGV4. libcurl 7.88 (Debian bookworm) takes the query string
-// as it is for the canonical request and sends no x-amz-content-sha256 of
-// its own (S3 requires one) but signs the payload hash that header gives:
-// so queries are built canonical here (sorted, every key with "=", values
-// percent-encoded) and every request carries the SHA-256 of its in-memory
-// body.
+// Requests are path-style (ENDPOINT/BUCKET/KEY), signed here with AWS
+// Signature Version 4 (sign() below), not by libcurl's CURLOPT_AWS_SIGV4:
+// libcurl 7.88 (Debian bookworm) signs its canonical headers sorted as
+// "name:value" lines (x-amz-copy-source-range before x-amz-copy-source,
+// x-amz-meta-parts-bytes before x-amz-meta-parts), signs an empty header
+// that only removes one of curl's own ("Expect:") although it sends none,
+// takes the query string as it is, and sends no x-amz-content-sha256 (S3
+// requires one): S3 answers SignatureDoesNotMatch to each (moto with IAM
+// authentication, which checks with botocore's signer, showed all of them).
 #include <curl/curl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -42,11 +47,11 @@
 namespace iep::hub {
 namespace {
 
-constexpr std::size_t kPart = 8 << 20;              // an upload's part, and a ranged GET
-constexpr std::uint64_t kCopyMax = 5ULL << 30;      // CopyObject's limit
-constexpr std::uint64_t kCopyPart = 1ULL << 30;     // UploadPartCopy ranges above it
-constexpr std::size_t kMaxReply = 16 << 20;         // any response that is not object bytes
-constexpr std::size_t kMaxListed = 100000;          // entries one XML list may yield
+constexpr std::size_t kPart = 8 << 20;           // an upload's part, and a ranged GET
+constexpr std::uint64_t kCopyMax = 5ULL << 30;   // CopyObject's limit
+constexpr std::uint64_t kCopyPart = 1ULL << 30;  // UploadPartCopy ranges above it
+constexpr std::size_t kMaxReply = 16 << 20;      // any response that is not object bytes
+constexpr std::size_t kMaxListed = 100000;       // entries one XML list may yield
 constexpr int kAttempts = 6;
 
 // ---- Encodings -------------------------------------------------------------
@@ -91,13 +96,18 @@ std::string hexs(const std::string& raw) {
   return hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 }
 
+// ASCII only, whatever the locale.
+bool alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 // RFC 3986: unreserved characters as they are, every other byte %XX (what
 // SigV4 wants in a canonical query).
 std::string pct(std::string_view s) {
   static const char* d = "0123456789ABCDEF";
   std::string r;
   for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (alnum(static_cast<char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
       r += static_cast<char>(c);
     } else {
       r += '%';
@@ -184,6 +194,43 @@ std::optional<std::uint64_t> number(std::string_view s) {
   return v;
 }
 
+// ---- Signing (AWS Signature Version 4) -------------------------------------
+
+std::string hmac(const std::string& key, const std::string& data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &n) == nullptr)
+    throw Error(Exit::internal, "OpenSSL: HMAC-SHA256 failed");
+  return std::string(reinterpret_cast<const char*>(out), n);
+}
+
+struct Signing {
+  std::string method, path, query;             // path and query already canonical (URI-encoded)
+  std::map<std::string, std::string> headers;  // lower-case names: every header signed
+  std::string payload_hash;
+};
+
+// The Authorization header for `s` at `amz_date` (YYYYMMDDTHHMMSSZ).
+std::string sign(const Signing& s, const std::string& amz_date, const std::string& region,
+                 const std::string& key_id, const std::string& secret) {
+  std::string canonical = s.method + "\n" + s.path + "\n" + s.query + "\n", names;
+  for (const auto& [k, v] : s.headers) {
+    canonical += k + ":" + v + "\n";
+    names += (names.empty() ? "" : ";") + k;
+  }
+  canonical += "\n" + names + "\n" + s.payload_hash;
+  const std::string date = amz_date.substr(0, 8);
+  const std::string scope = date + "/" + region + "/s3/aws4_request";
+  const std::string to_sign =
+      "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" +
+      hexs(digest(EVP_sha256(), ByteSpan(reinterpret_cast<const std::uint8_t*>(canonical.data()),
+                                         canonical.size())));
+  std::string k = hmac(hmac(hmac(hmac("AWS4" + secret, date), region), "s3"), "aws4_request");
+  return "AWS4-HMAC-SHA256 Credential=" + key_id + "/" + scope + ", SignedHeaders=" + names +
+         ", Signature=" + hexs(hmac(k, to_sign));
+}
+
 // ---- Credentials -------------------------------------------------------------
 
 struct Credentials {
@@ -233,8 +280,8 @@ Credentials load_credentials() {
   if (c.key.empty() || c.secret.empty())
     throw Error(Exit::usage,
                 "--store s3://: no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                "or profile " + profile + " in " + (file.empty() ? "~/.aws/credentials" : file) +
-                    ")");
+                "or profile " +
+                    profile + " in " + (file.empty() ? "~/.aws/credentials" : file) + ")");
   return c;
 }
 
@@ -308,7 +355,8 @@ class Client {
   Client(std::string endpoint, std::string bucket, std::string region, Credentials creds)
       : endpoint_(std::move(endpoint)),
         bucket_(std::move(bucket)),
-        sigv4_("aws:amz:" + region + ":s3"),
+        host_(endpoint_.substr(endpoint_.find("://") + 3)),
+        region_(std::move(region)),
         creds_(std::move(creds)) {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -397,11 +445,34 @@ class Client {
       (void)hdrs.release();
       hdrs.reset(l);
     };
-    for (const auto& line : req.headers) add(line);
-    add("x-amz-content-sha256: " + hexs(digest(EVP_sha256(), req.body)));
-    if (!creds_.token.empty()) add("x-amz-security-token: " + creds_.token);
-    add("Expect:");  // no 100-continue round trip
-    std::string url = endpoint_ + "/" + bucket_ + "/" + req.key;
+    // Every header this request sends of its own is signed, and sent as
+    // signed (Host too: curl would leave a default port out).
+    // The bucket itself as "/BUCKET", as the AWS SDKs send it.
+    const std::string path = "/" + bucket_ + (req.key.empty() ? "" : "/" + req.key);
+    Signing s{req.method, path, req.query, {}, {}};
+    s.payload_hash = hexs(digest(EVP_sha256(), req.body));
+    s.headers["host"] = host_;
+    s.headers["x-amz-content-sha256"] = s.payload_hash;
+    if (!creds_.token.empty()) s.headers["x-amz-security-token"] = creds_.token;
+    if (req.method == "PUT" || req.method == "POST")
+      s.headers["content-type"] = "application/octet-stream";  // not curl's form default
+    for (const auto& line : req.headers) {
+      auto colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (auto& ch : name) ch = util::ascii_lower(ch);
+      std::string value(util::trim(std::string_view(line).substr(colon + 1)));
+      if (!value.empty()) s.headers[name] = value;  // curl sends no empty header
+    }
+    char amz_date[32];
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
+    s.headers["x-amz-date"] = amz_date;
+    for (const auto& [k, v] : s.headers) add(k + ": " + v);
+    add("Authorization: " + sign(s, amz_date, region_, creds_.key, creds_.secret));
+    add("Expect:");  // no 100-continue round trip (not signed: curl sends none)
+    std::string url = endpoint_ + path;
     if (!req.query.empty()) url += "?" + req.query;
     WriteCtx w{&r, req.max_reply};
 
@@ -412,9 +483,6 @@ class Client {
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
     curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4_.c_str());
-    curl_easy_setopt(c, CURLOPT_USERNAME, creds_.key.c_str());
-    curl_easy_setopt(c, CURLOPT_PASSWORD, creds_.secret.c_str());
     curl_easy_setopt(c, CURLOPT_USERAGENT, "iep-serve/0.1");
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
@@ -423,9 +491,7 @@ class Client {
     if (req.method == "HEAD") {
       curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (req.method == "PUT" || req.method == "POST") {
-      // The body from memory, so that a retry replays it; an octet
-      // stream, not curl's form default.
-      add("Content-Type: application/octet-stream");
+      // The body from memory, so that a retry replays it.
       static const char empty = 0;
       curl_easy_setopt(c, CURLOPT_POST, 1L);
       curl_easy_setopt(c, CURLOPT_POSTFIELDS,
@@ -443,7 +509,7 @@ class Client {
     return rc;
   }
 
-  std::string endpoint_, bucket_, sigv4_;
+  std::string endpoint_, bucket_, host_, region_;
   Credentials creds_;
   std::mutex mu_;
   std::vector<CurlPtr> pool_;
@@ -461,7 +527,8 @@ class ObjectSource : public Source {
       if (left_ == 0 || buf.empty()) return 0;
       std::uint64_t n = std::min<std::uint64_t>(left_, kPart);
       // Room for an error reply however small the range.
-      Request req{"GET", key_, "", {}, {}, std::max<std::size_t>(static_cast<std::size_t>(n), 1 << 16)};
+      Request req{"GET", key_, "",
+                  {},    {},   std::max<std::size_t>(static_cast<std::size_t>(n), 1 << 16)};
       req.headers.push_back("Range: bytes=" + std::to_string(at_) + "-" +
                             std::to_string(at_ + n - 1));
       Reply r = c_->expect(req, "GetObject", {200, 206}, Exit::input);
@@ -490,11 +557,11 @@ class ObjectSource : public Source {
 
 // What an upload's state object says.
 struct State {
-  std::string multipart;         // the S3 UploadId; empty once completed
-  std::uint64_t parts = 0;       // N
-  std::uint64_t parts_bytes = 0; // B
-  bool completed = false;        // the upload is the object uploads/ID, B bytes
-  std::string tail;              // the bytes after part N (GET only)
+  std::string multipart;          // the S3 UploadId; empty once completed
+  std::uint64_t parts = 0;        // N
+  std::uint64_t parts_bytes = 0;  // B
+  bool completed = false;         // the upload is the object uploads/ID, B bytes
+  std::string tail;               // the bytes after part N (GET only)
   std::uint64_t tail_size = 0;
   [[nodiscard]] std::uint64_t size() const { return parts_bytes + tail_size; }
 };
@@ -517,12 +584,25 @@ class S3Writer : public UploadWriter {
 
 class S3Store : public Store {
  public:
-  S3Store(std::shared_ptr<Client> c, std::string prefix) : c_(std::move(c)), prefix_(std::move(prefix)) {}
+  S3Store(std::shared_ptr<Client> c, std::string prefix)
+      : c_(std::move(c)), prefix_(std::move(prefix)) {
+    // The tests' way to take the multipart copy path without 5 GiB
+    // packages: IEP_TEST_S3_COPY_LIMITS=MAX,PART (bytes; PART at least 5 MiB).
+    std::string limits = env("IEP_TEST_S3_COPY_LIMITS");
+    if (auto comma = limits.find(','); comma != std::string::npos) {
+      auto max = number(std::string_view(limits).substr(0, comma));
+      auto part = number(std::string_view(limits).substr(comma + 1));
+      if (max && part && *part >= (5 << 20)) {
+        copy_max_ = *max;
+        copy_part_ = *part;
+      }
+    }
+  }
 
   void create_upload(const std::string& id) override {
     if (head_state(id)) throw Error(Exit::output, where(state_key(id)) + ": exists already");
-    Reply r = c_->expect(post(up_key(id), query({{"uploads", ""}}), {}), "CreateMultipartUpload",
-                         {200});
+    Reply r =
+        c_->expect(post(up_key(id), query({{"uploads", ""}}), {}), "CreateMultipartUpload", {200});
     State st;
     st.multipart = xml_first(r.body, "UploadId");
     if (st.multipart.empty() || st.multipart.size() > 1024)
@@ -590,18 +670,30 @@ class S3Store : public Store {
     // moves are what keep two commits of one package apart.
     if (has_package(package_id))
       throw Error(Exit::output, where(pkg_key(package_id)) + ": exists already");
-    copy(up_key(upload_id), pkg_key(package_id), size);
+    // The package names its upload: uncommit() after a node stopped
+    // before the upload's objects were removed needs only remove it.
+    copy(up_key(upload_id), pkg_key(package_id), size, "x-amz-meta-upload: " + upload_id);
     remove_object(state_key(upload_id));
     remove_object(up_key(upload_id));
   }
   void uncommit(const std::string& package_id, const std::string& upload_id) override {
-    if (head_state(upload_id))
+    auto pkg = head_reply(pkg_key(package_id));
+    if (!pkg) throw Error(Exit::input, where(pkg_key(package_id)) + ": no such package");
+    if (auto st = head_state(upload_id)) {
+      // A commit that stopped between the copy and the removal of the
+      // upload: the upload is whole (completed before the copy).
+      if (st->completed && pkg->header("x-amz-meta-upload") == upload_id) {
+        remove_object(pkg_key(package_id));
+        return;
+      }
       throw Error(Exit::output, where(state_key(upload_id)) + ": exists already");
-    std::uint64_t size = open_package(package_id).size;
-    copy(pkg_key(package_id), up_key(upload_id), size);
+    }
+    auto size = number(pkg->header("content-length"));
+    if (!size) throw Error(Exit::input, where(pkg_key(package_id)) + ": HeadObject gave no size");
+    copy(pkg_key(package_id), up_key(upload_id), *size, "");
     State st;
     st.completed = true;
-    st.parts_bytes = size;
+    st.parts_bytes = *size;
     put_state(upload_id, st, {});
     remove_object(pkg_key(package_id));
   }
@@ -651,8 +743,8 @@ class S3Store : public Store {
   // UploadPart `n` of upload `id`, checked by Content-MD5.
   std::string upload_part(const std::string& id, const std::string& multipart, std::uint64_t n,
                           ByteSpan data) {
-    Request req = put(up_key(id),
-                      query({{"partNumber", std::to_string(n)}, {"uploadId", multipart}}), data);
+    Request req =
+        put(up_key(id), query({{"partNumber", std::to_string(n)}, {"uploadId", multipart}}), data);
     std::string md5 = digest(EVP_md5(), data);
     req.headers.push_back("Content-MD5: " + base64(md5));
     Reply r = c_->expect(req, "UploadPart", {200});
@@ -692,7 +784,9 @@ class S3Store : public Store {
   static ByteSpan bytes(const std::string& s) {
     return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
   }
-  static Request get(std::string k, std::string q) { return Request{"GET", std::move(k), std::move(q), {}, {}}; }
+  static Request get(std::string k, std::string q) {
+    return Request{"GET", std::move(k), std::move(q), {}, {}};
+  }
   static Request put(std::string k, std::string q, ByteSpan body) {
     return Request{"PUT", std::move(k), std::move(q), {}, body};
   }
@@ -711,11 +805,17 @@ class S3Store : public Store {
                                     " is not the MD5 of what was sent");
   }
 
-  // The object's size, nullopt if there is none.
-  std::optional<std::uint64_t> head(const std::string& k) {
+  // The object's HEAD reply, nullopt if there is none.
+  std::optional<Reply> head_reply(const std::string& k) {
     Reply r = c_->expect(Request{"HEAD", k, "", {}, {}}, "HeadObject", {200, 404}, Exit::input);
     if (r.status == 404) return std::nullopt;
-    auto n = number(r.header("content-length"));
+    return r;
+  }
+  // The object's size, nullopt if there is none.
+  std::optional<std::uint64_t> head(const std::string& k) {
+    auto r = head_reply(k);
+    if (!r) return std::nullopt;
+    auto n = number(r->header("content-length"));
     if (!n) throw Error(Exit::input, where(k) + ": HeadObject gave no Content-Length");
     return n;
   }
@@ -728,7 +828,8 @@ class S3Store : public Store {
     auto len = number(r.header("content-length"));
     st.completed = r.header("x-amz-meta-completed") == "1";
     if (!parts || !bytes || !len ||
-        (st.completed ? *parts != 0 || *len != 0 : *bytes != *parts * kPart || st.multipart.empty()))
+        (st.completed ? *parts != 0 || *len != 0
+                      : *bytes != *parts * kPart || st.multipart.empty()))
       throw Error(Exit::output, where(state_key(id)) + ": not an upload's state object");
     st.parts = *parts;
     st.parts_bytes = *bytes;
@@ -770,7 +871,8 @@ class S3Store : public Store {
       if (!id_marker.empty()) q["upload-id-marker"] = id_marker;
       Reply r = c_->expect(get("", query(q)), "ListMultipartUploads", {200});
       for (auto u : xml_all(r.body, "Upload"))
-        if (out.size() < kMaxListed) out.emplace_back(xml_first(u, "Key"), xml_first(u, "UploadId"));
+        if (out.size() < kMaxListed)
+          out.emplace_back(xml_first(u, "Key"), xml_first(u, "UploadId"));
       key_marker = xml_first(r.body, "NextKeyMarker");
       id_marker = xml_first(r.body, "NextUploadIdMarker");
       if (xml_first(r.body, "IsTruncated") != "true" || key_marker.empty()) break;
@@ -838,14 +940,14 @@ class S3Store : public Store {
                            "CompleteMultipartUpload");
         // A retry after a completion whose reply was lost finds no upload.
         if (r.status != 200 && !(r.code() == "NoSuchUpload" && head(k) == size))
-          throw Error(Exit::output, c_->where(Request{"POST", k, "", {}, {}},
-                                              "CompleteMultipartUpload") +
-                                        ": HTTP " + std::to_string(r.status) + " " + r.code());
+          throw Error(Exit::output,
+                      c_->where(Request{"POST", k, "", {}, {}}, "CompleteMultipartUpload") +
+                          ": HTTP " + std::to_string(r.status) + " " + r.code());
       }
     }
     if (head(k) != size)
-      throw Error(Exit::output, where(k) + ": the completed upload is not " +
-                                    std::to_string(size) + " bytes");
+      throw Error(Exit::output,
+                  where(k) + ": the completed upload is not " + std::to_string(size) + " bytes");
     State done;
     done.completed = true;
     done.parts_bytes = size;
@@ -856,22 +958,28 @@ class S3Store : public Store {
 
   // Copies an object within the bucket (CopyObject; in 1 GiB UploadPartCopy
   // ranges above CopyObject's 5 GiB), then checks the copy's size.
-  void copy(const std::string& from, const std::string& to, std::uint64_t size) {
+  void copy(const std::string& from, const std::string& to, std::uint64_t size,
+            const std::string& meta) {
     const std::string source = "x-amz-copy-source: /" + c_->bucket() + "/" + from;
-    if (size <= kCopyMax) {
+    if (size <= copy_max_) {
       Request req = put(to, "", {});
       req.headers.push_back(source);
+      req.headers.push_back("x-amz-metadata-directive: REPLACE");
+      if (!meta.empty()) req.headers.push_back(meta);
       c_->expect(req, "CopyObject", {200});
     } else {
-      Reply r = c_->expect(post(to, query({{"uploads", ""}}), {}), "CreateMultipartUpload", {200});
+      Request create = post(to, query({{"uploads", ""}}), {});
+      if (!meta.empty()) create.headers.push_back(meta);
+      Reply r = c_->expect(create, "CreateMultipartUpload", {200});
       std::string upload = xml_first(r.body, "UploadId");
       std::string xml = "<CompleteMultipartUpload>";
       std::uint64_t part = 1;
-      for (std::uint64_t at = 0; at < size; at += kCopyPart, ++part) {
-        Request req = put(to, query({{"partNumber", std::to_string(part)}, {"uploadId", upload}}), {});
+      for (std::uint64_t at = 0; at < size; at += copy_part_, ++part) {
+        Request req =
+            put(to, query({{"partNumber", std::to_string(part)}, {"uploadId", upload}}), {});
         req.headers.push_back(source);
         req.headers.push_back("x-amz-copy-source-range: bytes=" + std::to_string(at) + "-" +
-                              std::to_string(std::min(size, at + kCopyPart) - 1));
+                              std::to_string(std::min(size, at + copy_part_) - 1));
         Reply p = c_->expect(req, "UploadPartCopy", {200});
         xml += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" +
                xml_first(p.body, "ETag") + "</ETag></Part>";
@@ -886,6 +994,7 @@ class S3Store : public Store {
 
   std::shared_ptr<Client> c_;
   std::string prefix_;
+  std::uint64_t copy_max_ = kCopyMax, copy_part_ = kCopyPart;
 };
 
 S3Writer::S3Writer(S3Store& s, std::string id, State st)
@@ -916,8 +1025,7 @@ void S3Writer::write(ByteSpan data) {
 
 std::uint64_t S3Writer::sync() {
   if (failed_) throw Error(Exit::output, "S3 upload " + id_ + ": an earlier write failed");
-  s_.put_state(id_, st_,
-               ByteSpan(reinterpret_cast<const std::uint8_t*>(buf_.data()), buf_.size()));
+  s_.put_state(id_, st_, ByteSpan(reinterpret_cast<const std::uint8_t*>(buf_.data()), buf_.size()));
   return st_.parts_bytes + buf_.size();
 }
 
@@ -934,8 +1042,7 @@ bool prefix_ok(std::string_view p) {
       p.ends_with("/.."))
     return false;
   return std::all_of(p.begin(), p.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_' ||
-           c == '/';
+    return alnum(c) || c == '.' || c == '-' || c == '_' || c == '/';
   });
 }
 
@@ -952,7 +1059,8 @@ std::unique_ptr<Store> open_s3_store(const std::string& url) {
   std::string bucket = rest.substr(0, rest.find('/'));
   std::string prefix = rest.size() > bucket.size() ? rest.substr(bucket.size() + 1) : "";
   while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  if (!bucket_ok(bucket)) throw Error(Exit::usage, shown + ": not a bucket name: " + bucket.substr(0, 80));
+  if (!bucket_ok(bucket))
+    throw Error(Exit::usage, shown + ": not a bucket name: " + bucket.substr(0, 80));
   if (!prefix_ok(prefix))
     throw Error(Exit::usage, shown + ": the prefix may hold letters, digits, . - _ and /");
   std::string endpoint, region;
@@ -963,7 +1071,8 @@ std::unique_ptr<Store> open_s3_store(const std::string& url) {
     std::string_view kv = std::string_view(params).substr(at, amp - at);
     at = amp + 1;
     auto eq = kv.find('=');
-    std::string k(kv.substr(0, eq)), v = eq == std::string_view::npos ? "" : pct_decode(kv.substr(eq + 1));
+    std::string k(kv.substr(0, eq)),
+        v = eq == std::string_view::npos ? "" : pct_decode(kv.substr(eq + 1));
     if (k == "endpoint") {
       endpoint = v;
     } else if (k == "region") {
@@ -982,8 +1091,11 @@ std::unique_ptr<Store> open_s3_store(const std::string& url) {
     throw Error(Exit::usage, shown + ": not a region: " + region.substr(0, 40));
   if (endpoint.empty()) endpoint = "https://s3." + region + ".amazonaws.com";
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  if (!endpoint.starts_with("http://") && !endpoint.starts_with("https://"))
-    throw Error(Exit::usage, shown + ": the endpoint must be an http:// or https:// URL");
+  if ((!endpoint.starts_with("http://") && !endpoint.starts_with("https://")) ||
+      endpoint.find('/', endpoint.find("://") + 3) != std::string::npos ||
+      endpoint.find_first_of("?#@ ") != std::string::npos)
+    throw Error(Exit::usage,
+                shown + ": the endpoint must be http://HOST[:PORT] or https://HOST[:PORT]");
   auto client = std::make_shared<Client>(endpoint, bucket, region, load_credentials());
   return std::make_unique<S3Store>(std::move(client), prefix);
 }
