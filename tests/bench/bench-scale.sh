@@ -44,8 +44,10 @@ for s in a b c; do
   iep-keygen --site "trust-$s" -o "keys/$s.id" -c "sites/trust-$s.card" >/dev/null
 done
 echo "starting PostgreSQL and moto_server ..." >&2
+trap 'code=$?; pg_stop "$T/pg" 2>/dev/null; (exit $code); _iep_cleanup' EXIT
 pg_start "$T/pg" >/dev/null
 s3_start "$T/s3" >/dev/null
+track "$S3_PID"
 
 echo "sealing the workloads ..." >&2
 /usr/bin/python3 "$here/make-study.py" small --slices 2 --size 256 >/dev/null

@@ -12,8 +12,10 @@
 . "$IEP_SRC/tests/interop/hub-lib.sh"
 . "$IEP_SRC/tests/e2e/pg_lib.bash"
 . "$IEP_SRC/tests/e2e/s3_lib.bash"
+trap 'code=$?; pg_stop "$T/pg" 2>/dev/null; (exit $code); _iep_cleanup' EXIT
 pg_start "$T/pg"
 s3_start "$T/s3"
+track "$S3_PID"
 S3_BUCKET=multi S3_PREFIX=hub
 s3_new_bucket "$S3_BUCKET"
 IEP_HUB_INDEX=$(pg_new_db multinode)

@@ -14,6 +14,10 @@ _iep_pids=()
 # (Also run by the benchmarks under set -e: no command here may fail.)
 _iep_cleanup() {
   local code=$? p
+  # A failed run shows what the hub said of its errors (CI keeps no files).
+  if [ "$code" -ne 0 ] && [ -f "$T/hub.log" ]; then
+    grep -E '^iep-serve: ' "$T/hub.log" | tail -20 | sed 's/^/  hub.log: /' >&2 || true
+  fi
   for p in "${_iep_pids[@]}"; do
     kill -9 "$p" 2>/dev/null || true
   done

@@ -19,18 +19,13 @@
 #include <vector>
 
 #include "hub/hub_util.h"
+#include "hub/index_columns.h"
 #include "iep/core/error.h"
 #include "iep/hub/index.h"
 
 namespace iep::hub {
 namespace {
 
-#define kUploadCols                                                                         \
-  "SELECT id,site,length,off,metadata,signature,package_hint,concat,parts,created,expires," \
-  "state,committing_package FROM uploads"
-#define kPackageCols                                                                        \
-  "SELECT id,sender,size,blake2b,signature,created,upload_started,committed,expires,state," \
-  "all_acked FROM packages"
 
 // The schema, one migration per version, in order; never edit one that has
 // shipped, add the next. Bytes that come from the network unchecked (the

@@ -39,6 +39,7 @@
 #include <set>
 #include <thread>
 
+#include "core/curl_util.h"
 #include "core/util.h"
 #include "iep/core/error.h"
 #include "iep/hub/store.h"
@@ -287,13 +288,7 @@ Credentials load_credentials() {
 
 // ---- Requests ----------------------------------------------------------------
 
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-using CurlPtr = std::unique_ptr<CURL, CurlDeleter>;
+using CurlPtr = curl::Easy;
 
 struct Request {
   std::string method;
@@ -438,13 +433,8 @@ class Client {
     CurlPtr h = take();
     CURL* c = h.get();
     curl_easy_reset(c);
-    std::unique_ptr<curl_slist, SlistDeleter> hdrs;
-    auto add = [&](const std::string& line) {
-      curl_slist* l = curl_slist_append(hdrs.get(), line.c_str());
-      if (l == nullptr) throw Error(Exit::internal, "libcurl: out of memory");
-      (void)hdrs.release();
-      hdrs.reset(l);
-    };
+    curl::Headers hdrs;
+    auto add = [&](const std::string& line) { hdrs.add(line); };
     // Every header this request sends of its own is signed, and sent as
     // signed (Host too: curl would leave a default port out).
     // The bucket itself as "/BUCKET", as the AWS SDKs send it.

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "hub/hub_util.h"
+#include "hub/index_columns.h"
 #include "iep/core/error.h"
 #include "iep/hub/index.h"
 
@@ -28,12 +29,6 @@ std::string now_ms(std::int64_t seconds_from_now) {
 
 namespace {
 
-#define kUploadCols                                                                         \
-  "SELECT id,site,length,off,metadata,signature,package_hint,concat,parts,created,expires," \
-  "state,committing_package FROM uploads"
-#define kPackageCols                                                                        \
-  "SELECT id,sender,size,blake2b,signature,created,upload_started,committed,expires,state," \
-  "all_acked FROM packages"
 
 constexpr int kSchemaVersion = 1;
 

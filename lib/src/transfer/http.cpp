@@ -9,6 +9,7 @@
 #include <exception>
 #include <mutex>
 
+#include "core/curl_util.h"
 #include "core/util.h"
 #include "iep/core/error.h"
 
@@ -31,9 +32,6 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 struct UrlDeleter {
   void operator()(CURLU* u) const { curl_url_cleanup(u); }
 };
@@ -137,13 +135,8 @@ Response Client::perform(const Request& req) {
   t.curl = c;
   t.host = host_of(req.url);
 
-  std::unique_ptr<curl_slist, SlistDeleter> hdrs;
-  auto add = [&](const std::string& line) {
-    curl_slist* l = curl_slist_append(hdrs.get(), line.c_str());
-    if (l == nullptr) throw Error(Exit::internal, "libcurl: out of memory");
-    (void)hdrs.release();
-    hdrs.reset(l);
-  };
+  curl::Headers hdrs;
+  auto add = [&](const std::string& line) { hdrs.add(line); };
   bool expect = false;
   for (const auto& [k, v] : req.headers) {
     add(k + ": " + v);
