@@ -2,6 +2,7 @@
 # Ingest and commit latency of the hub on its three shapes, same workload,
 # one run:
 #   1 node,  SQLite + files (the embedded default)
+#   1 node,  PostgreSQL + files, and SQLite + S3 (what each engine costs)
 #   1 node,  PostgreSQL + S3 (moto_server)
 #   2 nodes, PostgreSQL + S3, the uploads split between them
 # Workloads (tus-js-client swarms, commit by signature metadata):
@@ -72,11 +73,14 @@ NODES_PIDS=()
 shape() {
   local name=$1 nodes=$2 engine=$3 n
   unset IEP_HUB_INDEX IEP_HUB_STORE
-  if [[ $engine == shared ]]; then
+  if [[ $engine == shared || $engine == pg ]]; then
     IEP_HUB_INDEX=$(pg_new_db "$name")
-    s3_new_bucket "$name" >/dev/null
-    export IEP_HUB_INDEX IEP_HUB_STORE="s3://$name/hub?endpoint=$S3_ENDPOINT"
+    export IEP_HUB_INDEX
     iep-serve migrate 2>/dev/null || die "iep-serve migrate failed"
+  fi
+  if [[ $engine == shared || $engine == s3 ]]; then
+    s3_new_bucket "$name" >/dev/null
+    export IEP_HUB_STORE="s3://$name/hub?endpoint=$S3_ENDPOINT"
   fi
   hub_init "$T/$name-1"
   URLS=()
@@ -131,6 +135,8 @@ shape() {
 }
 
 shape files 1 files
+shape pgfiles 1 pg
+shape sqlites3 1 s3
 shape pg1 1 shared
 shape pg2 2 shared
 
@@ -144,7 +150,9 @@ def load(name, w):
     mib = sum(j["mib_s"] * j["wall_s"] for j in js)
     return {"per_s": count / wall, "mib_s": mib / wall, "wall": wall, "count": count,
             "p50": max(j["latency_ms"]["p50"] for j in js), "p99": max(j["latency_ms"]["p99"] for j in js)}
-shapes = [("files", "1 node, SQLite + files"), ("pg1", "1 node, PostgreSQL + S3"), ("pg2", "2 nodes, PostgreSQL + S3")]
+shapes = [("files", "1 node, SQLite + files"), ("pgfiles", "1 node, PostgreSQL + files"),
+          ("sqlites3", "1 node, SQLite + S3"), ("pg1", "1 node, PostgreSQL + S3"),
+          ("pg2", "2 nodes, PostgreSQL + S3")]
 for w, title in (("small", "a) small studies"), ("medium", "b) medium studies (~20 MB, 3 S3 parts)")):
     print(f"\n{title}\n")
     print("| shape | uploads | wall s | uploads/s | MiB/s | commit p50 ms | p99 ms | vs embedded |")

@@ -147,9 +147,10 @@ std::string sh_quote(const std::string& s) {
 // A signed request to the S3 emulator with curl, beside the store (making
 // buckets, a bare multipart upload).
 bool s3_curl(const std::string& method, const std::string& url,
-             const std::vector<std::string>& headers = {}) {
+             const std::vector<std::string>& headers = {}, const std::string& body_file = "") {
   std::string cmd = "curl -sSf -o /dev/null -X " + method;
   for (const auto& h : headers) cmd += " -H " + sh_quote(h);
+  if (!body_file.empty()) cmd += " --data-binary @" + sh_quote(body_file);
   cmd +=
       " --aws-sigv4 aws:amz:us-east-1:s3 -u \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""
       " -H 'x-amz-content-sha256: "
@@ -383,6 +384,33 @@ TEST_CASE("contract: removing is idempotent") {
     st.remove_package(kPkg);
     st.create_upload(kId);  // the id is free again
     CHECK(st.upload_size(kId) == 0);
+  }
+}
+
+TEST_CASE("contract: a small upload commits by one PUT; uncommit after it stopped halfway") {
+  for (auto& e : engines("smallcommit")) {
+    if (e.name != "s3") continue;
+    auto& st = *e.st;
+    const std::string data = pattern(100'000, 12);
+    st.create_upload(kId);
+    write_all(st, kId, 0, data);
+    const std::string base = e.endpoint + "/" + e.bucket + "/hub/";
+    st.commit(kId, kPkg);
+    CHECK(package_range(st, kPkg, 0, data.size()) == data);
+    CHECK_THROWS(st.upload_size(kId));
+    // The state object put back, as a node stopped between the package's
+    // PUT and the state's removal leaves it.
+    const auto tail = test::scratch("hub_store_smallcommit_tail") / "tail";
+    test::write_file(tail, data);
+    REQUIRE(s3_curl("PUT", base + "uploads/" + kId + ".state",
+                    {"Content-Type: application/octet-stream", "x-amz-meta-multipart: ",
+                     "x-amz-meta-parts: 0", "x-amz-meta-parts-bytes: 0"},
+                    tail.string()));
+    st.uncommit(kPkg, kId);
+    CHECK_FALSE(st.has_package(kPkg));
+    CHECK(st.upload_size(kId) == data.size());
+    st.commit(kId, kPkg);
+    CHECK(package_range(st, kPkg, 0, data.size()) == data);
   }
 }
 

@@ -589,15 +589,20 @@ class S3Store : public Store {
     }
   }
 
+  // The multipart upload is made when the first whole part is written: an
+  // upload smaller than a part (most studies of a few images) never needs
+  // one, and costs a state object and, on commit, one PUT.
   void create_upload(const std::string& id) override {
     if (head_state(id)) throw Error(Exit::output, where(state_key(id)) + ": exists already");
+    put_state(id, State{}, {});
+  }
+  std::string create_multipart(const std::string& id) {
     Reply r =
         c_->expect(post(up_key(id), query({{"uploads", ""}}), {}), "CreateMultipartUpload", {200});
-    State st;
-    st.multipart = xml_first(r.body, "UploadId");
-    if (st.multipart.empty() || st.multipart.size() > 1024)
+    std::string multipart = xml_first(r.body, "UploadId");
+    if (multipart.empty() || multipart.size() > 1024)
       throw Error(Exit::output, where(up_key(id)) + ": CreateMultipartUpload gave no UploadId");
-    put_state(id, st, {});
+    return multipart;
   }
   std::uint64_t upload_size(const std::string& id) override {
     auto st = head_state(id);
@@ -654,12 +659,22 @@ class S3Store : public Store {
 
   void commit(const std::string& upload_id, const std::string& package_id) override {
     State st = get_state(upload_id);
-    std::uint64_t size = complete(upload_id, st);
     // Never over a package that is there already (another commit of the
     // same id). Not atomic across nodes: the index's conditional state
     // moves are what keep two commits of one package apart.
     if (has_package(package_id))
       throw Error(Exit::output, where(pkg_key(package_id)) + ": exists already");
+    if (!st.completed && st.parts == 0) {
+      // Smaller than a part: the state object's tail is the whole upload,
+      // PUT as the package at once.
+      Request req = put(pkg_key(package_id), "", bytes(st.tail));
+      req.headers.push_back("x-amz-meta-upload: " + upload_id);
+      put_checked(req, "PutObject");
+      if (!st.multipart.empty()) abort(upload_id, st.multipart);
+      remove_object(state_key(upload_id));
+      return;
+    }
+    std::uint64_t size = complete(upload_id, st);
     // The package names its upload: uncommit() after a node stopped
     // before the upload's objects were removed needs only remove it.
     copy(up_key(upload_id), pkg_key(package_id), size, "x-amz-meta-upload: " + upload_id);
@@ -670,9 +685,10 @@ class S3Store : public Store {
     auto pkg = head_reply(pkg_key(package_id));
     if (!pkg) throw Error(Exit::input, where(pkg_key(package_id)) + ": no such package");
     if (auto st = head_state(upload_id)) {
-      // A commit that stopped between the copy and the removal of the
-      // upload: the upload is whole (completed before the copy).
-      if (st->completed && pkg->header("x-amz-meta-upload") == upload_id) {
+      // A commit that stopped between the copy (or PUT) and the removal of
+      // the upload: the upload is whole (completed before the copy, or a
+      // tail only, still in its state object).
+      if ((st->completed || st->parts == 0) && pkg->header("x-amz-meta-upload") == upload_id) {
         remove_object(pkg_key(package_id));
         return;
       }
@@ -819,7 +835,7 @@ class S3Store : public Store {
     st.completed = r.header("x-amz-meta-completed") == "1";
     if (!parts || !bytes || !len ||
         (st.completed ? *parts != 0 || *len != 0
-                      : *bytes != *parts * kPart || st.multipart.empty()))
+                      : *bytes != *parts * kPart || (*parts > 0 && st.multipart.empty())))
       throw Error(Exit::output, where(state_key(id)) + ": not an upload's state object");
     st.parts = *parts;
     st.parts_bytes = *bytes;
@@ -909,7 +925,7 @@ class S3Store : public Store {
       // last need 5 MiB).
       Request req = put(k, "", bytes(st.tail));
       put_checked(req, "PutObject");
-      abort(id, st.multipart);
+      if (!st.multipart.empty()) abort(id, st.multipart);
     } else {
       std::vector<std::string> etags;
       try {
@@ -1000,6 +1016,7 @@ void S3Writer::write(ByteSpan data) {
     data = data.subspan(n);
     if (buf_.size() == kPart) {
       try {
+        if (st_.multipart.empty()) st_.multipart = s_.create_multipart(id_);
         s_.upload_part(id_, st_.multipart, st_.parts + 1,
                        ByteSpan(reinterpret_cast<const std::uint8_t*>(buf_.data()), buf_.size()));
       } catch (...) {
