@@ -31,6 +31,11 @@ for i in 1 2 3; do iep-serve migrate 2>"$T/migrate$i.log" & done
 fails=0
 for j in 1 2 3; do wait -n || fails=$((fails + 1)); done
 assert "three migrations at once all succeed" -- test "$fails" = 0
+# The schema as pg_dump prints it, without its comments and settings.
+schema_of() { grep -vE '^(--|SET |SELECT pg_catalog.set_config|\\(un)?restrict )' | cat -s; }
+pg_dump -s --no-owner --no-privileges "$IEP_HUB_INDEX" | schema_of >schema.sql
+assert "examples/iep-hub-schema.sql is the schema migrate makes" -- \
+  diff -u <(schema_of <"$IEP_SRC/examples/iep-hub-schema.sql") schema.sql
 
 make_sites
 hub_init "$T/n1"  # sites and tokens, into PostgreSQL
