@@ -403,8 +403,8 @@ TEST_CASE("contract: a small upload commits by one PUT; uncommit after it stoppe
     const auto tail = test::scratch("hub_store_smallcommit_tail") / "tail";
     test::write_file(tail, data);
     REQUIRE(s3_curl("PUT", base + "uploads/" + kId + ".state",
-                    {"Content-Type: application/octet-stream", "x-amz-meta-multipart: ",
-                     "x-amz-meta-parts: 0", "x-amz-meta-parts-bytes: 0"},
+                    {"Content-Type: application/octet-stream",
+                     "x-amz-meta-multipart: ", "x-amz-meta-parts: 0", "x-amz-meta-parts-bytes: 0"},
                     tail.string()));
     st.uncommit(kPkg, kId);
     CHECK_FALSE(st.has_package(kPkg));

@@ -8,7 +8,9 @@
 namespace iep::hub {
 namespace {
 
-bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // A spec as it may be shown: without a password or a secret.
 std::string shown(const std::string& spec) {

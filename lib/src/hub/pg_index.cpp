@@ -26,7 +26,6 @@
 namespace iep::hub {
 namespace {
 
-
 // The schema, one migration per version, in order; never edit one that has
 // shipped, add the next. Bytes that come from the network unchecked (the
 // Upload-Metadata header, the decoded signature) are BYTEA: a TEXT column in

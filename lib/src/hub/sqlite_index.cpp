@@ -29,7 +29,6 @@ std::string now_ms(std::int64_t seconds_from_now) {
 
 namespace {
 
-
 constexpr int kSchemaVersion = 1;
 
 const char* kSchema = R"(
@@ -415,8 +414,8 @@ class SqliteIndex : public Index {
     tx.commit();
     return time;
   }
-  bool set_package_state(const std::string& package, const std::string& from,
-                         const std::string& to, const AuditEvent& audit) override {
+  bool set_package_state(const std::string& package, const std::string& from, const std::string& to,
+                         const AuditEvent& audit) override {
     Tx tx(*this);
     Stmt(db_, "UPDATE packages SET state=? WHERE id=? AND state=?")
         .bind(1, to)

@@ -65,8 +65,8 @@ class Store {
   // come from read_package().
   virtual PackageReader open_package(const std::string& package_id) = 0;
   // `length` bytes of the package from `offset` on, streamed.
-  virtual std::unique_ptr<Source> read_package(const std::string& package_id,
-                                               std::uint64_t offset, std::uint64_t length) = 0;
+  virtual std::unique_ptr<Source> read_package(const std::string& package_id, std::uint64_t offset,
+                                               std::uint64_t length) = 0;
   virtual void remove_package(const std::string& package_id) = 0;
 
   virtual std::vector<std::string> upload_ids() = 0;
