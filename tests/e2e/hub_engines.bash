@@ -24,7 +24,8 @@ if [ "${IEP_TEST_HUB:-}" = shared ]; then
     { echo "FAIL: iep-serve migrate: $(cat "$T/migrate.log")" >&2; exit 1; }
 fi
 
-# An S3 request by boto3: s3_peek OP KEY (OP: get, size, exists, upload-size).
+# An S3 request by boto3: s3_peek OP KEY (OP: get, size, exists, upload-size,
+# multipart: the keys of the multipart uploads in progress under KEY).
 s3_peek() {
   "$(s3_python)" - "$1" "$S3_ENDPOINT" "$S3_BUCKET" "$S3_PREFIX/$2" <<'PY'
 import sys, boto3, botocore
@@ -39,6 +40,10 @@ if op == "get":
     body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     for chunk in iter(lambda: body.read(1 << 20), b""):
         sys.stdout.buffer.write(chunk)
+    sys.exit(0)
+if op == "multipart":
+    for u in s3.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", []):
+        print(u["Key"])
     sys.exit(0)
 if op == "exists":
     sys.exit(0 if head(key) else 1)

@@ -172,8 +172,16 @@ wait "$POLL"
 # --- Expiry swept by two nodes at once: each package expired once.
 node_stop 1
 node_stop 2
-node_start 1 --expire-after 2
-node_start 2 --expire-after 2
+node_start 1 --expire-after 2 --upload-expiry 15
+node_start 2 --expire-after 2 --upload-expiry 15
+# An upload abandoned after its first 8 MiB part: its multipart upload is
+# aborted when it expires.
+tus a 2 POST /v1/uploads -H "Upload-Length: $SIZE" -H "Upload-Metadata: $(meta_for big.iep)"
+U3=$(hdr Location)
+patch_range a 2 "$U3" big.iep 0 $((9 * 1024 * 1024))
+assert "its first 9 MiB through node 2" -- test "$CODE" = 204
+multipart_of() { [[ $(s3_peek multipart uploads/) == *"$1"* ]]; }
+assert "an abandoned upload has a multipart upload in S3 (boto3)" -- multipart_of "${U3##*/}"
 for f in CT_small MR_small; do
   mkdir -p "exp-$f" && cp "$CORPUS/$f.dcm" "exp-$f/"
   send_to_hub "${NODE[1]}" a "exp-$f" --json >"exp-$f.json" 2>/dev/null
@@ -187,6 +195,14 @@ assert "each expired package has one expire record" -- \
 assert "... the other too" -- \
   test "$(grep -c "\"action\":\"expire\".*\"package\":\"$E2\"" audit.log)" = 1
 assert "their bytes are gone from S3 (boto3)" -- eval '! s3_peek exists "packages/$E1" && ! s3_peek exists "packages/$E2"'
+for try in $(seq 1 60); do # its expiry is 15 s after its PATCH; a sweep each second
+  tus a 1 HEAD "$U3" -I
+  [ "$CODE" = 200 ] || break
+  sleep 1
+done
+assert "the abandoned upload expired" -- test "$CODE" = 410 -o "$CODE" = 404
+assert "... its multipart upload aborted and its state object removed (boto3)" -- \
+  eval '! multipart_of "${U3##*/}" && ! s3_peek exists "uploads/${U3##*/}.state"'
 
 # --- The audit chain written by three nodes is one line; checkpoints verify.
 hcurl a "${NODE[2]}/v1/hub/card" >hub.pub

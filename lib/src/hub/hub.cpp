@@ -1788,7 +1788,9 @@ Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
   impl_->remove_orphans();
 }
 
-Hub::~Hub() = default;
+// The index's watcher thread wakes impl_'s long polls: the index goes
+// first, so that no wake-up comes after impl_ is gone.
+Hub::~Hub() { index_.reset(); }
 
 std::unique_ptr<Exchange> Hub::begin(Request req) {
   auto c = std::make_unique<Ctx>();
