@@ -311,19 +311,8 @@ MediaResult write_media(Source& plain, const std::string& name, const TrustStore
   // First pass: the whole package checked against its signed manifest,
   // copied meanwhile for the second pass.
   UniqueFd spool = unnamed_temp_file("a package for media");
-  class Tee : public Source {
-   public:
-    Tee(Source& in, int fd) : in_(in), out_(fd, "temporary file") {}
-    std::size_t read(MutableByteSpan buf) override {
-      std::size_t n = in_.read(buf);
-      out_.write(ByteSpan(buf.data(), n));
-      return n;
-    }
-
-   private:
-    Source& in_;
-    FdSink out_;
-  } tee(plain, spool.get());
+  FdSink copy(spool.get(), "temporary file");
+  TeeSource tee(plain, copy);
   package::VerifyOptions vo;
   vo.open.trust = &trust;
   vo.check_dicom = false;

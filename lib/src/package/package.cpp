@@ -147,20 +147,6 @@ class TeeSink : public Sink {
   Sink& tap_;
 };
 
-class TeeSource : public Source {
- public:
-  TeeSource(Source& in, Sink& tap) : in_(in), tap_(tap) {}
-  std::size_t read(MutableByteSpan buf) override {
-    std::size_t n = in_.read(buf);
-    tap_.write(ByteSpan(buf.data(), n));
-    return n;
-  }
-
- private:
-  Source& in_;
-  Sink& tap_;
-};
-
 // Lets us look at the first bytes of a stream and then read all of it.
 class PeekSource : public Source {
  public:

@@ -552,12 +552,13 @@ void commit(const StoreOptions& o, const Manifest& m, const std::string& label, 
 // file, which rewind() then gives for reading from the start.
 class KeptPackage : public Source {
  public:
-  explicit KeptPackage(Source& in) : in_(in), fd_(unnamed_temp_file("a package as received")) {}
-  std::size_t read(MutableByteSpan buf) override {
-    const std::size_t n = in_.read(buf);
-    if (n > 0) FdSink(fd_.get(), temp_root().string() + " (temporary file)").write(buf.first(n));
-    return n;
-  }
+  explicit KeptPackage(Source& in)
+      : fd_(unnamed_temp_file("a package as received")),
+        copy_(fd_.get(), temp_root().string() + " (temporary file)"),
+        tee_(in, copy_) {}
+  KeptPackage(const KeptPackage&) = delete;  // tee_ points into this object
+  KeptPackage& operator=(const KeptPackage&) = delete;
+  std::size_t read(MutableByteSpan buf) override { return tee_.read(buf); }
   int rewind() {
     // What the reader left after the package's end (padding) is part of it.
     std::uint8_t buf[65536];
@@ -569,8 +570,9 @@ class KeptPackage : public Source {
   }
 
  private:
-  Source& in_;
   UniqueFd fd_;
+  FdSink copy_;
+  TeeSource tee_;
 };
 
 // For packages read from stdin: where one not completely stored is kept

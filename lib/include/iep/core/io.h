@@ -95,6 +95,22 @@ class FdSink : public Sink {
   std::string name_;
 };
 
+// Reads `in` and writes what it read to `tap` as it goes (a copy kept, or
+// hashed, beside the reader).
+class TeeSource : public Source {
+ public:
+  TeeSource(Source& in, Sink& tap) : in_(in), tap_(tap) {}
+  std::size_t read(MutableByteSpan buf) override {
+    std::size_t n = in_.read(buf);
+    if (n > 0) tap_.write(ByteSpan(buf.data(), n));
+    return n;
+  }
+
+ private:
+  Source& in_;
+  Sink& tap_;
+};
+
 // ---- Leaving nothing behind, even when stopped --------------------------
 //
 // install_signal_cleanup() (each command's run() calls it first) makes
