@@ -20,3 +20,10 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
+# moto_server, the S3 emulator the hub's shared-engine tests run against:
+# Debian has no package of it; these machines' images carry it, and where it
+# is missing pip is asked for it (it needs a reachable Python package index).
+if ! command -v moto_server >/dev/null 2>&1; then
+  python3 -m pip install --quiet 'moto[server]' ||
+    echo "install-deps: moto_server is missing and pip could not install it; the shared.* and S3 tests will fail" >&2
+fi
