@@ -26,7 +26,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -41,6 +40,7 @@
 
 #include "core/curl_util.h"
 #include "core/util.h"
+#include "hub/s3_xml.h"
 #include "iep/core/error.h"
 #include "iep/hub/store.h"
 #include "iep/hub/tus.h"
@@ -48,11 +48,14 @@
 namespace iep::hub {
 namespace {
 
+using s3::kMaxListed;
+using s3::kMaxReply;
+using s3::number;
+using s3::xml_first;
+
 constexpr std::size_t kPart = 8 << 20;           // an upload's part, and a ranged GET
 constexpr std::uint64_t kCopyMax = 5ULL << 30;   // CopyObject's limit
 constexpr std::uint64_t kCopyPart = 1ULL << 30;  // UploadPartCopy ranges above it
-constexpr std::size_t kMaxReply = 16 << 20;      // any response that is not object bytes
-constexpr std::size_t kMaxListed = 100000;       // entries one XML list may yield
 constexpr int kAttempts = 6;
 
 // ---- Encodings -------------------------------------------------------------
@@ -139,60 +142,6 @@ std::string query(const std::map<std::string, std::string>& q) {
   std::string s;
   for (const auto& [k, v] : q) s += (s.empty() ? "" : "&") + pct(k) + "=" + pct(v);
   return s;
-}
-
-// ---- A bounded XML tag extractor --------------------------------------------
-//
-// S3's replies are flat and machine-written: the text between <tag> and
-// </tag>, found by plain search (no recursion, no entities beyond the five),
-// from replies already capped at kMaxReply.
-
-std::string unescape(std::string_view s) {
-  static const std::pair<std::string_view, char> ents[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-  std::string r;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    bool done = false;
-    if (s[i] == '&')
-      for (const auto& [e, c] : ents)
-        if (s.substr(i, e.size()) == e) {
-          r += c;
-          i += e.size() - 1;
-          done = true;
-          break;
-        }
-    if (!done) r += s[i];
-  }
-  return r;
-}
-
-// Every <tag>...</tag> in `xml`, raw (the caller unescapes leaves).
-std::vector<std::string_view> xml_all(std::string_view xml, std::string_view tag) {
-  std::vector<std::string_view> out;
-  const std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
-  std::size_t at = 0;
-  while (out.size() < kMaxListed) {
-    std::size_t b = xml.find(open, at);
-    if (b == std::string_view::npos) break;
-    b += open.size();
-    std::size_t e = xml.find(close, b);
-    if (e == std::string_view::npos) break;
-    out.push_back(xml.substr(b, e - b));
-    at = e + close.size();
-  }
-  return out;
-}
-
-std::string xml_first(std::string_view xml, std::string_view tag) {
-  auto all = xml_all(xml.substr(0, kMaxReply), tag);
-  return all.empty() ? std::string() : unescape(all.front());
-}
-
-std::optional<std::uint64_t> number(std::string_view s) {
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
 }
 
 // ---- Signing (AWS Signature Version 4) -------------------------------------
@@ -734,10 +683,11 @@ class S3Store : public Store {
     for (;;) {
       std::map<std::string, std::string> q{{"list-type", "2"}, {"prefix", dir}};
       if (!token.empty()) q["continuation-token"] = token;
-      Reply r = c_->expect(get("", query(q)), "ListObjectsV2", {200});
-      for (auto contents : xml_all(r.body, "Contents")) add(unescape(xml_first(contents, "Key")));
-      token = xml_first(r.body, "NextContinuationToken");
-      if (xml_first(r.body, "IsTruncated") != "true" || token.empty()) break;
+      auto page =
+          s3::parse_list_objects(c_->expect(get("", query(q)), "ListObjectsV2", {200}).body);
+      for (const auto& k : page.keys) add(k);
+      token = std::move(page.next);
+      if (token.empty()) break;
     }
     for (auto& [k, upload] : multipart_uploads(dir)) add(k);
     return {ids.begin(), ids.end()};
@@ -875,13 +825,13 @@ class S3Store : public Store {
       std::map<std::string, std::string> q{{"prefix", prefix}, {"uploads", ""}};
       if (!key_marker.empty()) q["key-marker"] = key_marker;
       if (!id_marker.empty()) q["upload-id-marker"] = id_marker;
-      Reply r = c_->expect(get("", query(q)), "ListMultipartUploads", {200});
-      for (auto u : xml_all(r.body, "Upload"))
-        if (out.size() < kMaxListed)
-          out.emplace_back(xml_first(u, "Key"), xml_first(u, "UploadId"));
-      key_marker = xml_first(r.body, "NextKeyMarker");
-      id_marker = xml_first(r.body, "NextUploadIdMarker");
-      if (xml_first(r.body, "IsTruncated") != "true" || key_marker.empty()) break;
+      auto page =
+          s3::parse_list_uploads(c_->expect(get("", query(q)), "ListMultipartUploads", {200}).body);
+      for (auto& u : page.uploads)
+        if (out.size() < kMaxListed) out.push_back(std::move(u));
+      key_marker = std::move(page.next_key);
+      id_marker = std::move(page.next_upload_id);
+      if (key_marker.empty()) break;
     }
     return out;
   }
@@ -894,18 +844,17 @@ class S3Store : public Store {
     for (;;) {
       std::map<std::string, std::string> q{{"uploadId", multipart}};
       if (!marker.empty()) q["part-number-marker"] = marker;
-      Reply r = c_->expect(get(up_key(id), query(q)), "ListParts", {200});
-      for (auto p : xml_all(r.body, "Part")) {
-        auto num = number(xml_first(p, "PartNumber"));
-        auto size = number(xml_first(p, "Size"));
-        if (!num || *num < 1 || *num > n) continue;  // beyond N: an unsynced write's
-        if (!size || *size != kPart)
-          throw Error(Exit::output, where(up_key(id)) + ": part " + std::to_string(*num) +
+      auto page =
+          s3::parse_list_parts(c_->expect(get(up_key(id), query(q)), "ListParts", {200}).body);
+      for (auto& p : page.parts) {
+        if (p.number < 1 || p.number > n) continue;  // beyond N: an unsynced write's
+        if (p.size != kPart)
+          throw Error(Exit::output, where(up_key(id)) + ": part " + std::to_string(p.number) +
                                         " is not " + std::to_string(kPart) + " bytes");
-        etags[static_cast<std::size_t>(*num - 1)] = xml_first(p, "ETag");
+        etags[static_cast<std::size_t>(p.number - 1)] = std::move(p.etag);
       }
-      marker = xml_first(r.body, "NextPartNumberMarker");
-      if (xml_first(r.body, "IsTruncated") != "true" || marker.empty()) break;
+      marker = std::move(page.next);
+      if (marker.empty()) break;
     }
     for (std::size_t i = 0; i < etags.size(); ++i)
       if (etags[i].empty())
