@@ -272,6 +272,19 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::write(ByteSpan data) {
   write_all(fd_.get(), data, path_.string());
+  written_ += data.size();
+#ifdef __linux__
+  // Start writing what we have to disk now, while the rest is produced:
+  // commit()'s fsync then waits for the last few MiB, not for the whole
+  // file (a 186 MB package: 0.15-0.2 s of fsync on this disk). Only a
+  // hint: an error here shows again at the fsync.
+  constexpr std::uint64_t kWriteback = 8 << 20;
+  if (written_ - writeback_ >= kWriteback) {
+    (void)::sync_file_range(fd_.get(), static_cast<off_t>(writeback_),
+                            static_cast<off_t>(written_ - writeback_), SYNC_FILE_RANGE_WRITE);
+    writeback_ = written_;
+  }
+#endif
 }
 
 void AtomicFile::commit() {
