@@ -169,8 +169,10 @@ class AtomicFile : public Sink {
   UniqueFd fd_;
   bool overwrite_;
   bool committed_ = false;
-  std::uint64_t written_ = 0, writeback_ = 0;  // bytes written; writeback started up to
-  SignalCleanup cleanup_;                      // unlinks tmp_ on SIGTERM, SIGINT, SIGHUP
+  std::uint64_t written_ = 0, last_kick_ = 0;
+  struct Writeback;
+  std::unique_ptr<Writeback> writeback_;  // started once the file is large; goes before fd_
+  SignalCleanup cleanup_;                 // unlinks tmp_ on SIGTERM, SIGINT, SIGHUP
 };
 
 // Where temporary files go: $TMPDIR, else /tmp.
