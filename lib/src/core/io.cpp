@@ -260,6 +260,7 @@ UniqueFd create_sibling(const fs::path& path, unsigned mode, fs::path& tmp) {
 
 AtomicFile::~AtomicFile() {
   try {
+    writeback_.reset();
     cleanup_.finish([this] {
       if (!committed_ && !tmp_.empty()) {
         fd_.reset();
@@ -270,11 +271,66 @@ AtomicFile::~AtomicFile() {
   }
 }
 
+// Starts the writeback of what was written so far, on a thread of its own:
+// commit()'s fsync then waits for the last few MiB, not for the whole file
+// (a 186 MB package: 0.15-0.21 s of fsync on this disk), and the writer
+// never waits for a busy disk's queue (sync_file_range blocks then: 0.24 s
+// at once was seen). Only a hint: an error here shows again at the fsync.
+struct AtomicFile::Writeback {
+  explicit Writeback(int fd) : fd(fd), thread([this] { run(); }) {}
+  ~Writeback() {
+    {
+      std::lock_guard lock(m);
+      stop = true;
+    }
+    cv.notify_one();
+    thread.join();
+  }
+  Writeback(const Writeback&) = delete;
+  Writeback& operator=(const Writeback&) = delete;
+  void upto(std::uint64_t end) {
+    {
+      std::lock_guard lock(m);
+      target = end;
+    }
+    cv.notify_one();
+  }
+  void run() {
+    std::unique_lock lock(m);
+    for (;;) {
+      cv.wait(lock, [&] { return stop || target > started; });
+      if (stop) return;
+      const std::uint64_t from = started, to = target;
+      lock.unlock();
+#ifdef __linux__
+      (void)::sync_file_range(fd, static_cast<off_t>(from), static_cast<off_t>(to - from),
+                              SYNC_FILE_RANGE_WRITE);
+#endif
+      lock.lock();
+      started = to;
+    }
+  }
+  int fd;
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t target = 0, started = 0;
+  bool stop = false;
+  std::thread thread;  // last: starts once the rest is set
+};
+
 void AtomicFile::write(ByteSpan data) {
   write_all(fd_.get(), data, path_.string());
+  written_ += data.size();
+  constexpr std::uint64_t kWriteback = 8 << 20;  // small files never start the thread
+  if (written_ - last_kick_ >= kWriteback) {
+    if (!writeback_) writeback_ = std::make_unique<Writeback>(fd_.get());
+    writeback_->upto(written_);
+    last_kick_ = written_;
+  }
 }
 
 void AtomicFile::commit() {
+  writeback_.reset();
   if (::fsync(fd_.get()) != 0)
     throw Error(Exit::output, path_.string() + ": fsync failed: " + std::strerror(errno));
   if (::close(fd_.release()) != 0)

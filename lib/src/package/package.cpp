@@ -21,6 +21,7 @@
 #include "iep/package/tar.h"
 #include "iep/package/zstd.h"
 #include "iep/pacs/report.h"
+#include "read_ahead.h"
 
 namespace iep::package {
 namespace fs = std::filesystem;
@@ -247,6 +248,15 @@ class PackageWriter {
     return end();
   }
 
+  // Copies file `i` of `files` (read and hashed ahead on other threads).
+  std::array<std::uint8_t, 32> add_file(const std::string& path, std::uint64_t size,
+                                        ReadAhead& files, std::size_t i) {
+    auto digest = files.copy(
+        i, [&] { tar_->begin_file(path, size, mtime_); }, [&](ByteSpan d) { tar_->write(d); });
+    tar_->end_file();
+    return digest;
+  }
+
   // Writes the manifest and its signature, ends the tar and the zstd frame.
   // The manifest is serialised twice (to measure and sign it, then to write
   // it) rather than held whole in memory.
@@ -298,10 +308,14 @@ Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<Si
   m.study = std::move(plan.study);
   m.files.reserve(plan.files.size());
   PackageWriter w(out, options, std::time(nullptr));
-  for (auto& f : plan.files) {
-    ManifestFile& mf = m.files.emplace_back(std::move(f.entry));
-    mf.blake2b = w.add_file(mf.path, f.source, mf.size);
-    f.source.clear();
+  // Reading and hashing run on every core, ahead of writing.
+  std::vector<ReadAhead::File> inputs;
+  inputs.reserve(plan.files.size());
+  for (auto& f : plan.files) inputs.push_back({std::move(f.source), f.entry.size});
+  ReadAhead ahead(std::move(inputs), std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+  for (std::size_t i = 0; i < plan.files.size(); ++i) {
+    ManifestFile& mf = m.files.emplace_back(std::move(plan.files[i].entry));
+    mf.blake2b = w.add_file(mf.path, mf.size, ahead, i);
   }
   m.summarise();
   w.finish(m, self);

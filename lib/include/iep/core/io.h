@@ -147,7 +147,8 @@ class SignalCleanup {
 // Writes a file atomically: into a temporary sibling, which commit() fsyncs
 // and renames over `path`. Destroyed without commit(), it removes the
 // temporary, so a failed run leaves nothing behind. Refuses to replace an
-// existing file unless `overwrite`.
+// existing file unless `overwrite`. Writeback starts every few MiB as the
+// file is written, so that commit() waits only for the tail.
 class AtomicFile : public Sink {
  public:
   explicit AtomicFile(std::filesystem::path path, bool overwrite = false, unsigned mode = 0644);
@@ -168,7 +169,10 @@ class AtomicFile : public Sink {
   UniqueFd fd_;
   bool overwrite_;
   bool committed_ = false;
-  SignalCleanup cleanup_;  // unlinks tmp_ on SIGTERM, SIGINT, SIGHUP
+  std::uint64_t written_ = 0, last_kick_ = 0;
+  struct Writeback;
+  std::unique_ptr<Writeback> writeback_;  // started once the file is large; goes before fd_
+  SignalCleanup cleanup_;                 // unlinks tmp_ on SIGTERM, SIGINT, SIGHUP
 };
 
 // Where temporary files go: $TMPDIR, else /tmp.
