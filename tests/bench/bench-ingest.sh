@@ -13,7 +13,7 @@
 # usage: tests/bench/bench-ingest.sh [DATA_DIR] [BUILD_DIR]
 #   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
 #   BUILD_DIR  the iep-* tools (default build-bench, a Release build)
-# env: RUNS (5), WARMUP (1), NO_HYPERFINE=1
+# env: RUNS (5), WARMUP (1)
 # Exits non-zero when a command fails or a result does not verify (the
 # package the hub committed is opened and its files hashed against the input).
 name=bench-ingest

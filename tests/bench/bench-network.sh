@@ -9,7 +9,7 @@
 # usage: tests/bench/bench-network.sh [DATA_DIR] [BUILD_DIR]
 #   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
 #   BUILD_DIR  the iep-* tools (default build-bench, a Release build)
-# env: RUNS (5), WARMUP (1), NO_HYPERFINE=1, SEND_ARGS (more iep-send --hub
+# env: RUNS (5), WARMUP (1), SEND_ARGS (more iep-send --hub
 #      flags, e.g. "--chunk-size 32"), ONLY=send|fetch (one comparison)
 # Exits non-zero when a command fails or a result does not verify: the last
 # outputs of both sides are hashed and compared with the input.

@@ -59,24 +59,23 @@ content() { find "$1" -type f ! -name 'MANIFEST.json*' -exec b2sum {} + | cut -d
 same_content() { [[ $(content "$2") == "$(content "$data")" ]] || die "$1: $2 holds other bytes than $data"; }
 
 rows=()
-# compare LABEL OURS_PREP OURS PEER_PREP PEER [BYTES]: median times of both, the
-# ratio peer/ours (>= 1: ours is at least as fast), MiB/s of BYTES.
+# compare LABEL OURS_PREP OURS PEER_PREP PEER [BYTES]: both timed alternately
+# (lib-timing.sh's interleaved_times): median times, the ratio peer/ours
+# (>= 1: ours is at least as fast), MiB/s of BYTES, and CPU seconds: the
+# command's own, and for ours also the hub's (iep-serve) during it.
 compare() {
-  local label=$1 prep_o=$2 ours=$3 prep_p=$4 peer=$5 bytes=${6:-$in_bytes} out t_o t_p
-  out=$(median_time "${label//[^a-z]/_}-ours" "$prep_o" "$ours") || exit 1
-  read -r -a t_o <<<"$out"
-  out=$(median_time "${label//[^a-z]/_}-peer" "$prep_p" "$peer") || exit 1
-  read -r -a t_p <<<"$out"
-  rows+=("$(awk -v l="$label" -v mo="${t_o[0]}" -v so="${t_o[1]}" -v mp="${t_p[0]}" -v sp="${t_p[1]}" -v b="$bytes" \
-    'BEGIN {printf "| %-34s | %6.3f ±%.3f | %6.3f ±%.3f | **%4.2f** | %5.0f | %5.0f |",
-            l, mo, so, mp, sp, mp/mo, b/1048576/mo, b/1048576/mp}')")
+  local label=$1 prep_o=$2 ours=$3 prep_p=$4 peer=$5 bytes=${6:-$in_bytes} out
+  out=$(interleaved_times "${label//[^a-z]/_}" "$prep_o" "$ours" "$prep_p" "$peer" "${HUB_PID:-}") || exit 1
+  rows+=("$(awk -v l="$label" -v b="$bytes" -v t="$out" 'BEGIN {split(t, v, " ");
+    printf "| %-34s | %6.3f ±%.3f | %6.3f ±%.3f | **%4.2f** | %5.0f | %5.0f | %.2f + %.2f | %.2f |",
+            l, v[1], v[2], v[3], v[4], v[3]/v[1], b/1048576/v[1], b/1048576/v[3], v[5], v[7], v[6]}')")
 }
 print_rows() {
-  echo "| step | ours s | peer s | peer/ours | ours MiB/s | peer MiB/s |"
-  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| step | ours s | peer s | peer/ours | ours MiB/s | peer MiB/s | ours CPU s (cmd + hub) | peer CPU s |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "peer/ours >= 1 means ours is at least as fast; MiB/s of the bytes moved; median ± stddev of $runs runs after $warmup warm-up ($( ((have_hyperfine)) && echo hyperfine || echo 'bash timing'))."
+  echo "peer/ours >= 1 means ours is at least as fast; MiB/s of the bytes moved; median ± stddev of $runs runs after $warmup warm-up, ours and peer alternating; CPU: median user + sys seconds of the command (and of iep-serve during ours)."
 }
 machine() {
   echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,3 +35,35 @@ peak_rss() {
   awk -F: '/Maximum resident set size/ {r=$2/1024} /User time/ {c+=$2} /System time/ {c+=$2}
     END {printf "%.1f %.2f\n", r, c}' "$scratch/rss.txt"
 }
+
+# interleaved_times NAME PREP_A CMD_A PREP_B CMD_B [PROC_PID]: time A and B
+# alternately (warmup + runs pairs), so that the load of a shared machine
+# hits both alike; print "wallA sdA wallB sdB cpuA cpuB procA": median wall
+# seconds with their standard deviations, the median CPU seconds (user +
+# sys of the command and its children) of each, and the median CPU seconds
+# PROC_PID (a server the command talks to, e.g. the hub) spent during A.
+interleaved_times() {
+  local name=$1 prep_a=$2 cmd_a=$3 prep_b=$4 cmd_b=$5 pid=${6:-} i side prep cmd p0 p1
+  local -a wa=() wb=() ca=() cb=() pa=()
+  _proc_cpu() { [[ -n $pid ]] && awk '{print ($14 + $15) / 100}' "/proc/$pid/stat" || echo 0; }
+  _stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1; s+=$1; q+=$1*$1}
+    END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; v=(NR>1)?(q-s*s/NR)/(NR-1):0; printf "%.4f %.4f", m, sqrt(v>0?v:0)}'; }
+  for ((i = 0; i < warmup + runs; i++)); do
+    for side in a b; do
+      if [[ $side == a ]]; then prep=$prep_a cmd=$cmd_a; else prep=$prep_b cmd=$cmd_b; fi
+      bash -c "$prep" || die "$name: prepare failed: $prep"
+      p0=$(_proc_cpu)
+      /usr/bin/time -f '%e %U %S' -o "$scratch/$name.time" bash -c "$cmd" >/dev/null 2>"$scratch/$name.err" ||
+        { cat "$scratch/$name.err" >&2; die "$name failed: $cmd"; }
+      p1=$(_proc_cpu)
+      ((i < warmup)) && continue
+      read -r e u s <"$scratch/$name.time"
+      if [[ $side == a ]]; then
+        wa+=("$e") ca+=("$(echo "$u + $s" | bc -l)") pa+=("$(echo "$p1 - $p0" | bc -l)")
+      else
+        wb+=("$e") cb+=("$(echo "$u + $s" | bc -l)")
+      fi
+    done
+  done
+  echo "$(_stats "${wa[@]}") $(_stats "${wb[@]}") $(_stats "${ca[@]}" | cut -d' ' -f1) $(_stats "${cb[@]}" | cut -d' ' -f1) $(_stats "${pa[@]}" | cut -d' ' -f1)"
+}

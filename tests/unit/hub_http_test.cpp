@@ -678,3 +678,63 @@ TEST_CASE("PATCHes of several MiB are hashed in blocks, refused ones left out") 
   CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b512_hex(sealed));
   CHECK(rehashed(w) == "0");
 }
+
+namespace {
+
+// Upload-Checksum "sha256 ..." of `s` (sha256sum: the test links no libcrypto).
+std::string sha256_checksum(World& w, const std::string& s) {
+  const auto f = w.dir / "sum.in";
+  test::write_file(f, std::string_view(s));
+  auto r = test::run("sha256sum " + test::quote(f.string()));
+  REQUIRE(r.status == 0);
+  std::string bin;
+  REQUIRE(r.out.size() >= 64);
+  for (std::size_t i = 0; i < 64; i += 2)
+    bin += static_cast<char>(std::stoi(r.out.substr(i, 2), nullptr, 16));
+  return "sha256 " + test_b64(bin);
+}
+
+// A body handed over in pieces of `piece` bytes, as the HTTP server does.
+Response call_in_pieces(Hub& hub, Request req, std::string_view body, std::size_t piece) {
+  auto ex = hub.begin(std::move(req));
+  for (std::size_t at = 0; at < body.size(); at += piece) ex->body(bytes(body.substr(at, piece)));
+  return ex->finish();
+}
+
+}  // namespace
+
+TEST_CASE("checksums of PATCHes of several MiB in small pieces, across block edges") {
+  World w("hub_http_piece_sums");
+  std::string sealed;
+  for (std::size_t i = 0; i < (3u << 20) + 54321; ++i)
+    sealed += static_cast<char>((i * 2654435761u) >> 11);
+  const std::string id = "abcdefabcdefabcdefabcdefabcdef05";
+  auto loc = create(w, sealed.size(), w.ta);
+  const std::size_t first = (2u << 20) + 4097;  // ends inside a block
+  const std::string a = sealed.substr(0, first), b = sealed.substr(first);
+  REQUIRE(call_in_pieces(*w.hub, patch(loc, w.ta, 0, {{"upload-checksum", sha256_checksum(w, a)}}),
+                         a, 32768)
+              .status == 204);
+  CHECK(offset(w, loc, w.ta) == std::to_string(first));
+  // A byte changed in the last, partial block: the sum does not match.
+  std::string bad = b;
+  bad[bad.size() - 3] ^= 0x40;
+  CHECK(call_in_pieces(*w.hub,
+                       patch(loc, w.ta, first, {{"upload-checksum", sha256_checksum(w, b)}}), bad,
+                       10000)
+            .status == 460);
+  CHECK(offset(w, loc, w.ta) == std::to_string(first));
+  // One byte past the length, in pieces smaller than a block: refused
+  // although no block was full yet.
+  CHECK(call_in_pieces(*w.hub, patch(loc, w.ta, first), b + "x", 999).status == 400);
+  CHECK(offset(w, loc, w.ta) == std::to_string(first));
+  REQUIRE(call_in_pieces(*w.hub,
+                         patch(loc, w.ta, first, {{"upload-checksum", sha256_checksum(w, b)}}), b,
+                         65536)
+              .status == 204);
+  auto ok = call(*w.hub, request("POST", loc + "/commit", w.ta),
+                 seal_signature(w.a, sealed, id, "trust-b"));
+  REQUIRE(ok.status == 200);
+  CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b512_hex(sealed));
+  CHECK(rehashed(w) == "0");
+}

@@ -520,14 +520,20 @@ struct Hub::Impl {
 
 namespace {
 
-// Feeds an upload's running hash on a thread of its own, in blocks, so that
-// hashing (two BLAKE2b passes: most of the hub's CPU time while receiving)
-// overlaps with receiving and writing. The thread starts with the first
-// full block: a small PATCH is hashed in place.
-class BackgroundHash {
+// Hashes a PATCH body in blocks on a thread of its own, in one pass per
+// block: the upload's running prehash (when it has one at this offset) and
+// the PATCH's Upload-Checksum (when it carries one). Hashing (BLAKE2b and
+// SHA: most of the hub's CPU time while receiving) then overlaps with
+// receiving and writing. Blocks are handed over, not copied, and come back
+// to be filled again. The thread starts with the first full block: a small
+// PATCH is hashed in place.
+class BlockHasher {
  public:
-  explicit BackgroundHash(Hub::Impl::RunningHash h) : h_(std::move(h)) {}
-  ~BackgroundHash() {
+  static constexpr std::size_t kBlock = 1 << 20;
+
+  BlockHasher(std::optional<Hub::Impl::RunningHash> h, std::unique_ptr<Digest> sum)
+      : h_(std::move(h)), sum_(std::move(sum)) {}
+  ~BlockHasher() {
     {
       std::lock_guard lk(mu_);
       done_ = abandon_ = true;
@@ -535,54 +541,56 @@ class BackgroundHash {
     cv_.notify_all();
     if (t_.joinable()) t_.join();
   }
-  BackgroundHash(const BackgroundHash&) = delete;
-  BackgroundHash& operator=(const BackgroundHash&) = delete;
+  BlockHasher(const BlockHasher&) = delete;
+  BlockHasher& operator=(const BlockHasher&) = delete;
 
-  void write(ByteSpan d) {
-    while (!d.empty()) {
-      std::size_t n = std::min(d.size(), kBlock - cur_.size());
-      cur_.insert(cur_.end(), d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n));
-      d = d.subspan(n);
-      if (cur_.size() == kBlock) push();
+  [[nodiscard]] bool needed() const { return h_.has_value() || sum_ != nullptr; }
+
+  // Queues a full block (waiting while kQueued are queued) and returns an
+  // empty one, with room for kBlock bytes, to fill next.
+  std::vector<std::uint8_t> push(std::vector<std::uint8_t> block) {
+    if (!t_.joinable()) t_ = std::thread([this] { run(); });
+    std::vector<std::uint8_t> next;
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return q_.size() < kQueued; });
+      q_.push_back(std::move(block));
+      if (!free_.empty()) {
+        next = std::move(free_.back());
+        free_.pop_back();
+      }
     }
+    cv_.notify_all();
+    next.clear();
+    next.reserve(kBlock);
+    return next;
   }
-  // The state once every byte written is hashed.
-  Hub::Impl::RunningHash result() {
+  // Hashes the queued blocks and then `tail`; afterwards the states are
+  // this thread's to read.
+  void finish(ByteSpan tail) {
     if (t_.joinable()) {
-      push();
       {
         std::lock_guard lk(mu_);
         done_ = true;
       }
       cv_.notify_all();
       t_.join();
-    } else {
-      feed(cur_);
     }
-    cur_.clear();
-    return std::move(h_);
+    feed(tail);
   }
+  // After finish(): the running prehash, and whether the checksum matched.
+  std::optional<Hub::Impl::RunningHash> take_hash() { return std::move(h_); }
+  bool checksum_is(const std::string& want) { return sum_ == nullptr || sum_->result() == want; }
 
  private:
-  static constexpr std::size_t kBlock = 1 << 20;
   static constexpr std::size_t kQueued = 2;  // blocks waiting, at most
 
-  void feed(const std::vector<std::uint8_t>& b) {
-    ByteSpan d(b.data(), b.size());
-    h_.pre.write(d);
-    h_.offset += b.size();
-  }
-  void push() {
-    if (cur_.empty()) return;
-    if (!t_.joinable()) t_ = std::thread([this] { run(); });
-    {
-      std::unique_lock lk(mu_);
-      cv_.wait(lk, [&] { return q_.size() < kQueued; });
-      q_.push_back(std::move(cur_));
+  void feed(ByteSpan d) {
+    if (h_) {
+      h_->pre.write(d);
+      h_->offset += d.size();
     }
-    cv_.notify_all();
-    cur_ = {};
-    cur_.reserve(kBlock);
+    if (sum_) sum_->update(d);
   }
   void run() {
     for (;;) {
@@ -594,16 +602,21 @@ class BackgroundHash {
         b = std::move(q_.front());
         q_.pop_front();
       }
+      feed(ByteSpan(b.data(), b.size()));
+      {
+        std::lock_guard lk(mu_);
+        free_.push_back(std::move(b));
+      }
       cv_.notify_all();
-      feed(b);
     }
   }
 
-  Hub::Impl::RunningHash h_;  // the thread's while it runs
-  std::vector<std::uint8_t> cur_;
+  std::optional<Hub::Impl::RunningHash> h_;  // the thread's while it runs
+  std::unique_ptr<Digest> sum_;              // likewise
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<std::uint8_t>> q_;
+  std::vector<std::vector<std::uint8_t>> free_;  // hashed, to be filled again
   bool done_ = false, abandon_ = false;
   std::thread t_;
 };
@@ -614,17 +627,20 @@ class UploadBody : public Exchange {
   UploadBody(Hub::Impl& h, Ctx& c, UploadRow u, std::optional<tus::Checksum> sum,
              std::uint64_t limit, std::function<Response(Response)> wrap)
       : h_(h), c_(c), u_(std::move(u)), start_(u_.offset), limit_(limit), wrap_(std::move(wrap)) {
+    std::unique_ptr<Digest> digest;
     if (sum) {
-      digest_ = std::make_unique<Digest>(sum->algorithm);
+      digest = std::make_unique<Digest>(sum->algorithm);
       want_ = sum->digest;
+      summed_ = true;
     }
     try {
       w_ = h_.st.append(u_.id, start_);
     } catch (const Error& e) {
       failed_ = error(500, "internal", "cannot write the upload");
     }
-    if (u_.concat != "partial")
-      if (auto h = h_.running_hash(u_.id, start_)) hash_ = std::make_unique<BackgroundHash>(*h);
+    std::optional<Hub::Impl::RunningHash> running;
+    if (u_.concat != "partial") running = h_.running_hash(u_.id, start_);
+    hash_ = std::make_unique<BlockHasher>(std::move(running), std::move(digest));
   }
   ~UploadBody() override { release(); }
   UploadBody(const UploadBody&) = delete;
@@ -632,10 +648,11 @@ class UploadBody : public Exchange {
 
   void body(ByteSpan d) override {
     if (failed_) return;
-    if (!u_.length && written_ + d.size() > reserved_) {
+    const std::uint64_t received = written_ + block_.size();
+    if (!u_.length && received + d.size() > reserved_) {
       // A deferred length: no length was counted against the quota at
       // creation, so the bytes are, as they come.
-      std::uint64_t need = written_ + d.size() - reserved_;
+      std::uint64_t need = received + d.size() - reserved_;
       std::uint64_t got = h_.reserve(u_.site, need, std::max<std::uint64_t>(need, 1 << 20));
       if (got == 0) {
         failed_ = error(413, "quota",
@@ -645,23 +662,23 @@ class UploadBody : public Exchange {
       }
       reserved_ += got;
     }
-    if (written_ + d.size() > limit_) {
-      bool past_length = u_.length && start_ + written_ + d.size() > *u_.length;
+    if (received + d.size() > limit_) {
+      bool past_length = u_.length && start_ + received + d.size() > *u_.length;
       failed_ = past_length ? error(400, "bad_request", "the body goes past Upload-Length")
                             : error(413, "too_large",
                                     "the upload goes past the hub's maximum "
                                     "package size or this site's quota");
       return;
     }
-    try {
-      w_->write(d);
-      written_ += d.size();
-      if (digest_) digest_->update(d);
-      if (hash_) hash_->write(d);
-    } catch (const Error& e) {
-      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
-      failed_ = full ? error(507, "disk_full", "the hub's disk is full; resume later")
-                     : error(500, "internal", "cannot write the upload");
+    // Gathered into blocks: the store and the hasher get whole blocks (the
+    // HTTP server hands the body over in pieces of tens of KiB), the block
+    // is copied once and handed to the hasher after the store wrote it.
+    if (block_.capacity() == 0) block_.reserve(BlockHasher::kBlock);
+    while (!d.empty() && !failed_) {
+      std::size_t n = std::min(d.size(), BlockHasher::kBlock - block_.size());
+      block_.insert(block_.end(), d.begin(), d.begin() + static_cast<std::ptrdiff_t>(n));
+      d = d.subspan(n);
+      if (block_.size() == BlockHasher::kBlock) flush(true);
     }
   }
 
@@ -676,7 +693,8 @@ class UploadBody : public Exchange {
   void abort() override {
     // A cut connection: keep what arrived and is now durable, unless the
     // PATCH carried a checksum (then nothing of it is kept).
-    if (failed_ || digest_) {
+    if (!failed_ && !summed_) flush(false);
+    if (failed_ || summed_) {
       cut_back();
     } else {
       try {
@@ -700,14 +718,39 @@ class UploadBody : public Exchange {
     released_ = true;
   }
 
+  // Writes the block gathered so far, then hashes it: a full block on the
+  // hasher's thread (`whole`), else here, the last of this body.
+  void flush(bool whole) {
+    try {
+      w_->write(ByteSpan(block_.data(), block_.size()));
+      written_ += block_.size();
+    } catch (const Error& e) {
+      bool full = std::string_view(e.what()).substr(0, 9) == "disk full";
+      failed_ = full ? error(507, "disk_full", "the hub's disk is full; resume later")
+                     : error(500, "internal", "cannot write the upload");
+      block_.clear();
+      return;
+    }
+    if (!hash_->needed()) {
+      block_.clear();
+    } else if (whole) {
+      block_ = hash_->push(std::move(block_));
+    } else {
+      hash_->finish(ByteSpan(block_.data(), block_.size()));
+      block_.clear();
+      finished_ = true;
+    }
+  }
+
   Response complete() {
+    if (!failed_) flush(false);
     if (failed_) {
       cut_back();
       return wrap_(std::move(*failed_));
     }
     // Checked before anything is made durable: an object store cannot cut
     // back below what it has made durable.
-    if (digest_ && digest_->result() != want_) {
+    if (!hash_->checksum_is(want_)) {
       cut_back();
       return wrap_(error(460, "checksum_mismatch", "Upload-Checksum does not match the body"));
     }
@@ -752,8 +795,7 @@ class UploadBody : public Exchange {
   // the upload's now (or none, when it did not start at this PATCH's offset).
   void keep_hash() {
     std::optional<Hub::Impl::RunningHash> h;
-    if (hash_) h = hash_->result();
-    hash_.reset();
+    if (finished_) h = hash_->take_hash();
     if (h && h->offset != u_.offset) h.reset();  // not every byte went through body()
     h_.keep_hash(u_.id, std::move(h));
   }
@@ -776,9 +818,11 @@ class UploadBody : public Exchange {
   std::uint64_t written_ = 0;
   std::function<Response(Response)> wrap_;
   std::unique_ptr<UploadWriter> w_;
-  std::unique_ptr<Digest> digest_;
-  std::unique_ptr<BackgroundHash> hash_;  // fed from start_ on; the upload's once durable
-  std::string want_;
+  std::unique_ptr<BlockHasher> hash_;  // fed from start_ on; the upload's once durable
+  std::vector<std::uint8_t> block_;    // gathered, not yet written
+  bool finished_ = false;              // every byte written is hashed
+  std::string want_;                   // the Upload-Checksum's digest
+  bool summed_ = false;                // the PATCH carries one
   std::optional<Response> failed_;
   std::uint64_t reserved_ = 0;  // quota reserved (deferred length)
   bool released_ = false;
@@ -1790,7 +1834,9 @@ Hub::Hub(HubConfig config) : cfg_(std::move(config)) {
 
 // The index's watcher thread wakes impl_'s long polls: the index goes
 // first, so that no wake-up comes after impl_ is gone.
-Hub::~Hub() { index_.reset(); }
+Hub::~Hub() {
+  index_.reset();
+}
 
 std::unique_ptr<Exchange> Hub::begin(Request req) {
   auto c = std::make_unique<Ctx>();

@@ -115,28 +115,24 @@ std::string study_uid_in(const fs::path& dir) {
 }
 
 // The sealed bytes of a download in progress, read from its state file as
-// the download thread (through the Hub::Tap side) reports them written and
-// hashed. A resumed download first replays what the file held, so a reader
-// starts at the beginning either way. When the last byte is read, before it
-// is handed out, the hash (BLAKE2b-512) must be the listed one (else the file is
-// removed: the next run starts over). The signature over the whole sealed
-// bytes is the open's own check (OpenOptions::signature).
+// the download thread (through the Hub::Tap side) reports them written. A
+// resumed download first replays what the file held, so a reader starts at
+// the beginning either way. No hash is taken here: the listed BLAKE2b-512 is
+// the prehash the sender's signature covers (checked against the signature
+// before the download), and the open checks that signature over the bytes
+// it reads; a second BLAKE2b pass over the same bytes proved nothing more.
 class ArrivingSource : public Source, public Hub::Tap {
  public:
   ArrivingSource(fs::path file, const MailboxEntry& e, std::string name)
       : file_(std::move(file)), e_(e), name_(std::move(name)) {}
 
   // ---- the download thread
-  // The hash is taken here, on the download thread, which mostly waits
-  // for the network: the opening thread has the decryption to do.
   void reset() override {
     std::lock_guard lk(mu_);
     written_ = 0;
-    b2_ = std::make_unique<minisign::Prehash>();
   }
   void write(ByteSpan d) override {
     if (cancel_.load()) throw Error(Exit::output, name_ + ": download abandoned");
-    b2_->write(d);
     {
       std::lock_guard lk(mu_);
       written_ += d.size();
@@ -176,37 +172,17 @@ class ArrivingSource : public Source, public Hub::Tap {
       if (got < 0) throw Error(Exit::output, file_.string() + ": " + std::strerror(errno));
       if (got == 0) continue;  // the download started over meanwhile: wait for it
       pos_ += static_cast<std::uint64_t>(got);
-      if (pos_ == e_.size) verify();
       return static_cast<std::size_t>(got);
     }
     return 0;
   }
 
  private:
-  // All bytes are written (and hashed) once the reader is at the end.
-  void verify() {
-    std::unique_ptr<minisign::Prehash> b2;
-    {
-      std::lock_guard lk(mu_);
-      b2 = std::move(b2_);
-    }
-    if (!b2 || util::hex(b2->digest()) != e_.blake2b) {
-      std::error_code ec;
-      fs::remove(file_, ec);
-      fs::path etag = file_;
-      etag += ".etag";
-      fs::remove(etag, ec);
-      throw Error(Exit::corrupt,
-                  name_ + ": the downloaded bytes do not match the listed BLAKE2b-512");
-    }
-  }
-
   fs::path file_;
   const MailboxEntry& e_;
   std::string name_;
   UniqueFd fd_;
   std::uint64_t pos_ = 0;
-  std::unique_ptr<minisign::Prehash> b2_ = std::make_unique<minisign::Prehash>();
   std::mutex mu_;
   std::condition_variable cv_;
   std::uint64_t written_ = 0;
@@ -324,6 +300,14 @@ class Fetcher {
     if (sig.key_id != sender.signing_key.id)
       throw Error(Exit::bad_signature,
                   name + ": signed by another key than the card of " + e.sender + " pinned here");
+    // The listed hash is the prehash the signature covers: checked here, so
+    // that the receipt names the signed bytes and the bytes need no second
+    // hash pass (the open checks the signature over what it reads).
+    std::array<std::uint8_t, 64> listed{};
+    if (e.blake2b.size() != 2 * listed.size() ||
+        !util::unhex(e.blake2b, listed.data(), listed.size()))
+      throw Error(Exit::corrupt, name + ": the mailbox lists a malformed BLAKE2b-512");
+    package::check_sealed_signature(sig, listed, sender, name + " (its listed BLAKE2b-512)");
     TrustStore trust;
     trust.add(sender);
     package::OpenOptions oo;

@@ -133,7 +133,7 @@ TusClient::TusClient(http::Client& http, std::string endpoint, http::Headers hea
       retry_(retry),
       chunk_(std::max<std::size_t>(chunk_size, 64 * 1024)) {}
 
-http::Response TusClient::request(http::Request req, const std::string&) {
+http::Response TusClient::request(http::Request& req, const std::string&) {
   for (const auto& h : headers_) req.headers.push_back(h);
   req.headers.emplace_back("Tus-Resumable", "1.0.0");
   return with_retries(
@@ -188,7 +188,10 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
   if (!st) throw Error(Exit::network, host + ": the upload " + url + " is gone (expired?)");
   std::uint64_t offset = st->offset;
   bool length_known = st->length.has_value();
-  Bytes buf(chunk_);
+  // The chunk is read straight into the request's body (curl sends it from
+  // there), and the buffer is kept from one PATCH to the next: no copy and
+  // no fresh allocation per chunk.
+  std::string body;
   http::Response last;
   last.status = 204;
   if (progress) progress(offset);
@@ -202,14 +205,17 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
                                       std::to_string(offset) + ") than the package has");
     if (complete && offset == avail && length_known) return last;
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_, avail - offset));
-    data.read_at(offset, MutableByteSpan(buf.data(), n));
+    body.resize(n);
+    auto* bytes = reinterpret_cast<std::uint8_t*>(body.data());
+    data.read_at(offset, MutableByteSpan(bytes, n));
+    std::string sum = sha256_b64(ByteSpan(bytes, n));
     http::Request req;
     req.method = "PATCH";
     req.url = url;
-    req.body.assign(reinterpret_cast<const char*>(buf.data()), n);
+    req.body = std::move(body);
     req.headers.emplace_back("Content-Type", "application/offset+octet-stream");
     req.headers.emplace_back("Upload-Offset", std::to_string(offset));
-    req.headers.emplace_back("Upload-Checksum", "sha256 " + sha256_b64(ByteSpan(buf.data(), n)));
+    req.headers.emplace_back("Upload-Checksum", "sha256 " + sum);
     // A server that refuses the PATCH from its headers (409, 423 while the
     // previous, cut request still holds the upload) answers before the
     // body is sent: a cut costs at most one chunk.
@@ -217,6 +223,7 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
     bool declares = complete && !length_known && offset + n == avail;
     if (declares) req.headers.emplace_back("Upload-Length", std::to_string(avail));
     auto r = request(req, "PATCH");
+    body = std::move(req.body);
     if (r.status == 409) {  // offset mismatch: ask where the server is
       st = status(url);
       if (!st) throw Error(Exit::network, host + ": the upload " + url + " is gone (expired?)");

@@ -79,7 +79,8 @@ class TusClient {
   [[nodiscard]] std::uint64_t bytes_sent() const { return sent_; }
 
  private:
-  http::Response request(http::Request req, const std::string& what);
+  // Adds the common headers to `req` and performs it with retries.
+  http::Response request(http::Request& req, const std::string& what);
   http::Client& http_;
   std::string endpoint_;
   http::Headers headers_;
