@@ -312,8 +312,11 @@ class StoredDataSet : public DcmDataset {
     while (at_ < bytes_.size()) {
       const offile_off_t room = out.avail();
       if (room <= 0) return EC_StreamNotifyClient;  // sent as a PDV; called again
-      const auto n = static_cast<std::size_t>(
+      auto n = static_cast<std::size_t>(
           std::min<std::uint64_t>(static_cast<std::uint64_t>(room), bytes_.size() - at_));
+      // DIMSE refuses an odd-length PDV but the last: hand over even pieces.
+      if (n < bytes_.size() - at_) n &= ~std::size_t{1};
+      if (n == 0) return EC_StreamNotifyClient;
       const offile_off_t put = out.write(bytes_.data() + at_, static_cast<offile_off_t>(n));
       if (put <= 0) return EC_StreamNotifyClient;
       at_ += static_cast<std::size_t>(put);
