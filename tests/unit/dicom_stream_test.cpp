@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -385,4 +386,61 @@ TEST_CASE("a sequence written as UN with a defined length is read as a sequence"
   REQUIRE(g.data.find(0x00081115) != nullptr);
   CHECK_FALSE(g.data.find(0x00081115)->is_sequence());
   CHECK(g.data.find(0x00081115)->value == "abcd");
+}
+
+namespace {
+std::optional<iep::dicom::MetaHeader> meta_of(const std::string& bytes) {
+  return iep::dicom::meta_header(
+      iep::ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+}
+}  // namespace
+
+TEST_CASE("meta_header finds where the data set starts, from the first bytes alone") {
+  const std::string data = explicit_el(8, 0x16, "UI", "1.2.3\0"s);
+  const std::string file = part10(kExplicit, data);
+  auto m = meta_of(file);
+  REQUIRE(m.has_value());
+  CHECK(m->transfer_syntax_uid == kExplicit);  // without its NUL padding
+  CHECK(m->data_offset == file.size() - data.size());
+  // A long-form (OB) meta element before the syntax, as every real file has.
+  const std::string version = le16(2) + le16(1) + "OB" + le16(0) + le32(2) + "\0\1"s;
+  const std::string ts = explicit_el(2, 0x10, "UI", "1.2.840.10008.1.2\0"s);
+  const std::string two = std::string(128, '\0') + "DICM" + version + ts + data;
+  m = meta_of(two);
+  REQUIRE(m.has_value());
+  CHECK(m->transfer_syntax_uid == "1.2.840.10008.1.2");
+  CHECK(m->data_offset == two.size() - data.size());
+  // Real files: the offset is where DCMTK's data set begins (its meta header's length).
+  for (const char* name : {"CT_small.dcm", "MR_small.dcm"}) {
+    const std::string bytes = read_file(kPydicom / name);
+    m = meta_of(bytes);
+    REQUIRE(m.has_value());
+    CHECK(m->transfer_syntax_uid == File::parse(bytes, name).transfer_syntax_uid);
+    CHECK(bytes.substr(static_cast<std::size_t>(m->data_offset), 2) == le16(8));
+  }
+}
+
+TEST_CASE("meta_header refuses what it cannot vouch for, never reading past the end") {
+  const std::string data = explicit_el(8, 0x16, "UI", "1.2.3\0"s);
+  const std::string file = part10(kExplicit, data);
+  // Every truncation: refused, or (cut inside the data set) the same offset.
+  for (std::size_t n = 0; n < file.size(); ++n) {
+    auto m = meta_of(file.substr(0, n));
+    if (m) CHECK(m->data_offset == file.size() - data.size());
+  }
+  CHECK_FALSE(meta_of(file.substr(0, file.size() - data.size())));  // nothing after the header
+  CHECK_FALSE(meta_of(data));                                       // no preamble: a bare data set
+  // An element that claims more bytes than there are.
+  CHECK_FALSE(meta_of(std::string(128, '\0') + "DICM" + le16(2) + le16(0x10) + "UI" + le16(200) +
+                      "1.2" + data));
+  // An undefined length, and a long-form length past the end.
+  CHECK_FALSE(meta_of(std::string(128, '\0') + "DICM" + le16(2) + le16(1) + "OB" + le16(0) +
+                      le32(0xFFFFFFFF) + data));
+  CHECK_FALSE(meta_of(std::string(128, '\0') + "DICM" + le16(2) + le16(1) + "OB" + le16(0) +
+                      le32(0x7FFFFFF0) + data));
+  // No VR letters (implicit VR in the meta header), and no transfer syntax at all.
+  CHECK_FALSE(
+      meta_of(std::string(128, '\0') + "DICM" + le16(2) + le16(0x10) + le32(4) + "1.2\0"s + data));
+  CHECK_FALSE(
+      meta_of(std::string(128, '\0') + "DICM" + explicit_el(2, 0x12, "UI", "1.2\0"s) + data));
 }

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "../../lib/src/pacs/store_hook.h"
 #include "iep/package/package.h"
@@ -184,5 +185,53 @@ TEST_CASE("the hook's change reaches the PACS, for every instance") {
   auto dump =
       iep::test::run("dcmdump -q +P 0010,0020 " + iep::test::quote((dir / "in").string()) + "/*");
   CHECK(dump.out.find("[LOCAL-42]") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("an instance sent from its bytes arrives as one parsed and encoded by DCMTK would") {
+  // Without a hook, iep-store sends the data set as stored; with one (that
+  // changes nothing) it parses and encodes it: storescp must save the same file.
+  const auto dir = iep::test::scratch("store-bytes");
+  const auto a = SiteIdentity::generate("trust-a");
+  iep::TrustStore trust;
+  trust.add(a.card());
+  iep::test::write_file(dir / "p.tar",
+                        package_bytes(a, iep::test::kPydicom / "CT_small.dcm", false));
+  const std::string port = free_port();
+  fs::create_directories(dir / "in");
+  auto pid = iep::test::run("TCP_NODELAY=1 storescp --aetitle PACS --output-directory " +
+                            iep::test::quote((dir / "in").string()) + " " + port +
+                            " >/dev/null 2>&1 & echo $!");
+  iep::test::run("for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/" + port +
+                 ") 2>/dev/null && break; sleep 0.1; done");
+  iep::pacs::StoreOptions o;
+  o.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + port);
+  o.trust = &trust;
+  std::string stored[2];
+  for (int parsed = 0; parsed < 2; ++parsed) {
+    o.journal = dir / ("state" + std::to_string(parsed));
+    if (parsed) {
+      auto hook = std::make_shared<iep::pacs::StudyHook>();
+      hook->decide = [](const iep::pacs::StudyInput&) {
+        iep::pacs::StudyDecision d;
+        d.apply = [](DcmDataset&) {};
+        return d;
+      };
+      o.study_hook = hook;
+    }
+    iep::pacs::StoreResult r;
+    const Exit code =
+        iep::pacs::store({(dir / "p.tar").string()}, o, [&](const auto& res) { r = res; });
+    CHECK(code == Exit::ok);
+    CHECK(r.sent == 1);
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir / "in")) files.push_back(e.path());
+    REQUIRE(files.size() == 1);
+    stored[parsed] = iep::test::read_file(files[0]);
+    fs::remove(files[0]);
+  }
+  iep::test::run("kill " + pid.out);
+  CHECK(!stored[0].empty());
+  CHECK(stored[0] == stored[1]);
   fs::remove_all(dir);
 }

@@ -892,4 +892,32 @@ void File::write(int out_fd, const std::string& out_name) const {
   w.finish();
 }
 
+std::optional<MetaHeader> meta_header(ByteSpan file) {
+  if (file.size() < 132 || std::memcmp(file.data() + 128, "DICM", 4) != 0) return std::nullopt;
+  const auto u16 = [&](std::size_t at) { return file[at] | file[at + 1] << 8; };
+  MetaHeader m;
+  std::size_t pos = 132;
+  while (file.size() - pos >= 8 && u16(pos) == 0x0002) {
+    const std::uint32_t tag = 0x00020000u | u16(pos + 2);
+    const std::array<char, 2> vr{
+        {static_cast<char>(file[pos + 4]), static_cast<char>(file[pos + 5])}};
+    if (!vr_letters(file.data() + pos + 4)) return std::nullopt;
+    std::uint64_t len = u16(pos + 6), head = 8;
+    if (long_form(vr)) {
+      if (file.size() - pos < 12) return std::nullopt;
+      len = static_cast<std::uint64_t>(u16(pos + 8)) | static_cast<std::uint64_t>(u16(pos + 10))
+                                                           << 16;
+      head = 12;
+    }
+    if (len == kUndefined || len > file.size() - pos - head) return std::nullopt;
+    if (tag == kTransferSyntax)
+      m.transfer_syntax_uid = trim_value(
+          std::string_view(reinterpret_cast<const char*>(file.data() + pos + head), len));
+    pos += head + len;
+  }
+  if (m.transfer_syntax_uid.empty() || pos >= file.size()) return std::nullopt;
+  m.data_offset = pos;
+  return m;
+}
+
 }  // namespace iep::dicom

@@ -9,9 +9,11 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -403,6 +405,67 @@ std::string read_entry(tar::Reader& r, const tar::Entry& e, std::uint64_t max,
   return s;
 }
 
+// The BLAKE2b-256 of each entry of a stream of entries, computed on the
+// thread of the BackgroundSink that writes into it (beside the reader, who
+// unpacks or spools the same bytes): the reader announces each entry's size
+// with next() before it writes the entry's bytes; digest(i) once the sink
+// has finished and drain() was called.
+class EntryHashes : public Sink {
+ public:
+  void next(std::uint64_t size) {
+    std::lock_guard lock(m_);
+    sizes_.push_back(size);
+  }
+  void write(ByteSpan d) override {
+    while (!d.empty()) {
+      if (!open_) start();
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, d.size()));
+      hash_.write(d.first(n));
+      d = d.subspan(n);
+      if ((left_ -= n) == 0) close();
+    }
+  }
+  void finish() override {}
+  // After the sink finished: the digests of the entries still due (empty ones).
+  void drain() {
+    for (;;) {
+      {
+        std::lock_guard lock(m_);
+        if (sizes_.empty()) break;
+      }
+      start();
+      if (left_ != 0) throw Error(Exit::internal, "an entry's hash is missing bytes");
+      close();
+    }
+  }
+  [[nodiscard]] const std::array<std::uint8_t, 32>& digest(std::size_t i) const {
+    return digests_.at(i);
+  }
+
+ private:
+  void start() {
+    {
+      std::lock_guard lock(m_);
+      if (sizes_.empty()) throw Error(Exit::internal, "bytes of an entry not announced");
+      left_ = sizes_.front();
+      sizes_.pop_front();
+    }
+    hash_ = util::Blake2b256();
+    open_ = true;
+    if (left_ == 0) close();
+  }
+  void close() {
+    digests_.push_back(hash_.digest());
+    open_ = false;
+  }
+  std::mutex m_;
+  std::deque<std::uint64_t> sizes_;
+  std::vector<std::array<std::uint8_t, 32>> digests_;
+  util::Blake2b256 hash_;
+  std::uint64_t left_ = 0;
+  bool open_ = false;
+};
+
 // Reads a plain package, handing file entries to `h`, and checks it whole:
 // the manifest signature by a trusted sender, every file's size and hash,
 // nothing missing, nothing extra.
@@ -414,9 +477,13 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
   tar::Reader tr(src, name);
   struct Seen {
     std::uint64_t size;
-    std::array<std::uint8_t, 32> hash;
+    std::size_t index;  // in `hashes`
   };
   std::map<std::string, Seen> seen;
+  // Hashing runs on its own thread too, beside `h` (writing files, spooling).
+  EntryHashes hashes;
+  BackgroundSink hashing(hashes);
+  std::size_t hashed = 0;
   std::set<std::string> folders;  // of the entries so far
   std::string json, sig_text;
   bool have_manifest = false, have_sig = false;
@@ -453,15 +520,15 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
       folders.insert(std::move(dir));
     }
     h.begin(e->path, e->size);
-    util::Blake2b256 hash;
+    hashes.next(e->size);
     for (;;) {
       std::size_t n = tr.read(buf);
       if (n == 0) break;
-      hash.write(ByteSpan(buf.data(), n));
+      hashing.write(ByteSpan(buf.data(), n));
       h.data(ByteSpan(buf.data(), n));
     }
     h.end();
-    seen[e->path] = Seen{e->size, hash.digest()};
+    seen[e->path] = Seen{e->size, hashed++};
   }
   // Only zero padding may follow the end of the archive.
   for (;;) {
@@ -471,6 +538,8 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
                     [](auto b) { return b != 0; }))
       throw Error(Exit::corrupt, name + ": data after the end of the archive");
   }
+  hashing.finish();
+  hashes.drain();
   if (!have_manifest)
     throw Error(Exit::not_package, name + ": no MANIFEST.json: not an iep package");
   if (!have_sig) throw Error(Exit::bad_signature, name + ": the manifest is not signed");
@@ -505,7 +574,7 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
     auto it = seen.find(f.path);
     if (it == seen.end())
       throw Error(Exit::corrupt, name + ": " + f.path + " is listed but missing");
-    if (it->second.size != f.size || it->second.hash != f.blake2b)
+    if (it->second.size != f.size || hashes.digest(it->second.index) != f.blake2b)
       throw Error(Exit::corrupt,
                   name + ": " + f.path + ": content does not match the signed manifest");
   }
@@ -595,6 +664,7 @@ class FolderWriter : public EntryHandler {
   void begin(const std::string& path, std::uint64_t) override {
     fd_ = folder_.create_file(path);
     cur_ = (folder_.dest() / path).string();
+    at_ = started_ = 0;
   }
   void data(ByteSpan d) override {
     written_ += d.size();
@@ -602,8 +672,11 @@ class FolderWriter : public EntryHandler {
       throw Error(Exit::corrupt, folder_.dest().string() + ": the package unpacks to more than " +
                                      std::to_string(limit_) + " bytes (the bound given)");
     FdSink(fd_.get(), cur_).write(d);
+    at_ += d.size();
+    if (at_ - started_ >= kWriteback) writeback();
   }
   void end() override {
+    writeback();
     if (::close(fd_.release()) != 0)
       throw Error(Exit::output, cur_ + ": close failed: " + std::strerror(errno));
   }
@@ -618,10 +691,22 @@ class FolderWriter : public EntryHandler {
   void commit() { folder_.commit(); }
 
  private:
+  // Starts writing what is written so far to the disk, without waiting: the
+  // disk works while the rest is decrypted and unpacked, instead of all of
+  // it during commit()'s sync (which alone makes the folder durable). Only a
+  // hint: an error shows again at the sync.
+  void writeback() {
+    if (at_ > started_)
+      (void)::sync_file_range(fd_.get(), static_cast<off_t>(started_),
+                              static_cast<off_t>(at_ - started_), SYNC_FILE_RANGE_WRITE);
+    started_ = at_;
+  }
+  static constexpr std::uint64_t kWriteback = 4 << 20;
   StagedFolder folder_;
   UniqueFd fd_;
   std::string cur_;
   std::uint64_t limit_ = 0, written_ = 0;
+  std::uint64_t at_ = 0, started_ = 0;  // in the current file: written, writeback started
 };
 
 // The second pass of iep-verify: parses the entries the verified manifest

@@ -2,6 +2,7 @@
 
 #include <dcmtk/dcmdata/dcdatset.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcostrma.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/diutil.h>
 #include <dcmtk/dcmnet/dul.h>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -287,6 +289,52 @@ std::uint16_t Association::store(T_ASC_PresentationContextID id, DcmDataset& dat
   delete detail;
   if (c.bad()) fail("C-STORE of " + sop_instance, c);
   return rsp.DimseStatus;
+}
+
+namespace {
+// A data set that DIMSE writes out as the bytes it was made from: DCMTK
+// builds the C-STORE command and reads the response as for any data set,
+// and the instance's bytes go to the wire without being parsed or encoded
+// again (DCMTK 3.6.7's file-data path parses the file too).
+class StoredDataSet : public DcmDataset {
+ public:
+  explicit StoredDataSet(ByteSpan bytes) : bytes_(bytes) {}
+  OFBool isEmpty(const OFBool) override { return bytes_.empty(); }
+  OFBool canWriteXfer(const E_TransferSyntax, const E_TransferSyntax) override { return OFTrue; }
+  void transferInit() override {
+    DcmDataset::transferInit();
+    at_ = 0;
+  }
+  using DcmDataset::write;
+  OFCondition write(DcmOutputStream& out, const E_TransferSyntax, const E_EncodingType,
+                    DcmWriteCache*, const E_GrpLenEncoding, const E_PaddingEncoding, const Uint32,
+                    const Uint32, Uint32) override {
+    while (at_ < bytes_.size()) {
+      const offile_off_t room = out.avail();
+      if (room <= 0) return EC_StreamNotifyClient;  // sent as a PDV; called again
+      auto n = static_cast<std::size_t>(
+          std::min<std::uint64_t>(static_cast<std::uint64_t>(room), bytes_.size() - at_));
+      // DIMSE refuses an odd-length PDV but the last: hand over even pieces.
+      if (n < bytes_.size() - at_) n &= ~std::size_t{1};
+      if (n == 0) return EC_StreamNotifyClient;
+      const offile_off_t put = out.write(bytes_.data() + at_, static_cast<offile_off_t>(n));
+      if (put <= 0) return EC_StreamNotifyClient;
+      at_ += static_cast<std::size_t>(put);
+    }
+    return EC_Normal;
+  }
+
+ private:
+  ByteSpan bytes_;
+  std::size_t at_ = 0;
+};
+}  // namespace
+
+std::uint16_t Association::store(T_ASC_PresentationContextID id, ByteSpan dataset,
+                                 const std::string& sop_class, const std::string& sop_instance,
+                                 std::string* comment) {
+  StoredDataSet ds(dataset);
+  return store(id, ds, sop_class, sop_instance, comment);
 }
 
 namespace {

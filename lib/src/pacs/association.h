@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "iep/pacs/dimse.h"
 
 class DcmDataset;
@@ -61,6 +62,12 @@ class Association {
   // the peer's error comment, if any). Throws iep::Error(network) when the
   // association broke (then the object is closed).
   std::uint16_t store(T_ASC_PresentationContextID id, DcmDataset& dataset,
+                      const std::string& sop_class, const std::string& sop_instance,
+                      std::string* comment = nullptr);
+  // The same with a data set as stored (the bytes after a file's meta
+  // header), sent byte for byte without parsing it: the caller makes sure
+  // context `id` has the data set's own transfer syntax.
+  std::uint16_t store(T_ASC_PresentationContextID id, ByteSpan dataset,
                       const std::string& sop_class, const std::string& sop_instance,
                       std::string* comment = nullptr);
   // C-FIND: on_match for every pending response's identifier; returns the

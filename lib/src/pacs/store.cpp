@@ -36,6 +36,7 @@
 
 #include "core/util.h"
 #include "iep/core/io.h"
+#include "iep/dicom/dicom_stream.h"
 #include "iep/package/package.h"
 #include "iep/pacs/report.h"
 #include "pacs/association.h"
@@ -108,57 +109,70 @@ struct Instance {
   UniqueFd own;  // the large instance's file
 };
 
-Instance load_instance(const Spool& spool, const ManifestFile& f, Bytes& buf) {
+// `n` bytes of the spool from `at` on.
+void read_at(const Spool& spool, const ManifestFile& f, std::uint8_t* dst, std::uint64_t n,
+             std::uint64_t at) {
+  while (n > 0) {
+    ssize_t r =
+        ::pread(spool.fd(), dst, static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 30)),
+                static_cast<off_t>(at));
+    if (r <= 0) throw Error(Exit::output, f.path + ": cannot read the temporary copy");
+    dst += r;
+    n -= static_cast<std::uint64_t>(r);
+    at += static_cast<std::uint64_t>(r);
+  }
+}
+
+// An entry's bytes from the spool, into `out` (in memory: the caller bounds them).
+void read_spooled(const Spool& spool, const ManifestFile& f, Bytes& out) {
   const auto [offset, size] = spool.where(f.path);
+  out.resize(size);
+  read_at(spool, f, out.data(), size, offset);
+}
+
+// An instance parsed from its bytes in memory.
+Instance parse_instance(ByteSpan bytes, const ManifestFile& f) {
   Instance inst;
   inst.file = std::make_unique<DcmFileFormat>();
-  const auto read_at = [&](std::uint8_t* dst, std::uint64_t n, std::uint64_t at) {
-    while (n > 0) {
-      ssize_t r =
-          ::pread(spool.fd(), dst, static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 30)),
-                  static_cast<off_t>(at));
-      if (r <= 0) throw Error(Exit::output, f.path + ": cannot read the temporary copy");
-      dst += r;
-      n -= static_cast<std::uint64_t>(r);
-      at += static_cast<std::uint64_t>(r);
-    }
-  };
-  OFCondition c;
+  DcmInputBufferStream in;
+  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  in.setEos();
+  inst.file->transferInit();
+  const OFCondition c = inst.file->read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  inst.file->transferEnd();
+  if (c.bad()) throw Error(Exit::invalid_dicom, f.path + ": does not parse: " + c.text());
+  return inst;
+}
+
+Instance load_instance(const Spool& spool, const ManifestFile& f, Bytes& buf) {
+  const auto [offset, size] = spool.where(f.path);
   if (size <= kInMemory) {
-    buf.resize(size);
-    read_at(buf.data(), size, offset);
-    DcmInputBufferStream in;
-    in.setBuffer(buf.data(), static_cast<offile_off_t>(size));
-    in.setEos();
-    inst.file->transferInit();
-    c = inst.file->read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    inst.file->transferEnd();
-  } else {
+    read_spooled(spool, f, buf);
+    return parse_instance(buf, f);
+  }
+  Instance inst;
+  inst.file = std::make_unique<DcmFileFormat>();
+  {
     inst.own = unnamed_temp_file(f.path);
     Bytes chunk(4 << 20);
     for (std::uint64_t done = 0; done < size;) {
       std::uint64_t n = std::min<std::uint64_t>(chunk.size(), size - done);
-      read_at(chunk.data(), n, offset + done);
+      read_at(spool, f, chunk.data(), n, offset + done);
       FdSink(inst.own.get(), f.path).write(ByteSpan(chunk.data(), n));
       done += n;
     }
-    c = inst.file->loadFile(OFFilename(("/proc/self/fd/" + std::to_string(inst.own.get())).c_str()),
+    const OFCondition c =
+        inst.file->loadFile(OFFilename(("/proc/self/fd/" + std::to_string(inst.own.get())).c_str()),
                             EXS_Unknown, EGL_noChange, 64 * 1024);
+    if (c.bad()) throw Error(Exit::invalid_dicom, f.path + ": does not parse: " + c.text());
   }
-  if (c.bad()) throw Error(Exit::invalid_dicom, f.path + ": does not parse: " + c.text());
   return inst;
 }
 
 // An attachment's bytes from the spool (a report: bounded by the caller).
 Bytes read_spooled(const Spool& spool, const ManifestFile& f) {
-  const auto [offset, size] = spool.where(f.path);
-  Bytes b(size);
-  for (std::uint64_t done = 0; done < size;) {
-    ssize_t r = ::pread(spool.fd(), b.data() + done, static_cast<std::size_t>(size - done),
-                        static_cast<off_t>(offset + done));
-    if (r <= 0) throw Error(Exit::output, f.path + ": cannot read the temporary copy");
-    done += static_cast<std::uint64_t>(r);
-  }
+  Bytes b;
+  read_spooled(spool, f, b);
   return b;
 }
 
@@ -213,10 +227,11 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
   [[nodiscard]] bool stored(const std::string& uid) const { return done_.contains(uid); }
   // Records a stored instance: written at once (a killed process loses
-  // nothing), synced to disk by a thread of its own, so that the senders
-  // never wait for the disk (a machine crash may lose the last few lines:
-  // those instances are sent again, and a PACS keeps one copy of a SOP
-  // instance).
+  // nothing), synced to disk by a thread of its own, at most every
+  // kSyncEvery, so that the senders never wait for the disk and the disk is
+  // not asked to flush for every instance (a machine crash may lose the
+  // last lines: those instances are sent again, and a PACS keeps one copy
+  // of a SOP instance).
   void add(const std::string& uid) {
     std::lock_guard lock(m_);
     append_raw(uid + "\n");
@@ -234,8 +249,10 @@ class Journal {
       lock.unlock();
       ::fdatasync(fd_.get());
       lock.lock();
+      cv_.wait_for(lock, kSyncEvery, [this] { return closing_; });
     }
   }
+  static constexpr std::chrono::milliseconds kSyncEvery{100};
   void append_raw(const std::string& s) {
     if (::write(fd_.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size()))
       throw Error(Exit::output, path_.string() + ": " + std::string(std::strerror(errno)));
@@ -390,17 +407,32 @@ class Sender {
   }
 
   struct Prepared {
-    Instance inst;
+    Instance inst;                          // parsed (and coerced by the hook)
+    Bytes bytes;                            // or as stored: the file's bytes,
+    std::optional<dicom::MetaHeader> meta;  // and where its data set starts
     std::string error;
   };
 
-  // Reads and parses one instance from the spool, and applies the hook.
+  // Reads one instance from the spool. Without a hook to apply, one with a
+  // meta header is kept as its bytes, sent as they are when the peer takes
+  // its transfer syntax (most of the time: it is proposed first); parsing
+  // waits until the peer wants it decoded. Otherwise parsed, and the hook
+  // applied.
   Prepared prepare(std::size_t i) {
     Prepared p;
-    Bytes buf;
+    const ManifestFile& f = *todo_[i];
     try {
-      p.inst = load_instance(spool_, *todo_[i], buf);
-      if (apply_) apply_(*p.inst.file->getDataset());
+      if (!apply_ && spool_.where(f.path).second <= kInMemory) {
+        read_spooled(spool_, f, p.bytes);
+        p.meta = dicom::meta_header(p.bytes);
+        if (p.meta) return p;
+        p.inst = parse_instance(p.bytes, f);
+        p.bytes = Bytes();
+      } else {
+        Bytes buf;
+        p.inst = load_instance(spool_, f, buf);
+        if (apply_) apply_(*p.inst.file->getDataset());
+      }
     } catch (const std::exception& e) {
       p.error = e.what();
     }
@@ -413,8 +445,9 @@ class Sender {
       done(i, {false, false, p.error});
       return;
     }
-    DcmDataset& ds = *p.inst.file->getDataset();
-    const std::string stored_ts = DcmXfer(ds.getOriginalXfer()).getXferID();
+    const std::string stored_ts =
+        p.meta ? p.meta->transfer_syntax_uid
+               : DcmXfer(p.inst.file->getDataset()->getOriginalXfer()).getXferID();
     std::string last;
     for (int attempt = 0; attempt <= o_.retries; ++attempt) {
       if (stop_) {
@@ -458,7 +491,17 @@ class Sender {
                              class_name(f.sop_class_uid), syntax_name(stored_ts))});
         return;
       }
+      const bool as_stored = p.meta && as == stored_ts;
+      if (!as_stored && !p.inst.file) {
+        try {
+          p.inst = parse_instance(p.bytes, f);
+        } catch (const Error& e) {
+          done(i, {false, false, e.what()});
+          return;
+        }
+      }
       if (as != stored_ts) {
+        DcmDataset& ds = *p.inst.file->getDataset();
         const E_TransferSyntax to = DcmXfer(as.c_str()).getXfer();
         if (ds.chooseRepresentation(to, nullptr).bad() || !ds.canWriteXfer(to)) {
           done(i, {false, false,
@@ -471,7 +514,12 @@ class Sender {
       std::uint16_t status = 0;
       std::string comment;
       try {
-        status = assoc->store(pc, ds, f.sop_class_uid, f.sop_instance_uid, &comment);
+        if (as_stored)
+          status = assoc->store(pc, ByteSpan(p.bytes).subspan(p.meta->data_offset), f.sop_class_uid,
+                                f.sop_instance_uid, &comment);
+        else
+          status = assoc->store(pc, *p.inst.file->getDataset(), f.sop_class_uid, f.sop_instance_uid,
+                                &comment);
       } catch (const Error& e) {
         last = fmt::format("the association broke: {}", e.what());
         assoc.reset();

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,6 +132,18 @@ class File {
   std::string name_;
   friend struct Parser;
 };
+
+// Where a Part 10 file's data set starts and its transfer syntax, from the
+// file's first bytes alone (preamble, "DICM", a group 0002 in explicit VR
+// little endian): what it takes to send the data set as stored, without
+// parsing it. nullopt when `file` holds no such header whole (no preamble,
+// an element cut short or of undefined length, no transfer syntax, nothing
+// after the header).
+struct MetaHeader {
+  std::uint64_t data_offset = 0;
+  std::string transfer_syntax_uid;
+};
+std::optional<MetaHeader> meta_header(ByteSpan file);
 
 // iep's Implementation Class UID and Version Name in the meta headers it writes.
 inline constexpr const char* kImplementationClassUid =
