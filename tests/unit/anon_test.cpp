@@ -174,6 +174,10 @@ TEST_CASE("keyed mappings: known answers, remembered or not") {
   CHECK(a.uid("1.2.840.10008.1.2") == uid);
   CHECK(a.patient_id("PAT-1") == pid);
   CHECK(a.patient_name("PAT-1") == "ANON^" + pid.substr(5));
+  // Long values are not remembered, and map the same each time.
+  const std::string long_value(5000, '7');
+  CHECK(a.uid(long_value) == a.uid(long_value));
+  CHECK(a.uid(long_value) != a.uid(long_value.substr(1)));
 }
 
 TEST_CASE("profile names") {

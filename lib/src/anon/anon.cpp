@@ -875,9 +875,12 @@ class Anonymiser::Keyed {
     return out;
   }
 
-  // make(message) for label l, remembered.
+  // make(message) for label l, remembered. Only short messages (UIDs and
+  // IDs are at most 64 bytes): a hostile file's long values would make the
+  // memo's bound a matter of megabytes.
   template <typename F>
   std::string memo(Label l, std::string_view message, F make) const {
+    if (message.size() > kMemoMessage) return make(mac(l, message));
     std::string k(1, static_cast<char>('0' + l));
     k += message;
     {
@@ -892,7 +895,7 @@ class Anonymiser::Keyed {
   }
 
  private:
-  static constexpr std::size_t kMemo = 4096;
+  static constexpr std::size_t kMemo = 4096, kMemoMessage = 128;
   std::array<crypto_auth_hmacsha256_state, labels> start_{};
   mutable std::mutex m_;
   mutable std::unordered_map<std::string, std::string> memo_;
