@@ -67,3 +67,21 @@ interleaved_times() {
   done
   echo "$(_stats "${wa[@]}") $(_stats "${wb[@]}") $(_stats "${ca[@]}" | cut -d' ' -f1) $(_stats "${cb[@]}" | cut -d' ' -f1) $(_stats "${pa[@]}" | cut -d' ' -f1)"
 }
+# time_run NAME CMD...: run CMD once (output discarded) and append "wall cpu"
+# in seconds (cpu = user + sys of CMD and its children) to $scratch/NAME.times.
+# For benchmarks that interleave the commands they compare, round after round,
+# so that the noise of a shared machine hits each of them alike. A failing CMD
+# ends the benchmark.
+time_run() {
+  local name=$1 t0 t1
+  shift
+  t0=$(date +%s.%N)
+  /usr/bin/time -f '%U %S' -o "$scratch/$name.cpu" "$@" >/dev/null 2>"$scratch/$name.err" ||
+    { cat "$scratch/$name.err" >&2; die "$name failed: $*"; }
+  t1=$(date +%s.%N)
+  awk -v w="$(echo "$t1 - $t0" | bc -l)" 'END {printf "%.4f %.2f\n", w, $1 + $2}' \
+    "$scratch/$name.cpu" >>"$scratch/$name.times"
+}
+
+# fastest NAME: "wall cpu" of the run of NAME with the least wall time.
+fastest() { sort -g "$scratch/$1.times" | head -n 1; }

@@ -17,10 +17,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../../lib/src/anon/anon_table.h"
@@ -142,6 +144,40 @@ TEST_CASE("keyed mappings: format and determinism") {
   CHECK(m.patient_id("ABCD1234") == "SUBJ-001");
   CHECK(m.patient_name("ABCD1234") == "SUBJ-001");
   CHECK(m.patient_id("OTHER") == a.patient_id("OTHER"));
+}
+
+// The keyed maps hash the key's blocks once and remember their results:
+// the values must stay HMAC-SHA256(key, label || 0 || message), whatever
+// was asked before, past the memo's bound (4096) and from several threads.
+TEST_CASE("keyed mappings: known answers, remembered or not") {
+  const fs::path dir = scratch("anon-keyed");
+  write_file(dir / "k", "IEP-ANON-KEY-1 " + std::string("00112233445566778899aabbccddeeff") +
+                            "00112233445566778899aabbccddeeff\n");
+  fs::permissions(dir / "k", fs::perms::owner_read | fs::perms::owner_write);
+  const Anonymiser a = make(ProjectKey::load(dir / "k"));
+  // (computed with Python's hmac module)
+  const std::string uid = "2.25.238427251006501902337978358010719787855";
+  const std::string pid = "ANON-UTTUUX3YWQS3";
+  CHECK(a.uid("1.2.840.10008.1.2") == uid);
+  CHECK(a.patient_id("PAT-1") == pid);
+  std::vector<std::string> first;
+  for (int i = 0; i < 5000; ++i) first.push_back(a.uid("1.2.3." + std::to_string(i)));
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&] {
+      for (int i = 4999; i >= 0; --i)
+        if (a.uid("1.2.3." + std::to_string(i)) != first[static_cast<std::size_t>(i)]) ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
+  CHECK(a.uid("1.2.840.10008.1.2") == uid);
+  CHECK(a.patient_id("PAT-1") == pid);
+  CHECK(a.patient_name("PAT-1") == "ANON^" + pid.substr(5));
+  // Long values are not remembered, and map the same each time.
+  const std::string long_value(5000, '7');
+  CHECK(a.uid(long_value) == a.uid(long_value));
+  CHECK(a.uid(long_value) != a.uid(long_value.substr(1)));
 }
 
 TEST_CASE("profile names") {

@@ -171,6 +171,30 @@ TEST_CASE("a small hand-made file reads, edits and writes") {
   CHECK(media->value == "1.2.4"s + '\0');  // Media Storage SOP Instance UID follows the data set
 }
 
+// The reader copies what its 16 KiB window of the file holds and reads a
+// new window for the rest: an element header or value across the window's
+// end reads whole, and a file cut there is refused.
+TEST_CASE("elements across the read window's end read whole; cut there, refused") {
+  const fs::path dir = scratch("dicom-stream-window");
+  for (std::size_t pad = 16200; pad < 16260; pad += 2) {
+    const std::string data = explicit_el(8, 0x16, "UI", "1.2.3\0"s) +
+                             explicit_el(0x10, 0x4000, "LT", std::string(pad, 'x')) +
+                             explicit_el(0x20, 0x0D, "UI", "1.2.840.99\0"s) +
+                             explicit_el(0x20, 0x0E, "UI", "1.2.840.98\0"s);
+    const std::string bytes = part10(kExplicit, data);
+    write_file(dir / "f.dcm", bytes);
+    const File f = File::read(dir / "f.dcm");
+    CHECK(f.text(0x0020000D) == "1.2.840.99");
+    CHECK(f.text(0x0020000E) == "1.2.840.98");
+    CHECK(f.data.find(0x00104000)->value == std::string(pad, 'x'));
+    // Cut inside the last element's header or value.
+    for (std::size_t cut : {bytes.size() - 1, bytes.size() - 12, bytes.size() - 17}) {
+      write_file(dir / "cut.dcm", bytes.substr(0, cut));
+      CHECK(code_of([&] { (void)File::read(dir / "cut.dcm"); }) == Exit::invalid_dicom);
+    }
+  }
+}
+
 TEST_CASE("hostile input is refused as invalid DICOM, never read past its end") {
   // A length past the end of the file.
   CHECK(read_code(part10(kExplicit, le16(0x10) + le16(0x10) + "PN" + le16(200) + "AB")) ==

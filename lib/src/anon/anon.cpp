@@ -44,7 +44,9 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "anon/anon_rules.h"
 #include "anon/anon_table.h"
@@ -63,27 +65,9 @@ namespace {
 
 constexpr std::string_view kKeyMagic = "IEP-ANON-KEY-1";
 
-// HMAC-SHA256(key, label || 0 || message): one independent function per label.
-std::array<std::uint8_t, 32> keyed(const std::array<std::uint8_t, 32>& key, std::string_view label,
-                                   std::string_view message) {
-  crypto_auth_hmacsha256_state st;
-  crypto_auth_hmacsha256_init(&st, key.data(), key.size());
-  const unsigned char zero = 0;
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(label.data()),
-                                label.size());
-  crypto_auth_hmacsha256_update(&st, &zero, 1);
-  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
-                                message.size());
-  std::array<std::uint8_t, 32> out{};
-  crypto_auth_hmacsha256_final(&st, out.data());
-  sodium_memzero(&st, sizeof st);
-  return out;
-}
-
 // 12 base32 characters (60 bits) of a keyed hash: short, upper case ASCII.
-std::string token(const std::array<std::uint8_t, 32>& key, std::string_view original) {
+std::string token(const std::array<std::uint8_t, 32>& h) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  const auto h = keyed(key, "iep-anon patient", original);
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = v << 8 | h[static_cast<std::size_t>(i)];
   std::string out;
@@ -854,42 +838,109 @@ std::map<std::string, std::string> load_mapping(const fs::path& path) {
 
 // ---------------------------------------------------------------- Anonymiser
 
+// The keyed maps: HMAC-SHA256(key, label || 0 || message), one independent
+// function per label. Each costs about 19,000 instructions, and a study's
+// files repeat most of what they map (study, series and frame of reference
+// UIDs, the patient's ID three times a file): so the key's two blocks and
+// the label are hashed once here, and results are remembered. The memo is
+// emptied when it holds kMemo entries, so memory stays flat over any number
+// of files; it is shared by the threads of a batch (a lock per lookup costs
+// far less than a hash).
+class Anonymiser::Keyed {
+ public:
+  enum Label { uid, patient, date_shift, labels };
+
+  explicit Keyed(const std::array<std::uint8_t, 32>& key) {
+    static constexpr std::string_view kLabels[labels] = {"iep-anon uid", "iep-anon patient",
+                                                         "iep-anon date shift"};
+    const unsigned char zero = 0;
+    for (int l = 0; l < labels; ++l) {
+      crypto_auth_hmacsha256_init(&start_[l], key.data(), key.size());
+      crypto_auth_hmacsha256_update(
+          &start_[l], reinterpret_cast<const unsigned char*>(kLabels[l].data()), kLabels[l].size());
+      crypto_auth_hmacsha256_update(&start_[l], &zero, 1);
+    }
+  }
+  ~Keyed() { sodium_memzero(start_.data(), sizeof start_); }
+  Keyed(const Keyed&) = delete;
+  Keyed& operator=(const Keyed&) = delete;
+
+  [[nodiscard]] std::array<std::uint8_t, 32> mac(Label l, std::string_view message) const {
+    crypto_auth_hmacsha256_state st = start_[l];
+    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(message.data()),
+                                  message.size());
+    std::array<std::uint8_t, 32> out{};
+    crypto_auth_hmacsha256_final(&st, out.data());
+    sodium_memzero(&st, sizeof st);
+    return out;
+  }
+
+  // make(message) for label l, remembered. Only short messages (UIDs and
+  // IDs are at most 64 bytes): a hostile file's long values would make the
+  // memo's bound a matter of megabytes.
+  template <typename F>
+  std::string memo(Label l, std::string_view message, F make) const {
+    if (message.size() > kMemoMessage) return make(mac(l, message));
+    std::string k(1, static_cast<char>('0' + l));
+    k += message;
+    {
+      std::lock_guard lock(m_);
+      if (auto it = memo_.find(k); it != memo_.end()) return it->second;
+    }
+    std::string v = make(mac(l, message));
+    std::lock_guard lock(m_);
+    if (memo_.size() >= kMemo) memo_.clear();
+    memo_.emplace(std::move(k), v);
+    return v;
+  }
+
+ private:
+  static constexpr std::size_t kMemo = 4096, kMemoMessage = 128;
+  std::array<crypto_auth_hmacsha256_state, labels> start_{};
+  mutable std::mutex m_;
+  mutable std::unordered_map<std::string, std::string> memo_;
+};
+
 Anonymiser::Anonymiser(const ProjectKey& key, Options options)
-    : key_(key), options_(std::move(options)) {
-  util::sodium_ready();
+    : key_(key),
+      options_(std::move(options)),
+      keyed_((util::sodium_ready(), std::make_shared<Keyed>(key_.bytes()))) {
   find_row(0, 0);  // index the table now, not in the first file
 }
 
 std::string Anonymiser::uid(std::string_view original) const {
-  __extension__ typedef unsigned __int128 u128;
-  const auto h = keyed(key_.bytes(), "iep-anon uid", trim(original));
-  u128 v = 0;
-  for (int i = 0; i < 16; ++i) v = v << 8 | h[static_cast<std::size_t>(i)];
-  std::string digits;
-  do {
-    digits += static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  } while (v != 0);
-  std::reverse(digits.begin(), digits.end());
-  return "2.25." + digits;  // at most 5 + 39 characters
+  return keyed_->memo(Keyed::uid, trim(original), [](const std::array<std::uint8_t, 32>& h) {
+    __extension__ typedef unsigned __int128 u128;
+    u128 v = 0;
+    for (int i = 0; i < 16; ++i) v = v << 8 | h[static_cast<std::size_t>(i)];
+    std::string digits;
+    do {
+      digits += static_cast<char>('0' + static_cast<int>(v % 10));
+      v /= 10;
+    } while (v != 0);
+    std::reverse(digits.begin(), digits.end());
+    return "2.25." + digits;  // at most 5 + 39 characters
+  });
 }
 
 std::string Anonymiser::patient_id(std::string_view original) const {
   original = trim(original);
   auto it = options_.subject_ids.find(std::string(original));
   if (it != options_.subject_ids.end()) return it->second;
-  return "ANON-" + token(key_.bytes(), original);
+  return "ANON-" + keyed_->memo(Keyed::patient, original,
+                                [](const std::array<std::uint8_t, 32>& h) { return token(h); });
 }
 
 std::string Anonymiser::patient_name(std::string_view original_id) const {
   original_id = trim(original_id);
   auto it = options_.subject_ids.find(std::string(original_id));
   if (it != options_.subject_ids.end()) return it->second;
-  return "ANON^" + token(key_.bytes(), original_id);
+  return "ANON^" + keyed_->memo(Keyed::patient, original_id,
+                                [](const std::array<std::uint8_t, 32>& h) { return token(h); });
 }
 
 int Anonymiser::date_shift_days(std::string_view original_patient_id) const {
-  const auto h = keyed(key_.bytes(), "iep-anon date shift", trim(original_patient_id));
+  const auto h = keyed_->mac(Keyed::date_shift, trim(original_patient_id));
   const std::uint32_t v =
       std::uint32_t{h[0]} << 24 | std::uint32_t{h[1]} << 16 | std::uint32_t{h[2]} << 8 | h[3];
   return -static_cast<int>(1 + v % 3650);  // 1 day to 10 years back

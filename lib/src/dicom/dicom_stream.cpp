@@ -149,8 +149,11 @@ struct Parser {
   const ReadLimits& lim;
   std::uint64_t size = 0;  // of the source
   std::uint64_t pos = 0;
-  // A window of the file source (unused for memory sources).
-  std::string window;
+  // A window of the source: all of a memory source, or a buffer of the
+  // file's (not zero-filled: it is read into as soon as it is made).
+  const char* window = nullptr;
+  std::unique_ptr<char[]> window_buf;
+  std::size_t window_len = 0;
   std::uint64_t window_at = 0;
   std::size_t elements = 0;
   std::uint64_t held = 0;  // bytes of values held in memory
@@ -163,28 +166,38 @@ struct Parser {
     throw Error(Exit::invalid_dicom, f.name_ + ": " + why);
   }
 
-  // Copies n bytes at `at` of the source into dst.
+  // Copies n bytes at `at` of the source into dst. What the window holds
+  // (nearly every tag, VR, length and short value) is copied inline.
   void fetch(std::uint64_t at, std::size_t n, void* dst) {
+    if (at >= window_at && at - window_at < window_len && n <= window_len - (at - window_at)) {
+      std::memcpy(dst, window + (at - window_at), n);
+      return;
+    }
+    fetch_outside(at, n, dst);
+  }
+
+  [[gnu::noinline]] void fetch_outside(std::uint64_t at, std::size_t n, void* dst) {
     if (at > size || n > size - at)
       fail((in_element == 0 ? std::string("cut short")
                             : "cut inside element " + tag_name(in_element)) +
            ": the file ends at byte " + std::to_string(size) + ", before the " + std::to_string(n) +
            " bytes expected at byte " + std::to_string(at));
     if (f.in_memory_) {
+      window = f.memory_.data(), window_len = f.memory_.size(), window_at = 0;
       std::memcpy(dst, f.memory_.data() + at, n);
       return;
     }
-    if (at < window_at || at + n > window_at + window.size()) {
-      constexpr std::size_t kWindow = 16 * 1024;
-      if (n > kWindow) {
-        read_fd(at, n, dst);
-        return;
-      }
-      window.resize(static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size - at)));
-      read_fd(at, window.size(), window.data());
-      window_at = at;
+    constexpr std::size_t kWindow = 16 * 1024;
+    if (n > kWindow) {
+      read_fd(at, n, dst);
+      return;
     }
-    std::memcpy(dst, window.data() + (at - window_at), n);
+    if (!window_buf) window_buf = std::make_unique_for_overwrite<char[]>(kWindow);
+    window_len = 0;  // (until it is read whole)
+    const auto len = static_cast<std::size_t>(std::min<std::uint64_t>(kWindow, size - at));
+    read_fd(at, len, window_buf.get());
+    window = window_buf.get(), window_len = len, window_at = at;
+    std::memcpy(dst, window + (at - window_at), n);
   }
 
   void read_fd(std::uint64_t at, std::size_t n, void* dst) const {
@@ -536,7 +549,7 @@ struct Parser {
     }
     pos = 0;
     size = total;
-    window.clear();
+    window_len = 0;
     window_at = 0;
     nonzero_known = false;
   }

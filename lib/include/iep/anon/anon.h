@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -123,8 +124,10 @@ class Anonymiser {
   [[nodiscard]] const Options& options() const { return options_; }
 
  private:
+  class Keyed;  // the keyed hashes, their precomputed key blocks and a memo
   ProjectKey key_;
   Options options_;
+  std::shared_ptr<Keyed> keyed_;
 };
 
 }  // namespace iep::anon
