@@ -35,3 +35,19 @@ peak_rss() {
   awk -F: '/Maximum resident set size/ {r=$2/1024} /User time/ {c+=$2} /System time/ {c+=$2}
     END {printf "%.1f %.2f\n", r, c}' "$scratch/rss.txt"
 }
+
+# timed_run NAME CMD: run CMD once (bash), append its wall seconds to
+# $scratch/NAME.wall; a failing CMD ends the benchmark. For interleaving
+# two commands run by run, so that noise from the machine hits both.
+timed_run() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  bash -c "$2" >/dev/null 2>"$scratch/$1.err" || { cat "$scratch/$1.err" >&2; die "$1 failed: $2"; }
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l >>"$scratch/$1.wall"
+}
+
+# median_of FILE: the median of the numbers in FILE, one a line.
+median_of() {
+  sort -g "$1" | awk '{a[NR]=$1} END {printf "%.4f\n", (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}'
+}
