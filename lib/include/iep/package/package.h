@@ -156,7 +156,8 @@ using MemoryRewriter = std::function<std::optional<ManifestFile>(
     const std::string& path, const std::string& content, std::string& out, bool& spool)>;
 
 // Entries up to this size go to a MemoryRewriter; larger ones are spooled.
-inline constexpr std::uint64_t kRewriteInMemory = 8ull << 20;
+// (Held three times at once: the entry, the parsed copy, the result.)
+inline constexpr std::uint64_t kRewriteInMemory = 4ull << 20;
 
 // Rewrites a plain package read from `plain` entry by entry into a new plain
 // package on `out`, signed by `self`. The input must verify like any plain
