@@ -67,6 +67,7 @@ interleaved_times() {
   done
   echo "$(_stats "${wa[@]}") $(_stats "${wb[@]}") $(_stats "${ca[@]}" | cut -d' ' -f1) $(_stats "${cb[@]}" | cut -d' ' -f1) $(_stats "${pa[@]}" | cut -d' ' -f1)"
 }
+
 # time_run NAME CMD...: run CMD once (output discarded) and append "wall cpu"
 # in seconds (cpu = user + sys of CMD and its children) to $scratch/NAME.times.
 # For benchmarks that interleave the commands they compare, round after round,

@@ -94,6 +94,32 @@ while IFS=$'\t' read -r f kind; do
   esac
   [ "$kind" = sr ] && printf '%s\n' "$f" >>sr.tsv
 done <inputs.tsv
+# The pipe stage (iep-pack | iep-anon -) over the same inputs, each packed
+# alone (what iep-pack refuses stays out): in memory, and the spooled way
+# (IEP_ANON_SPOOL=1) that de-identifies from a temporary file, the same
+# entries byte for byte under the same names, and the same report.
+make_sites
+A=$T/keys/a.id
+piped=0
+k=0
+while IFS=$'\t' read -r f kind; do
+  k=$((k + 1))
+  iep-pack -i "$A" "$f" >pipe-in.tar.zst 2>/dev/null || continue
+  iep-anon -k p.key -i "$A" - <pipe-in.tar.zst >pipe-mem.tar.zst 2>pipe-mem.err
+  rc_mem=$?
+  IEP_ANON_SPOOL=1 iep-anon -k p.key -i "$A" - <pipe-in.tar.zst >pipe-spool.tar.zst 2>pipe-spool.err
+  rc_spool=$?
+  rm -rf pipe-mem pipe-spool && mkdir pipe-mem pipe-spool
+  zstd -qdc pipe-mem.tar.zst | tar -x -C pipe-mem --exclude 'MANIFEST.json*'
+  zstd -qdc pipe-spool.tar.zst | tar -x -C pipe-spool --exclude 'MANIFEST.json*'
+  if [ "$rc_mem" != "$rc_spool" ] || ! diff -r pipe-mem pipe-spool >/dev/null ||
+    ! cmp -s pipe-mem.err pipe-spool.err; then
+    bad "pipe stage, $f: in memory (exit $rc_mem) and spooled (exit $rc_spool) differ"
+  fi
+  piped=$((piped + 1))
+done <inputs.tsv
+assert "the pipe stage, in memory as spooled, over $piped packed inputs" -- test "$piped" -ge 100
+
 assert "every output of the whole run is the output of its input alone" -- \
   test -z "$(comm -23 <(hashes all) <(hashes one | sort -u))"
 for f in cs/*.dcm; do

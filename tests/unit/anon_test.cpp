@@ -19,7 +19,9 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -837,4 +839,85 @@ TEST_CASE("a file that needs over 32 MiB of rewritten values is refused, not hel
   CHECK(code_of([&] { a.file(dir / "in.dcm", dir / "out.dcm"); }, &why) == Exit::invalid_dicom);
   CHECK(why.find("over 32 MiB of values") != std::string::npos);
   CHECK(!fs::exists(dir / "out.dcm"));
+}
+
+namespace {
+
+// Anonymiser::bytes() against Anonymiser::file() on the same input: the
+// same refusal, or the same outcome and the same bytes; "spooled" when
+// bytes() leaves the file to file(). Returns what happened.
+std::string same_in_memory(const Anonymiser& a, const std::string& input, const fs::path& dir,
+                           const std::string& name) {
+  CAPTURE(name);
+  write_file(dir / (name + ".in"), input);
+  const fs::path out = dir / (name + ".out");
+  fs::remove(out);
+  Outcome from_file;
+  const Exit file_code = code_of([&] { from_file = a.file(dir / (name + ".in"), out); });
+  std::string bytes;
+  std::optional<Outcome> in_memory;
+  const Exit memory_code = code_of([&] { in_memory = a.bytes(input, name, bytes); });
+  if (memory_code == Exit::invalid_dicom) return "refused";  // file() words the reason
+  CHECK(memory_code == file_code);
+  if (memory_code != Exit::ok) return "error";
+  if (!in_memory) return "spooled";
+  CHECK(in_memory->quarantined == from_file.quarantined);
+  CHECK(in_memory->reason == from_file.reason);
+  if (from_file.quarantined) return "quarantined";
+  CHECK(bytes == read_file(out));
+  CHECK(in_memory->sop_instance_uid == from_file.sop_instance_uid);
+  CHECK(in_memory->new_study_uid == from_file.new_study_uid);
+  CHECK(in_memory->transfer_syntax_uid == from_file.transfer_syntax_uid);
+  CHECK(in_memory->nonconformant_uids == from_file.nonconformant_uids);
+  return "written";
+}
+
+}  // namespace
+
+TEST_CASE("in memory (the pipe): the same bytes as from a file, over pydicom's test files") {
+  const fs::path dir = scratch("anon-memory");
+  const Anonymiser a = make(ProjectKey::generate());
+  std::map<std::string, int> seen;
+  for (const auto& e : fs::recursive_directory_iterator(kPydicom)) {
+    if (!e.is_regular_file() || e.file_size() > (8u << 20)) continue;
+    const std::string name = fs::relative(e.path(), kPydicom).string();
+    std::string flat = name;
+    std::replace(flat.begin(), flat.end(), '/', '_');
+    ++seen[same_in_memory(a, read_file(e.path()), dir, flat)];
+  }
+  CHECK(seen["written"] >= 40);
+  CHECK(seen["spooled"] >= 1);  // the deflated files
+  CHECK(seen["quarantined"] >= 1);
+}
+
+TEST_CASE("in memory (the pipe): bad input is refused as from a file") {
+  const fs::path dir = scratch("anon-memory-bad");
+  const Anonymiser a = make(ProjectKey::generate());
+  const std::string ct = read_file(kPydicom / "CT_small.dcm");
+  const std::string pixels_head("\xE0\x7F\x10\x00OW\0\0", 8);
+  const auto at = ct.rfind(pixels_head);
+  REQUIRE(at != std::string::npos);
+  CHECK(same_in_memory(a, ct, dir, "whole") == "written");
+  // Cut inside the pixel data.
+  CHECK(same_in_memory(a, ct.substr(0, ct.size() - 100), dir, "cut") == "refused");
+  CHECK(code_of([&] {
+          std::string out;
+          (void)a.bytes(ct.substr(0, ct.size() - 100), "cut", out);
+        }) == Exit::invalid_dicom);
+  // A pixel data length past the end of the entry.
+  std::string lying = ct;
+  lying[at + 11] = '\x7F';
+  CHECK(same_in_memory(a, lying, dir, "lying") == "refused");
+  // Cut inside the header.
+  CHECK(same_in_memory(a, ct.substr(0, at / 2), dir, "header") == "refused");
+  // Elements after the pixel data: CT_small ends with Data Set Trailing
+  // Padding (FFFC,FFFC), which the table removes; a Digital Signatures
+  // Sequence (FFFA,FFFA) too; and NUL bytes after the data set.
+  REQUIRE(ct.find("\xFC\xFF\xFC\xFFOB", at) != std::string::npos);
+  const std::string signatures("\xFA\xFF\xFA\xFFSQ\0\0\0\0\0\0", 12);
+  CHECK(same_in_memory(a, ct + signatures, dir, "signatures") == "written");
+  CHECK(same_in_memory(a, ct + std::string(64, '\0'), dir, "zeros") == "written");
+  // Not DICOM at all, and nothing.
+  CHECK(same_in_memory(a, "just some text, no DICOM\n", dir, "text") == "refused");
+  CHECK(same_in_memory(a, "", dir, "empty") == "refused");
 }

@@ -946,71 +946,95 @@ int Anonymiser::date_shift_days(std::string_view original_patient_id) const {
   return -static_cast<int>(1 + v % 3650);  // 1 day to 10 years back
 }
 
-Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
-  const std::string name = in.string();
-  dicom::File f = dicom::File::read(in);
-  Outcome o;
+namespace {
+
+// The checks file() and bytes() share: sets o.quarantined and o.reason, or
+// returns the --clean-pixels rule that must blank the pixels first.
+const pixels::Rule* screen(const Anonymiser& a, const dicom::File& f, Outcome& o) {
   // The rule every command applies (dicom.h): what fails it is not
   // de-identified (an image cut before its pixels must not leave as whole).
   dicom::check_instance(f);
   if (f.is_dicomdir()) {
     o.quarantined = true;
     o.reason = "a DICOMDIR: it indexes patients by name and is rebuilt, not de-identified";
-    return o;
+    return nullptr;
   }
-  const std::string profile_why = profile_reason(f, options_.profile);
+  const Options& options = a.options();
+  const std::string profile_why = profile_reason(f, options.profile);
   o.reason = profile_why.empty() ? burned_in_reason(f) : profile_why;
-  if (profile_why.empty() && !o.reason.empty() && options_.pixel_rules) {
-    const pixels::Rule* rule = options_.pixel_rules->match(
+  if (profile_why.empty() && !o.reason.empty() && options.pixel_rules) {
+    const pixels::Rule* rule = options.pixel_rules->match(
         f.text(0x00080070), f.text(0x00081090), us_value(f, 0x00280010), us_value(f, 0x00280011));
-    if (rule == nullptr) {
-      o.reason += " (no --clean-pixels rule matches)";
-    } else {
-      // Blank into a hidden file beside the output, read it back, and let
-      // it go at once: the open descriptor keeps it until written.
-      char hidden[48];
-      std::snprintf(hidden, sizeof hidden, ".iep-clean-%08x.dcm", randombytes_random());
-      const fs::path cleaned = out.parent_path() / hidden;
-      pixels::clean(in, cleaned, *rule);
-      try {
-        f = dicom::File::read(cleaned);
-      } catch (...) {
-        ::unlink(cleaned.c_str());
-        throw;
-      }
-      ::unlink(cleaned.c_str());
-      o.reason.clear();
-      o.pixels_cleaned = true;
-    }
+    if (rule != nullptr) return rule;
+    o.reason += " (no --clean-pixels rule matches)";
   }
-  if (!o.reason.empty()) {
-    o.quarantined = true;
-    return o;
-  }
-  if (fs::exists(fs::symlink_status(out)))
-    throw Error(Exit::output, out.string() + ": already exists; refusing to overwrite it");
+  o.quarantined = !o.reason.empty();
+  return nullptr;
+}
 
+// De-identifies `f` in place (the table, the overrides, the marks).
+void deidentify(const Anonymiser& a, dicom::File& f, Outcome& o, const std::string& name) {
+  const Options& options = a.options();
   o.original_patient_id = f.text(kPatientId);
   o.original_study_uid = f.text(kStudyUid);
-  o.pseudonym_patient_id = patient_id(o.original_patient_id);
-  Context ctx{*this,
-              options_,
+  o.pseudonym_patient_id = a.patient_id(o.original_patient_id);
+  Context ctx{a,
+              options,
               f,
-              enabled_columns(options_.profile),
-              patient_name(o.original_patient_id),
-              date_shift_days(o.original_patient_id),
+              enabled_columns(options.profile),
+              a.patient_name(o.original_patient_id),
+              a.date_shift_days(o.original_patient_id),
               {},
               0};
   process_item(f.data, ctx);
   for (std::uint32_t tag : ctx.nonconformant) o.nonconformant_uids.push_back(tag_text(tag));
-  for (const Override& ov : options_.overrides) {
+  for (const Override& ov : options.overrides) {
     if (ov.kind != Override::Kind::set) continue;
     Element& e = f.data.put(std::uint32_t{ov.group} << 16 | ov.element);
     if (e.is_sequence())  // a private dictionary's sequence: load_profile_file cannot know
       throw Error(Exit::usage, name + ": cannot 'set' a sequence");
     put_text(e, ov.value);
   }
-  mark(f.data, options_.profile, o.pixels_cleaned);
+  mark(f.data, options.profile, o.pixels_cleaned);
+}
+
+// What the manifest says of the written file.
+void describe(const dicom::File& f, Outcome& o) {
+  o.new_study_uid = f.text(kStudyUid);
+  o.sop_class_uid = f.text(kSopClass);
+  o.sop_instance_uid = f.text(kSopInstance);
+  o.series_instance_uid = f.text(kSeriesUid);
+  o.modality = f.text(kModality);
+  o.transfer_syntax_uid = f.transfer_syntax_uid;
+}
+
+}  // namespace
+
+Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
+  const std::string name = in.string();
+  dicom::File f = dicom::File::read(in);
+  Outcome o;
+  if (const pixels::Rule* rule = screen(*this, f, o)) {
+    // Blank into a hidden file beside the output, read it back, and let
+    // it go at once: the open descriptor keeps it until written.
+    char hidden[48];
+    std::snprintf(hidden, sizeof hidden, ".iep-clean-%08x.dcm", randombytes_random());
+    const fs::path cleaned = out.parent_path() / hidden;
+    pixels::clean(in, cleaned, *rule);
+    try {
+      f = dicom::File::read(cleaned);
+    } catch (...) {
+      ::unlink(cleaned.c_str());
+      throw;
+    }
+    ::unlink(cleaned.c_str());
+    o.reason.clear();
+    o.pixels_cleaned = true;
+  }
+  if (o.quarantined) return o;
+  if (fs::exists(fs::symlink_status(out)))
+    throw Error(Exit::output, out.string() + ": already exists; refusing to overwrite it");
+  deidentify(*this, f, o, name);
 
   // A new meta header from the data set (File::write): Media Storage SOP
   // Instance UID follows the new SOP Instance UID, nothing of the sender
@@ -1018,13 +1042,25 @@ Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
   TempFile tmp = make_temp(out);
   f.write(tmp.fd.get(), out.string());
   tmp.link_as(out);
+  describe(f, o);
+  return o;
+}
 
-  o.new_study_uid = f.text(kStudyUid);
-  o.sop_class_uid = f.text(kSopClass);
-  o.sop_instance_uid = f.text(kSopInstance);
-  o.series_instance_uid = f.text(kSeriesUid);
-  o.modality = f.text(kModality);
-  o.transfer_syntax_uid = f.transfer_syntax_uid;
+std::optional<Outcome> Anonymiser::bytes(std::string in, const std::string& name,
+                                         std::string& out) const {
+  // A deflated data set inflates in memory here: bounded well below the
+  // file reader's bound, past which the caller takes the file path.
+  dicom::ReadLimits limits;
+  limits.max_inflated = 8ull << 20;
+  dicom::File f = dicom::File::parse(std::move(in), name, limits);
+  if (f.syntax == dicom::Syntax::deflated) return std::nullopt;  // written through zlib to a file
+  Outcome o;
+  if (screen(*this, f, o) != nullptr) return std::nullopt;  // pixels::clean works on files
+  if (o.quarantined) return o;
+  deidentify(*this, f, o, name);
+  out.clear();
+  f.write(out);
+  describe(f, o);
   return o;
 }
 

@@ -7,9 +7,11 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <string_view>
 #include <thread>
 #include <tuple>
 
@@ -291,30 +293,15 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
   BatchReport report;
   std::string study_uid, patient_id;
   std::map<std::string, std::string> named;  // entry name in the new package -> input entry
-  auto rewrite = [&](const std::string& path, const fs::path& content,
-                     const fs::path& scratch) -> std::optional<package::Rewritten> {
-    ++report.files;
-    auto drop = [&](std::string reason) -> std::optional<package::Rewritten> {
-      report.quarantined.emplace_back(path, std::move(reason));
-      return std::nullopt;
-    };
-    // Anonymiser::file() quarantines a DICOMDIR and refuses what is not DICOM.
-    fs::path result = scratch / "instance.dcm";
-    Outcome o;
-    try {
-      o = anonymiser.file(content, result);
-    } catch (const Error& e) {
-      if (e.code() != Exit::invalid_dicom) throw;
-      std::string why = e.what();  // "SCRATCH-PATH: cause": the entry is named by drop()
-      if (why.starts_with(content.string() + ": ")) why.erase(0, content.string().size() + 2);
-      if (why.starts_with("not a DICOM file"))
-        why += " (an attachment may hold identifying data, so it is not carried)";
-      return drop(why);
-    }
-    if (o.quarantined) return drop(o.reason);
-    package::Rewritten r;
-    r.file = result;
-    ManifestFile& e = r.entry;
+  // What becomes of an entry once de-identified (or not): its manifest
+  // entry, or nothing when it is dropped.
+  auto drop = [&](const std::string& path, std::string reason) -> std::optional<ManifestFile> {
+    report.quarantined.emplace_back(path, std::move(reason));
+    return std::nullopt;
+  };
+  auto entry_of = [&](const std::string& path, const Outcome& o) -> std::optional<ManifestFile> {
+    if (o.quarantined) return drop(path, o.reason);
+    ManifestFile e;
     // The UIDs of the output (kept ones with retain-uids) as path names.
     auto part = [&](const std::string& u) {
       if (u.empty()) return std::string("unknown");
@@ -323,7 +310,7 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
     e.path = part(o.new_study_uid) + "/" + part(o.series_instance_uid) + "/" +
              part(o.sop_instance_uid) + ".dcm";
     if (auto [at, fresh] = named.emplace(e.path, path); !fresh)
-      return drop("same SOP Instance UID as " + at->second);
+      return drop(path, "same SOP Instance UID as " + at->second);
     ++report.written;
     if (!o.nonconformant_uids.empty())
       report.nonconformant_uids.emplace_back(path, o.nonconformant_uids);
@@ -338,7 +325,46 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
     e.series_instance_uid = o.series_instance_uid;
     e.transfer_syntax_uid = o.transfer_syntax_uid;
     e.modality = o.modality;
-    return r;
+    return e;
+  };
+  auto rewrite = [&](const std::string& path, const fs::path& content,
+                     const fs::path& scratch) -> std::optional<package::Rewritten> {
+    ++report.files;
+    // Anonymiser::file() quarantines a DICOMDIR and refuses what is not DICOM.
+    fs::path result = scratch / "instance.dcm";
+    Outcome o;
+    try {
+      o = anonymiser.file(content, result);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+      std::string why = e.what();  // "SCRATCH-PATH: cause": the entry is named by drop()
+      if (why.starts_with(content.string() + ": ")) why.erase(0, content.string().size() + 2);
+      if (why.starts_with("not a DICOM file"))
+        why += " (an attachment may hold identifying data, so it is not carried)";
+      drop(path, why);
+      return std::nullopt;
+    }
+    auto e = entry_of(path, o);
+    if (!e) return std::nullopt;
+    return package::Rewritten{result, std::move(*e)};
+  };
+  // The same in memory, without a temporary file: the same Anonymiser on
+  // the same parser and writer, so the same bytes. What it refuses (not
+  // DICOM, a broken instance) goes the file way, which words the reason.
+  auto rewrite_in_memory = [&](const std::string& path, const std::string& content,
+                               std::string& out, bool& spool) -> std::optional<ManifestFile> {
+    std::optional<Outcome> o;
+    try {
+      o = anonymiser.bytes(content, path, out);
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) throw;
+    }
+    if (!o) {
+      spool = true;
+      return std::nullopt;
+    }
+    ++report.files;
+    return entry_of(path, *o);
   };
   // The study summary carries only what is pseudonymous.
   auto summary = [&](const Manifest&) {
@@ -347,7 +373,14 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
     st.patient_id = patient_id;
     return st;
   };
-  package::rewrite_plain(plain, name, self, trust, rewrite, summary, out);
+  // IEP_ANON_SPOOL=1: every entry the spooled way (the e2e tests compare
+  // the two; a way around a fault of the in-memory one in the field).
+  const char* spool = std::getenv("IEP_ANON_SPOOL");
+  const bool spool_all = spool != nullptr && std::string_view(spool) == "1";
+  package::rewrite_plain(
+      plain, name, self, trust, rewrite,
+      spool_all ? package::MemoryRewriter() : package::MemoryRewriter(rewrite_in_memory), summary,
+      out);
   std::sort(report.quarantined.begin(), report.quarantined.end());
   return report;
 }

@@ -853,6 +853,10 @@ struct Emitter {
       header(e, e.encapsulated ? kUndefined : static_cast<std::uint32_t>(e.length));
       if (source_fd >= 0) {
         w.copy_from(source_fd, e.offset, e.length);
+      } else if (f.in_memory_ && e.offset <= f.memory_.size() &&
+                 e.length <= f.memory_.size() - e.offset) {
+        // Straight from the source in memory, not through a copy.
+        w.put(f.memory_.data() + e.offset, static_cast<std::size_t>(e.length));
       } else {
         const std::string v = f.bytes(e, static_cast<std::size_t>(e.length));
         w.put(v.data(), v.size());
@@ -865,6 +869,17 @@ struct Emitter {
 };
 
 void File::write(int out_fd, const std::string& out_name) const {
+  write_to(out_fd, out_name, nullptr);
+}
+
+void File::write(std::string& out) const {
+  if (syntax == Syntax::deflated)
+    throw Error(Exit::internal, name_ + ": a deflated data set is written to a file only");
+  write_to(-1, name_, &out);
+}
+
+void File::write_to(int out_fd, const std::string& out_name, std::string* memory) const {
+  Writer w(out_fd, out_name, memory);
   const std::string ts = transfer_syntax_uid.empty() ? uid_of(syntax) : transfer_syntax_uid;
   Item m;
   auto meta_put = [&](std::uint32_t tag, const char* vr, std::string v) {
@@ -880,7 +895,6 @@ void File::write(int out_fd, const std::string& out_name) const {
   for (const Element& e : m.elements)
     group_length += static_cast<std::uint32_t>((long_form(e.vr) ? 12 : 8) + e.value.size());
 
-  Writer w(out_fd, out_name, nullptr);
   const std::string preamble(128, '\0');
   w.put(preamble.data(), preamble.size());
   w.put("DICM", 4);

@@ -979,18 +979,64 @@ Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& se
 
 Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,
                        const TrustStore& trust, const Rewriter& rewrite,
+                       const MemoryRewriter& in_memory,
                        const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
                        const WriteOptions& options) {
   PackageWriter w(out, options, std::time(nullptr));
-  // Spools each entry to a private temporary folder, rewrites it, and
-  // writes the result into the new package.
-  class Spooler : public EntryHandler {
+  // Holds each small entry in memory, or spools it to a private temporary
+  // folder, rewrites it, and writes the result into the new package.
+  class Rewriting : public EntryHandler {
    public:
-    Spooler(PackageWriter& w, const Rewriter& rewrite) : w_(w), rewrite_(rewrite) {}
-    Spooler(const Spooler&) = delete;
-    Spooler& operator=(const Spooler&) = delete;
-    void begin(const std::string& path, std::uint64_t) override {
+    Rewriting(PackageWriter& w, const Rewriter& rewrite, const MemoryRewriter& in_memory)
+        : w_(w), rewrite_(rewrite), in_memory_(in_memory) {}
+    Rewriting(const Rewriting&) = delete;
+    Rewriting& operator=(const Rewriting&) = delete;
+    void begin(const std::string& path, std::uint64_t size) override {
       path_ = path;
+      held_ = in_memory_ && size <= kRewriteInMemory;
+      if (held_) {
+        content_.clear();
+        content_.reserve(static_cast<std::size_t>(size));
+      } else {
+        open_spool();
+      }
+    }
+    void data(ByteSpan d) override {
+      if (held_)
+        content_.append(reinterpret_cast<const char*>(d.data()), d.size());
+      else
+        FdSink(fd_.get(), (dir_.path() / "in").string()).write(d);
+    }
+    void end() override {
+      if (held_) {
+        bool spool = false;
+        out_.clear();
+        auto entry = in_memory_(path_, content_, out_, spool);
+        if (!spool) {
+          if (!entry) return;
+          claim(entry->path);
+          entry->size = out_.size();
+          w_.begin(entry->path, entry->size);
+          w_.data(util::as_bytes(out_));
+          entry->blake2b = w_.end();
+          files.push_back(std::move(*entry));
+          return;
+        }
+        open_spool();
+        FdSink(fd_.get(), (dir_.path() / "in").string()).write(util::as_bytes(content_));
+      }
+      fd_.reset();
+      auto r = rewrite_(path_, dir_.path() / "in", dir_.path() / "out");
+      if (!r) return;
+      claim(r->entry.path);
+      r->entry.size = size_of(r->file);
+      r->entry.blake2b = w_.add_file(r->entry.path, r->file, r->entry.size);
+      files.push_back(std::move(r->entry));
+    }
+    std::vector<ManifestFile> files;
+
+   private:
+    void open_spool() {
       std::error_code ec;
       fs::remove_all(dir_.path() / "out", ec);
       fs::create_directory(dir_.path() / "out", ec);
@@ -999,31 +1045,24 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
       if (fd_.get() < 0)
         throw Error(Exit::output, (dir_.path() / "in").string() + ": " + std::strerror(errno));
     }
-    void data(ByteSpan d) override { FdSink(fd_.get(), (dir_.path() / "in").string()).write(d); }
-    void end() override {
-      fd_.reset();
-      auto r = rewrite_(path_, dir_.path() / "in", dir_.path() / "out");
-      if (!r) return;
-      if (!names_.insert(r->entry.path).second)
-        throw Error(Exit::internal, "rewritten package: two entries named " + r->entry.path);
-      r->entry.size = size_of(r->file);
-      r->entry.blake2b = w_.add_file(r->entry.path, r->file, r->entry.size);
-      files.push_back(std::move(r->entry));
+    void claim(const std::string& path) {
+      if (!names_.insert(path).second)
+        throw Error(Exit::internal, "rewritten package: two entries named " + path);
     }
-    std::vector<ManifestFile> files;
-
-   private:
     PackageWriter& w_;
     const Rewriter& rewrite_;
+    const MemoryRewriter& in_memory_;
     TempDir dir_{"iep-rewrite"};
     std::string path_;
+    bool held_ = false;
+    std::string content_, out_;  // kept for the next entry: no fresh pages each time
     UniqueFd fd_;
     std::set<std::string> names_;
-  } spooler(w, rewrite);
-  Content c = read_package(plain, name, with_self(&trust, self), spooler);
+  } rewriting(w, rewrite, in_memory);
+  Content c = read_package(plain, name, with_self(&trust, self), rewriting);
   Manifest m = new_manifest(self, {});
   m.study = summary(c.manifest);
-  m.files = std::move(spooler.files);
+  m.files = std::move(rewriting.files);
   m.summarise();
   w.finish(m, self);
   return m;

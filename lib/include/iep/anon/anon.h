@@ -115,6 +115,11 @@ class Anonymiser {
   // fails dicom::check_instance() or would hold over 32 MiB of values
   // outside its pixel data, Error(Exit::input/output) for I/O.
   Outcome file(const std::filesystem::path& in, const std::filesystem::path& out) const;
+  // The same for a file held in memory (an entry of a package on a pipe),
+  // its result written to `out`; `name` is used in errors. Nothing (and
+  // nothing written) where only file() does it the same way: a deflated
+  // data set, or a file whose pixels a --clean-pixels rule must blank.
+  std::optional<Outcome> bytes(std::string in, const std::string& name, std::string& out) const;
 
   // The keyed mappings, exposed for tests and for the re-identification map.
   [[nodiscard]] std::string uid(std::string_view original) const;  // "2.25.<decimal>"

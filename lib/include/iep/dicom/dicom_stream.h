@@ -123,14 +123,19 @@ class File {
   // 0002 elements left in the data set, are not written. `out_name` is used
   // in errors.
   void write(int out_fd, const std::string& out_name) const;
+  // The same into memory (appended to `out`); not for a deflated data set
+  // (Error(Exit::internal)).
+  void write(std::string& out) const;
 
  private:
   File() = default;
+  void write_to(int out_fd, const std::string& out_name, std::string* memory) const;
   UniqueFd fd_;         // the source, for external values
   std::string memory_;  // or the source in memory (a parsed buffer, or an inflated data set)
   bool in_memory_ = false;
   std::string name_;
   friend struct Parser;
+  friend struct Emitter;
 };
 
 // Where a Part 10 file's data set starts and its transfer syntax, from the

@@ -148,14 +148,27 @@ using Rewriter = std::function<std::optional<Rewritten>(const std::string& path,
                                                         const std::filesystem::path& content,
                                                         const std::filesystem::path& scratch)>;
 
+// The same for an entry held whole in memory: writes its replacement into
+// `out` and returns its manifest entry, or nothing to drop it; or sets
+// `spool` to have the entry given to the Rewriter on a temporary file
+// instead (what it cannot do in memory the same way).
+using MemoryRewriter = std::function<std::optional<ManifestFile>(
+    const std::string& path, const std::string& content, std::string& out, bool& spool)>;
+
+// Entries up to this size go to a MemoryRewriter; larger ones are spooled.
+// (Held three times at once: the entry, the parsed copy, the result.)
+inline constexpr std::uint64_t kRewriteInMemory = 4ull << 20;
+
 // Rewrites a plain package read from `plain` entry by entry into a new plain
 // package on `out`, signed by `self`. The input must verify like any plain
 // package (signed by `self` or a site in `trust`, every hash as signed);
 // if it does not, the output ends without a manifest, so nothing downstream
 // accepts it. `summary` makes the new study summary from the input's
-// manifest. Entries are spooled under $TMPDIR one at a time.
+// manifest. Entries up to kRewriteInMemory go to `in_memory` (when given),
+// the others are spooled under $TMPDIR one at a time for `rewrite`.
 Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,
                        const TrustStore& trust, const Rewriter& rewrite,
+                       const MemoryRewriter& in_memory,
                        const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
                        const WriteOptions& options = {});
 
