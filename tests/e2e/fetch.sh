@@ -184,16 +184,16 @@ expect 0 "delivered, not acknowledged: the one waiting" -- fetch_from_hub "$HUB"
 cp -r ct ct7
 expect 0 "send a package to be listed wrong" -- send_to_hub "$HUB" a ct7 --json
 ct7=$(json_get "$T/.out" 'j["package"]')
-right=$(sqlite3 "$T/hub/index.sqlite" "SELECT blake2b FROM packages WHERE id='$ct7'")
+right=$(hub_sql "$T/hub" "SELECT blake2b FROM packages WHERE id='$ct7'")
 hub_stop
-sqlite3 "$T/hub/index.sqlite" "UPDATE packages SET blake2b='$(printf 'ab%.0s' $(seq 64))' WHERE id='$ct7'"
+hub_sql "$T/hub" "UPDATE packages SET blake2b='$(printf 'ab%.0s' $(seq 64))' WHERE id='$ct7'"
 hub_start
 expect 5 "a listed BLAKE2b-512 the sender's signature does not cover" -- fetch_from_hub "$HUB" b out
 assert "it says so" -- grep -q "listed BLAKE2b-512" "$T/.err"
 assert "nothing downloaded" -- test ! -s "$T/state-b/fetch/$ct7.sealed"
 assert "nothing opened" -- test ! -e "out/$ct7"
 hub_stop
-sqlite3 "$T/hub/index.sqlite" "UPDATE packages SET blake2b='$right' WHERE id='$ct7'"
+hub_sql "$T/hub" "UPDATE packages SET blake2b='$right' WHERE id='$ct7'"
 hub_start
 expect 0 "listed right, it is delivered" -- fetch_from_hub "$HUB" b out
 assert "it is there" -- test -d "out/$ct7"

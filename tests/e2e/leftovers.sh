@@ -84,14 +84,15 @@ for sig in TERM HUP INT; do
   nothing_left "SIG$sig: no destination" "sig$sig"
 done
 
-# The $TMPDIR spool of the iep-anon pipe stage, and iep-send's temporary
+# The $TMPDIR spool of the iep-anon pipe stage (forced for every entry:
+# small ones are otherwise rewritten in memory), and iep-send's temporary
 # output file.
 expect 0 "pack the study" -- iep-pack -i "$A" -o plain.tar.zst study
 expect 0 "an anonymisation key" -- iep-anon --new-key p.key
 psize=$(stat -c %s plain.tar.zst)
 head -c $((psize / 2)) plain.tar.zst >p.head
 rm -f fifo && mkfifo fifo
-iep-anon -k p.key -i "$A" - <fifo >anon.out 2>/dev/null &
+IEP_ANON_SPOOL=1 iep-anon -k p.key -i "$A" - <fifo >anon.out 2>/dev/null &
 pid=$!
 exec 3>fifo
 cat p.head >&3

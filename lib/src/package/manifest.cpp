@@ -310,17 +310,17 @@ bool valid_rfc3339(std::string_view s) {
          zone[3] == ':' && digits(zone, 4, 2, 0, 59);
 }
 
-Manifest Manifest::parse(std::string_view text, const std::string& source) {
+Manifest Manifest::parse(std::string_view text, const std::string& source,
+                         std::size_t expected_files) {
   Reader r{source};
   Manifest m;
-  std::set<std::string, std::less<>> seen;
+  m.files.reserve(std::min<std::size_t>(expected_files, kMaxFiles));
   // One file entry, checked and kept as a ManifestFile.
   auto file_entry = [&](const json& x) {
     ManifestFile f;
     f.path = r.str(x, "path", 4096);
     if (!tar::safe_path(f.path) || f.path.starts_with("MANIFEST"))
       r.fail("unsafe or reserved path '" + f.path + "'");
-    if (!seen.insert(f.path).second) r.fail("path '" + f.path + "' listed twice");
     f.size = r.num(x, "size");
     if (!util::unhex(r.str(x, "blake2b"), f.blake2b.data(), f.blake2b.size()))
       r.fail("malformed blake2b for '" + f.path + "'");
@@ -383,12 +383,22 @@ Manifest Manifest::parse(std::string_view text, const std::string& source) {
   // The entries were taken out as they were parsed; the (now empty) list
   // must still be there and be a list.
   if (!r.field(j, "files").is_array()) r.fail("'files' is not a list");
-  // No entry may be a folder of another ("a" and "a/b"): unpacked, one
-  // would have to be both a file and a folder.
+  // No path twice, and no entry a folder of another ("a" and "a/b"):
+  // unpacked, one would have to be both a file and a folder. Checked on
+  // the paths sorted, without a second copy of them.
+  std::vector<std::string_view> paths(m.files.size());
+  std::transform(m.files.begin(), m.files.end(), paths.begin(),
+                 [](const ManifestFile& f) { return std::string_view(f.path); });
+  std::sort(paths.begin(), paths.end());
+  if (auto twice = std::adjacent_find(paths.begin(), paths.end()); twice != paths.end())
+    r.fail("path '" + std::string(*twice) + "' listed twice");
+  auto listed = [&](std::string_view p) {
+    return std::binary_search(paths.begin(), paths.end(), p);
+  };
   for (const auto& f : m.files)
     for (auto slash = f.path.find('/'); slash != std::string::npos;
          slash = f.path.find('/', slash + 1))
-      if (seen.contains(std::string_view(f.path).substr(0, slash)))
+      if (listed(std::string_view(f.path).substr(0, slash)))
         r.fail("'" + std::string(f.path, 0, slash) + "' is both a file and the folder of '" +
                f.path + "'");
   return m;

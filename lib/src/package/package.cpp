@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <unordered_set>
 
 #include "core/util.h"
 #include "iep/package/age.h"
@@ -419,6 +420,10 @@ class EntryHashes : public Sink {
   void write(ByteSpan d) override {
     while (!d.empty()) {
       if (!open_) start();
+      if (left_ == 0) {  // an empty entry before these bytes
+        close();
+        continue;
+      }
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, d.size()));
       hash_.write(d.first(n));
       d = d.subspan(n);
@@ -452,7 +457,6 @@ class EntryHashes : public Sink {
     }
     hash_ = util::Blake2b256();
     open_ = true;
-    if (left_ == 0) close();
   }
   void close() {
     digests_.push_back(hash_.digest());
@@ -556,7 +560,7 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
   minisign::Prehash ph;
   ph.write(util::as_bytes(json));
   const SiteCard& card = signer_of(sig, ph.digest(), trust, name, "the manifest");
-  Content c{Manifest::parse(json, name), card};
+  Content c{Manifest::parse(json, name, seen.size()), card};
   const Manifest& m = c.manifest;
   // The name shown is the one bound to the key that signed.
   bool same_key = false;
@@ -1045,8 +1049,12 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
       if (fd_.get() < 0)
         throw Error(Exit::output, (dir_.path() / "in").string() + ": " + std::strerror(errno));
     }
+    // Names the rewriter gives must differ. Their hashes are kept, not the
+    // names (10,000 names are a megabyte or two); a hash seen before is
+    // checked against the names written.
     void claim(const std::string& path) {
-      if (!names_.insert(path).second)
+      if (names_.insert(std::hash<std::string>{}(path)).second) return;
+      if (std::any_of(files.begin(), files.end(), [&](const auto& f) { return f.path == path; }))
         throw Error(Exit::internal, "rewritten package: two entries named " + path);
     }
     PackageWriter& w_;
@@ -1057,7 +1065,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
     bool held_ = false;
     std::string content_, out_;  // kept for the next entry: no fresh pages each time
     UniqueFd fd_;
-    std::set<std::string> names_;
+    std::unordered_set<std::size_t> names_;
   } rewriting(w, rewrite, in_memory);
   Content c = read_package(plain, name, with_self(&trust, self), rewriting);
   Manifest m = new_manifest(self, {});

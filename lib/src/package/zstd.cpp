@@ -76,8 +76,12 @@ Compressor::Compressor(Sink& out, int level, int workers) : s_(std::make_unique<
   check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_compressionLevel, level),
         "compression level");
   check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_checksumFlag, 1), "checksum flag");
-  if (workers > 0)
+  if (workers > 0) {
     check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_nbWorkers, workers), "worker threads");
+    // Jobs of 1 MiB, not the default 4 windows (2 MiB at level 1): the
+    // buffers zstd keeps for them are half as large (about 5 MiB less).
+    check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_jobSize, 1 << 20), "job size");
+  }
 }
 
 Compressor::~Compressor() = default;

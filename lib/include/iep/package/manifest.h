@@ -67,7 +67,10 @@ struct Manifest {
   // `source`. Bounded whatever the input: at most 8 levels deep, 64 members
   // an object, 1024 values a list (1,000,000 files), strings of 4096 bytes;
   // unknown members are checked but not kept, and time grows linearly.
-  static Manifest parse(std::string_view json, const std::string& source);
+  // `expected_files` (a reader that counted the package's entries) sizes
+  // the list up front: no growth by doubling.
+  static Manifest parse(std::string_view json, const std::string& source,
+                        std::size_t expected_files = 0);
   // Recomputes the study summary's counts from `files`.
   void summarise();
 };
