@@ -48,7 +48,9 @@ mkdir -p "$here/data"
 scratch=$(mktemp -d "$here/data/bench-store-XXXXXX")
 peer=
 cleanup() {
-  [[ -n $peer ]] && kill "$peer" 2>/dev/null && wait "$peer" 2>/dev/null
+  # storescp ends by SIGTERM (status 143): not a failure of the benchmark,
+  # and under set -e it must not cut the cleanup short.
+  if [[ -n $peer ]]; then kill "$peer" 2>/dev/null && wait "$peer" 2>/dev/null || true; fi
   rm -rf "$scratch"
 }
 trap cleanup EXIT
