@@ -50,6 +50,23 @@ std::string free_port() {
   return r.out;
 }
 
+// DCMTK's storescp on a free loopback port, saving into `dir` (created),
+// stopped when it goes out of scope.
+struct Storescp {
+  explicit Storescp(const fs::path& dir) : port(free_port()) {
+    fs::create_directories(dir);
+    pid = iep::test::run("TCP_NODELAY=1 storescp --aetitle PACS --output-directory " +
+                         iep::test::quote(dir.string()) + " " + port + " >/dev/null 2>&1 & echo $!")
+              .out;
+    iep::test::run("for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/" + port +
+                   ") 2>/dev/null && break; sleep 0.1; done");
+  }
+  ~Storescp() { iep::test::run("kill " + pid); }
+  Storescp(const Storescp&) = delete;
+  Storescp& operator=(const Storescp&) = delete;
+  std::string port, pid;
+};
+
 }  // namespace
 
 TEST_CASE("packages one after another are found one by one, compressed or not") {
@@ -161,15 +178,9 @@ TEST_CASE("the hook's change reaches the PACS, for every instance") {
   trust.add(a.card());
   iep::test::write_file(dir / "p.tar",
                         package_bytes(a, iep::test::kPydicom / "CT_small.dcm", false));
-  const std::string port = free_port();
-  fs::create_directories(dir / "in");
-  auto pid = iep::test::run("TCP_NODELAY=1 storescp --aetitle PACS --output-directory " +
-                            iep::test::quote((dir / "in").string()) + " " + port +
-                            " >/dev/null 2>&1 & echo $!");
-  iep::test::run("for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/" + port +
-                 ") 2>/dev/null && break; sleep 0.1; done");
+  const Storescp peer(dir / "in");
   iep::pacs::StoreOptions o;
-  o.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + port);
+  o.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + peer.port);
   o.trust = &trust;
   o.journal = dir / "state";
   auto hook = std::make_shared<iep::pacs::StudyHook>();
@@ -180,7 +191,6 @@ TEST_CASE("the hook's change reaches the PACS, for every instance") {
   };
   o.study_hook = hook;
   const Exit code = iep::pacs::store({(dir / "p.tar").string()}, o, [](const auto&) {});
-  iep::test::run("kill " + pid.out);
   CHECK(code == Exit::ok);
   auto dump =
       iep::test::run("dcmdump -q +P 0010,0020 " + iep::test::quote((dir / "in").string()) + "/*");
@@ -197,15 +207,9 @@ TEST_CASE("an instance sent from its bytes arrives as one parsed and encoded by 
   trust.add(a.card());
   iep::test::write_file(dir / "p.tar",
                         package_bytes(a, iep::test::kPydicom / "CT_small.dcm", false));
-  const std::string port = free_port();
-  fs::create_directories(dir / "in");
-  auto pid = iep::test::run("TCP_NODELAY=1 storescp --aetitle PACS --output-directory " +
-                            iep::test::quote((dir / "in").string()) + " " + port +
-                            " >/dev/null 2>&1 & echo $!");
-  iep::test::run("for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/" + port +
-                 ") 2>/dev/null && break; sleep 0.1; done");
+  const Storescp peer(dir / "in");
   iep::pacs::StoreOptions o;
-  o.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + port);
+  o.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + peer.port);
   o.trust = &trust;
   std::string stored[2];
   for (int parsed = 0; parsed < 2; ++parsed) {
@@ -230,7 +234,6 @@ TEST_CASE("an instance sent from its bytes arrives as one parsed and encoded by 
     stored[parsed] = iep::test::read_file(files[0]);
     fs::remove(files[0]);
   }
-  iep::test::run("kill " + pid.out);
   CHECK(!stored[0].empty());
   CHECK(stored[0] == stored[1]);
   fs::remove_all(dir);
