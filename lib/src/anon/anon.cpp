@@ -477,9 +477,11 @@ void process_item(Item& item, Context& ctx) {
         break;
       case Act::U:
       case Act::XZU:
-        if (opaque)
+        if (opaque) {
           e.clear();
-        else if (e.is_sequence())
+          break;
+        }
+        if (e.is_sequence())
           process_sequence(e, ctx);
         else if (is(value_vr(e), "UI"))
           put_text(e, map_uids(e, ctx));

@@ -153,7 +153,9 @@ class Index {
   // committed by any hub node sharing this index, so that long polls on
   // every node wake. An engine used by one process only (SQLite) need not:
   // the hub wakes its own waiters.
-  virtual void watch(std::function<void()> fn) { (void)fn; }
+  // By value: an engine that watches keeps it (moved into its thread).
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
+  virtual void watch(std::function<void()> /*fn*/) {}
 };
 
 // The embedded engine: SQLite in WAL mode at `path` (created with its
