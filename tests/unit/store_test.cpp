@@ -9,6 +9,8 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <doctest/doctest.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,34 @@ struct Storescp {
   Storescp& operator=(const Storescp&) = delete;
   std::string port, pid;
 };
+
+// A package of one CT instance (pydicom's CT_small.dcm) signed by trust-a at
+// dir/p.tar, a storescp saving into dir/in, and options that trust trust-a
+// and store into that storescp.
+struct OneInstanceToStorescp {
+  explicit OneInstanceToStorescp(const fs::path& dir) : peer(dir / "in") {
+    trust.add(sender.card());
+    iep::test::write_file(dir / "p.tar",
+                          package_bytes(sender, iep::test::kPydicom / "CT_small.dcm", false));
+    options.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + peer.port);
+    options.trust = &trust;
+  }
+  SiteIdentity sender = SiteIdentity::generate("trust-a");
+  iep::TrustStore trust;
+  Storescp peer;
+  iep::pacs::StoreOptions options;
+};
+
+// A study hook that applies `change` to every instance.
+std::shared_ptr<iep::pacs::StudyHook> hook_applying(std::function<void(DcmDataset&)> change) {
+  auto hook = std::make_shared<iep::pacs::StudyHook>();
+  hook->decide = [change = std::move(change)](const iep::pacs::StudyInput&) {
+    iep::pacs::StudyDecision d;
+    d.apply = change;
+    return d;
+  };
+  return hook;
+}
 
 }  // namespace
 
@@ -173,23 +203,11 @@ TEST_CASE("a quarantined study sends nothing: the PACS is not even called") {
 
 TEST_CASE("the hook's change reaches the PACS, for every instance") {
   const auto dir = iep::test::scratch("store-hook");
-  const auto a = SiteIdentity::generate("trust-a");
-  iep::TrustStore trust;
-  trust.add(a.card());
-  iep::test::write_file(dir / "p.tar",
-                        package_bytes(a, iep::test::kPydicom / "CT_small.dcm", false));
-  const Storescp peer(dir / "in");
-  iep::pacs::StoreOptions o;
-  o.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + peer.port);
-  o.trust = &trust;
+  OneInstanceToStorescp f(dir);
+  iep::pacs::StoreOptions& o = f.options;
   o.journal = dir / "state";
-  auto hook = std::make_shared<iep::pacs::StudyHook>();
-  hook->decide = [](const iep::pacs::StudyInput&) {
-    iep::pacs::StudyDecision d;
-    d.apply = [](DcmDataset& ds) { ds.putAndInsertString(DCM_PatientID, "LOCAL-42"); };
-    return d;
-  };
-  o.study_hook = hook;
+  o.study_hook =
+      hook_applying([](DcmDataset& ds) { ds.putAndInsertString(DCM_PatientID, "LOCAL-42"); });
   const Exit code = iep::pacs::store({(dir / "p.tar").string()}, o, [](const auto&) {});
   CHECK(code == Exit::ok);
   auto dump =
@@ -202,26 +220,13 @@ TEST_CASE("an instance sent from its bytes arrives as one parsed and encoded by 
   // Without a hook, iep-store sends the data set as stored; with one (that
   // changes nothing) it parses and encodes it: storescp must save the same file.
   const auto dir = iep::test::scratch("store-bytes");
-  const auto a = SiteIdentity::generate("trust-a");
-  iep::TrustStore trust;
-  trust.add(a.card());
-  iep::test::write_file(dir / "p.tar",
-                        package_bytes(a, iep::test::kPydicom / "CT_small.dcm", false));
-  const Storescp peer(dir / "in");
-  iep::pacs::StoreOptions o;
-  o.pacs = iep::pacs::parse_peer("PACS@127.0.0.1:" + peer.port);
-  o.trust = &trust;
+  OneInstanceToStorescp f(dir);
+  iep::pacs::StoreOptions& o = f.options;
   std::string stored[2];
   for (int parsed = 0; parsed < 2; ++parsed) {
     o.journal = dir / ("state" + std::to_string(parsed));
     if (parsed) {
-      auto hook = std::make_shared<iep::pacs::StudyHook>();
-      hook->decide = [](const iep::pacs::StudyInput&) {
-        iep::pacs::StudyDecision d;
-        d.apply = [](DcmDataset&) {};
-        return d;
-      };
-      o.study_hook = hook;
+      o.study_hook = hook_applying([](DcmDataset&) {});
     }
     iep::pacs::StoreResult r;
     const Exit code =
