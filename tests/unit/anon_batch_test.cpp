@@ -246,3 +246,45 @@ TEST_CASE("bad output folder: an output error, nothing written") {
   // An input that does not exist is an input error.
   CHECK(code_of([&] { anonymise_folder(a, {base / "absent"}, base / "out2", {}); }) == Exit::input);
 }
+
+TEST_CASE("a crashed run's unfinished outputs are removed by the next run, never moved into place") {
+  const fs::path base = scratch("batch-crashed");
+  const Inputs in(base);
+  const Anonymiser a = make(ProjectKey::generate());
+  const fs::path out = base / "out";
+  // What a run killed while writing leaves: its private folder of results
+  // not yet moved into place, which no live run holds any longer.
+  const fs::path left = out / ".iep-anon-work.partial-Ab12Cd";
+  fs::create_directories(left);
+  write_file(left / "0", "half an instance");
+  const BatchReport r = anonymise_folder(a, {in.ct, in.mr}, out, {});
+  CHECK(r.written == 2);
+  CHECK_FALSE(fs::exists(left));
+  // Only the two outputs: no folder or file of the run's own left behind.
+  CHECK(tree(out).size() == 2);
+  for (const auto& e : fs::directory_iterator(out))
+    CHECK(e.path().filename().string()[0] != '.');
+}
+
+TEST_CASE("an instance repeated across threads: the later copies' results are thrown away") {
+  const fs::path base = scratch("batch-repeat");
+  const Inputs in(base);
+  const Anonymiser a = make(ProjectKey::generate());
+  // Six copies of one instance after the MR: whichever thread rewrites a
+  // copy first, only the first in input order is moved into place.
+  std::vector<fs::path> inputs = {in.mr};
+  for (int i = 0; i < 6; ++i) {
+    inputs.push_back(base / ("copy" + std::to_string(i) + ".dcm"));
+    fs::copy_file(in.ct, inputs.back());
+  }
+  BatchOptions two;
+  two.jobs = 2;
+  const BatchReport r = anonymise_folder(a, inputs, base / "out", two);
+  CHECK(r.written == 2);
+  REQUIRE(r.quarantined.size() == 5);
+  for (std::size_t i = 2; i < inputs.size(); ++i)
+    CHECK(reason_of(r, inputs[i]) == "same SOP Instance UID as " + inputs[1].string());
+  CHECK(tree(base / "out").size() == 2);
+  for (const auto& e : fs::directory_iterator(base / "out"))
+    CHECK(e.path().filename().string()[0] != '.');
+}

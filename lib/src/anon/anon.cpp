@@ -1013,8 +1013,11 @@ void describe(const dicom::File& f, Outcome& o) {
 }  // namespace
 
 Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
+  return file(dicom::File::read(in), in, out);
+}
+
+Outcome Anonymiser::file(dicom::File f, const fs::path& in, const fs::path& out) const {
   const std::string name = in.string();
-  dicom::File f = dicom::File::read(in);
   Outcome o;
   if (const pixels::Rule* rule = screen(*this, f, o)) {
     // Blank into a hidden file beside the output, read it back, and let

@@ -1,21 +1,27 @@
 #include "iep/anon/anon_batch.h"
 
+#include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <tuple>
 
 #include "iep/core/error.h"
+#include "iep/core/io.h"
 #include "iep/dicom/dicom.h"
 #include "iep/dicom/dicom_stream.h"
 #include "iep/dicom/dicomdir.h"
@@ -112,10 +118,9 @@ void regenerate_dicomdir(const Anonymiser& a, const fs::path& out_dir, BatchRepo
   dicom::write_dicomdir(out_dir, files, "IEP_ANON", a.uid(listing), &report.not_indexed);
 }
 
-// What a file is, read by the same reader that rewrites it (headers only;
-// pixel data is skipped, not read).
-dicom::Info identify(const fs::path& file) {
-  const dicom::File f = dicom::File::read(file);
+// What a file is, from its header (dicom::File::read: pixel data is
+// skipped, not read).
+dicom::Info identify(const dicom::File& f) {
   dicom::check_instance(f);  // the rule every command applies
   dicom::Info info;
   info.patient_id = f.text(0x00100020);
@@ -191,39 +196,73 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
   const int jobs = std::max(1, options.jobs);
   BatchReport report;
   report.files = files.size();
+  // Each input is read once: its header parsed, its output named, what an
+  // earlier run left there looked at, and (unless it is done) rewritten
+  // into this private, locked folder of the output folder. Whether that
+  // result is moved into place is decided in input order (below), so the
+  // outcome does not depend on threads. Removed with what is left in it at
+  // the end; a crashed run's is removed by the next run.
+  StagedFolder partial(out_dir / "iep-anon-work");
 
-  // 1. Read every header: what each file is and where its result goes.
   struct Item {
     dicom::Info info;
     std::string not_dicom;  // why, when it is not DICOM
     fs::path out;
-    Left left = Left::nothing;  // what an earlier run left at `out`
-    bool todo = false;
+    Left left = Left::nothing;   // what an earlier run left at `out`
+    Outcome outcome;             // of the rewrite, when there was one
+    fs::path temp;               // the result, until moved to `out`
+    std::exception_ptr failure;  // of the rewrite: raised if the result was wanted
   };
   std::vector<Item> items(files.size());
-  parallel_for(files.size(), jobs, [&](std::size_t i) {
+  auto prepare = [&](std::size_t i) {
+    Item& it = items[i];
+    std::optional<dicom::File> f;
     try {
-      items[i].info = identify(files[i]);
-      items[i].out = out_dir / output_name(anonymiser, items[i].info, cd);
-      items[i].left = left_at(anonymiser, items[i].info, items[i].out);
+      f.emplace(dicom::File::read(files[i]));
+      it.info = identify(*f);
+      it.out = out_dir / output_name(anonymiser, it.info, cd);
+      it.left = left_at(anonymiser, it.info, it.out);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
       std::string why = e.what();
       if (why.starts_with(files[i].string() + ": ")) why.erase(0, files[i].string().size() + 2);
-      items[i].not_dicom = why.empty() ? "not DICOM" : why;
+      it.not_dicom = why.empty() ? "not DICOM" : why;
+      return;
     }
-  });
+    if (it.info.is_dicomdir || it.left != Left::nothing) return;  // nothing to write
+    // Written even if it turns out to repeat an earlier input's instance
+    // (then thrown away): rare, and not known until the earlier ones are.
+    try {
+      std::error_code dir_error;
+      fs::create_directories(it.out.parent_path(), dir_error);
+      if (dir_error)
+        throw Error(Exit::output, it.out.parent_path().string() + ": " + dir_error.message());
+      const fs::path temp = partial.partial() / std::to_string(i);
+      it.outcome = anonymiser.file(std::move(*f), files[i], temp);
+      if (!it.outcome.quarantined) it.temp = temp;
+    } catch (const Error& e) {
+      if (e.code() != Exit::invalid_dicom) {
+        it.failure = std::current_exception();
+      } else {
+        it.outcome.quarantined = true;  // a header that scanned but a file it cannot rewrite
+        it.outcome.reason = e.what();
+      }
+    } catch (...) {
+      it.failure = std::current_exception();
+    }
+  };
 
-  // 2. Decide in input order, so the outcome does not depend on threads:
-  // quarantine what is not DICOM or repeats an instance, skip what an
-  // earlier run finished.
+  // Decides item i, once every earlier one is decided: quarantine what is
+  // not DICOM or repeats an instance, skip what an earlier run finished,
+  // move the rest into place.
   std::map<fs::path, std::size_t> claimed;
-  for (std::size_t i = 0; i < items.size(); ++i) {
+  std::size_t finished = 0;
+  auto decide = [&](std::size_t i) {
     Item& it = items[i];
     if (!it.not_dicom.empty()) {
       report.quarantined.emplace_back(files[i].string(), it.not_dicom);
     } else if (it.info.is_dicomdir) {
-      continue;  // indexes are never passed through
+      // indexes are never passed through
     } else if (auto [pos, fresh] = claimed.emplace(it.out, i); !fresh) {
       report.quarantined.emplace_back(files[i].string(),
                                       "same SOP Instance UID as " + files[pos->second].string());
@@ -241,45 +280,51 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
       report.studies.insert(study);
       report.reid.insert(
           {in.patient_id, anonymiser.patient_id(in.patient_id), in.study_instance_uid, study});
+    } else if (it.failure) {
+      std::rethrow_exception(it.failure);
+    } else if (const Outcome& o = it.outcome; o.quarantined) {
+      report.quarantined.emplace_back(files[i].string(), o.reason);
     } else {
-      it.todo = true;
+      // Never replaces a file that appeared meanwhile.
+      if (::renameat2(AT_FDCWD, it.temp.c_str(), AT_FDCWD, it.out.c_str(), RENAME_NOREPLACE) != 0)
+        throw Error(
+            Exit::output,
+            it.out.string() + (errno == EEXIST
+                                   ? ": already exists; refusing to overwrite it"
+                                   : ": cannot create: " + std::string(std::strerror(errno))));
+      it.temp.clear();
+      ++report.written;
+      report.pixels_cleaned += o.pixels_cleaned;
+      if (!o.nonconformant_uids.empty())
+        report.nonconformant_uids.emplace_back(files[i].string(), o.nonconformant_uids);
+      report.studies.insert(o.new_study_uid);
+      report.reid.insert(
+          {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
+      ++finished;
+      if (options.progress) std::fprintf(stderr, "\riep-anon: %zu files de-identified", finished);
     }
-  }
+    if (!it.temp.empty()) ::unlink(it.temp.c_str());  // a repeated instance's
+    it = Item{};  // what is left to keep: its output's name in `claimed`
+  };
 
-  // 3. De-identify what is left, each file whole or not at all.
+  // Each thread prepares the next item, then decides every item in order
+  // up to the first one not prepared yet.
   std::mutex m;
-  std::atomic<std::size_t> finished{0};
-  parallel_for(items.size(), jobs, [&](std::size_t i) {
-    Item& it = items[i];
-    if (!it.todo) return;
-    std::error_code dir_error;
-    fs::create_directories(it.out.parent_path(), dir_error);
-    if (dir_error)
-      throw Error(Exit::output, it.out.parent_path().string() + ": " + dir_error.message());
-    Outcome o;
-    try {
-      o = anonymiser.file(files[i], it.out);
-    } catch (const Error& e) {
-      if (e.code() != Exit::invalid_dicom) throw;
-      o.quarantined = true;  // a header that scanned but a file DCMTK cannot rewrite
-      o.reason = e.what();
-    }
-    {
-      std::lock_guard lock(m);
-      if (o.quarantined) {
-        report.quarantined.emplace_back(files[i].string(), o.reason);
-      } else {
-        ++report.written;
-        report.pixels_cleaned += o.pixels_cleaned;
-        if (!o.nonconformant_uids.empty())
-          report.nonconformant_uids.emplace_back(files[i].string(), o.nonconformant_uids);
-        report.studies.insert(o.new_study_uid);
-        report.reid.insert(
-            {o.original_patient_id, o.pseudonym_patient_id, o.original_study_uid, o.new_study_uid});
+  std::vector<char> prepared(files.size(), 0);
+  std::size_t next_decided = 0;
+  bool broken = false;  // a decision failed: decide nothing more
+  parallel_for(files.size(), jobs, [&](std::size_t i) {
+    prepare(i);
+    std::lock_guard lock(m);
+    prepared[i] = 1;
+    while (!broken && next_decided < files.size() && prepared[next_decided] != 0) {
+      try {
+        decide(next_decided++);
+      } catch (...) {
+        broken = true;
+        throw;
       }
     }
-    std::size_t n = ++finished;
-    if (options.progress) std::fprintf(stderr, "\riep-anon: %zu files de-identified", n);
   });
   if (options.progress && finished > 0) std::fputc('\n', stderr);
   if (cd) regenerate_dicomdir(anonymiser, out_dir, report);

@@ -16,6 +16,10 @@
 
 #include "iep/dicom/pixels.h"
 
+namespace iep::dicom {
+class File;
+}
+
 namespace iep::anon {
 
 // A project key: 32 random bytes, kept in a 0600 file as one line
@@ -115,6 +119,10 @@ class Anonymiser {
   // fails dicom::check_instance() or would hold over 32 MiB of values
   // outside its pixel data, Error(Exit::input/output) for I/O.
   Outcome file(const std::filesystem::path& in, const std::filesystem::path& out) const;
+  // The same for `f`, the file `in` as dicom::File::read() returned it: a
+  // batch that has looked at its header rewrites it without parsing it again.
+  Outcome file(dicom::File f, const std::filesystem::path& in,
+               const std::filesystem::path& out) const;
   // The same for a file held in memory (an entry of a package on a pipe),
   // its result written to `out`; `name` is used in errors. Nothing (and
   // nothing written) where only file() does it the same way: a deflated
