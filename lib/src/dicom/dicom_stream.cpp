@@ -5,6 +5,7 @@
 #include <dcmtk/dcmdata/dcdict.h>
 #include <dcmtk/dcmdata/dcvr.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -737,6 +738,21 @@ class Writer {
       if (r < 0 && errno == EINTR) continue;
       if (r == 0) throw Error(Exit::input, name_ + ": the source shrank while it was copied");
       if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) fail();
+      // Between file systems (the input on a disk, the output on tmpfs):
+      // sendfile still copies in the kernel, without a round trip through
+      // a buffer that malloc maps, zero-fills and unmaps for every file.
+      while (n > 0) {
+        const ssize_t s = ::sendfile(fd_, in, &off,
+                                     static_cast<std::size_t>(std::min<std::uint64_t>(n, 1 << 30)));
+        if (s > 0) {
+          n -= static_cast<std::uint64_t>(s);
+          continue;
+        }
+        if (s < 0 && errno == EINTR) continue;
+        if (s == 0) throw Error(Exit::input, name_ + ": the source shrank while it was copied");
+        if (errno != EINVAL && errno != ENOSYS) fail();
+        break;
+      }
       // No kernel copy between these files: through a buffer.
       std::string chunk;
       while (n > 0) {
