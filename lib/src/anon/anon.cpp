@@ -1012,14 +1012,13 @@ void describe(const dicom::File& f, Outcome& o) {
 
 }  // namespace
 
-Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
-  return file(dicom::File::read(in), in, out);
-}
+namespace {
 
-Outcome Anonymiser::file(dicom::File f, const fs::path& in, const fs::path& out) const {
-  const std::string name = in.string();
-  Outcome o;
-  if (const pixels::Rule* rule = screen(*this, f, o)) {
+// screen(), and the --clean-pixels rule it asks for applied: false when `f`
+// is quarantined (o.reason says why).
+bool screened(const Anonymiser& a, dicom::File& f, const fs::path& in, const fs::path& out,
+              Outcome& o) {
+  if (const pixels::Rule* rule = screen(a, f, o)) {
     // Blank into a hidden file beside the output, read it back, and let
     // it go at once: the open descriptor keeps it until written.
     char hidden[48];
@@ -1036,10 +1035,18 @@ Outcome Anonymiser::file(dicom::File f, const fs::path& in, const fs::path& out)
     o.reason.clear();
     o.pixels_cleaned = true;
   }
-  if (o.quarantined) return o;
+  return !o.quarantined;
+}
+
+}  // namespace
+
+Outcome Anonymiser::file(const fs::path& in, const fs::path& out) const {
+  dicom::File f = dicom::File::read(in);
+  Outcome o;
+  if (!screened(*this, f, in, out, o)) return o;
   if (fs::exists(fs::symlink_status(out)))
     throw Error(Exit::output, out.string() + ": already exists; refusing to overwrite it");
-  deidentify(*this, f, o, name);
+  deidentify(*this, f, o, in.string());
 
   // A new meta header from the data set (File::write): Media Storage SOP
   // Instance UID follows the new SOP Instance UID, nothing of the sender
@@ -1047,6 +1054,15 @@ Outcome Anonymiser::file(dicom::File f, const fs::path& in, const fs::path& out)
   TempFile tmp = make_temp(out);
   f.write(tmp.fd.get(), out.string());
   tmp.link_as(out);
+  describe(f, o);
+  return o;
+}
+
+Outcome Anonymiser::file(dicom::File f, const fs::path& in, int out_fd, const fs::path& out) const {
+  Outcome o;
+  if (!screened(*this, f, in, out, o)) return o;
+  deidentify(*this, f, o, in.string());
+  f.write(out_fd, out.string());
   describe(f, o);
   return o;
 }

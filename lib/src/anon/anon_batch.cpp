@@ -16,6 +16,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <tuple>
@@ -208,12 +209,26 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     dicom::Info info;
     std::string not_dicom;  // why, when it is not DICOM
     fs::path out;
-    Left left = Left::nothing;   // what an earlier run left at `out`
-    Outcome outcome;             // of the rewrite, when there was one
-    fs::path temp;               // the result, until moved to `out`
+    Left left = Left::nothing;  // what an earlier run left at `out`
+    Outcome outcome;            // of the rewrite, when there was one
+    fs::path temp;  // the result (empty if quarantined), until moved to `out` or removed
     std::exception_ptr failure;  // of the rewrite: raised if the result was wanted
   };
   std::vector<Item> items(files.size());
+  // The output's folders, made once (a study's files share one or a few).
+  std::mutex folders_m;
+  std::set<fs::path> folders;
+  auto make_folder = [&](const fs::path& dir) {
+    {
+      std::lock_guard lock(folders_m);
+      if (folders.contains(dir)) return;
+    }
+    std::error_code dir_error;
+    fs::create_directories(dir, dir_error);
+    if (dir_error) throw Error(Exit::output, dir.string() + ": " + dir_error.message());
+    std::lock_guard lock(folders_m);
+    folders.insert(dir);
+  };
   auto prepare = [&](std::size_t i) {
     Item& it = items[i];
     std::optional<dicom::File> f;
@@ -233,13 +248,12 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     // Written even if it turns out to repeat an earlier input's instance
     // (then thrown away): rare, and not known until the earlier ones are.
     try {
-      std::error_code dir_error;
-      fs::create_directories(it.out.parent_path(), dir_error);
-      if (dir_error)
-        throw Error(Exit::output, it.out.parent_path().string() + ": " + dir_error.message());
-      const fs::path temp = partial.partial() / std::to_string(i);
-      it.outcome = anonymiser.file(std::move(*f), files[i], temp);
-      if (!it.outcome.quarantined) it.temp = temp;
+      make_folder(it.out.parent_path());
+      // (A plain name: StagedFolder::create_file is safe from any thread.)
+      const std::string name = std::to_string(i);
+      UniqueFd fd = partial.create_file(name);
+      it.temp = partial.partial() / name;
+      it.outcome = anonymiser.file(std::move(*f), files[i], fd.get(), it.temp);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) {
         it.failure = std::current_exception();
@@ -303,7 +317,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
       ++finished;
       if (options.progress) std::fprintf(stderr, "\riep-anon: %zu files de-identified", finished);
     }
-    if (!it.temp.empty()) ::unlink(it.temp.c_str());  // a repeated instance's
+    if (!it.temp.empty()) ::unlink(it.temp.c_str());  // a repeat, or quarantined
     it = Item{};  // what is left to keep: its output's name in `claimed`
   };
 

@@ -119,9 +119,12 @@ class Anonymiser {
   // fails dicom::check_instance() or would hold over 32 MiB of values
   // outside its pixel data, Error(Exit::input/output) for I/O.
   Outcome file(const std::filesystem::path& in, const std::filesystem::path& out) const;
-  // The same for `f`, the file `in` as dicom::File::read() returned it: a
-  // batch that has looked at its header rewrites it without parsing it again.
-  Outcome file(dicom::File f, const std::filesystem::path& in,
+  // The same for `f`, the file `in` as dicom::File::read() returned it,
+  // written to `out_fd`, a new empty file named `out` (used in errors; its
+  // folder takes a scratch file): for a batch that has looked at the header
+  // and moves the result into place itself. Nothing is written to a file
+  // quarantined.
+  Outcome file(dicom::File f, const std::filesystem::path& in, int out_fd,
                const std::filesystem::path& out) const;
   // The same for a file held in memory (an entry of a package on a pipe),
   // its result written to `out`; `name` is used in errors. Nothing (and
