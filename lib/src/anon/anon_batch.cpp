@@ -13,6 +13,7 @@
 #include <cstring>
 #include <exception>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -214,7 +215,9 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     fs::path temp;  // the result (empty if quarantined), until moved to `out` or removed
     std::exception_ptr failure;  // of the rewrite: raised if the result was wanted
   };
-  std::vector<Item> items(files.size());
+  // Only the items in flight are held (prepared, not decided yet): memory
+  // stays flat over any number of files.
+  std::vector<std::unique_ptr<Item>> items(files.size());
   // The output's folders, made once (a study's files share one or a few).
   std::mutex folders_m;
   std::set<fs::path> folders;
@@ -230,7 +233,8 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
     folders.insert(dir);
   };
   auto prepare = [&](std::size_t i) {
-    Item& it = items[i];
+    items[i] = std::make_unique<Item>();
+    Item& it = *items[i];
     std::optional<dicom::File> f;
     try {
       f.emplace(dicom::File::read(files[i]));
@@ -272,7 +276,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
   std::map<fs::path, std::size_t> claimed;
   std::size_t finished = 0;
   auto decide = [&](std::size_t i) {
-    Item& it = items[i];
+    Item& it = *items[i];
     if (!it.not_dicom.empty()) {
       report.quarantined.emplace_back(files[i].string(), it.not_dicom);
     } else if (it.info.is_dicomdir) {
@@ -318,7 +322,7 @@ BatchReport anonymise_folder(const Anonymiser& anonymiser, const std::vector<fs:
       if (options.progress) std::fprintf(stderr, "\riep-anon: %zu files de-identified", finished);
     }
     if (!it.temp.empty()) ::unlink(it.temp.c_str());  // a repeat, or quarantined
-    it = Item{};  // what is left to keep: its output's name in `claimed`
+    items[i].reset();  // what is left to keep: its output's name in `claimed`
   };
 
   // Each thread prepares the next item, then decides every item in order
