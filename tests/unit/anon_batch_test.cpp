@@ -247,7 +247,8 @@ TEST_CASE("bad output folder: an output error, nothing written") {
   CHECK(code_of([&] { anonymise_folder(a, {base / "absent"}, base / "out2", {}); }) == Exit::input);
 }
 
-TEST_CASE("a crashed run's unfinished outputs are removed by the next run, never moved into place") {
+TEST_CASE(
+    "a crashed run's unfinished outputs are removed by the next run, never moved into place") {
   const fs::path base = scratch("batch-crashed");
   const Inputs in(base);
   const Anonymiser a = make(ProjectKey::generate());
@@ -262,8 +263,7 @@ TEST_CASE("a crashed run's unfinished outputs are removed by the next run, never
   CHECK_FALSE(fs::exists(left));
   // Only the two outputs: no folder or file of the run's own left behind.
   CHECK(tree(out).size() == 2);
-  for (const auto& e : fs::directory_iterator(out))
-    CHECK(e.path().filename().string()[0] != '.');
+  for (const auto& e : fs::directory_iterator(out)) CHECK(e.path().filename().string()[0] != '.');
 }
 
 TEST_CASE("an instance repeated across threads: the later copies' results are thrown away") {

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -467,4 +468,35 @@ TEST_CASE("meta_header refuses what it cannot vouch for, never reading past the 
       meta_of(std::string(128, '\0') + "DICM" + le16(2) + le16(0x10) + le32(4) + "1.2\0"s + data));
   CHECK_FALSE(
       meta_of(std::string(128, '\0') + "DICM" + explicit_el(2, 0x12, "UI", "1.2\0"s) + data));
+}
+
+// Pixel data is copied from the source in the kernel: copy_file_range within
+// one file system, sendfile across two (a study on the disk, the output on
+// tmpfs); either way the bytes are those written through memory.
+TEST_CASE("pixel data copied from the source file, within and across file systems") {
+  const fs::path dir = scratch("dicom-stream-copy");
+  const fs::path src = dir / "ct.dcm";
+  fs::copy_file(kPydicom / "CT_small.dcm", src);
+  iep::dicom::ReadLimits limits;
+  limits.inline_value = 1024;  // its 32 KiB of pixel data stay in the source
+  const File f = File::read(src, limits);
+  const iep::dicom::Element* pixels = f.data.find(0x7FE00010);
+  REQUIRE(pixels != nullptr);
+  CHECK(pixels->external);  // not read into memory: copied when written
+  const File m = File::parse(read_file(src), "mem");
+  std::string expected;
+  m.write(expected);
+  CHECK(read_file(rewrite(f, dir / "same-fs.dcm")) == expected);
+  struct stat a {
+  }, b{};
+  if (::stat(dir.c_str(), &a) == 0 && ::stat("/dev/shm", &b) == 0 && a.st_dev != b.st_dev &&
+      ::access("/dev/shm", W_OK) == 0) {
+    const fs::path other =
+        fs::path("/dev/shm") / ("iep-dicom-stream-copy-" + std::to_string(::getpid()));
+    fs::create_directories(other);
+    CHECK(read_file(rewrite(f, other / "other-fs.dcm")) == expected);
+    fs::remove_all(other);
+  } else {
+    MESSAGE("/dev/shm is not another writable file system here: the copy across is not tested");
+  }
 }
