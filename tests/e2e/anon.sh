@@ -196,6 +196,41 @@ assert "without the attachment" -- sh -c "! zstd -dc att.tar.zst | tar -t | grep
 expect 7 "a cut input stream" -- bash -o pipefail -c "iep-pack -i '$A' '$study' | head -c 5000 | iep-anon -k p.key -i '$A' - >cut.tar.zst"
 expect_in "4 7" "what it wrote is not a package" -- iep-verify -i "$A" cut.tar.zst
 
+# A multi-frame image over 4 MiB (the real CT_small.dcm with 300 frames of
+# its pixels, its trailing padding left out): its header is de-identified
+# from the entry's first bytes and its pixel data streams through, with no
+# temporary file: under a 2 MiB limit on the size of files a process may
+# write (ulimit -f; the output goes to a pipe), the spooled way fails and
+# this one does not. The oracle: the same bytes as the spooled way, and
+# pydicom reading the result, every frame's pixels as they were.
+mkdir big-mf
+/usr/bin/python3 - "$CORPUS/CT_small.dcm" big-mf/mf.dcm <<'PY' || bad "cannot make the multi-frame file"
+import sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+one = bytes(ds.PixelData)
+ds.NumberOfFrames = 300
+ds.PixelData = b"".join(bytes([i & 0xFF, i >> 8]) + one[2:] for i in range(300))
+del ds[0xFFFCFFFC]
+ds.save_as(sys.argv[2], write_like_original=False)
+PY
+assert "the multi-frame file is over 4 MiB" -- test "$(stat -c %s big-mf/mf.dcm)" -gt 4194304
+expect 0 "pack the multi-frame study" -- sh -c "iep-pack -i '$A' big-mf >mf.tar.zst"
+expect 0 "a multi-frame entry streams through without a temporary file" -- bash -o pipefail -c "(ulimit -f 2048; iep-anon -k p.key -i '$A' - <mf.tar.zst) | cat >mf-head.tar.zst"
+expect_in "153 1" "the spooled way hits the file size limit (the check can fail)" -- bash -o pipefail -c "(ulimit -f 2048; IEP_ANON_SPOOL=1 iep-anon -k p.key -i '$A' - <mf.tar.zst) | cat >/dev/null"
+expect 0 "spooled, without the limit" -- sh -c "IEP_ANON_SPOOL=1 iep-anon -k p.key -i '$A' - <mf.tar.zst >mf-spool.tar.zst"
+expect 0 "the streamed output verifies" -- iep-verify -i "$A" mf-head.tar.zst
+mkdir mf-head mf-spool
+zstd -qdc mf-head.tar.zst | tar -x -C mf-head --exclude 'MANIFEST.json*'
+zstd -qdc mf-spool.tar.zst | tar -x -C mf-spool --exclude 'MANIFEST.json*'
+assert "streamed and spooled outputs are the same bytes" -- diff -r mf-head mf-spool
+out_mf=$(find mf-head -name '*.dcm' | head -1)
+assert "pydicom: 300 frames, the pixels unchanged, the name replaced" -- /usr/bin/python3 -c '
+import sys, pydicom
+a, b = pydicom.dcmread(sys.argv[1]), pydicom.dcmread(sys.argv[2])
+assert int(b.NumberOfFrames) == 300 and bytes(b.PixelData) == bytes(a.PixelData)
+assert str(b.PatientName) != str(a.PatientName) and b.SOPInstanceUID != a.SOPInstanceUID
+' big-mf/mf.dcm "$out_mf"
+
 # Clean Pixel Data: a secondary capture with no Burned In Annotation is
 # quarantined unless a rule blanks its text; then it is written, blanked
 # and marked.

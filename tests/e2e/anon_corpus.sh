@@ -95,8 +95,10 @@ while IFS=$'\t' read -r f kind; do
   [ "$kind" = sr ] && printf '%s\n' "$f" >>sr.tsv
 done <inputs.tsv
 # The pipe stage (iep-pack | iep-anon -) over the same inputs, each packed
-# alone (what iep-pack refuses stays out): in memory, and the spooled way
-# (IEP_ANON_SPOOL=1) that de-identifies from a temporary file, the same
+# alone (what iep-pack refuses stays out): in memory, the spooled way
+# (IEP_ANON_SPOOL=1) that de-identifies from a temporary file, and the way
+# of entries over 4 MiB, from their head while the rest streams through
+# (IEP_ANON_HELD=4096 takes real files, all smaller, that way): the same
 # entries byte for byte under the same names, and the same report.
 make_sites
 A=$T/keys/a.id
@@ -109,12 +111,19 @@ while IFS=$'\t' read -r f kind; do
   rc_mem=$?
   IEP_ANON_SPOOL=1 iep-anon -k p.key -i "$A" - <pipe-in.tar.zst >pipe-spool.tar.zst 2>pipe-spool.err
   rc_spool=$?
-  rm -rf pipe-mem pipe-spool && mkdir pipe-mem pipe-spool
+  IEP_ANON_HELD=4096 iep-anon -k p.key -i "$A" - <pipe-in.tar.zst >pipe-head.tar.zst 2>pipe-head.err
+  rc_head=$?
+  rm -rf pipe-mem pipe-spool pipe-head && mkdir pipe-mem pipe-spool pipe-head
   zstd -qdc pipe-mem.tar.zst | tar -x -C pipe-mem --exclude 'MANIFEST.json*'
   zstd -qdc pipe-spool.tar.zst | tar -x -C pipe-spool --exclude 'MANIFEST.json*'
+  zstd -qdc pipe-head.tar.zst | tar -x -C pipe-head --exclude 'MANIFEST.json*'
   if [ "$rc_mem" != "$rc_spool" ] || ! diff -r pipe-mem pipe-spool >/dev/null ||
     ! cmp -s pipe-mem.err pipe-spool.err; then
     bad "pipe stage, $f: in memory (exit $rc_mem) and spooled (exit $rc_spool) differ"
+  fi
+  if [ "$rc_head" != "$rc_spool" ] || ! diff -r pipe-head pipe-spool >/dev/null ||
+    ! cmp -s pipe-head.err pipe-spool.err; then
+    bad "pipe stage, $f: from the head (exit $rc_head) and spooled (exit $rc_spool) differ"
   fi
   piped=$((piped + 1))
 done <inputs.tsv

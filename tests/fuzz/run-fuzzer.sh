@@ -121,6 +121,23 @@ dicom_seeds() {
     SC_rgb_rle.dcm JPEG2000.dcm rtplan.dcm test-SR.dcm dicomdirtests/DICOMDIR; do
     [ -f "$d/$f" ] && [ "$(stat -c %s "$d/$f")" -lt 200000 ] && cp "$d/$f" "$work/corpus/$(basename "$f")"
   done
+  # For File::parse_head: files whose pixel data ends them, the preamble's
+  # first two bytes (which fuzz_dicom_stream reads as how many bytes to
+  # leave out of the head) set to end the head inside the pixel data.
+  /usr/bin/python3 - "$work/corpus" <<'PY' || true
+import sys, pydicom
+d = "/usr/lib/python3/dist-packages/pydicom/data/test_files/"
+for name in ("CT_small.dcm", "MR_small.dcm"):
+    ds = pydicom.dcmread(d + name)
+    if 0xFFFCFFFC in ds:
+        del ds[0xFFFCFFFC]
+    path = sys.argv[1] + "/head-" + name
+    ds.save_as(path, write_like_original=False)
+    raw = bytearray(open(path, "rb").read())
+    tail = min(len(ds.PixelData) - 16, 65535)
+    raw[0:2] = tail.to_bytes(2, "little")
+    open(path, "wb").write(raw)
+PY
   return 0
 }
 # For dicom::scan: the same files, and what its rule must refuse or accept

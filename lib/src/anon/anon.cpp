@@ -1067,6 +1067,27 @@ Outcome Anonymiser::file(dicom::File f, const fs::path& in, int out_fd, const fs
   return o;
 }
 
+namespace {
+
+// bytes() and head() once the file is parsed.
+std::optional<Outcome> in_memory(const Anonymiser& a, dicom::File& f, const std::string& name,
+                                 std::string& out) {
+  if (f.syntax == dicom::Syntax::deflated) return std::nullopt;  // written through zlib to a file
+  Outcome o;
+  if (screen(a, f, o) != nullptr) return std::nullopt;  // pixels::clean works on files
+  if (o.quarantined) return o;
+  deidentify(a, f, o, name);
+  // The streamed pixel data must still end the file (nothing the profile
+  // or an override adds after it, nothing removed).
+  if (!f.tail_intact()) return std::nullopt;
+  out.clear();
+  f.write(out);
+  describe(f, o);
+  return o;
+}
+
+}  // namespace
+
 std::optional<Outcome> Anonymiser::bytes(std::string in, const std::string& name,
                                          std::string& out) const {
   // A deflated data set inflates in memory here: bounded well below the
@@ -1074,15 +1095,14 @@ std::optional<Outcome> Anonymiser::bytes(std::string in, const std::string& name
   dicom::ReadLimits limits;
   limits.max_inflated = 8ull << 20;
   dicom::File f = dicom::File::parse(std::move(in), name, limits);
-  if (f.syntax == dicom::Syntax::deflated) return std::nullopt;  // written through zlib to a file
-  Outcome o;
-  if (screen(*this, f, o) != nullptr) return std::nullopt;  // pixels::clean works on files
-  if (o.quarantined) return o;
-  deidentify(*this, f, o, name);
-  out.clear();
-  f.write(out);
-  describe(f, o);
-  return o;
+  return in_memory(*this, f, name, out);
+}
+
+std::optional<Outcome> Anonymiser::head(std::string head, std::uint64_t size,
+                                        const std::string& name, std::string& out) const {
+  std::optional<dicom::File> f = dicom::File::parse_head(std::move(head), size, name);
+  if (!f) return std::nullopt;
+  return in_memory(*this, *f, name, out);
 }
 
 }  // namespace iep::anon

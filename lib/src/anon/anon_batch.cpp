@@ -8,6 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -415,10 +416,12 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
   // the same parser and writer, so the same bytes. What it refuses (not
   // DICOM, a broken instance) goes the file way, which words the reason.
   auto rewrite_in_memory = [&](const std::string& path, const std::string& content,
-                               std::string& out, bool& spool) -> std::optional<ManifestFile> {
+                               std::uint64_t size, std::string& out,
+                               bool& spool) -> std::optional<ManifestFile> {
     std::optional<Outcome> o;
     try {
-      o = anonymiser.bytes(content, path, out);
+      o = content.size() == size ? anonymiser.bytes(content, path, out)
+                                 : anonymiser.head(content, size, path, out);
     } catch (const Error& e) {
       if (e.code() != Exit::invalid_dicom) throw;
     }
@@ -438,12 +441,23 @@ BatchReport anonymise_package(const Anonymiser& anonymiser, Source& plain, const
   };
   // IEP_ANON_SPOOL=1: every entry the spooled way (the e2e tests compare
   // the two; a way around a fault of the in-memory one in the field).
+  // IEP_ANON_HELD=BYTES: entries held whole up to BYTES, larger ones
+  // rewritten from their first BYTES as they stream (tests take real
+  // files, all small, through the streaming way with it).
   const char* spool = std::getenv("IEP_ANON_SPOOL");
   const bool spool_all = spool != nullptr && std::string_view(spool) == "1";
+  std::uint64_t held = package::kRewriteInMemory;
+  if (const char* h = std::getenv("IEP_ANON_HELD"); h != nullptr) {
+    const std::string_view v(h);
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), held);
+    if (v.empty() || ec != std::errc() || end != v.data() + v.size() || held > (64u << 20))
+      throw Error(Exit::usage, "IEP_ANON_HELD: '" + std::string(v) +
+                                   "' is not a number of bytes up to 67108864");
+  }
   package::rewrite_plain(
       plain, name, self, trust, rewrite,
       spool_all ? package::MemoryRewriter() : package::MemoryRewriter(rewrite_in_memory), summary,
-      out);
+      out, {}, held);
   std::sort(report.quarantined.begin(), report.quarantined.end());
   return report;
 }

@@ -144,6 +144,11 @@ std::array<char, 2> dictionary_vr(std::uint32_t tag) {
 
 // ------------------------------------------------------------- reading
 
+namespace {
+// Thrown when parse_head() would need bytes past its head.
+struct NotInHead {};
+}  // namespace
+
 struct Parser {
   Parser(File& file, const ReadLimits& limits) : f(file), lim(limits) {}
   File& f;
@@ -184,6 +189,8 @@ struct Parser {
            ": the file ends at byte " + std::to_string(size) + ", before the " + std::to_string(n) +
            " bytes expected at byte " + std::to_string(at));
     if (f.in_memory_) {
+      // A head (parse_head): what lies past it is not read here.
+      if (at > f.memory_.size() || n > f.memory_.size() - at) throw NotInHead{};
       window = f.memory_.data(), window_len = f.memory_.size(), window_at = 0;
       std::memcpy(dst, f.memory_.data() + at, n);
       return;
@@ -605,6 +612,36 @@ File File::parse(std::string bytes, const std::string& name, const ReadLimits& l
   return f;
 }
 
+std::optional<File> File::parse_head(std::string head, std::uint64_t size, const std::string& name,
+                                     const ReadLimits& limits) {
+  if (head.size() > size)
+    throw Error(Exit::internal, name + ": a head longer than the file it begins");
+  File f;
+  f.name_ = name;
+  f.memory_ = std::move(head);
+  f.in_memory_ = true;
+  Parser p(f, limits);
+  p.size = f.size = size;
+  try {
+    p.file();
+  } catch (const NotInHead&) {
+    return std::nullopt;
+  }
+  // Every byte past the head was skipped as part of some long value: it
+  // must be the last element's, at the top level, not encapsulated.
+  f.tail_ = size - f.memory_.size();
+  if (f.syntax == Syntax::deflated || !f.tail_intact()) return std::nullopt;
+  return f;
+}
+
+bool File::tail_intact() const {
+  if (tail_ == 0) return true;
+  if (data.elements.empty()) return false;
+  const Element& e = data.elements.back();
+  return e.external && !e.encapsulated && e.offset <= memory_.size() && e.length <= size &&
+         e.offset == size - e.length && e.group() != 0x0002 && e.element() != 0x0000;
+}
+
 std::string File::bytes(const Element& e, std::size_t max) const {
   if (!e.external) {
     if (e.value.size() > max)
@@ -873,6 +910,11 @@ struct Emitter {
                  e.length <= f.memory_.size() - e.offset) {
         // Straight from the source in memory, not through a copy.
         w.put(f.memory_.data() + e.offset, static_cast<std::size_t>(e.length));
+      } else if (f.tail_ != 0 && f.in_memory_ && e.offset <= f.memory_.size() &&
+                 e.offset == f.size - e.length) {
+        // A head's last value (parse_head): its bytes in the head; the
+        // caller appends the rest.
+        w.put(f.memory_.data() + e.offset, f.memory_.size() - static_cast<std::size_t>(e.offset));
       } else {
         const std::string v = f.bytes(e, static_cast<std::size_t>(e.length));
         w.put(v.data(), v.size());
@@ -885,12 +927,15 @@ struct Emitter {
 };
 
 void File::write(int out_fd, const std::string& out_name) const {
+  if (tail_ != 0) throw Error(Exit::internal, name_ + ": a file's head is written to memory only");
   write_to(out_fd, out_name, nullptr);
 }
 
 void File::write(std::string& out) const {
   if (syntax == Syntax::deflated)
     throw Error(Exit::internal, name_ + ": a deflated data set is written to a file only");
+  if (!tail_intact())
+    throw Error(Exit::internal, name_ + ": the value its head ends in is no longer its last");
   write_to(-1, name_, &out);
 }
 

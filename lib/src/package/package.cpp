@@ -985,38 +985,56 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
                        const TrustStore& trust, const Rewriter& rewrite,
                        const MemoryRewriter& in_memory,
                        const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
-                       const WriteOptions& options) {
+                       const WriteOptions& options, std::uint64_t held) {
   PackageWriter w(out, options, std::time(nullptr));
-  // Holds each small entry in memory, or spools it to a private temporary
-  // folder, rewrites it, and writes the result into the new package.
+  // Holds each entry in memory (whole, or its head while the rest streams
+  // on), or spools it to a private temporary folder; rewrites it, and
+  // writes the result into the new package.
   class Rewriting : public EntryHandler {
    public:
-    Rewriting(PackageWriter& w, const Rewriter& rewrite, const MemoryRewriter& in_memory)
-        : w_(w), rewrite_(rewrite), in_memory_(in_memory) {}
+    Rewriting(PackageWriter& w, const Rewriter& rewrite, const MemoryRewriter& in_memory,
+              std::uint64_t held)
+        : w_(w), rewrite_(rewrite), in_memory_(in_memory), held_(held) {}
     Rewriting(const Rewriting&) = delete;
     Rewriting& operator=(const Rewriting&) = delete;
     void begin(const std::string& path, std::uint64_t size) override {
       path_ = path;
-      held_ = in_memory_ && size <= kRewriteInMemory;
-      if (held_) {
+      size_ = size;
+      if (in_memory_) {
+        mode_ = Mode::held;
         content_.clear();
-        content_.reserve(static_cast<std::size_t>(size));
+        content_.reserve(static_cast<std::size_t>(std::min(size, held_)));
       } else {
         open_spool();
       }
     }
     void data(ByteSpan d) override {
-      if (held_)
-        content_.append(reinterpret_cast<const char*>(d.data()), d.size());
-      else
-        FdSink(fd_.get(), (dir_.path() / "in").string()).write(d);
+      switch (mode_) {
+        case Mode::held: {
+          // Up to the limit; past it, the head decides where the rest goes.
+          const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(
+              d.size(), held_ - std::min<std::uint64_t>(held_, content_.size())));
+          content_.append(reinterpret_cast<const char*>(d.data()), n);
+          if (n == d.size()) return;
+          from_head();
+          data(d.subspan(n));
+          return;
+        }
+        case Mode::streamed: w_.data(d); return;
+        case Mode::dropped: return;
+        case Mode::spooled: FdSink(fd_.get(), spool_name()).write(d); return;
+      }
     }
     void end() override {
-      if (held_) {
-        bool spool = false;
-        out_.clear();
-        auto entry = in_memory_(path_, content_, out_, spool);
-        if (!spool) {
+      switch (mode_) {
+        case Mode::held: {
+          bool spool = false;
+          out_.clear();
+          auto entry = in_memory_(path_, content_, content_.size(), out_, spool);
+          if (spool) {
+            spool_held();
+            break;
+          }
           if (!entry) return;
           claim(entry->path);
           entry->size = out_.size();
@@ -1026,8 +1044,12 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
           files.push_back(std::move(*entry));
           return;
         }
-        open_spool();
-        FdSink(fd_.get(), (dir_.path() / "in").string()).write(util::as_bytes(content_));
+        case Mode::streamed:
+          streamed_.blake2b = w_.end();
+          files.push_back(std::move(streamed_));
+          return;
+        case Mode::dropped: return;
+        case Mode::spooled: break;
       }
       fd_.reset();
       auto r = rewrite_(path_, dir_.path() / "in", dir_.path() / "out");
@@ -1040,15 +1062,46 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
     std::vector<ManifestFile> files;
 
    private:
+    // held: content_ gathers the entry (or its head); streamed: its
+    // replacement is being written as the rest arrives; dropped: the rest
+    // is ignored; spooled: it goes to the spool file.
+    enum class Mode : std::uint8_t { held, streamed, dropped, spooled };
+
+    // The head is full and more is coming: rewritten from the head, the
+    // rest copied on; or dropped; or spooled.
+    void from_head() {
+      bool spool = false;
+      out_.clear();
+      auto entry = in_memory_(path_, content_, size_, out_, spool);
+      if (spool) {
+        spool_held();
+        return;
+      }
+      if (!entry) {
+        mode_ = Mode::dropped;
+        return;
+      }
+      claim(entry->path);
+      entry->size = out_.size() + (size_ - content_.size());
+      w_.begin(entry->path, entry->size);
+      w_.data(util::as_bytes(out_));
+      streamed_ = std::move(*entry);
+      mode_ = Mode::streamed;
+    }
+    void spool_held() {
+      open_spool();
+      FdSink(fd_.get(), spool_name()).write(util::as_bytes(content_));
+    }
     void open_spool() {
       std::error_code ec;
       fs::remove_all(dir_.path() / "out", ec);
       fs::create_directory(dir_.path() / "out", ec);
       fd_.reset(::open((dir_.path() / "in").c_str(),
                        O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (fd_.get() < 0)
-        throw Error(Exit::output, (dir_.path() / "in").string() + ": " + std::strerror(errno));
+      if (fd_.get() < 0) throw Error(Exit::output, spool_name() + ": " + std::strerror(errno));
+      mode_ = Mode::spooled;
     }
+    [[nodiscard]] std::string spool_name() const { return (dir_.path() / "in").string(); }
     // Names the rewriter gives must differ. Their hashes are kept, not the
     // names (10,000 names are a megabyte or two); a hash seen before is
     // checked against the names written.
@@ -1060,13 +1113,16 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
     PackageWriter& w_;
     const Rewriter& rewrite_;
     const MemoryRewriter& in_memory_;
+    const std::uint64_t held_;
     TempDir dir_{"iep-rewrite"};
     std::string path_;
-    bool held_ = false;
+    std::uint64_t size_ = 0;
+    Mode mode_ = Mode::held;
+    ManifestFile streamed_;      // the entry being streamed
     std::string content_, out_;  // kept for the next entry: no fresh pages each time
     UniqueFd fd_;
     std::unordered_set<std::size_t> names_;
-  } rewriting(w, rewrite, in_memory);
+  } rewriting(w, rewrite, in_memory, held);
   Content c = read_package(plain, name, with_self(&trust, self), rewriting);
   Manifest m = new_manifest(self, {});
   m.study = summary(c.manifest);

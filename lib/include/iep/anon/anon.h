@@ -131,6 +131,14 @@ class Anonymiser {
   // nothing written) where only file() does it the same way: a deflated
   // data set, or a file whose pixels a --clean-pixels rule must blank.
   std::optional<Outcome> bytes(std::string in, const std::string& name, std::string& out) const;
+  // The same from the first bytes (`head`) of a file of `size` bytes whose
+  // pixel data, its last element, runs on past them (a large entry of a
+  // package on a pipe, read as it streams): `out` gets the result up to
+  // the end of `head`, and the file's remaining `size - head.size()` bytes
+  // follow it unchanged. Nothing (and nothing written) where the file is not
+  // of that shape (dicom::File::parse_head) or only file() does it the same way.
+  std::optional<Outcome> head(std::string head, std::uint64_t size, const std::string& name,
+                              std::string& out) const;
 
   // The keyed mappings, exposed for tests and for the re-identification map.
   [[nodiscard]] std::string uid(std::string_view original) const;  // "2.25.<decimal>"

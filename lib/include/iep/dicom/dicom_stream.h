@@ -93,6 +93,15 @@ class File {
   static File read(const std::filesystem::path& path, const ReadLimits& limits = {});
   // The same from bytes in memory (for fuzzing and tests).
   static File parse(std::string bytes, const std::string& name, const ReadLimits& limits = {});
+  // The same from the first bytes (`head`) of a file of `size` bytes whose
+  // last element is a value that starts in `head` and runs to the file's
+  // end: pixel data that follows the header, still to come when the file
+  // is read from a stream. nullopt when the file is not of that shape as
+  // far as `head` shows (the header goes on past `head`, an element follows
+  // the long value, encapsulated or deflated data): read it whole instead.
+  // Malformed bytes within `head` throw as parse() does.
+  static std::optional<File> parse_head(std::string head, std::uint64_t size,
+                                        const std::string& name, const ReadLimits& limits = {});
 
   File(File&&) = default;
   File& operator=(File&&) = default;
@@ -114,6 +123,13 @@ class File {
   [[nodiscard]] const std::string& name() const { return name_; }
   // A DICOMDIR (Media Storage Directory Storage, or a directory record sequence).
   [[nodiscard]] bool is_dicomdir() const;
+  // Of a File from parse_head(): the bytes of the source past its head,
+  // the end of the last element's value, which write() leaves for the
+  // caller to append (0 for any other File). The last element must still
+  // be that value (the one with `offset + length == size`) when the file
+  // is written: tail_intact() says whether it is.
+  [[nodiscard]] std::uint64_t tail() const { return tail_; }
+  [[nodiscard]] bool tail_intact() const;
 
   // Writes a Part 10 file to `out`: preamble, a new meta header (file meta
   // version, the data set's SOP Class and Instance UIDs, the transfer
@@ -124,7 +140,8 @@ class File {
   // in errors.
   void write(int out_fd, const std::string& out_name) const;
   // The same into memory (appended to `out`); not for a deflated data set
-  // (Error(Exit::internal)).
+  // (Error(Exit::internal)). Of a File from parse_head(), all but its
+  // tail() (Error(Exit::internal) unless tail_intact()).
   void write(std::string& out) const;
 
  private:
@@ -133,6 +150,7 @@ class File {
   UniqueFd fd_;         // the source, for external values
   std::string memory_;  // or the source in memory (a parsed buffer, or an inflated data set)
   bool in_memory_ = false;
+  std::uint64_t tail_ = 0;  // parse_head(): source bytes past memory_
   std::string name_;
   friend struct Parser;
   friend struct Emitter;

@@ -148,15 +148,21 @@ using Rewriter = std::function<std::optional<Rewritten>(const std::string& path,
                                                         const std::filesystem::path& content,
                                                         const std::filesystem::path& scratch)>;
 
-// The same for an entry held whole in memory: writes its replacement into
-// `out` and returns its manifest entry, or nothing to drop it; or sets
-// `spool` to have the entry given to the Rewriter on a temporary file
-// instead (what it cannot do in memory the same way).
-using MemoryRewriter = std::function<std::optional<ManifestFile>(
-    const std::string& path, const std::string& content, std::string& out, bool& spool)>;
+// The same for an entry in memory: `content` is the whole entry, or, for
+// one of `size` bytes over the held limit (read as it streams), its first
+// bytes only, and then the replacement must end with the entry's other
+// `size - content.size()` bytes unchanged (pixel data after a header): the
+// rewriter writes the replacement up to there into `out`, and the rest is
+// copied on as it arrives. Returns the manifest entry, or nothing to drop
+// the entry; or sets `spool` to have the entry given to the Rewriter on a
+// temporary file instead (what it cannot do in memory the same way).
+using MemoryRewriter =
+    std::function<std::optional<ManifestFile>(const std::string& path, const std::string& content,
+                                              std::uint64_t size, std::string& out, bool& spool)>;
 
-// Entries up to this size go to a MemoryRewriter; larger ones are spooled.
-// (Held three times at once: the entry, the parsed copy, the result.)
+// Entries up to this size are held whole for a MemoryRewriter; of larger
+// ones it gets this many first bytes. (Held three times at once: the
+// entry, the parsed copy, the result.)
 inline constexpr std::uint64_t kRewriteInMemory = 4ull << 20;
 
 // Rewrites a plain package read from `plain` entry by entry into a new plain
@@ -164,13 +170,14 @@ inline constexpr std::uint64_t kRewriteInMemory = 4ull << 20;
 // package (signed by `self` or a site in `trust`, every hash as signed);
 // if it does not, the output ends without a manifest, so nothing downstream
 // accepts it. `summary` makes the new study summary from the input's
-// manifest. Entries up to kRewriteInMemory go to `in_memory` (when given),
-// the others are spooled under $TMPDIR one at a time for `rewrite`.
+// manifest. Entries go to `in_memory` (when given) as it says, held whole up
+// to `held` bytes; what it leaves is spooled under $TMPDIR one entry at a
+// time for `rewrite`.
 Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentity& self,
                        const TrustStore& trust, const Rewriter& rewrite,
                        const MemoryRewriter& in_memory,
                        const std::function<StudySummary(const Manifest&)>& summary, Sink& out,
-                       const WriteOptions& options = {});
+                       const WriteOptions& options = {}, std::uint64_t held = kRewriteInMemory);
 
 // ---- Reading ------------------------------------------------------------
 
