@@ -487,8 +487,8 @@ TEST_CASE("pixel data copied from the source file, within and across file system
   std::string expected;
   m.write(expected);
   CHECK(read_file(rewrite(f, dir / "same-fs.dcm")) == expected);
-  struct stat a {
-  }, b{};
+  struct stat a = {};
+  struct stat b = {};
   if (::stat(dir.c_str(), &a) == 0 && ::stat("/dev/shm", &b) == 0 && a.st_dev != b.st_dev &&
       ::access("/dev/shm", W_OK) == 0) {
     const fs::path other =
