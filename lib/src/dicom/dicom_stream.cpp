@@ -910,10 +910,9 @@ struct Emitter {
                  e.length <= f.memory_.size() - e.offset) {
         // Straight from the source in memory, not through a copy.
         w.put(f.memory_.data() + e.offset, static_cast<std::size_t>(e.length));
-      } else if (f.tail_ != 0 && f.in_memory_ && e.offset <= f.memory_.size() &&
-                 e.offset == f.size - e.length) {
-        // A head's last value (parse_head): its bytes in the head; the
-        // caller appends the rest.
+      } else if (f.tail_ != 0 && &e == &f.data.elements.back()) {
+        // A head's last value (parse_head; write() checked tail_intact()):
+        // its bytes in the head; the caller appends the rest.
         w.put(f.memory_.data() + e.offset, f.memory_.size() - static_cast<std::size_t>(e.offset));
       } else {
         const std::string v = f.bytes(e, static_cast<std::size_t>(e.length));

@@ -1016,7 +1016,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
               d.size(), held_ - std::min<std::uint64_t>(held_, content_.size())));
           content_.append(reinterpret_cast<const char*>(d.data()), n);
           if (n == d.size()) return;
-          from_head();
+          rewrite_held(size_);
           data(d.subspan(n));
           return;
         }
@@ -1026,30 +1026,12 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
       }
     }
     void end() override {
-      switch (mode_) {
-        case Mode::held: {
-          bool spool = false;
-          out_.clear();
-          auto entry = in_memory_(path_, content_, content_.size(), out_, spool);
-          if (spool) {
-            spool_held();
-            break;
-          }
-          if (!entry) return;
-          claim(entry->path);
-          entry->size = out_.size();
-          w_.begin(entry->path, entry->size);
-          w_.data(util::as_bytes(out_));
-          entry->blake2b = w_.end();
-          files.push_back(std::move(*entry));
-          return;
-        }
-        case Mode::streamed:
-          streamed_.blake2b = w_.end();
-          files.push_back(std::move(streamed_));
-          return;
-        case Mode::dropped: return;
-        case Mode::spooled: break;
+      if (mode_ == Mode::held) rewrite_held(content_.size());  // held whole
+      if (mode_ == Mode::dropped) return;
+      if (mode_ == Mode::streamed) {
+        entry_.blake2b = w_.end();
+        files.push_back(std::move(entry_));
+        return;
       }
       fd_.reset();
       auto r = rewrite_(path_, dir_.path() / "in", dir_.path() / "out");
@@ -1063,18 +1045,21 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
 
    private:
     // held: content_ gathers the entry (or its head); streamed: its
-    // replacement is being written as the rest arrives; dropped: the rest
-    // is ignored; spooled: it goes to the spool file.
+    // replacement is being written (the rest, if any, copied on as it
+    // arrives); dropped: the rest is ignored; spooled: it goes to the
+    // spool file.
     enum class Mode : std::uint8_t { held, streamed, dropped, spooled };
 
-    // The head is full and more is coming: rewritten from the head, the
-    // rest copied on; or dropped; or spooled.
-    void from_head() {
+    // The bytes held (the whole entry, or its head when `size` is more) to
+    // the MemoryRewriter: the replacement begun in the new package (the
+    // rest, if any, copied on as it comes), or the entry dropped or spooled.
+    void rewrite_held(std::uint64_t size) {
       bool spool = false;
       out_.clear();
-      auto entry = in_memory_(path_, content_, size_, out_, spool);
+      auto entry = in_memory_(path_, content_, size, out_, spool);
       if (spool) {
-        spool_held();
+        open_spool();
+        FdSink(fd_.get(), spool_name()).write(util::as_bytes(content_));
         return;
       }
       if (!entry) {
@@ -1082,15 +1067,11 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
         return;
       }
       claim(entry->path);
-      entry->size = out_.size() + (size_ - content_.size());
+      entry->size = out_.size() + (size - content_.size());
       w_.begin(entry->path, entry->size);
       w_.data(util::as_bytes(out_));
-      streamed_ = std::move(*entry);
+      entry_ = std::move(*entry);
       mode_ = Mode::streamed;
-    }
-    void spool_held() {
-      open_spool();
-      FdSink(fd_.get(), spool_name()).write(util::as_bytes(content_));
     }
     void open_spool() {
       std::error_code ec;
@@ -1118,7 +1099,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
     std::string path_;
     std::uint64_t size_ = 0;
     Mode mode_ = Mode::held;
-    ManifestFile streamed_;      // the entry being streamed
+    ManifestFile entry_;         // streamed: the entry being written
     std::string content_, out_;  // kept for the next entry: no fresh pages each time
     UniqueFd fd_;
     std::unordered_set<std::size_t> names_;
