@@ -46,6 +46,23 @@ if [[ ${ONLY:-fetch} == fetch ]]; then
   same_content "iep-fetch" out-fetch
   same_content "iep-open" out-open
   [[ -z $(mailbox_ids b) ]] || die "trust-b's mailbox is not empty after iep-fetch"
+  # What one run of each writes to the disk holding the scratch folder: the
+  # study (and iep-fetch's small state files); the download itself is
+  # dropped before the open's sync, never written out.
+  dev=$(stat -c '%Hd %Ld' .)
+  written() { awk -v d="$dev" '($1 " " $2) == d {print $10}' /proc/diskstats; }
+  disk_mb() {
+    bash -c "$1" >/dev/null || die "prepare failed: $1"
+    sync
+    local w0 w1
+    w0=$(written)
+    bash -c "$2" >/dev/null 2>&1 || die "failed: $2"
+    sync
+    w1=$(written)
+    [[ -n $w0 ]] && echo $(((w1 - w0) * 512 / 1000000)) || echo "?"
+  }
+  disk_fetch=$(disk_mb "$fetch_prep" "$fetch")
+  disk_open=$(disk_mb 'rm -rf out-open' "$open")
 fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -54,4 +71,6 @@ machine
 echo "input: $data: $in_files files, $in_bytes bytes; sealed: $sealed_bytes bytes; load $load_before before, $load_after after"
 echo
 print_rows
+[[ -n ${disk_fetch:-} ]] &&
+  echo "Written to disk by one run (MB, /proc/diskstats): iep-fetch $disk_fetch, iep-open $disk_open (the study: $((in_bytes / 1000000)))."
 echo "Targets: ours (network) at most 1.2x the local command's time, i.e. peer/ours >= 0.83."

@@ -121,6 +121,10 @@ std::string study_uid_in(const fs::path& dir) {
 // the prehash the sender's signature covers (checked against the signature
 // before the download), and the open checks that signature over the bytes
 // it reads; a second BLAKE2b pass over the same bytes proved nothing more.
+// Once the open has read the last byte, the file is emptied: the open's
+// syncfs would otherwise write the whole download to disk just before it is
+// deleted. A run that fails after that point downloads again; one that
+// fails earlier resumes.
 class ArrivingSource : public Source, public Hub::Tap {
  public:
   ArrivingSource(fs::path file, const MailboxEntry& e, std::string name)
@@ -174,10 +178,22 @@ class ArrivingSource : public Source, public Hub::Tap {
       pos_ += static_cast<std::uint64_t>(got);
       return static_cast<std::size_t>(got);
     }
+    drop_download();
     return 0;
   }
 
  private:
+  // Truncating discards the file's pages unwritten; only once the download
+  // thread is done with the file (it checks its size at the end).
+  void drop_download() {
+    {
+      std::unique_lock lk(mu_);
+      cv_.wait(lk, [&] { return done_; });
+      if (error_) return;
+    }
+    (void)::truncate(file_.c_str(), 0);
+  }
+
   fs::path file_;
   const MailboxEntry& e_;
   std::string name_;
