@@ -342,7 +342,7 @@ std::uint64_t Hub::download(const MailboxEntry& e, const fs::path& file, Tap* ta
       }
     };
     auto r = http_->perform(req);
-    sink.finish();  // what arrived is kept for a resume, whatever the answer
+    sink.finish();  // what arrived is kept for a resume
     received += r.downloaded;
     if (r.status == 416 && ::ftruncate(fd.get(), 0) == 0) r.status = 503;  // start over
     return r;
