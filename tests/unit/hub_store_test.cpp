@@ -1,7 +1,6 @@
 // The hub's byte stores: FileStore's own cases, then the store contract against
 // every engine (FileStore, and S3 when a test endpoint is given).
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
