@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <exception>
+#include <thread>
 
 #include "iep/core/error.h"
 
@@ -54,70 +57,283 @@ class ReplaySource : public Source {
 
 // ---- Compressor ----
 
-struct Compressor::State {
-  explicit State(Sink& o) : out(o) {}
-  Sink& out;
-  std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx{ZSTD_createCCtx()};
-  Bytes buf = Bytes(ZSTD_CStreamOutSize());
-  bool finished = false;
+namespace {
 
-  // Runs one compressStream2 call and hands its output on; returns its hint.
-  std::size_t step(ZSTD_inBuffer& in, ZSTD_EndDirective mode) {
-    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
-    const std::size_t r = ZSTD_compressStream2(cctx.get(), &o, &in, mode);
-    check(r, "compression failed");
-    if (o.pos > 0) out.write(ByteSpan(buf.data(), o.pos));
-    return r;
+constexpr std::size_t kJob = 1 << 20;  // content per job, and at most per frame
+
+// A run of content compressed as one or more frames (ends: where each ends
+// in `in`), or a frame given whole (verbatim: `out` already holds it).
+struct Job {
+  Bytes in, out;
+  std::vector<std::size_t> ends;
+  bool done = false;
+  std::exception_ptr error;
+};
+
+std::unique_ptr<ZSTD_CCtx, CCtxFree> new_cctx(int level) {
+  std::unique_ptr<ZSTD_CCtx, CCtxFree> c(ZSTD_createCCtx());
+  if (!c) throw Error(Exit::internal, "zstd: cannot allocate a compression context");
+  check(ZSTD_CCtx_setParameter(c.get(), ZSTD_c_compressionLevel, level), "compression level");
+  check(ZSTD_CCtx_setParameter(c.get(), ZSTD_c_checksumFlag, 1), "checksum flag");
+  return c;
+}
+
+void compress(ZSTD_CCtx* cctx, Job& j) {
+  std::size_t bound = 0, from = 0;
+  for (std::size_t end : j.ends) bound += ZSTD_compressBound(end - from), from = end;
+  j.out.resize(bound);
+  std::size_t at = 0;
+  from = 0;
+  for (std::size_t end : j.ends) {
+    const std::size_t n =
+        ZSTD_compress2(cctx, j.out.data() + at, j.out.size() - at, j.in.data() + from, end - from);
+    check(n, "compression failed");
+    at += n;
+    from = end;
+  }
+  j.out.resize(at);
+}
+
+}  // namespace
+
+struct Compressor::State {
+  State(Sink& o, int l) : out(o), level(l) {}
+  Sink& out;
+  int level;
+  std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx;  // without workers
+  std::unique_ptr<Job> open;                  // being filled
+  std::deque<std::unique_ptr<Job>> queue;     // given out, in stream order
+  std::vector<std::unique_ptr<Job>> spare;    // written: their buffers are reused
+  std::size_t limit = 1;                      // jobs under way before write() waits
+  bool any = false, finished = false;
+  // Workers take jobs from `todo`; a job's buffers are theirs until done.
+  std::mutex m;
+  std::condition_variable work, done;
+  std::deque<Job*> todo;
+  bool stop = false;
+  std::vector<std::thread> threads;
+
+  std::unique_ptr<Job> fresh() {
+    if (spare.empty()) {
+      auto j = std::make_unique<Job>();
+      j->in.reserve(kJob);
+      return j;
+    }
+    auto j = std::move(spare.back());
+    spare.pop_back();
+    j->in.clear();
+    j->out.clear();
+    j->ends.clear();
+    j->done = false;
+    j->error = nullptr;
+    return j;
+  }
+  void worker(int lvl) {
+    auto c = new_cctx(lvl);
+    for (;;) {
+      Job* j = nullptr;
+      {
+        std::unique_lock lock(m);
+        work.wait(lock, [&] { return stop || !todo.empty(); });
+        if (stop) return;
+        j = todo.front();
+        todo.pop_front();
+      }
+      try {
+        compress(c.get(), *j);
+      } catch (...) {
+        j->error = std::current_exception();
+      }
+      {
+        std::lock_guard lock(m);
+        j->done = true;
+      }
+      done.notify_all();
+    }
+  }
+  void cut() {
+    if (open && !open->in.empty() && (open->ends.empty() || open->ends.back() != open->in.size()))
+      open->ends.push_back(open->in.size());
+  }
+  // Hands the open job on (compressed here without workers).
+  void dispatch() {
+    if (!open || open->in.empty()) return;
+    cut();
+    any = true;
+    Job* j = open.get();
+    queue.push_back(std::move(open));
+    if (threads.empty()) {
+      compress(cctx.get(), *j);
+      j->done = true;
+    } else {
+      {
+        std::lock_guard lock(m);
+        todo.push_back(j);
+      }
+      work.notify_one();
+    }
+    drain(false);
+  }
+  // Writes the finished jobs at the head of the queue; waits for the head
+  // while too many are under way, or for all of them.
+  void drain(bool all) {
+    while (!queue.empty()) {
+      Job& j = *queue.front();
+      {
+        std::unique_lock lock(m);
+        if (!j.done) {
+          if (!all && queue.size() <= limit) return;
+          done.wait(lock, [&] { return j.done; });
+        }
+      }
+      if (j.error) std::rethrow_exception(j.error);
+      out.write(j.out);
+      spare.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
   }
 };
 
-Compressor::Compressor(Sink& out, int level, int workers) : s_(std::make_unique<State>(out)) {
-  if (!s_->cctx) throw Error(Exit::internal, "zstd: cannot allocate a compression context");
-  check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_compressionLevel, level),
-        "compression level");
-  check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_checksumFlag, 1), "checksum flag");
+Compressor::Compressor(Sink& out, int level, int workers)
+    : s_(std::make_unique<State>(out, level)) {
+  s_->cctx = new_cctx(level);  // also checks the level
   if (workers > 0) {
-    check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_nbWorkers, workers), "worker threads");
-    // Jobs of 1 MiB, not the default 4 windows (2 MiB at level 1): the
-    // buffers zstd keeps for them are half as large (about 5 MiB less).
-    check(ZSTD_CCtx_setParameter(s_->cctx.get(), ZSTD_c_jobSize, 1 << 20), "job size");
+    s_->limit = 2 * static_cast<std::size_t>(workers);
+    for (int i = 0; i < workers; ++i)
+      s_->threads.emplace_back([this, level] { s_->worker(level); });
   }
 }
 
-Compressor::~Compressor() = default;
+Compressor::~Compressor() {
+  {
+    std::lock_guard lock(s_->m);
+    s_->stop = true;
+  }
+  s_->work.notify_all();
+  for (auto& t : s_->threads) t.join();
+}
 
 void Compressor::write(ByteSpan data) {
-  if (s_->finished) throw Error(Exit::internal, "zstd: write after finish");
-  ZSTD_inBuffer in{data.data(), data.size(), 0};
-  // With workers the call may return before taking all input; it blocks
-  // rather than spin when it can make no progress.
-  while (in.pos < in.size) s_->step(in, ZSTD_e_continue);
+  State& s = *s_;
+  if (s.finished) throw Error(Exit::internal, "zstd: write after finish");
+  while (!data.empty()) {
+    if (!s.open) s.open = s.fresh();
+    const std::size_t n = std::min(data.size(), kJob - s.open->in.size());
+    s.open->in.insert(s.open->in.end(), data.begin(),
+                      data.begin() + static_cast<std::ptrdiff_t>(n));
+    data = data.subspan(n);
+    if (s.open->in.size() == kJob) s.dispatch();
+  }
+}
+
+void Compressor::end_frame() {
+  s_->cut();
+}
+
+void Compressor::write_frame(ByteSpan frame) {
+  State& s = *s_;
+  if (s.finished) throw Error(Exit::internal, "zstd: write after finish");
+  s.dispatch();
+  auto j = s.fresh();
+  j->out.assign(frame.begin(), frame.end());
+  j->done = true;
+  s.any = true;
+  s.queue.push_back(std::move(j));
+  s.drain(false);
 }
 
 void Compressor::finish() {
-  if (s_->finished) return;
-  ZSTD_inBuffer in{nullptr, 0, 0};
-  while (s_->step(in, ZSTD_e_end) != 0) {
+  State& s = *s_;
+  if (s.finished) return;
+  s.dispatch();
+  s.drain(true);
+  if (!s.any) {  // one empty frame
+    Bytes empty(ZSTD_compressBound(0));
+    const std::size_t n = ZSTD_compress2(s.cctx.get(), empty.data(), empty.size(), nullptr, 0);
+    check(n, "compression failed");
+    s.out.write(ByteSpan(empty.data(), n));
   }
-  s_->finished = true;
+  s.finished = true;
+}
+
+// ---- Decompressor ----
+
+// ---- FrameLog ----
+
+FrameLog::FrameLog(std::size_t max_bytes, std::size_t max_frame)
+    : max_bytes_(max_bytes), max_frame_(max_frame) {}
+
+void FrameLog::add(std::uint64_t start, std::uint64_t size, Bytes bytes) {
+  if (size == 0 || bytes.size() > max_frame_) return;
+  std::lock_guard lock(m_);
+  bytes_ += bytes.size();
+  frames_.push_back(Frame{start, size, std::move(bytes)});
+  while (bytes_ > max_bytes_) {
+    bytes_ -= frames_.front().bytes.size();
+    frames_.pop_front();
+  }
+}
+
+void FrameLog::set_origin(std::uint64_t at) {
+  std::lock_guard lock(m_);
+  origin_ = at;
+}
+
+std::vector<FrameLog::Frame> FrameLog::take(std::uint64_t from, std::uint64_t to) {
+  std::lock_guard lock(m_);
+  from += origin_;
+  to += origin_;
+  std::vector<Frame> out;
+  while (!frames_.empty() && frames_.front().start < to) {
+    Frame& f = frames_.front();
+    bytes_ -= f.bytes.size();
+    if (f.start >= from && f.start + f.size <= to) {
+      f.start -= origin_;
+      out.push_back(std::move(f));
+    }
+    frames_.pop_front();
+  }
+  return out;
 }
 
 // ---- Decompressor ----
 
 struct Decompressor::State {
-  State(Source& i, std::string n) : in(i), name(std::move(n)) {}
+  State(Source& i, std::string n, FrameLog* l) : in(i), name(std::move(n)), log(l) {}
   Source& in;
   std::string name;
+  FrameLog* log;
   std::unique_ptr<ZSTD_DCtx, DCtxFree> dctx{ZSTD_createDCtx()};
   Bytes buf = Bytes(ZSTD_DStreamInSize());
   ZSTD_inBuffer inb{nullptr, 0, 0};
   bool eof = false;
   bool in_frame = false;  // a frame has begun and not ended
   bool any_input = false;
+  // With a log: the stream's content so far, and the current frame.
+  std::uint64_t produced = 0, frame_start = 0;
+  Bytes frame;
+  bool frame_kept = true;  // not over the log's size limit
+
+  void record(std::size_t in_from, std::size_t made, bool ended) {
+    if (log == nullptr) return;
+    const std::size_t used = inb.pos - in_from;
+    if (frame_kept && frame.size() + used <= log->max_frame()) {
+      const auto* p = static_cast<const std::uint8_t*>(inb.src) + in_from;
+      frame.insert(frame.end(), p, p + used);
+    } else {
+      frame_kept = false;
+    }
+    produced += made;
+    if (!ended) return;
+    if (frame_kept) log->add(frame_start, produced - frame_start, std::move(frame));
+    frame = Bytes();
+    frame_kept = true;
+    frame_start = produced;
+  }
 };
 
-Decompressor::Decompressor(Source& in, std::string name)
-    : s_(std::make_unique<State>(in, std::move(name))) {
+Decompressor::Decompressor(Source& in, std::string name, FrameLog* log)
+    : s_(std::make_unique<State>(in, std::move(name), log)) {
   if (!s_->dctx) throw Error(Exit::internal, "zstd: cannot allocate a decompression context");
   check(ZSTD_DCtx_setParameter(s_->dctx.get(), ZSTD_d_windowLogMax, kWindowLogMax), "window limit");
 }
@@ -144,10 +360,13 @@ std::size_t Decompressor::read(MutableByteSpan buf) {
       if (!s.any_input) throw Error(Exit::corrupt, s.name + ": truncated zstd stream");
       return 0;
     }
+    // One call never reads past the end of a frame.
+    const std::size_t in_from = s.inb.pos, out_from = out.pos;
     const std::size_t r = ZSTD_decompressStream(s.dctx.get(), &out, &s.inb);
     if (ZSTD_isError(r))
       throw Error(Exit::corrupt, s.name + ": corrupt zstd stream: " + ZSTD_getErrorName(r));
     s.in_frame = r != 0;  // 0: a frame ended and all its output was flushed
+    s.record(in_from, out.pos - out_from, r == 0);
     if (out.pos > 0) return out.pos;
     // No input left, none to come, nothing produced, frame unfinished.
     if (drained && s.in_frame) throw Error(Exit::corrupt, s.name + ": truncated zstd stream");
@@ -162,10 +381,11 @@ struct AutoSource::State {
   std::unique_ptr<Decompressor> dec;  // destroyed before replay
 };
 
-AutoSource::AutoSource(Source& in, std::string name) : s_(std::make_unique<State>(in)) {
+AutoSource::AutoSource(Source& in, std::string name, FrameLog* log)
+    : s_(std::make_unique<State>(in)) {
   s_->replay.peek();
   if (s_->replay.starts_with_magic())
-    s_->dec = std::make_unique<Decompressor>(s_->replay, std::move(name));
+    s_->dec = std::make_unique<Decompressor>(s_->replay, std::move(name), log);
 }
 
 AutoSource::~AutoSource() = default;

@@ -1,15 +1,22 @@
 // Zstandard streams (RFC 8878), the optional compression of a plain package.
 #pragma once
 
+#include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "iep/core/io.h"
 
 namespace iep::zstd {
 
-// Compresses into `out` (does not call out.finish(); finish() ends the frame).
-// `workers` > 0 compresses in background threads (libzstd's multithreading).
+// Compresses into `out` (does not call out.finish()). The stream is a
+// series of independent frames of at most 1 MiB of content each, cut also
+// wherever end_frame() asks, so that a reader can copy a frame whose content
+// it passes on unchanged (FrameLog). `workers` > 0 compresses frames on that
+// many background threads; the output is the same bytes either way.
 class Compressor : public Sink {
  public:
   Compressor(Sink& out, int level = 1, int workers = 0);
@@ -17,6 +24,13 @@ class Compressor : public Sink {
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
   void write(ByteSpan data) override;
+  // Ends the current frame here: what is written next starts a new one.
+  void end_frame();
+  // Ends the current frame and puts `frame`, one whole zstd frame (of the
+  // content the caller means to write next), into the stream as it is.
+  void write_frame(ByteSpan frame);
+  // Ends the last frame and writes what is still pending. An empty stream
+  // is one empty frame.
   void finish() override;
 
  private:
@@ -24,12 +38,44 @@ class Compressor : public Sink {
   std::unique_ptr<State> s_;
 };
 
+// The frames a Decompressor has decoded, with their compressed bytes, so
+// that a writer passing some content on unchanged can copy the frames that
+// hold it instead of compressing it again. Positions count bytes of the
+// decompressed stream from an origin the reader sets (where the content it
+// is about to read begins). Thread-safe: the decompressor may run ahead on
+// another thread. Keeps at most `max_bytes` of frames (the oldest are
+// forgotten first) and only frames of at most `max_frame` bytes.
+class FrameLog {
+ public:
+  struct Frame {
+    std::uint64_t start = 0, size = 0;  // the content it decodes to
+    Bytes bytes;                        // the whole frame
+  };
+  explicit FrameLog(std::size_t max_bytes = 8u << 20, std::size_t max_frame = 2u << 20);
+  // From the decompressor: a frame decoded, its content at `start` of the stream.
+  void add(std::uint64_t start, std::uint64_t size, Bytes bytes);
+  [[nodiscard]] std::size_t max_frame() const { return max_frame_; }
+  // Positions given to take() count from stream offset `at` on.
+  void set_origin(std::uint64_t at);
+  // The frames whose content lies wholly in [from, to), in order (positions
+  // from the origin); every frame that begins before `to` is forgotten.
+  std::vector<Frame> take(std::uint64_t from, std::uint64_t to);
+
+ private:
+  std::mutex m_;
+  std::deque<Frame> frames_;  // start is absolute here
+  std::size_t bytes_ = 0;
+  const std::size_t max_bytes_, max_frame_;
+  std::uint64_t origin_ = 0;
+};
+
 // Decompresses one or more concatenated frames; a truncated or corrupt frame
 // is Error(Exit::corrupt) naming `name`. Window size is capped (128 MiB) so a
-// hostile frame cannot make us allocate without bound.
+// hostile frame cannot make us allocate without bound. With a `log`, every
+// frame decoded is recorded there.
 class Decompressor : public Source {
  public:
-  Decompressor(Source& in, std::string name);
+  Decompressor(Source& in, std::string name, FrameLog* log = nullptr);
   ~Decompressor() override;
   Decompressor(const Decompressor&) = delete;
   Decompressor& operator=(const Decompressor&) = delete;
@@ -44,7 +90,7 @@ class Decompressor : public Source {
 // decompresses, otherwise it passes bytes through (an uncompressed tar).
 class AutoSource : public Source {
  public:
-  AutoSource(Source& in, std::string name);
+  AutoSource(Source& in, std::string name, FrameLog* log = nullptr);
   ~AutoSource() override;
   AutoSource(const AutoSource&) = delete;
   AutoSource& operator=(const AutoSource&) = delete;
