@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <doctest/doctest.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <map>
@@ -19,6 +20,9 @@
 
 #include "iep/anon/anon.h"
 #include "iep/core/error.h"
+#include "iep/dicom/dicom.h"
+#include "iep/package/package.h"
+#include "iep/package/site.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -287,4 +291,65 @@ TEST_CASE("an instance repeated across threads: the later copies' results are th
   CHECK(tree(base / "out").size() == 2);
   for (const auto& e : fs::directory_iterator(base / "out"))
     CHECK(e.path().filename().string()[0] != '.');
+}
+
+namespace {
+
+// The frames of a zstd stream (libzstd's own frame walker) and the size
+// of the content each decodes to.
+std::vector<std::pair<std::string, unsigned long long>> zstd_frames(const std::string& z) {
+  std::vector<std::pair<std::string, unsigned long long>> out;
+  for (std::size_t at = 0; at < z.size();) {
+    const std::size_t n = ZSTD_findFrameCompressedSize(z.data() + at, z.size() - at);
+    REQUIRE(!ZSTD_isError(n));
+    out.emplace_back(z.substr(at, n), ZSTD_getFrameContentSize(z.data() + at, n));
+    at += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the pipe stage copies the compressed frames of the pixel data it keeps") {
+  // A real JPEG 2000 MR (pydicom's), whose pixel data is over 64 KiB.
+  const fs::path dir = scratch("anon-frames");
+  const fs::path src = kPydicom / "J2K_pixelrep_mismatch.dcm";
+  const auto self = iep::SiteIdentity::generate("trust-a");
+  iep::BytesSink packed;
+  iep::package::write_plain(iep::package::plan_one({{src}, {}}), self, packed);
+  const std::string in(packed.bytes.begin(), packed.bytes.end());
+  // iep-pack frames the pixel data on its own: one frame holds exactly it.
+  const iep::dicom::Info info = iep::dicom::scan(src);
+  const auto pixels = fs::file_size(src) - info.tail_start;
+  REQUIRE(info.tail_start > 0);
+  REQUIRE(pixels >= iep::package::kFramedTail);
+  std::string pixel_frame;
+  for (const auto& [frame, size] : zstd_frames(in))
+    if (size == pixels) pixel_frame = frame;
+  REQUIRE(!pixel_frame.empty());
+
+  const Anonymiser a = make(ProjectKey::generate());
+  iep::BytesSource plain(packed.bytes);
+  iep::BytesSink out;
+  const BatchReport r = anonymise_package(a, plain, "in", self, iep::TrustStore(), out);
+  CHECK(r.written == 1);
+  const std::string anonymised(out.bytes.begin(), out.bytes.end());
+  bool copied = false;
+  for (const auto& [frame, size] : zstd_frames(anonymised)) copied |= frame == pixel_frame;
+  CHECK(copied);
+
+  // Independent readers: zstd and tar unpack it, pydicom finds the pixel
+  // data as it was and the patient's name replaced.
+  write_file(dir / "out.tar.zst", anonymised);
+  REQUIRE(run("mkdir x && zstd -qdc out.tar.zst | tar -x -C x --exclude 'MANIFEST.json*'", dir)
+              .status == 0);
+  REQUIRE(
+      run("/usr/bin/python3 -c 'import sys, glob, pydicom\n"
+          "a = pydicom.dcmread(sys.argv[1]); b = pydicom.dcmread(glob.glob(\"x/*/*/*.dcm\")[0])\n"
+          "assert bytes(a.PixelData) == bytes(b.PixelData)\n"
+          "assert str(a.PatientName) != str(b.PatientName)' " +
+              quote(src.string()),
+          dir)
+          .status == 0);
+  fs::remove_all(dir);
 }

@@ -249,6 +249,10 @@ Info info_of(const File& f) {
   info.study_description = f.text(0x00081030);
   info.accession_number = f.text(0x00080050);
   info.instance_number = parse_is(f.text(0x00200013));
+  if (!f.data.elements.empty() && f.syntax != Syntax::deflated) {
+    const Element& last = f.data.elements.back();
+    if (last.external && last.offset + last.length == f.size) info.tail_start = last.offset;
+  }
   return info;
 }
 

@@ -174,6 +174,34 @@ class PeekSource : public Source {
   std::size_t pos_ = 0;
 };
 
+// How many bytes `a` and `b` end with in common.
+std::size_t common_suffix(std::string_view a, std::string_view b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  constexpr std::size_t kStep = 4096;
+  std::size_t k = 0;
+  while (k + kStep <= n &&
+         std::memcmp(a.data() + a.size() - k - kStep, b.data() + b.size() - k - kStep, kStep) == 0)
+    k += kStep;
+  while (k < n && a[a.size() - 1 - k] == b[b.size() - 1 - k]) ++k;
+  return k;
+}
+
+// Counts the bytes read through it: where a reader is in the stream.
+class CountingSource : public Source {
+ public:
+  explicit CountingSource(Source& in) : in_(in) {}
+  std::size_t read(MutableByteSpan buf) override {
+    const std::size_t n = in_.read(buf);
+    count_ += n;
+    return n;
+  }
+  [[nodiscard]] std::uint64_t count() const { return count_; }
+
+ private:
+  Source& in_;
+  std::uint64_t count_ = 0;
+};
+
 // An unnamed temporary file (O_TMPFILE), gone when closed.
 class SpoolFile : public Sink {
  public:
@@ -227,6 +255,18 @@ class PackageWriter {
     hash_.write(d);
     tar_->write(d);
   }
+  // Ends the compressed frame here (iep/package/zstd.h).
+  void cut() {
+    if (zstd_) zstd_->end_frame();
+  }
+  // Content `d`, with `frame`, one whole zstd frame of exactly `d`, to put
+  // in the compressed stream as it is.
+  void data(ByteSpan d, ByteSpan frame) {
+    if (!zstd_) return data(d);
+    hash_.write(d);
+    tar_->wrote_below(d.size());
+    zstd_->write_frame(frame);
+  }
   std::array<std::uint8_t, 32> end() {
     tar_->end_file();
     return hash_.digest();
@@ -251,11 +291,25 @@ class PackageWriter {
     return end();
   }
 
-  // Copies file `i` of `files` (read and hashed ahead on other threads).
+  // Copies file `i` of `files` (read and hashed ahead on other threads);
+  // a `tail` (PlannedFile) is framed on its own.
   std::array<std::uint8_t, 32> add_file(const std::string& path, std::uint64_t size,
-                                        ReadAhead& files, std::size_t i) {
+                                        ReadAhead& files, std::size_t i, std::uint64_t tail) {
+    std::uint64_t at = 0;
     auto digest = files.copy(
-        i, [&] { tar_->begin_file(path, size, mtime_); }, [&](ByteSpan d) { tar_->write(d); });
+        i, [&] { tar_->begin_file(path, size, mtime_); },
+        [&](ByteSpan d) {
+          if (tail > 0 && tail >= at && tail < at + d.size()) {
+            const auto head = static_cast<std::size_t>(tail - at);
+            tar_->write(d.first(head));
+            cut();
+            tar_->write(d.subspan(head));
+          } else {
+            tar_->write(d);
+          }
+          at += d.size();
+        });
+    if (tail > 0) cut();
     tar_->end_file();
     return digest;
   }
@@ -318,7 +372,7 @@ Manifest write_package(Plan plan, const SiteIdentity& self, const std::vector<Si
   ReadAhead ahead(std::move(inputs), std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
   for (std::size_t i = 0; i < plan.files.size(); ++i) {
     ManifestFile& mf = m.files.emplace_back(std::move(plan.files[i].entry));
-    mf.blake2b = w.add_file(mf.path, mf.size, ahead, i);
+    mf.blake2b = w.add_file(mf.path, mf.size, ahead, i, plan.files[i].tail);
   }
   m.summarise();
   w.finish(m, self);
@@ -473,11 +527,14 @@ class EntryHashes : public Sink {
 // Reads a plain package, handing file entries to `h`, and checks it whole:
 // the manifest signature by a trusted sender, every file's size and hash,
 // nothing missing, nothing extra.
+// With `frames`, the zstd frames read are logged there, with their
+// positions counted from the start of each entry's content.
 Content read_package(Source& plain, const std::string& name, const TrustStore& trust,
-                     EntryHandler& h) {
+                     EntryHandler& h, zstd::FrameLog* frames = nullptr) {
   // Decompression runs on its own thread, ahead of unpacking and hashing.
-  zstd::AutoSource unzstd(plain, name);
-  PrefetchSource src(unzstd);
+  zstd::AutoSource unzstd(plain, name, frames);
+  PrefetchSource ahead(unzstd);
+  CountingSource src(ahead);
   tar::Reader tr(src, name);
   struct Seen {
     std::uint64_t size;
@@ -523,6 +580,7 @@ Content read_package(Source& plain, const std::string& name, const TrustStore& t
                     name + ": '" + dir + "' is both a file and the folder of '" + e->path + "'");
       folders.insert(std::move(dir));
     }
+    if (frames) frames->set_origin(src.count());
     h.begin(e->path, e->size);
     hashes.next(e->size);
     for (;;) {
@@ -881,7 +939,8 @@ std::vector<Plan> plan(const PackInput& input) {
       e.transfer_syntax_uid = std::move(info.transfer_syntax_uid);
       e.modality = util::to_utf8(info.modality);
       if (e.modality.size() > 64) e.modality.clear();  // a CS value is at most 16 bytes
-      info = dicom::Info();                            // nothing more is needed of it
+      if (info.tail_start > 0 && e.size >= info.tail_start + kFramedTail) f.tail = info.tail_start;
+      info = dicom::Info();  // nothing more is needed of it
     }
     auto carried = input.attachments;
     carried.insert(carried.end(), input.reports.begin(), input.reports.end());
@@ -993,8 +1052,8 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
   class Rewriting : public EntryHandler {
    public:
     Rewriting(PackageWriter& w, const Rewriter& rewrite, const MemoryRewriter& in_memory,
-              std::uint64_t held)
-        : w_(w), rewrite_(rewrite), in_memory_(in_memory), held_(held) {}
+              std::uint64_t held, zstd::FrameLog& frames)
+        : w_(w), rewrite_(rewrite), in_memory_(in_memory), held_(held), frames_(frames) {}
     Rewriting(const Rewriting&) = delete;
     Rewriting& operator=(const Rewriting&) = delete;
     void begin(const std::string& path, std::uint64_t size) override {
@@ -1069,9 +1128,30 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
       claim(entry->path);
       entry->size = out_.size() + (size - content_.size());
       w_.begin(entry->path, entry->size);
-      w_.data(util::as_bytes(out_));
+      write_held();
       entry_ = std::move(*entry);
       mode_ = Mode::streamed;
+    }
+    // Writes the replacement of a whole entry held in memory. What it keeps
+    // of the entry's end unchanged (the pixel data, as a rule) is framed on
+    // its own, in the input's compressed frames where they hold exactly
+    // that: copied, not decompressed and compressed again.
+    void write_held() {
+      const std::size_t same = content_.size() == size_ ? common_suffix(content_, out_) : 0;
+      if (same < kFramedTail) return w_.data(util::as_bytes(out_));
+      const ByteSpan out = util::as_bytes(out_);
+      const std::size_t head = out.size() - same;         // out[head...] is the input's end,
+      const std::uint64_t from = content_.size() - same;  // from here on
+      w_.data(out.first(head));
+      w_.cut();
+      std::uint64_t at = from;  // written up to here
+      for (const auto& f : frames_.take(from, content_.size())) {
+        w_.data(out.subspan(head + (at - from), f.start - at));
+        w_.data(out.subspan(head + (f.start - from), f.size), f.bytes);
+        at = f.start + f.size;
+      }
+      w_.data(out.subspan(head + (at - from)));
+      w_.cut();
     }
     void open_spool() {
       std::error_code ec;
@@ -1095,6 +1175,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
     const Rewriter& rewrite_;
     const MemoryRewriter& in_memory_;
     const std::uint64_t held_;
+    zstd::FrameLog& frames_;
     TempDir dir_{"iep-rewrite"};
     std::string path_;
     std::uint64_t size_ = 0;
@@ -1103,8 +1184,10 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
     std::string content_, out_;  // kept for the next entry: no fresh pages each time
     UniqueFd fd_;
     std::unordered_set<std::size_t> names_;
-  } rewriting(w, rewrite, in_memory, held);
-  Content c = read_package(plain, name, with_self(&trust, self), rewriting);
+  };
+  zstd::FrameLog frames;
+  Rewriting rewriting(w, rewrite, in_memory, held, frames);
+  Content c = read_package(plain, name, with_self(&trust, self), rewriting, &frames);
   Manifest m = new_manifest(self, {});
   m.study = summary(c.manifest);
   m.files = std::move(rewriting.files);

@@ -350,12 +350,16 @@ void Writer::begin_file(const std::string& path, std::uint64_t size, std::int64_
 }
 
 void Writer::write(ByteSpan data) {
+  wrote_below(data.size());
+  out_.write(data);
+}
+
+void Writer::wrote_below(std::uint64_t n) {
   if (!in_file_) throw Error(Exit::internal, "tar: content written outside an entry");
-  if (data.size() > remaining_)
+  if (n > remaining_)
     throw Error(Exit::input, show(path_) + ": file grew while packing (expected " +
                                  std::to_string(size_) + " bytes)");
-  out_.write(data);
-  remaining_ -= data.size();
+  remaining_ -= n;
 }
 
 void Writer::end_file() {

@@ -22,6 +22,9 @@ struct Info {
   std::string accession_number;
   std::int64_t instance_number = 0;
   bool is_dicomdir = false;  // Media Storage Directory Storage
+  // Where the file's last value begins when it is a long one (pixel data)
+  // held in the file up to its end; 0 otherwise.
+  std::uint64_t tail_start = 0;
 };
 
 class File;

@@ -30,7 +30,13 @@ inline constexpr const char* kManifestSigName = "MANIFEST.json.minisig";
 struct PlannedFile {
   std::filesystem::path source;
   ManifestFile entry;  // everything but the hash, known once it is read
+  // Where its pixel data begins, when that is at least kFramedTail bytes
+  // to the end (0: no such tail): a compressed package holds that tail in
+  // frames of its own, which a stage that passes pixel data on unchanged
+  // copies as they are (iep-anon's pipe).
+  std::uint64_t tail = 0;
 };
+inline constexpr std::uint64_t kFramedTail = 64 * 1024;
 
 struct Plan {
   StudySummary study;

@@ -24,6 +24,9 @@ class Writer {
   // Paths are relative, '/'-separated, without "." or ".." components.
   void begin_file(const std::string& path, std::uint64_t size, std::int64_t mtime);
   void write(ByteSpan data);
+  // Counts `n` bytes of content that the caller put into the stream below
+  // this writer itself (a compressed frame of them, copied whole).
+  void wrote_below(std::uint64_t n);
   // Pads the entry to a 512-byte block; throws if fewer or more bytes than
   // announced were written.
   void end_file();
