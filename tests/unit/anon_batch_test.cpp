@@ -308,36 +308,47 @@ std::vector<std::pair<std::string, unsigned long long>> zstd_frames(const std::s
   return out;
 }
 
+std::string as_string(const iep::Bytes& b) {
+  return {b.begin(), b.end()};
+}
+
 }  // namespace
 
 TEST_CASE("the pipe stage copies the compressed frames of the pixel data it keeps") {
-  // A real JPEG 2000 MR (pydicom's), whose pixel data is over 64 KiB.
   const fs::path dir = scratch("anon-frames");
-  const fs::path src = kPydicom / "J2K_pixelrep_mismatch.dcm";
   const auto self = iep::SiteIdentity::generate("trust-a");
-  iep::BytesSink packed;
-  iep::package::write_plain(iep::package::plan_one({{src}, {}}), self, packed);
-  const std::string in(packed.bytes.begin(), packed.bytes.end());
-  // iep-pack frames the pixel data on its own: one frame holds exactly it.
-  const iep::dicom::Info info = iep::dicom::scan(src);
-  const auto pixels = fs::file_size(src) - info.tail_start;
-  REQUIRE(info.tail_start > 0);
-  REQUIRE(pixels >= iep::package::kFramedTail);
-  std::string pixel_frame;
-  for (const auto& [frame, size] : zstd_frames(in))
-    if (size == pixels) pixel_frame = frame;
-  REQUIRE(!pixel_frame.empty());
-
   const Anonymiser a = make(ProjectKey::generate());
-  iep::BytesSource plain(packed.bytes);
-  iep::BytesSink out;
-  const BatchReport r = anonymise_package(a, plain, "in", self, iep::TrustStore(), out);
-  CHECK(r.written == 1);
-  const std::string anonymised(out.bytes.begin(), out.bytes.end());
-  bool copied = false;
-  for (const auto& [frame, size] : zstd_frames(anonymised)) copied |= frame == pixel_frame;
-  CHECK(copied);
+  // Packs `src`, finds the frame that holds exactly its pixel data (iep-pack
+  // frames it on its own), de-identifies the package as a pipe stage does
+  // (with entries held whole up to `held` bytes) and returns the output,
+  // after checking that it carries that frame as it was.
+  auto check = [&](const fs::path& src, const char* held) {
+    iep::BytesSink packed;
+    iep::package::write_plain(iep::package::plan_one({{src}, {}}), self, packed);
+    const iep::dicom::Info info = iep::dicom::scan(src);
+    const auto pixels = fs::file_size(src) - info.tail_start;
+    REQUIRE(info.tail_start > 0);
+    REQUIRE(pixels >= iep::package::kFramedTail);
+    std::string pixel_frame;
+    for (const auto& [frame, size] : zstd_frames(as_string(packed.bytes)))
+      if (size == pixels) pixel_frame = frame;
+    REQUIRE(!pixel_frame.empty());
+    if (held != nullptr) ::setenv("IEP_ANON_HELD", held, 1);
+    iep::BytesSource plain(packed.bytes);
+    iep::BytesSink out;
+    const BatchReport r = anonymise_package(a, plain, "in", self, iep::TrustStore(), out);
+    ::unsetenv("IEP_ANON_HELD");
+    CHECK(r.written == 1);
+    bool copied = false;
+    for (const auto& [frame, size] : zstd_frames(as_string(out.bytes)))
+      copied |= frame == pixel_frame;
+    CHECK(copied);
+    return std::make_pair(out.bytes, pixel_frame);
+  };
 
+  // A real JPEG 2000 MR (pydicom's), held whole.
+  const fs::path mr = kPydicom / "J2K_pixelrep_mismatch.dcm";
+  const auto [anonymised, mr_frame] = check(mr, nullptr);
   // Independent readers: zstd and tar unpack it, pydicom finds the pixel
   // data as it was and the patient's name replaced.
   write_file(dir / "out.tar.zst", anonymised);
@@ -348,8 +359,34 @@ TEST_CASE("the pipe stage copies the compressed frames of the pixel data it keep
           "a = pydicom.dcmread(sys.argv[1]); b = pydicom.dcmread(glob.glob(\"x/*/*/*.dcm\")[0])\n"
           "assert bytes(a.PixelData) == bytes(b.PixelData)\n"
           "assert str(a.PatientName) != str(b.PatientName)' " +
-              quote(src.string()),
+              quote(mr.string()),
           dir)
           .status == 0);
+
+  // A 10-frame CT of native pixels (pydicom's CT_small, its pixels ten
+  // times), rewritten from its first 16 KiB (its header is 6 KiB) while the
+  // rest streams through (the way of entries over 4 MiB).
+  REQUIRE(run("/usr/bin/python3 -c 'import sys, pydicom\n"
+              "ds = pydicom.dcmread(sys.argv[1]); ds.NumberOfFrames = 10\n"
+              "ds.PixelData = bytes(ds.PixelData) * 10; del ds[0xFFFCFFFC]\n"
+              "ds.save_as(\"ct10.dcm\", write_like_original=False)' " +
+                  quote((kPydicom / "CT_small.dcm").string()),
+              dir)
+              .status == 0);
+  (void)check(dir / "ct10.dcm", "16384");
+
+  // Sealing a plain package copies its frames too: `age -d` (the site
+  // identity is an age identity file) gives back a stream that holds it.
+  iep::BytesSource plain(anonymised);
+  iep::BytesSink sealed;
+  (void)iep::package::seal_plain(plain, "anonymised", self, iep::TrustStore(), {self.card()},
+                                 sealed);
+  self.save(dir / "a.id");
+  write_file(dir / "sealed.iep", sealed.bytes);
+  REQUIRE(run("age -d -i a.id sealed.iep > decrypted.zst", dir).status == 0);
+  bool copied = false;
+  for (const auto& [frame, size] : zstd_frames(read_file(dir / "decrypted.zst")))
+    copied |= frame == mr_frame;
+  CHECK(copied);
   fs::remove_all(dir);
 }

@@ -345,6 +345,80 @@ class PackageWriter {
   Bytes buf_ = Bytes(kBuf);
 };
 
+// Passes content on unchanged into a PackageWriter: where a compressed
+// frame of the input (FrameLog) holds exactly a run of it, the frame is
+// copied as it is; the rest is written (and compressed) as usual. The
+// content is framed on its own: a frame ends where it begins and ends.
+// Holds at most one frame's worth of content (while that frame may still
+// be decoding).
+class FrameCopier {
+ public:
+  FrameCopier(PackageWriter& w, zstd::FrameLog& frames) : w_(w), frames_(frames) {}
+  // The content to come begins at `at` of the current entry.
+  void start(std::uint64_t at) {
+    at_ = at;
+    pending_.clear();
+    pos_ = 0;
+    frame_.reset();
+    w_.cut();
+  }
+  void write(ByteSpan d) {
+    pending_.insert(pending_.end(), d.begin(), d.end());
+    pump(false);
+  }
+  // The content ends here (with the entry).
+  void finish() {
+    pump(true);
+    w_.cut();
+  }
+
+ private:
+  [[nodiscard]] std::size_t held() const { return pending_.size() - pos_; }
+  void plain(std::size_t n) {
+    w_.data(ByteSpan(pending_.data() + pos_, n));
+    consumed(n);
+  }
+  void consumed(std::size_t n) {
+    pos_ += n;
+    at_ += n;
+    if (pos_ == pending_.size()) pending_.clear(), pos_ = 0;
+  }
+  void pump(bool last) {
+    while (held() > 0) {
+      if (!frame_) {
+        const auto next = frames_.next(at_);
+        if (next && *next > at_) {
+          plain(static_cast<std::size_t>(std::min<std::uint64_t>(held(), *next - at_)));
+          continue;
+        }
+        if (next) frame_ = frames_.take(at_);
+        if (!frame_) {
+          // Nothing logged from here on yet: the frame holding these bytes
+          // may still be decoding, unless it is over the log's limit.
+          if (!last && held() <= frames_.max_frame()) return;
+          plain(held());
+          return;
+        }
+      }
+      if (frame_->size <= held()) {
+        w_.data(ByteSpan(pending_.data() + pos_, frame_->size), frame_->bytes);
+        consumed(frame_->size);
+        frame_.reset();
+        continue;
+      }
+      if (!last) return;  // the rest of the frame is still to come
+      frame_.reset();     // it runs past the end of the content
+      plain(held());
+    }
+  }
+  PackageWriter& w_;
+  zstd::FrameLog& frames_;
+  Bytes pending_;  // content not yet written, from pos_ on
+  std::size_t pos_ = 0;
+  std::uint64_t at_ = 0;                        // where pending_[pos_] is in the entry
+  std::optional<zstd::FrameLog::Frame> frame_;  // logged, beginning at at_
+};
+
 ManifestSite site_of(const SiteCard& c, bool with_key) {
   return ManifestSite{c.site, c.recipient.encode(),
                       with_key ? c.signing_key.encode() : std::string()};
@@ -1022,14 +1096,27 @@ Sealed seal_plain(Source& plain, const std::string& name, const SiteIdentity& se
   age::Encryptor enc(tee, recipients);
   BackgroundSink encrypting(enc);
   PackageWriter w(encrypting, options, std::time(nullptr));
+  // Entries pass through unchanged: the compressed frames of large ones
+  // are copied.
   struct Reemit : EntryHandler {
-    explicit Reemit(PackageWriter& w) : w(w) {}
-    void begin(const std::string& path, std::uint64_t size) override { w.begin(path, size); }
-    void data(ByteSpan d) override { w.data(d); }
-    void end() override { w.end(); }
+    Reemit(PackageWriter& w, zstd::FrameLog& frames) : w(w), copier(w, frames) {}
+    void begin(const std::string& path, std::uint64_t size) override {
+      w.begin(path, size);
+      large = size >= kFramedTail;
+      if (large) copier.start(0);
+    }
+    void data(ByteSpan d) override { large ? copier.write(d) : w.data(d); }
+    void end() override {
+      if (large) copier.finish();
+      w.end();
+    }
     PackageWriter& w;
-  } reemit(w);
-  Content c = read_package(plain, name, with_self(&trust, self), reemit);
+    FrameCopier copier;
+    bool large = false;
+  };
+  zstd::FrameLog frames;
+  Reemit reemit(w, frames);
+  Content c = read_package(plain, name, with_self(&trust, self), reemit, &frames);
   Manifest m = new_manifest(self, to);
   m.study = c.manifest.study;
   m.files = c.manifest.files;
@@ -1053,7 +1140,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
    public:
     Rewriting(PackageWriter& w, const Rewriter& rewrite, const MemoryRewriter& in_memory,
               std::uint64_t held, zstd::FrameLog& frames)
-        : w_(w), rewrite_(rewrite), in_memory_(in_memory), held_(held), frames_(frames) {}
+        : w_(w), rewrite_(rewrite), in_memory_(in_memory), held_(held), copier_(w, frames) {}
     Rewriting(const Rewriting&) = delete;
     Rewriting& operator=(const Rewriting&) = delete;
     void begin(const std::string& path, std::uint64_t size) override {
@@ -1079,15 +1166,17 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
           data(d.subspan(n));
           return;
         }
-        case Mode::streamed: w_.data(d); return;
+        case Mode::streamed: copier_.write(d); return;
         case Mode::dropped: return;
         case Mode::spooled: FdSink(fd_.get(), spool_name()).write(d); return;
       }
     }
     void end() override {
-      if (mode_ == Mode::held) rewrite_held(content_.size());  // held whole
+      const bool whole = mode_ == Mode::held;
+      if (whole) rewrite_held(content_.size());
       if (mode_ == Mode::dropped) return;
       if (mode_ == Mode::streamed) {
+        if (!whole) copier_.finish();
         entry_.blake2b = w_.end();
         files.push_back(std::move(entry_));
         return;
@@ -1132,26 +1221,19 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
       entry_ = std::move(*entry);
       mode_ = Mode::streamed;
     }
-    // Writes the replacement of a whole entry held in memory. What it keeps
-    // of the entry's end unchanged (the pixel data, as a rule) is framed on
-    // its own, in the input's compressed frames where they hold exactly
-    // that: copied, not decompressed and compressed again.
+    // Writes the replacement held in out_. What it keeps of the entry's end
+    // unchanged (the pixel data, as a rule: the input's last bytes, and the
+    // rest still to come if the entry was not held whole) goes through the
+    // FrameCopier: the input's frames that hold it are copied as they are.
     void write_held() {
-      const std::size_t same = content_.size() == size_ ? common_suffix(content_, out_) : 0;
-      if (same < kFramedTail) return w_.data(util::as_bytes(out_));
+      const bool whole = content_.size() == size_;
+      const std::size_t same = common_suffix(content_, out_);
+      if (whole && same < kFramedTail) return w_.data(util::as_bytes(out_));
       const ByteSpan out = util::as_bytes(out_);
-      const std::size_t head = out.size() - same;         // out[head...] is the input's end,
-      const std::uint64_t from = content_.size() - same;  // from here on
-      w_.data(out.first(head));
-      w_.cut();
-      std::uint64_t at = from;  // written up to here
-      for (const auto& f : frames_.take(from, content_.size())) {
-        w_.data(out.subspan(head + (at - from), f.start - at));
-        w_.data(out.subspan(head + (f.start - from), f.size), f.bytes);
-        at = f.start + f.size;
-      }
-      w_.data(out.subspan(head + (at - from)));
-      w_.cut();
+      w_.data(out.first(out.size() - same));
+      copier_.start(content_.size() - same);
+      copier_.write(out.last(same));
+      if (whole) copier_.finish();
     }
     void open_spool() {
       std::error_code ec;
@@ -1175,7 +1257,7 @@ Manifest rewrite_plain(Source& plain, const std::string& name, const SiteIdentit
     const Rewriter& rewrite_;
     const MemoryRewriter& in_memory_;
     const std::uint64_t held_;
-    zstd::FrameLog& frames_;
+    FrameCopier copier_;
     TempDir dir_{"iep-rewrite"};
     std::string path_;
     std::uint64_t size_ = 0;

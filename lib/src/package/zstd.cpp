@@ -256,8 +256,6 @@ void Compressor::finish() {
   s.finished = true;
 }
 
-// ---- Decompressor ----
-
 // ---- FrameLog ----
 
 FrameLog::FrameLog(std::size_t max_bytes, std::size_t max_frame)
@@ -279,21 +277,25 @@ void FrameLog::set_origin(std::uint64_t at) {
   origin_ = at;
 }
 
-std::vector<FrameLog::Frame> FrameLog::take(std::uint64_t from, std::uint64_t to) {
+std::optional<std::uint64_t> FrameLog::next(std::uint64_t at) {
   std::lock_guard lock(m_);
-  from += origin_;
-  to += origin_;
-  std::vector<Frame> out;
-  while (!frames_.empty() && frames_.front().start < to) {
-    Frame& f = frames_.front();
-    bytes_ -= f.bytes.size();
-    if (f.start >= from && f.start + f.size <= to) {
-      f.start -= origin_;
-      out.push_back(std::move(f));
-    }
+  at += origin_;
+  while (!frames_.empty() && frames_.front().start < at) {
+    bytes_ -= frames_.front().bytes.size();
     frames_.pop_front();
   }
-  return out;
+  if (frames_.empty()) return std::nullopt;
+  return frames_.front().start - origin_;
+}
+
+std::optional<FrameLog::Frame> FrameLog::take(std::uint64_t at) {
+  std::lock_guard lock(m_);
+  if (frames_.empty() || frames_.front().start != at + origin_) return std::nullopt;
+  Frame f = std::move(frames_.front());
+  frames_.pop_front();
+  bytes_ -= f.bytes.size();
+  f.start = at;
+  return f;
 }
 
 // ---- Decompressor ----

@@ -5,6 +5,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,11 +56,13 @@ class FrameLog {
   // From the decompressor: a frame decoded, its content at `start` of the stream.
   void add(std::uint64_t start, std::uint64_t size, Bytes bytes);
   [[nodiscard]] std::size_t max_frame() const { return max_frame_; }
-  // Positions given to take() count from stream offset `at` on.
+  // Positions given and returned count from stream offset `at` on.
   void set_origin(std::uint64_t at);
-  // The frames whose content lies wholly in [from, to), in order (positions
-  // from the origin); every frame that begins before `to` is forgotten.
-  std::vector<Frame> take(std::uint64_t from, std::uint64_t to);
+  // Forgets the frames that begin before `at`; where the next one logged
+  // begins (nothing if none is, yet).
+  std::optional<std::uint64_t> next(std::uint64_t at);
+  // The frame that begins at `at`, taken out of the log, if it is logged.
+  std::optional<Frame> take(std::uint64_t at);
 
  private:
   std::mutex m_;
