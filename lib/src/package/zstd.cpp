@@ -198,7 +198,7 @@ Compressor::Compressor(Sink& out, int level, int workers)
     : s_(std::make_unique<State>(out, level)) {
   s_->cctx = new_cctx(level);  // also checks the level
   if (workers > 0) {
-    s_->limit = 2 * static_cast<std::size_t>(workers);
+    s_->limit = static_cast<std::size_t>(workers) + 1;
     for (int i = 0; i < workers; ++i)
       s_->threads.emplace_back([this, level] { s_->worker(level); });
   }
