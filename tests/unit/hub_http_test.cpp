@@ -3,6 +3,7 @@
 // a whole exchange with real signatures and a real receipt.
 #include <doctest/doctest.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include <array>
 #include <cstring>
@@ -737,4 +738,25 @@ TEST_CASE("checksums of PATCHes of several MiB in small pieces, across block edg
   REQUIRE(ok.status == 200);
   CHECK(nlohmann::json::parse(ok.body)["blake2b"] == blake2b512_hex(sealed));
   CHECK(rehashed(w) == "0");
+}
+
+TEST_CASE("an admin change the index cannot make is a 500, never a 404 or a 400") {
+  World w("hub-admin-busy");
+  const auto admin = admin_token_issue(w.hub->index(), "", "test").first;
+  // Another connection holds the index's write lock past the hub's busy
+  // timeout (10 s): the hub's writes fail.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((w.dir / "index.sqlite").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  CHECK(call(*w.hub, request("DELETE", "/v1/admin/sites/trust-c", admin)).status == 500);
+  CHECK(call(*w.hub, request("POST", "/v1/admin/sites", admin), w.c.card().encode()).status == 500);
+  REQUIRE(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  // Once it is free: removed, then nothing left to remove; the same for a
+  // token.
+  CHECK(call(*w.hub, request("DELETE", "/v1/admin/sites/trust-c", admin)).status == 204);
+  CHECK(call(*w.hub, request("DELETE", "/v1/admin/sites/trust-c", admin)).status == 404);
+  const auto id = admin_token_issue(w.hub->index(), "trust-a", "test").second;
+  CHECK(call(*w.hub, request("DELETE", "/v1/admin/tokens/" + id, admin)).status == 204);
+  CHECK(call(*w.hub, request("DELETE", "/v1/admin/tokens/" + id, admin)).status == 404);
 }

@@ -1610,26 +1610,32 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
   if (seg.size() >= 2 && seg[1] == "admin") {
     if (!c.token.admin) return now(error(403, "forbidden", "an admin token is required"));
     std::string actor = "admin";
+    // A removal: 204, or 404 when nothing active has that name. Any other
+    // failure (the index's) goes on up as a 500: never "no such object".
+    auto removal = [&now](const std::function<void()>& remove) {
+      try {
+        remove();
+      } catch (const Error& e) {
+        if (e.code() != Exit::input) throw;
+        return now(not_found());
+      }
+      Response r;
+      r.status = 204;
+      return now(std::move(r));
+    };
     if (seg.size() == 3 && seg[2] == "sites" && m == "POST")
       return buffered(kMaxJsonBody, [this, actor](const std::string& body) {
         try {
           std::string name = admin_site_add(ix, body, actor);
           return json_response(201, {{"site", name}});
         } catch (const Error& e) {
-          return e.code() == Exit::rejected ? error(409, "conflict", e.what())
-                                            : error(400, "bad_request", e.what());
+          if (e.code() == Exit::rejected) return error(409, "conflict", e.what());
+          if (e.code() == Exit::internal) throw;  // the index's: a 500
+          return error(400, "bad_request", e.what());
         }
       });
-    if (seg.size() == 4 && seg[2] == "sites" && m == "DELETE") {
-      try {
-        admin_site_remove(ix, std::string(seg[3]), actor);
-      } catch (const Error&) {
-        return now(not_found());
-      }
-      Response r;
-      r.status = 204;
-      return now(std::move(r));
-    }
+    if (seg.size() == 4 && seg[2] == "sites" && m == "DELETE")
+      return removal([&] { admin_site_remove(ix, std::string(seg[3]), actor); });
     if (seg.size() == 5 && seg[2] == "sites" && seg[4] == "tokens" && m == "POST") {
       auto s = ix.site(std::string(seg[3]));
       if (!s || !s->active) return now(not_found());
@@ -1638,16 +1644,8 @@ std::unique_ptr<Exchange> Hub::Impl::route(Ctx& c) {
       util::wipe(tok);
       return now(std::move(r));
     }
-    if (seg.size() == 4 && seg[2] == "tokens" && m == "DELETE") {
-      try {
-        admin_token_revoke(ix, std::string(seg[3]), actor);
-      } catch (const Error&) {
-        return now(not_found());
-      }
-      Response r;
-      r.status = 204;
-      return now(std::move(r));
-    }
+    if (seg.size() == 4 && seg[2] == "tokens" && m == "DELETE")
+      return removal([&] { admin_token_revoke(ix, std::string(seg[3]), actor); });
     if (seg.size() == 3 && seg[2] == "audit" && m == "GET") {
       std::uint64_t after = 0;
       if (const std::string* a = c.req.param("after")) {
