@@ -97,9 +97,8 @@ void compress(ZSTD_CCtx* cctx, Job& j) {
 }  // namespace
 
 struct Compressor::State {
-  State(Sink& o, int l) : out(o), level(l) {}
+  explicit State(Sink& o) : out(o) {}
   Sink& out;
-  int level;
   std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx;  // without workers
   std::unique_ptr<Job> open;                  // being filled
   std::deque<std::unique_ptr<Job>> queue;     // given out, in stream order
@@ -194,8 +193,7 @@ struct Compressor::State {
   }
 };
 
-Compressor::Compressor(Sink& out, int level, int workers)
-    : s_(std::make_unique<State>(out, level)) {
+Compressor::Compressor(Sink& out, int level, int workers) : s_(std::make_unique<State>(out)) {
   s_->cctx = new_cctx(level);  // also checks the level
   if (workers > 0) {
     s_->limit = static_cast<std::size_t>(workers) + 1;
