@@ -307,3 +307,36 @@ TEST_CASE("a frame log keeps a bounded number of bytes") {
   CHECK(drain(d2, 1 << 20) == data);
   CHECK(!tiny.next(0));
 }
+
+TEST_CASE(
+    "a sink that fails mid-stream: the error comes out of write() or finish(), workers stop") {
+  // Fails on its `fail_at`-th write.
+  struct Failing : iep::Sink {
+    int writes = 0, fail_at = 0;
+    void write(ByteSpan) override {
+      if (++writes == fail_at) throw iep::Error(Exit::output, "out: No space left on device");
+    }
+    void finish() override {}
+  };
+  const Bytes data = sample(6'000'000, 8);
+  for (int workers : {0, 2}) {
+    for (int fail_at : {1, 3}) {
+      CAPTURE(workers);
+      CAPTURE(fail_at);
+      Failing sink;
+      sink.fail_at = fail_at;
+      std::string err;
+      {
+        iep::zstd::Compressor c(sink, 1, workers);
+        try {
+          for (std::size_t off = 0; off < data.size(); off += 300'000)
+            c.write(ByteSpan(data).subspan(off, std::min<std::size_t>(300'000, data.size() - off)));
+          c.finish();
+        } catch (const iep::Error& e) {
+          err = e.what();
+        }
+      }  // destroyed with jobs still queued: must not hang or crash
+      CHECK(err == "out: No space left on device");
+    }
+  }
+}
