@@ -261,11 +261,11 @@ class PackageWriter {
   }
   // Content `d`, with `frame`, one whole zstd frame of exactly `d`, to put
   // in the compressed stream as it is.
-  void data(ByteSpan d, ByteSpan frame) {
+  void data(ByteSpan d, Bytes frame) {
     if (!zstd_) return data(d);
     hash_.write(d);
     tar_->wrote_below(d.size());
-    zstd_->write_frame(frame);
+    zstd_->write_frame(std::move(frame));
   }
   std::array<std::uint8_t, 32> end() {
     tar_->end_file();
@@ -401,7 +401,7 @@ class FrameCopier {
         }
       }
       if (frame_->size <= held()) {
-        w_.data(ByteSpan(pending_.data() + pos_, frame_->size), frame_->bytes);
+        w_.data(ByteSpan(pending_.data() + pos_, frame_->size), std::move(frame_->bytes));
         consumed(frame_->size);
         frame_.reset();
         continue;

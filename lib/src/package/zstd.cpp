@@ -228,12 +228,12 @@ void Compressor::end_frame() {
   s_->cut();
 }
 
-void Compressor::write_frame(ByteSpan frame) {
+void Compressor::write_frame(Bytes frame) {
   State& s = *s_;
   if (s.finished) throw Error(Exit::internal, "zstd: write after finish");
   s.dispatch();
   auto j = s.fresh();
-  j->out.assign(frame.begin(), frame.end());
+  j->out = std::move(frame);
   j->done = true;
   s.any = true;
   s.queue.push_back(std::move(j));

@@ -28,8 +28,9 @@ class Compressor : public Sink {
   // Ends the current frame here: what is written next starts a new one.
   void end_frame();
   // Ends the current frame and puts `frame`, one whole zstd frame (of the
-  // content the caller means to write next), into the stream as it is.
-  void write_frame(ByteSpan frame);
+  // content the caller means to write next), into the stream as it is
+  // (taken over, not copied).
+  void write_frame(Bytes frame);
   // Ends the last frame and writes what is still pending. An empty stream
   // is one empty frame.
   void finish() override;
