@@ -79,14 +79,18 @@ patch "$TA" "$U1" 20000 "$T/piece2" -H "Upload-Checksum: sha1 $(printf wrong | o
 code_is "checksum mismatch" 460
 err_is "checksum mismatch" checksum_mismatch
 assert "offset unchanged after 460" -- [ "$(offset_of "$TA" "$U1")" = 20000 ]
+cp "$T/piece2" "$T/piece2.bad" && "$IEP_SRC/tests/flip-byte.py" "$T/piece2.bad" 777
+patch "$TA" "$U1" 20000 "$T/piece2.bad" -H "Upload-Checksum: $("$IEP_SRC/tests/crc32c.py" "$T/piece2")"
+code_is "crc32c mismatch (a flipped byte)" 460
+assert "offset unchanged after a crc32c 460" -- [ "$(offset_of "$TA" "$U1")" = 20000 ]
 patch "$TA" "$U1" 20000 "$T/piece2" -H "Upload-Checksum: md5 $(openssl dgst -md5 -binary <"$T/piece2" | base64)"
 code_is "unknown checksum algorithm" 400
 tus "$TB" HEAD "$U1"
 code_is "another site's upload" 404
 patch "$TB" "$U1" 20000 "$T/piece2"
 code_is "another site cannot patch" 404
-patch "$TA" "$U1" 20000 "$T/piece2" -H "Upload-Checksum: sha1 $(openssl dgst -sha1 -binary <"$T/piece2" | base64)"
-code_is "PATCH 2 with a good sha1" 204
+patch "$TA" "$U1" 20000 "$T/piece2" -H "Upload-Checksum: $("$IEP_SRC/tests/crc32c.py" "$T/piece2")"
+code_is "PATCH 2 with a good crc32c (tests/crc32c.py)" 204
 tus "$TA" HEAD "$U1"
 code_is "HEAD" 200
 assert "HEAD offset" -- [ "$(hdr Upload-Offset)" = 50000 ]

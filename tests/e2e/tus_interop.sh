@@ -38,7 +38,7 @@ assert "  Tus-Version 1.0.0" -- grep -qx 'tus-version: 1.0.0' options.lc
 for ext in creation creation-with-upload creation-defer-length expiration termination checksum concatenation; do
   assert "  Tus-Extension has $ext" -- grep -q "^tus-extension: .*\b$ext\b" options.lc
 done
-assert "  Tus-Checksum-Algorithm sha1,sha256" -- grep -qx 'tus-checksum-algorithm: sha1,sha256' options.lc
+assert "  Tus-Checksum-Algorithm crc32c,sha1,sha256" -- grep -qx 'tus-checksum-algorithm: crc32c,sha1,sha256' options.lc
 assert "  Tus-Max-Size" -- grep -qE '^tus-max-size: [0-9]+$' options.lc
 assert "  X-Request-Id of 16 hex digits" -- grep -qE '^x-request-id: [0-9a-f]{16}$' options.lc
 code=$(hcurl a -o /dev/null -w '%{http_code}' -X POST -H 'Upload-Length: 10' "$HUB/v1/uploads")

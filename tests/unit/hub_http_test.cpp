@@ -695,6 +695,17 @@ std::string sha256_checksum(World& w, const std::string& s) {
   return "sha256 " + test_b64(bin);
 }
 
+// Upload-Checksum "crc32c ..." of `s`, from tests/crc32c.py (bit by bit,
+// no code shared with the hub's).
+std::string crc32c_checksum(World& w, const std::string& s) {
+  const auto f = w.dir / "crc.in";
+  test::write_file(f, std::string_view(s));
+  auto r = test::run("python3 " + test::quote(std::string(IEP_SOURCE_DIR) + "/tests/crc32c.py") +
+                     " " + test::quote(f.string()));
+  REQUIRE(r.status == 0);
+  return r.out.substr(0, r.out.find('\n'));
+}
+
 // A body handed over in pieces of `piece` bytes, as the HTTP server does.
 Response call_in_pieces(Hub& hub, Request req, std::string_view body, std::size_t piece) {
   auto ex = hub.begin(std::move(req));
@@ -703,6 +714,34 @@ Response call_in_pieces(Hub& hub, Request req, std::string_view body, std::size_
 }
 
 }  // namespace
+
+TEST_CASE("crc32c checksums: offered, matched, and a mismatch refused with the offset kept") {
+  World w("hub_http_crc32c");
+  auto opts = call(*w.hub, request("OPTIONS", "/v1/uploads", ""));
+  CHECK(header(opts, "Tus-Checksum-Algorithm") == "crc32c,sha1,sha256");
+  std::string sealed;
+  for (int i = 0; i < 70000; ++i) sealed += static_cast<char>((i * 2654435761u) >> 13);
+  auto loc = create(w, sealed.size(), w.ta);
+  const std::string a = sealed.substr(0, 40000), b = sealed.substr(40000);
+  REQUIRE(call_in_pieces(*w.hub, patch(loc, w.ta, 0, {{"upload-checksum", crc32c_checksum(w, a)}}),
+                         a, 4096)
+              .status == 204);
+  std::string bad = b;
+  bad[12345] ^= 0x01;
+  auto refused =
+      call(*w.hub, patch(loc, w.ta, 40000, {{"upload-checksum", crc32c_checksum(w, b)}}), bad);
+  CHECK(refused.status == 460);
+  CHECK(offset(w, loc, w.ta) == "40000");
+  // Not base64 of four bytes' worth, or the wrong four: refused alike.
+  CHECK(call(*w.hub, patch(loc, w.ta, 40000, {{"upload-checksum", "crc32c AAAAAA=="}}), b).status ==
+        460);
+  CHECK(call(*w.hub, patch(loc, w.ta, 40000, {{"upload-checksum", "crc32c AAAA"}}), b).status ==
+        460);
+  CHECK(offset(w, loc, w.ta) == "40000");
+  CHECK(call(*w.hub, patch(loc, w.ta, 40000, {{"upload-checksum", crc32c_checksum(w, b)}}), b)
+            .status == 204);
+  CHECK(offset(w, loc, w.ta) == "70000");
+}
 
 TEST_CASE("checksums of PATCHes of several MiB in small pieces, across block edges") {
   World w("hub_http_piece_sums");

@@ -124,6 +124,18 @@ TEST_CASE("tus: a file of known length, in chunks, with checksums, against @tus/
   REQUIRE(st);
   CHECK(st->offset == data.size());
   CHECK(st->length == data.size());
+  // @tus/server offers no checksum algorithm: the chunks carried sha256.
+  CHECK(tus.checksum() == "sha256");
+}
+
+TEST_CASE("tus: the checksum chosen from what the server offers") {
+  CHECK(choose_checksum("crc32c,sha1,sha256") == "crc32c");  // iep-serve's offer
+  CHECK(choose_checksum("SHA1, CRC32C") == "crc32c");
+  CHECK(choose_checksum("sha1,sha256") == "sha256");
+  CHECK(choose_checksum("md5,sha1") == "sha1");
+  CHECK(choose_checksum("md5") == "sha256");
+  CHECK(choose_checksum("") == "sha256");
+  CHECK(choose_checksum("crc32c2,xcrc32c") == "sha256");
 }
 
 TEST_CASE("tus: deferred length while the bytes are still being made") {

@@ -17,6 +17,7 @@
 
 #include "core/util.h"
 #include "hub/hub_util.h"
+#include "iep/core/crc32c.h"
 #include "iep/core/error.h"
 #include "iep/hub/tus.h"
 #include "iep/package/package.h"
@@ -131,10 +132,15 @@ std::vector<std::string_view> segments(std::string_view path) {
   return out;
 }
 
-// A running checksum of one PATCH body (OpenSSL EVP: sha1, sha256).
+// A running checksum of one PATCH body: crc32c (the 4 bytes big-endian),
+// sha1 and sha256 (OpenSSL EVP).
 class Digest {
  public:
-  explicit Digest(const std::string& algorithm) {
+  static constexpr const char* kAlgorithms = "crc32c,sha1,sha256";
+  static bool supports(const std::string& algorithm) {
+    return algorithm == "crc32c" || algorithm == "sha1" || algorithm == "sha256";
+  }
+  explicit Digest(const std::string& algorithm) : crc_(algorithm == "crc32c") {
     const EVP_MD* md = algorithm == "sha1"     ? EVP_sha1()
                        : algorithm == "sha256" ? EVP_sha256()
                                                : nullptr;
@@ -146,9 +152,17 @@ class Digest {
   ~Digest() { EVP_MD_CTX_free(ctx_); }
   Digest(const Digest&) = delete;
   Digest& operator=(const Digest&) = delete;
-  [[nodiscard]] bool known() const { return ctx_ != nullptr; }
-  void update(ByteSpan d) { EVP_DigestUpdate(ctx_, d.data(), d.size()); }
+  [[nodiscard]] bool known() const { return crc_ || ctx_ != nullptr; }
+  void update(ByteSpan d) {
+    if (crc_)
+      crc_value_ = crc32c(d, crc_value_);
+    else
+      EVP_DigestUpdate(ctx_, d.data(), d.size());
+  }
   std::string result() {
+    if (crc_)
+      return {static_cast<char>(crc_value_ >> 24), static_cast<char>(crc_value_ >> 16),
+              static_cast<char>(crc_value_ >> 8), static_cast<char>(crc_value_)};
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(ctx_, out, &n);
@@ -156,6 +170,8 @@ class Digest {
   }
 
  private:
+  bool crc_;
+  std::uint32_t crc_value_ = 0;
   EVP_MD_CTX* ctx_ = nullptr;
 };
 
@@ -486,7 +502,7 @@ struct Hub::Impl {
     tus_headers(r);
     r.set("Tus-Version", "1.0.0");
     r.set("Tus-Extension", kTusExtensions);
-    r.set("Tus-Checksum-Algorithm", "sha1,sha256");
+    r.set("Tus-Checksum-Algorithm", Digest::kAlgorithms);
     r.set("Tus-Max-Size", std::to_string(cfg.max_package_size));
     return r;
   }
@@ -990,7 +1006,7 @@ std::unique_ptr<Exchange> Hub::Impl::create(Ctx& c) {
   std::optional<tus::Checksum> sum;
   if (const std::string* ck = c.req.header("upload-checksum")) {
     sum = tus::parse_checksum(*ck);
-    if (!sum || (sum->algorithm != "sha1" && sum->algorithm != "sha256"))
+    if (!sum || !Digest::supports(sum->algorithm))
       return bad(error(400, "bad_request", "malformed or unsupported Upload-Checksum"));
   }
   if (!ix.try_lease(u.id)) return bad(error(423, "busy", "upload is being written"));
@@ -1020,7 +1036,7 @@ std::unique_ptr<Exchange> Hub::Impl::patch(Ctx& c, std::string_view id) {
   if (const std::string* ck = c.req.header("upload-checksum")) {
     sum = tus::parse_checksum(*ck);
     if (!sum) return bad(error(400, "bad_request", "malformed Upload-Checksum"));
-    if (sum->algorithm != "sha1" && sum->algorithm != "sha256")
+    if (!Digest::supports(sum->algorithm))
       return bad(error(400, "bad_request", "unsupported checksum algorithm " + sum->algorithm));
   }
   if (u->concat == "final") return bad(error(403, "forbidden", "a final upload cannot be patched"));

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "core/util.h"
+#include "iep/core/crc32c.h"
 #include "iep/core/error.h"
 
 namespace iep::transfer {
@@ -46,11 +48,20 @@ void nap(double seconds) {
   }
 }
 
-std::string sha256_b64(ByteSpan data) {
+// The Upload-Checksum value of `data` for a checksum() algorithm.
+std::string checksum_b64(const std::string& algorithm, ByteSpan data) {
+  if (algorithm == "crc32c") {
+    std::uint32_t c = crc32c(data);
+    std::array<std::uint8_t, 4> be{static_cast<std::uint8_t>(c >> 24),
+                                   static_cast<std::uint8_t>(c >> 16),
+                                   static_cast<std::uint8_t>(c >> 8), static_cast<std::uint8_t>(c)};
+    return http::base64(be);
+  }
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
-    throw Error(Exit::internal, "OpenSSL: SHA-256 failed");
+  const EVP_MD* type = algorithm == "sha1" ? EVP_sha1() : EVP_sha256();
+  if (EVP_Digest(data.data(), data.size(), md, &len, type, nullptr) != 1)
+    throw Error(Exit::internal, "OpenSSL: " + algorithm + " failed");
   return http::base64(ByteSpan(md, len));
 }
 
@@ -164,6 +175,34 @@ std::string TusClient::create(std::optional<std::uint64_t> length,
   return http::resolve(endpoint_, *loc);
 }
 
+std::string choose_checksum(std::string_view offered) {
+  std::vector<std::string> names;
+  for (std::size_t at = 0; at <= offered.size();) {
+    std::size_t comma = std::min(offered.find(',', at), offered.size());
+    std::string name(util::trim(offered.substr(at, comma - at)));
+    for (char& ch : name) ch = util::ascii_lower(ch);
+    names.push_back(std::move(name));
+    at = comma + 1;
+  }
+  auto has = [&](const char* name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  if (has("crc32c")) return "crc32c";
+  return has("sha1") && !has("sha256") ? "sha1" : "sha256";
+}
+
+const std::string& TusClient::checksum() {
+  if (!checksum_) {
+    http::Request req;
+    req.method = "OPTIONS";
+    req.url = endpoint_;
+    auto r = request(req, "OPTIONS");
+    checksum_ =
+        choose_checksum(r.status / 100 == 2 ? r.header("tus-checksum-algorithm").value_or("") : "");
+  }
+  return *checksum_;
+}
+
 std::optional<TusClient::Status> TusClient::status(const std::string& url) {
   http::Request req;
   req.method = "HEAD";
@@ -191,6 +230,7 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
   // The chunk is read straight into the request's body (curl sends it from
   // there), and the buffer is kept from one PATCH to the next: no copy and
   // no fresh allocation per chunk.
+  const std::string& algorithm = checksum();
   std::string body;
   http::Response last;
   last.status = 204;
@@ -208,14 +248,14 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
     body.resize(n);
     auto* bytes = reinterpret_cast<std::uint8_t*>(body.data());
     data.read_at(offset, MutableByteSpan(bytes, n));
-    std::string sum = sha256_b64(ByteSpan(bytes, n));
+    std::string sum = checksum_b64(algorithm, ByteSpan(bytes, n));
     http::Request req;
     req.method = "PATCH";
     req.url = url;
     req.body = std::move(body);
     req.headers.emplace_back("Content-Type", "application/offset+octet-stream");
     req.headers.emplace_back("Upload-Offset", std::to_string(offset));
-    req.headers.emplace_back("Upload-Checksum", "sha256 " + sum);
+    req.headers.emplace_back("Upload-Checksum", algorithm + " " + sum);
     // A server that refuses the PATCH from its headers (409, 423 while the
     // previous, cut request still holds the upload) answers before the
     // body is sent: a cut costs at most one chunk.

@@ -1,7 +1,8 @@
 // A tus 1.0.0 uploader (https://tus.io/protocols/resumable-upload): creation
 // (with a deferred length while the bytes are still being made), PATCH in
-// chunks each carrying `Upload-Checksum: sha256`, HEAD to resume from the
-// server's offset, retries with exponential backoff and full jitter.
+// chunks each carrying an Upload-Checksum (crc32c when the server offers
+// it, else sha256), HEAD to resume from the server's offset, retries with
+// exponential backoff and full jitter.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,6 +50,11 @@ class UploadData {
   virtual void read_at(std::uint64_t offset, MutableByteSpan buf) = 0;
 };
 
+// Of the algorithms a server offers (Tus-Checksum-Algorithm, a comma list),
+// the one to use: crc32c, else sha256, else sha1; sha256 when it names none
+// of them (a server without the checksum extension ignores the header).
+std::string choose_checksum(std::string_view offered);
+
 class TusClient {
  public:
   // `endpoint`: the creation URL (".../v1/uploads"); `headers`: sent with
@@ -78,6 +85,10 @@ class TusClient {
 
   [[nodiscard]] std::uint64_t bytes_sent() const { return sent_; }
 
+  // The Upload-Checksum algorithm of the PATCHes: choose_checksum() of the
+  // server's OPTIONS Tus-Checksum-Algorithm, asked once.
+  const std::string& checksum();
+
  private:
   // Adds the common headers to `req` and performs it with retries.
   http::Response request(http::Request& req, const std::string& what);
@@ -87,6 +98,7 @@ class TusClient {
   RetryPolicy retry_;
   std::size_t chunk_;
   std::uint64_t sent_ = 0;
+  std::optional<std::string> checksum_;
 };
 
 // Upload data from a complete file.
