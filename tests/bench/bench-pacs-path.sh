@@ -59,8 +59,10 @@ stage() {
   t0=$(date +%s.%N)
   bash -c "set -o pipefail; $2" >/dev/null 2>"$T/stage.err" || { cat "$T/stage.err" >&2; die "stage $1 failed: $2"; }
   t1=$(date +%s.%N)
-  printf '    %-28s %7.3f s\n' "$1" "$(echo "$t1 - $t0" | bc -l)" >>stages.txt
+  stage_s[$1]=$(echo "$t1 - $t0" | bc -l)
+  printf '    %-28s %7.3f s\n' "$1" "${stage_s[$1]}" >>stages.txt
 }
+declare -A stage_s
 bash -c "$clear_b"
 rm -rf state-a state-b
 : >stages.txt
@@ -77,3 +79,9 @@ printf '  iep pack|send;fetch|store %7.3f s  (sd %.3f)\n' "$t_iep" "$sd_iep"
 printf '  ratio iep/orthanc        %8.2fx  (target <= 1.0x)\n' "$(echo "$t_iep / $t_orthanc" | bc -l)"
 echo "  one run, stage by stage (files between the stages):"
 cat stages.txt
+# B receives nothing before the whole package is committed, fetched and
+# verified (principle 3), so the pull from A and B's ingest cannot overlap.
+floor=$(echo "${stage_s[pack from A (C-GET)]} + ${stage_s[store into B (reconciled)]}" | bc -l)
+printf '  floor: pack from A + store into B = %.3f s = %.2fx orthanc, with the hub, the\n' \
+  "$floor" "$(echo "$floor / $t_orthanc" | bc -l)"
+echo "         network and sealing free (B takes nothing before the package is whole and verified)"

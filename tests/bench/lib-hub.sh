@@ -66,6 +66,7 @@ rows=()
 compare() {
   local label=$1 prep_o=$2 ours=$3 prep_p=$4 peer=$5 bytes=${6:-$in_bytes} out
   out=$(interleaved_times "${label//[^a-z]/_}" "$prep_o" "$ours" "$prep_p" "$peer" "${HUB_PID:-}") || exit 1
+  read -r last_ours _ last_peer _ <<<"$out"
   rows+=("$(awk -v l="$label" -v b="$bytes" -v t="$out" 'BEGIN {split(t, v, " ");
     printf "| %-34s | %6.3f ±%.3f | %6.3f ±%.3f | **%4.2f** | %5.0f | %5.0f | %.2f + %.2f | %.2f |",
             l, v[1], v[2], v[3], v[4], v[3]/v[1], b/1048576/v[1], b/1048576/v[3], v[5], v[7], v[6]}')")
