@@ -130,6 +130,65 @@ expect 0 "the same bytes again" -- sh -c "iep-send -i '$A' --to trust-b --hub '$
 assert "already sent, same package" -- \
   test "$(json_get "$T/.out" 'j["already_sent"], j["package"]')" = "(True, '$mrid')"
 assert "one package waiting (the CT one was fetched)" -- test "$(mailbox_count b)" -eq 1
+# Sealed and uploaded while stdin is read: nothing of it is spooled, and
+# the same bytes again commit nothing (their upload is deleted on the hub).
+nothing_left "no streaming folder is left" "$T"/state-a/send/.stream.*
+log0=$(wc -l <"$T/hub.log")
+expect 0 "the same bytes through a pipe" -- sh -c "cat mr.tar.zst | iep-send -i '$A' --to trust-b \
+  --hub '$HUB' --token-file '$T/tokens/a' --state '$T/state-a' --json -"
+assert "  already sent, same package" -- \
+  test "$(json_get "$T/.out" 'j["already_sent"], j["package"]')" = "(True, '$mrid')"
+tail -n +$((log0 + 1)) "$T/hub.log" >dup.log
+assert "  its upload was created, then deleted, never committed" -- \
+  sh -c "grep -Eq ' POST /v1/uploads 201' dup.log && grep -Eq ' DELETE /v1/uploads/[0-9a-f]{32} 204' dup.log &&
+    ! grep -q '/commit' dup.log"
+nothing_left "  and no streaming folder is left" "$T"/state-a/send/.stream.*
+
+# Killed while reading stdin: the re-run gives up the stopped upload and
+# sends the package whole, once.
+make_study streamed 24
+expect 0 "pack a study for a slow stdin" -- sh -c "iep-pack -i '$A' streamed > streamed.tar.zst"
+log0=$(wc -l <"$T/hub.log")
+( { head -c 200000 streamed.tar.zst; sleep 30; } |
+  iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" \
+    --chunk-size 1 - ) >/dev/null 2>&1 &
+feeder=$!
+for _ in $(seq 200); do
+  ls "$T"/state-a/send/.stream.*/upload >/dev/null 2>&1 && break
+  sleep 0.05
+done
+stopped=$(ls -d "$T"/state-a/send/.stream.* 2>/dev/null | head -1)
+assert "a streaming folder with an upload while stdin is read" -- test -f "$stopped/upload"
+stopped_up=$(basename "$(cat "$stopped/upload")")
+pkill -9 -f "iep-send -i $A --to trust-b --hub $HUB --token-file $T/tokens/a --state $T/state-a --chunk-size 1 -"
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
+expect 0 "the re-run from the whole stdin" -- sh -c "iep-send -i '$A' --to trust-b --hub '$HUB' \
+  --token-file '$T/tokens/a' --state '$T/state-a' --json - < streamed.tar.zst"
+assert "  it sent a package" -- test "$(json_get "$T/.out" 'j["already_sent"]')" = False
+assert "  the stopped upload was deleted on the hub" -- grep -Eq " DELETE /v1/uploads/$stopped_up 204" "$T/hub.log"
+nothing_left "  the stopped folder is gone" "$stopped"
+assert "two packages waiting (MR, streamed)" -- test "$(mailbox_count b)" -eq 2
+
+# Killed after sealing, before the commit: the re-run reads stdin whole,
+# finds that job and resumes its upload.
+make_study streamed2 24
+expect 0 "pack another study" -- sh -c "iep-pack -i '$A' streamed2 > streamed2.tar.zst"
+iep-send -i "$A" --to trust-b --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" \
+  --limit-rate 300K --chunk-size 1 - <streamed2.tar.zst >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 400); do
+  ls "$T"/state-a/send/[0-9a-f]*/sealed.minisig >/dev/null 2>&1 && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+sig=$(ls "$T"/state-a/send/[0-9a-f]*/sealed.minisig 2>/dev/null | head -1)
+assert "killed after sealing, in the job's own folder" -- test -f "$sig" -a ! -f "$(dirname "$sig")/sent.json"
+expect 0 "the re-run" -- sh -c "iep-send -i '$A' --to trust-b --hub '$HUB' --token-file '$T/tokens/a' \
+  --state '$T/state-a' -v --json - < streamed2.tar.zst"
+assert "  it resumed the sealed package" -- grep -q "resuming package" "$T/.err"
+assert "three packages waiting (MR, streamed, streamed2)" -- test "$(mailbox_count b)" -eq 3
 
 # --- Several studies: refused without --split; with it, one package each, in parallel.
 expect 11 "several studies without --split" -- send_to_hub "$HUB" a several
@@ -137,7 +196,7 @@ expect 0 "several studies with --split --jobs 2" -- send_to_hub "$HUB" a several
 assert "three results" -- test "$(wc -l <"$T/.out")" -eq 3
 expect 0 "again: nothing sent" -- send_to_hub "$HUB" a several --split --jobs 2 --json
 assert "all three already sent" -- test "$(grep -c '"already_sent":true' "$T/.out")" -eq 3
-assert "four packages waiting for trust-b" -- test "$(mailbox_count b)" -eq 4
+assert "six packages waiting for trust-b" -- test "$(mailbox_count b)" -eq 6
 
 # --- Two runs of one input at once: one sends, the other waits or says busy.
 make_study big 24
@@ -153,7 +212,7 @@ expect 0 "a second run that waits for the first" -- send_to_hub "$HUB" a big --j
 wait "$first"
 assert "the first run succeeded" -- test $? -eq 0
 assert "the waiting run found it sent" -- test "$(json_get "$T/.out" 'j["already_sent"]')" = True
-assert "one package for the two runs" -- test "$(mailbox_count b)" -eq 5
+assert "one package for the two runs" -- test "$(mailbox_count b)" -eq 7
 
 # --- kill -9 once the package is sealed and partly uploaded: the re-run
 # resumes from the hub's offset and sends again at most one chunk.
@@ -178,7 +237,7 @@ assert "it resumed the sealed package" -- grep -q "resuming package" "$T/.err"
 sum=$(grep -E "PATCH /v1/uploads/$up " "$T/hub.log" | sed -n 's/.* in=\([0-9]*\).*/\1/p' | paste -sd+ | bc)
 assert "the hub read the package once, plus at most one chunk ($sum of $rsize)" -- \
   test "$sum" -ge "$rsize" -a "$sum" -le $((rsize + 1048576))
-assert "six packages for trust-b" -- test "$(mailbox_count b)" -eq 6
+assert "eight packages for trust-b" -- test "$(mailbox_count b)" -eq 8
 
 # --- Errors, each with its exit code.
 iep-keygen --site trust-z -o "$T/keys/z.id" -c z.card >/dev/null

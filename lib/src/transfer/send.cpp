@@ -186,6 +186,29 @@ class Job {
 
   [[nodiscard]] const SendResult& result() const { return r_; }
 
+  // Called once the seal is complete, before its signature is written and
+  // the upload committed; false: commit nothing (the upload is terminated).
+  void on_sealed(std::function<bool(Job&)> f) { on_sealed_ = std::move(f); }
+  // The job continues in `dir` (its files moved there by the caller).
+  void relocate(fs::path dir) { dir_ = std::move(dir); }
+  // The result is another run's (the same input, already sent).
+  void adopt(const SendResult& r) { r_ = r; }
+  [[nodiscard]] const fs::path& dir() const { return dir_; }
+
+  // Gives up this job's unfinished upload (best effort) and its files,
+  // keeping the lock and nothing else.
+  void abandon() {
+    std::error_code ec;
+    if (fs::exists(dir_ / "upload", ec)) {
+      try {
+        hub_.tus().terminate(read_line(dir_ / "upload"));
+      } catch (const Error&) {
+      }
+    }
+    for (const char* f : {"sealed", "sealed.minisig", "upload", "plain", "input"})
+      fs::remove(dir_ / f, ec);
+  }
+
   // Seals with `seal` (writing into the sink given) unless a complete
   // sealed package is there already, uploads, commits.
   SendResult run(const std::function<package::Sealed(Sink&)>& seal) {
@@ -240,6 +263,28 @@ class Job {
       fs::remove(up, ec);
       fs::remove(dir_ / "sealed", ec);
       throw;
+    }
+    // The hook may find that nothing is to be committed: the uploader is
+    // stopped at its next chunk and the upload given up.
+    auto give_up = [&] {
+      file.fail();
+      uploader.join();
+      progress.done();
+      hub_.tus().terminate(url);
+    };
+    bool go = true;
+    try {
+      if (on_sealed_) go = on_sealed_(*this);
+    } catch (...) {
+      give_up();
+      throw;
+    }
+    if (!go) {
+      give_up();
+      std::error_code ec;
+      fs::remove(dir_ / "upload", ec);
+      fs::remove(dir_ / "sealed", ec);
+      return;
     }
     r_.seal_seconds = since(t0);
     r_.size = file.size();
@@ -359,6 +404,7 @@ class Job {
   const SendOptions& o_;
   fs::path dir_;
   SendResult r_;
+  std::function<bool(Job&)> on_sealed_;
 };
 
 fs::path job_dir(const SendOptions& o, const std::string& key) {
@@ -416,9 +462,116 @@ SendResult send_plan(Hub& hub, const SiteIdentity& self, package::Plan plan,
   return job.run([&](Sink& out) { return package::seal(std::move(*p), self, to, out, o.write); });
 }
 
+namespace {
+
+// A source that hashes what it passes on.
+struct HashingSource : Source {
+  HashingSource(Source& in, util::Blake2b256& h) : in(in), h(h) {}
+  std::size_t read(MutableByteSpan buf) override {
+    std::size_t n = in.read(buf);
+    h.write(ByteSpan(buf.data(), n));
+    return n;
+  }
+  Source& in;
+  util::Blake2b256& h;
+};
+
+std::string stdin_material(Hub& hub, const SiteIdentity& self, const std::vector<SiteCard>& to,
+                           util::Blake2b256& h) {
+  return "iep-send v1\nhub " + hub.url() + "\nfrom " + self.site + "\n" + recipients_key(to) +
+         "stdin " + util::hex(h.digest()) + "\n";
+}
+
+// A job for stdin in this state folder that was sealed but stopped before
+// its commit, less than a week ago: a re-run of it must find it by its key
+// (reading stdin whole first) to resume its upload.
+bool stdin_job_pending(const fs::path& sdir) {
+  std::error_code ec;
+  const auto week_ago = fs::file_time_type::clock::now() - std::chrono::hours(24 * 7);
+  for (const auto& de : fs::directory_iterator(sdir, ec)) {
+    const fs::path& d = de.path();
+    std::error_code e2;
+    if (d.filename().string().starts_with(".") || !de.is_directory(e2) ||
+        fs::exists(d / "sent.json", e2) || !fs::exists(d / "sealed.minisig", e2) ||
+        fs::last_write_time(d / "sealed.minisig", e2) < week_ago)
+      continue;
+    try {
+      if (read_small_file(d / "input").find("\nstdin ") != std::string::npos) return true;
+    } catch (const Error&) {
+    }
+  }
+  return false;
+}
+
+// Folders of streamed runs that ended without reaching their job (killed
+// while reading stdin): their uploads are given up, the folders removed.
+void clear_stopped_streams(Hub& hub, const SiteIdentity& self, const std::vector<SiteCard>& to,
+                           const SendOptions& o, const fs::path& sdir) {
+  std::error_code ec;
+  std::vector<fs::path> stopped;
+  for (const auto& de : fs::directory_iterator(sdir, ec))
+    if (de.path().filename().string().starts_with(".stream.")) stopped.push_back(de.path());
+  for (const auto& d : stopped) {
+    try {
+      Lock lock(d / "lock", false, "stdin", false);
+      Job(hub, self, to, o, d, "stdin").abandon();
+    } catch (const Error&) {
+      continue;  // a run still reading its stdin
+    }
+    fs::remove_all(d, ec);
+  }
+}
+
+// Seals while reading stdin, in a folder of its own (.stream.XXXXXX). Once
+// stdin has ended its key is known: if a package was already sent for the
+// same bytes, this run commits nothing (its upload is given up); else its
+// files move into the job's folder, replacing what an unfinished run of the
+// same bytes left there, and the upload is committed from there.
+SendResult send_streamed(Hub& hub, const SiteIdentity& self, Source& plain, const TrustStore& trust,
+                         const std::vector<SiteCard>& to, const SendOptions& o,
+                         const fs::path& sdir) {
+  std::string name = (sdir / ".stream.XXXXXX").string();
+  if (::mkdtemp(name.data()) == nullptr)
+    throw Error(Exit::output, sdir.string() + ": " + std::strerror(errno));
+  struct Removed {
+    fs::path dir;
+    ~Removed() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } const tmp{name};
+  Lock tmp_lock(tmp.dir / "lock", false, "stdin", o.verbose);
+  util::Blake2b256 h;
+  HashingSource in(plain, h);
+  Job job(hub, self, to, o, tmp.dir, "stdin");
+  std::unique_ptr<Lock> lock;  // the job's own, once its key is known
+  job.on_sealed([&](Job& j) {
+    Bytes rest(1 << 16);
+    while (in.read(rest) > 0) {
+    }  // the key covers all of stdin, as when it is spooled first
+    const std::string material = stdin_material(hub, self, to, h);
+    const fs::path dir = job_dir(o, key_of(material));
+    lock = std::make_unique<Lock>(dir / "lock", o.wait_for_lock, "stdin", o.verbose);
+    Job earlier(hub, self, to, o, dir, "stdin");
+    if (earlier.already_sent()) {
+      j.adopt(earlier.result());
+      return false;
+    }
+    earlier.abandon();
+    for (const char* f : {"sealed", "upload"}) fs::rename(tmp.dir / f, dir / f);
+    write_file(dir / "input", material);
+    fsync_dir(dir);
+    j.relocate(dir);
+    return true;
+  });
+  return job.run(
+      [&](Sink& out) { return package::seal_plain(in, "stdin", self, trust, to, out, o.write); });
+}
+
+}  // namespace
+
 SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const TrustStore& trust,
                       const std::vector<SiteCard>& to, const SendOptions& o) {
-  // Spool the plain package while hashing it: the key is its bytes.
   fs::path sdir = o.state / "send";
   std::error_code ec;
   fs::create_directories(sdir, ec);
@@ -433,6 +586,10 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
             fs::file_time_type::clock::now() - std::chrono::hours(24))
       fs::remove(de.path(), e2);
   }
+  clear_stopped_streams(hub, self, to, o, sdir);
+  if (!stdin_job_pending(sdir)) return send_streamed(hub, self, plain, trust, to, o, sdir);
+
+  // Spool the plain package while hashing it: the key is its bytes.
   fs::path tmp;
   std::string key;
   {
@@ -455,8 +612,7 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
       fs::remove(tmp, ec);
       throw;
     }
-    std::string material = "iep-send v1\nhub " + hub.url() + "\nfrom " + self.site + "\n" +
-                           recipients_key(to) + "stdin " + util::hex(h.digest()) + "\n";
+    std::string material = stdin_material(hub, self, to, h);
     key = key_of(material);
     fs::path dir = job_dir(o, key);
     write_file(dir / "input", material);

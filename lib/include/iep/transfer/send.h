@@ -54,8 +54,11 @@ struct SendResult {
 SendResult send_plan(Hub& hub, const SiteIdentity& self, package::Plan plan,
                      const std::vector<SiteCard>& to, const SendOptions& options);
 
-// Sends a plain package read from `plain` (spooled into the state folder
-// first, to key it by its bytes); `trust` as for package::seal_plain.
+// Sends a plain package read from `plain`, keyed by its bytes: sealed and
+// uploaded while it is read, the job found once it has ended (a duplicate
+// then commits nothing); spooled into the state folder first instead when
+// an earlier run from stdin stopped before its commit, so that it resumes.
+// `trust` as for package::seal_plain.
 SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const TrustStore& trust,
                       const std::vector<SiteCard>& to, const SendOptions& options);
 
