@@ -2,6 +2,8 @@
 # What the network path costs over the local one, on loopback, same study:
 #   send:  iep-send --hub (seal + upload + commit) vs iep-send --output FILE
 #          (seal to a local file)                                target <= 1.2x
+#          and the same from a pipe: iep-pack | iep-send --hub - vs
+#          iep-pack | iep-send --output FILE -
 #   fetch: iep-fetch (download + verify + open into a folder + acknowledge)
 #          vs iep-open of the same kind of package from a local file
 #                                                               target <= 1.2x
@@ -27,6 +29,11 @@ if [[ ${ONLY:-send} == send ]]; then
   compare "send: --hub vs --output FILE" 'rm -rf state-a' "$send_hub" 'rm -f local.iep local.iep.minisig' "$send_file" "$in_bytes"
   sent=$(find state-a -name sent.json | head -1)
   [[ -n $sent ]] || die "iep-send --hub left no sent.json: nothing committed?"
+  pack="iep-pack -i keys/a.id '$data'"
+  compare "send from a pipe: --hub - vs --output FILE -" 'rm -rf state-p' \
+    "set -o pipefail; $pack | iep-send -i keys/a.id --to trust-b --hub '$HUB' --token-file tokens/a --state state-p ${SEND_ARGS:-} -" \
+    'rm -f local.iep local.iep.minisig' "set -o pipefail; $pack | iep-send -i keys/a.id --to trust-b --output local.iep -" "$in_bytes"
+  [[ -n $(find state-p -name sent.json) ]] || die "iep-pack | iep-send --hub - committed nothing"
 fi
 
 # Each timed iep-fetch gets one new package in trust-b's mailbox (prepared by
