@@ -39,7 +39,7 @@ for ((i = 1; i <= ITER; i++)); do
   pid=$!
   ms=$((RANDOM % (full_ms * 9 / 10 + 1)))
   sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-  { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
+  kill9 "$pid"
   # 137: it was still running when the signal came (not merely a zombie).
   [ $? -eq 137 ] && killed=$((killed + 1))
   expect 0 "re-run $i after kill -9 at ${ms} ms" -- send_to_hub "$HUB" a "s$i"
@@ -140,13 +140,13 @@ for ((w = 0; w < 600; w++)); do
   sleep 0.05
 done
 assert "iep-fetch downloaded a package and tried to acknowledge it" -- test "$(json_get "$T/ack.json" 'j["resets"]')" = 1
-{ kill -9 "$pid"; wait "$pid"; } 2>/dev/null
+kill9 "$pid"
 # Random kills of the receiver, each followed by a re-run.
 for ((i = 1; i <= 5; i++)); do
   fetch_from_hub "$PROXY" b out >/dev/null 2>&1 &
   pid=$!
   sleep 0.$((RANDOM % 9))$((RANDOM % 10))
-  { kill -9 "$pid"; wait "$pid"; } 2>/dev/null
+  kill9 "$pid"
 done
 expect 0 "iep-fetch to the end" -- fetch_from_hub "$PROXY" b out
 proxy_stop

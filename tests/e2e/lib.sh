@@ -83,6 +83,18 @@ stderr_names() {
 }
 
 # No file or folder matching the glob exists (nothing half-written).
+# kill9 PID: kill -9 PID and its children, then reap PID (its status is
+# returned: 137 when the signal found it running). A shell function run
+# with & is a subshell whose command runs as its child: killing the
+# subshell alone would leave that command running on.
+kill9() {
+  local kids
+  kids=$(pgrep -P "$1" | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  kill -9 $kids "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
+
 nothing_left() {
   local desc=$1
   shift

@@ -193,7 +193,6 @@ class Job {
   void relocate(fs::path dir) { dir_ = std::move(dir); }
   // The result is another run's (the same input, already sent).
   void adopt(const SendResult& r) { r_ = r; }
-  [[nodiscard]] const fs::path& dir() const { return dir_; }
 
   // Gives up this job's unfinished upload (best effort) and its files,
   // keeping the lock and nothing else.
