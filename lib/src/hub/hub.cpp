@@ -160,9 +160,10 @@ class Digest {
       EVP_DigestUpdate(ctx_, d.data(), d.size());
   }
   std::string result() {
-    if (crc_)
-      return {static_cast<char>(crc_value_ >> 24), static_cast<char>(crc_value_ >> 16),
-              static_cast<char>(crc_value_ >> 8), static_cast<char>(crc_value_)};
+    if (crc_) {
+      auto b = crc32c_bytes(crc_value_);
+      return {b.begin(), b.end()};
+    }
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     EVP_DigestFinal_ex(ctx_, out, &n);

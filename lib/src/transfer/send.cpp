@@ -249,40 +249,30 @@ class Job {
       }
       upload_end = since(t0);
     });
-    package::Sealed s;
-    try {
-      s = seal(file);
-      file.complete();
-    } catch (...) {
-      file.fail();
-      uploader.join();
-      progress.done();
-      hub_.tus().terminate(url);
-      std::error_code ec;
-      fs::remove(up, ec);
-      fs::remove(dir_ / "sealed", ec);
-      throw;
-    }
-    // The hook may find that nothing is to be committed: the uploader is
-    // stopped at its next chunk and the upload given up.
+    // A seal that failed, or a hook that finds nothing to commit: the
+    // uploader stops at its next chunk, the upload is given up on the hub
+    // and what was sealed is removed.
     auto give_up = [&] {
       file.fail();
       uploader.join();
       progress.done();
       hub_.tus().terminate(url);
+      std::error_code ec;
+      fs::remove(dir_ / "upload", ec);
+      fs::remove(dir_ / "sealed", ec);
     };
-    bool go = true;
+    package::Sealed s;
+    bool go = false;
     try {
-      if (on_sealed_) go = on_sealed_(*this);
+      s = seal(file);
+      file.complete();
+      go = !on_sealed_ || on_sealed_(*this);
     } catch (...) {
       give_up();
       throw;
     }
     if (!go) {
       give_up();
-      std::error_code ec;
-      fs::remove(dir_ / "upload", ec);
-      fs::remove(dir_ / "sealed", ec);
       return;
     }
     r_.seal_seconds = since(t0);
@@ -463,18 +453,6 @@ SendResult send_plan(Hub& hub, const SiteIdentity& self, package::Plan plan,
 
 namespace {
 
-// A source that hashes what it passes on.
-struct HashingSource : Source {
-  HashingSource(Source& in, util::Blake2b256& h) : in(in), h(h) {}
-  std::size_t read(MutableByteSpan buf) override {
-    std::size_t n = in.read(buf);
-    h.write(ByteSpan(buf.data(), n));
-    return n;
-  }
-  Source& in;
-  util::Blake2b256& h;
-};
-
 std::string stdin_material(Hub& hub, const SiteIdentity& self, const std::vector<SiteCard>& to,
                            util::Blake2b256& h) {
   return "iep-send v1\nhub " + hub.url() + "\nfrom " + self.site + "\n" + recipients_key(to) +
@@ -541,7 +519,7 @@ SendResult send_streamed(Hub& hub, const SiteIdentity& self, Source& plain, cons
   } const tmp{name};
   Lock tmp_lock(tmp.dir / "lock", false, "stdin", o.verbose);
   util::Blake2b256 h;
-  HashingSource in(plain, h);
+  TeeSource in(plain, h);  // the key: the hash of all of stdin
   Job job(hub, self, to, o, tmp.dir, "stdin");
   std::unique_ptr<Lock> lock;  // the job's own, once its key is known
   job.on_sealed([&](Job& j) {

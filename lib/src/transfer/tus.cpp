@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -50,13 +49,7 @@ void nap(double seconds) {
 
 // The Upload-Checksum value of `data` for a checksum() algorithm.
 std::string checksum_b64(const std::string& algorithm, ByteSpan data) {
-  if (algorithm == "crc32c") {
-    std::uint32_t c = crc32c(data);
-    std::array<std::uint8_t, 4> be{static_cast<std::uint8_t>(c >> 24),
-                                   static_cast<std::uint8_t>(c >> 16),
-                                   static_cast<std::uint8_t>(c >> 8), static_cast<std::uint8_t>(c)};
-    return http::base64(be);
-  }
+  if (algorithm == "crc32c") return http::base64(crc32c_bytes(crc32c(data)));
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   const EVP_MD* type = algorithm == "sha1" ? EVP_sha1() : EVP_sha256();

@@ -5,6 +5,7 @@
 // the whole upload.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "iep/core/io.h"
@@ -17,5 +18,11 @@ namespace iep {
 std::uint32_t crc32c(ByteSpan data, std::uint32_t crc = 0);
 // The same from the table alone (what CPUs without SSE 4.2 use).
 std::uint32_t crc32c_portable(ByteSpan data, std::uint32_t crc = 0);
+// A CRC as its four bytes, big-endian: the digest of "Upload-Checksum:
+// crc32c" (before base64).
+inline std::array<std::uint8_t, 4> crc32c_bytes(std::uint32_t crc) {
+  return {static_cast<std::uint8_t>(crc >> 24), static_cast<std::uint8_t>(crc >> 16),
+          static_cast<std::uint8_t>(crc >> 8), static_cast<std::uint8_t>(crc)};
+}
 
 }  // namespace iep
