@@ -94,7 +94,9 @@ int main(int argc, char** argv) {
     app.add_option("-o,--output", output,
                    "write the sealed package to FILE (and FILE.minisig), or - for stdout, "
                    "instead of uploading");
-    app.add_option("--signature", signature, "where to write the signature when --output is -");
+    app.add_option("--signature", signature,
+                   "where to write the signature when --output is -; or, for a package sealed "
+                   "earlier, where its signature is (default FILE.minisig)");
     app.add_option("-a,--attach", attach, "carry a non-DICOM file (e.g. a report PDF)")
         ->allow_extra_args(false);
     app.add_option("--from", from, "also trust this card as the signer of a plain package on stdin")
@@ -138,7 +140,15 @@ int main(int argc, char** argv) {
       if (paths.empty() && to.empty()) return 0;
     }
     if (paths.empty()) throw iep::Error(iep::Exit::usage, "no input: give PATH... or -");
-    if (to.empty()) throw iep::Error(iep::Exit::usage, "no recipient: give --to SITE");
+    // A package sealed earlier (--output FILE), uploaded as it is.
+    const bool sealed_input = paths.size() == 1 && iep::package::looks_sealed(paths[0]);
+    if (sealed_input && (!upload || !attach.empty() || split))
+      throw iep::Error(iep::Exit::usage,
+                       paths[0] +
+                           ": already sealed: upload it as it is, without --output, "
+                           "--attach or --split");
+    if (to.empty() && !sealed_input)
+      throw iep::Error(iep::Exit::usage, "no recipient: give --to SITE");
     if (!upload && output == "-" && signature.empty())
       throw iep::Error(iep::Exit::usage,
                        "--output - needs --signature FILE: the signature cannot follow the sealed "
@@ -163,19 +173,28 @@ int main(int argc, char** argv) {
     }
 
     iep::transfer::Hub h(ho);
-    std::vector<iep::SiteCard> cards;
-    for (const auto& t : to) {
-      if (t.find('/') != std::string::npos || t.ends_with(".card"))
-        cards.push_back(iep::SiteCard::load(t));
-      else
-        cards.push_back(iep::transfer::pinned_card(h, t));
-    }
     iep::transfer::SendOptions so;
     so.state = iep::transfer::state_dir(hf.state);
     so.wait_for_lock = !no_wait;
     so.verbose = verbose;
     so.jobs = jobs;
     so.progress = ::isatty(2) && !json && jobs == 1;
+    auto is_card_file = [](const std::string& t) {
+      return t.find('/') != std::string::npos || t.ends_with(".card");
+    };
+    if (sealed_input) {
+      std::vector<std::string> sites;
+      for (const auto& t : to) sites.push_back(is_card_file(t) ? iep::SiteCard::load(t).site : t);
+      auto r = iep::transfer::send_sealed(h, self, paths[0],
+                                          signature.empty() ? iep::package::signature_path(paths[0])
+                                                            : std::filesystem::path(signature),
+                                          sites, so);
+      report(r, json, verbose);
+      return 0;
+    }
+    std::vector<iep::SiteCard> cards;
+    for (const auto& t : to)
+      cards.push_back(is_card_file(t) ? iep::SiteCard::load(t) : iep::transfer::pinned_card(h, t));
     if (from_stdin) {
       iep::FdSource in(0, "-");
       auto r = iep::transfer::send_plain(h, self, in, iep::tool::load_trust(from), cards, so);

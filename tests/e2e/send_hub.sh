@@ -267,6 +267,71 @@ expect 0 "--accept-card takes the hub's card" -- \
   iep-send --accept-card trust-b --hub "$HUB" --token-file "$T/tokens/a"
 assert "the pin is the hub's card again" -- cmp -s "$T/sites/trust-b.card" b.card.orig
 expect 0 "and sending works again" -- send_to_hub "$HUB" a ct2
+# --- A package sealed earlier (--output), uploaded as it is: no --to needed
+# (it goes where it was sealed for), the bytes the hub commits are the
+# file's, and everything else about a send holds (resume, already sent).
+iep-send -i "$A" --to trust-b --to trust-c --output mr.iep mr >/dev/null
+sealed_id=$(package_id mr.iep)
+expect 0 "upload a sealed file" -- iep-send -i "$A" --hub "$HUB" --token-file "$T/tokens/a" \
+  --state "$T/state-a" --json mr.iep
+assert "the package is the file's" -- test "$(json_get "$T/.out" 'j["package"]')" = "$sealed_id"
+assert "for the sites it was sealed for" -- \
+  test "$(json_get "$T/.out" 'sorted(j["recipients"])')" = "['trust-b', 'trust-c']"
+assert "the hub holds the file's bytes (b2sum)" -- \
+  test "$(json_get "$T/.out" 'j["blake2b"]')" = "$(b2sum mr.iep | cut -d' ' -f1)"
+hcurl c -f "$HUB/v1/mailbox/$sealed_id" -o got-mr.iep
+assert "trust-c downloads exactly the sealed file" -- cmp -s mr.iep got-mr.iep
+expect 0 "again" -- iep-send -i "$A" --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" \
+  --json mr.iep
+assert "already sent" -- test "$(json_get "$T/.out" 'j["already_sent"]')" = True
+cp mr.iep mr-copy.iep && cp mr.iep.minisig mr-copy.iep.minisig
+expect 0 "a copy, from another state folder" -- iep-send -i "$A" --hub "$HUB" \
+  --token-file "$T/tokens/a" --state "$T/state-other" --json -v mr-copy.iep
+assert "it finds the package committed, with the same bytes" -- \
+  test "$(json_get "$T/.out" 'j["package"], j["blake2b"] == "'"$(b2sum mr.iep | cut -d' ' -f1)"'"')" = \
+  "('$sealed_id', True)"
+assert "and uploads nothing" -- sh -c "! grep -q '/v1/uploads -> 201' '$T/.err'"
+expect 2 "--to naming other sites than the package's" -- iep-send -i "$A" --to trust-b \
+  --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" mr-copy.iep
+assert "the message names both" -- grep -q "sealed for trust-b,trust-c, not for trust-b" "$T/.err"
+expect 2 "a sealed file with --output" -- iep-send -i "$A" --to trust-b --output x.iep mr.iep
+assert "nothing written" -- test ! -e x.iep
+iep-send -i "$T/keys/b.id" --to trust-a --output by-b.iep mr >/dev/null
+expect 5 "a package sealed by another site" -- iep-send -i "$A" --hub "$HUB" \
+  --token-file "$T/tokens/a" --state "$T/state-a" by-b.iep
+assert "the message says whose it must be" -- grep -q "not signed by this site (trust-a)" "$T/.err"
+iep-send -i "$A" --to trust-b --output ct-sealed.iep ct >/dev/null
+expect 3 "a sealed file without its signature" -- iep-send -i "$A" --hub "$HUB" \
+  --token-file "$T/tokens/a" --state "$T/state-a" --signature nowhere.minisig ct-sealed.iep
+# Damaged after it was signed: the hub checks the signature over what it
+# received and commits nothing.
+cp ct-sealed.iep damaged.iep && cp ct-sealed.iep.minisig damaged.iep.minisig
+printf '\x00' | dd of=damaged.iep bs=1 seek=1000 conv=notrunc status=none
+before=$(mailbox_count b)
+expect 15 "a damaged sealed file" -- iep-send -i "$A" --hub "$HUB" --token-file "$T/tokens/a" \
+  --state "$T/state-a" damaged.iep
+assert "the hub's reason is shown" -- grep -q "bad_signature" "$T/.err"
+assert "nothing new for trust-b" -- test "$(mailbox_count b)" -eq "$before"
+# kill -9 mid-upload: the re-run resumes from the hub's offset.
+make_study sealed-resume 24
+iep-send -i "$A" --to trust-b --output resume.iep sealed-resume >/dev/null
+rsize=$(stat -c %s resume.iep)
+iep-send -i "$A" --hub "$HUB" --token-file "$T/tokens/a" --state "$T/state-a" \
+  --limit-rate 300K --chunk-size 1 resume.iep >/dev/null 2>&1 &
+pid=$!
+sleep 2
+kill9 "$pid"
+job=$(dirname "$(grep -l "^sealed $(package_id resume.iep)" "$T"/state-a/send/*/input)")
+assert "killed mid-upload" -- test -f "$job/upload" -a ! -f "$job/sent.json"
+up=$(basename "$(cat "$job/upload")")
+expect 0 "the re-run" -- iep-send -i "$A" --hub "$HUB" --token-file "$T/tokens/a" \
+  --state "$T/state-a" -v --retry-time 20 resume.iep
+sum=$(grep -E "PATCH /v1/uploads/$up " "$T/hub.log" | sed -n 's/.* in=\([0-9]*\).*/\1/p' | paste -sd+ | bc)
+assert "the hub read the file once, plus at most one chunk ($sum of $rsize)" -- \
+  test "$sum" -ge "$rsize" -a "$sum" -le $((rsize + 1048576))
+expect 0 "trust-b fetches it" -- fetch_from_hub "$HUB" b out-sealed
+assert "the study arrived byte-identical" -- \
+  test "$(hashes sealed-resume)" = "$(hashes "out-sealed/$(package_id resume.iep)")"
 # --- TLS: always verified; a CA given with --cacert.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout tls.key -out tls.crt >/dev/null 2>&1

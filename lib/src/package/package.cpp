@@ -1307,6 +1307,16 @@ fs::path signature_path(const fs::path& sealed_file) {
   return p;
 }
 
+bool looks_sealed(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return false;
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  char head[kAgeMagic.size()];
+  return ::pread(fd.get(), head, sizeof head, 0) == static_cast<ssize_t>(sizeof head) &&
+         std::string_view(head, sizeof head) == kAgeMagic;
+}
+
 namespace {
 
 // Both passes of verify(): `reread` gives the same bytes again for the

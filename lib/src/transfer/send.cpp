@@ -158,12 +158,26 @@ class Progress {
   Clock::time_point last_{};
 };
 
+// The BLAKE2b-512 prehash (what a sealed package's signature covers) and the
+// size of a file.
+std::pair<std::array<std::uint8_t, 64>, std::uint64_t> prehash_of(const fs::path& p) {
+  FileSource in(p);
+  minisign::Prehash pre;
+  Bytes buf(1 << 20);
+  std::uint64_t size = 0;
+  while (std::size_t n = in.read(buf)) {
+    pre.write(ByteSpan(buf.data(), n));
+    size += n;
+  }
+  return {pre.digest(), size};
+}
+
 // One input's folder in the state and what happens in it.
 class Job {
  public:
   Job(Hub& hub, const SiteIdentity& self, const std::vector<SiteCard>& to, const SendOptions& o,
       fs::path dir, std::string input)
-      : hub_(hub), self_(self.card()), o_(o), dir_(std::move(dir)) {
+      : hub_(hub), self_(self.card()), o_(o), dir_(std::move(dir)), sealed_(dir_ / "sealed") {
     r_.input = std::move(input);
     for (const auto& c : to) r_.recipients.push_back(c.site);
   }
@@ -190,7 +204,10 @@ class Job {
   // the upload committed; false: commit nothing (the upload is terminated).
   void on_sealed(std::function<bool(Job&)> f) { on_sealed_ = std::move(f); }
   // The job continues in `dir` (its files moved there by the caller).
-  void relocate(fs::path dir) { dir_ = std::move(dir); }
+  void relocate(fs::path dir) {
+    dir_ = std::move(dir);
+    sealed_ = dir_ / "sealed";
+  }
   // The result is another run's (the same input, already sent).
   void adopt(const SendResult& r) { r_ = r; }
 
@@ -208,13 +225,25 @@ class Job {
       fs::remove(dir_ / f, ec);
   }
 
+  // Uploads and commits a package sealed earlier (iep-send --output), from
+  // where it is; its signature is the job's sealed.minisig.
+  SendResult run_sealed(const fs::path& sealed, const std::string& package, std::uint64_t size,
+                        const std::vector<std::string>& recipients) {
+    sealed_ = sealed;
+    r_.package = package;
+    r_.size = size;
+    r_.recipients = recipients;
+    upload_sealed(sealed, "uploading");
+    return r_;
+  }
+
   // Seals with `seal` (writing into the sink given) unless a complete
   // sealed package is there already, uploads, commits.
   SendResult run(const std::function<package::Sealed(Sink&)>& seal) {
-    fs::path sealed = dir_ / "sealed", sig = dir_ / "sealed.minisig", up = dir_ / "upload";
+    fs::path sealed = sealed_, sig = dir_ / "sealed.minisig", up = dir_ / "upload";
     std::error_code ec;
     if (fs::exists(sig, ec) && sealed_verifies()) {
-      resume();
+      upload_sealed(sealed, "resuming");
       return r_;
     }
     if (fs::exists(up, ec)) {  // a run stopped while sealing: its bytes cannot be finished
@@ -295,18 +324,10 @@ class Job {
   // the file was complete, verifies over it; then its id, size and hash
   // are taken from this one pass. Otherwise the run seals anew.
   bool sealed_verifies() {
-    fs::path sealed = dir_ / "sealed";
+    const fs::path& sealed = sealed_;
     try {
       auto sig = minisign::Signature::parse(read_small_file(dir_ / "sealed.minisig", 16384));
-      FileSource in(sealed);
-      minisign::Prehash pre;
-      Bytes buf(1 << 20);
-      std::uint64_t size = 0;
-      while (std::size_t n = in.read(buf)) {
-        pre.write(ByteSpan(buf.data(), n));
-        size += n;
-      }
-      auto digest = pre.digest();
+      auto [digest, size] = prehash_of(sealed);
       auto st = package::check_sealed_signature(sig, digest, self_, sealed.string());
       r_.package = st.package_id;
       r_.blake2b = util::hex(digest);
@@ -321,11 +342,14 @@ class Job {
     }
   }
 
-  void resume() {
-    fs::path sealed = dir_ / "sealed", up = dir_ / "upload";
+  // Uploads (from the hub's offset when the upload was begun by an earlier
+  // run) and commits the complete sealed package `sealed`, signed by the
+  // job's sealed.minisig; r_ holds its id and size.
+  void upload_sealed(const fs::path& sealed, const char* verb) {
+    fs::path up = dir_ / "upload";
     std::string sig_text = read_small_file(dir_ / "sealed.minisig", 16384);
     if (o_.verbose)
-      std::fprintf(stderr, "iep-send: resuming package %s (%llu bytes sealed before)\n",
+      std::fprintf(stderr, "iep-send: %s package %s (%llu bytes sealed before)\n", verb,
                    r_.package.c_str(), static_cast<unsigned long long>(r_.size));
     std::error_code ec;
     std::string url;
@@ -350,6 +374,7 @@ class Job {
   bool committed_already() {
     auto info = hub_.package(r_.package);
     if (!info) return false;
+    if (r_.blake2b.empty()) r_.blake2b = util::hex(prehash_of(sealed_).first);
     if (info->blake2b != r_.blake2b)
       throw Error(Exit::rejected, hub_.host() + ": package " + r_.package +
                                       " was committed with other bytes than the ones sealed here");
@@ -367,6 +392,9 @@ class Job {
       throw;
     }
     r_.commit_seconds = since(t0);
+    // A package sealed earlier is not hashed here: the hub's check of its
+    // signature over the bytes it holds is what proves them ours.
+    if (r_.blake2b.empty()) r_.blake2b = info.blake2b;
     if (info.package != r_.package || (!info.blake2b.empty() && info.blake2b != r_.blake2b))
       throw Error(Exit::rejected, hub_.host() + ": the commit answer names another package (" +
                                       info.package + ") than the one sent (" + r_.package + ")");
@@ -392,6 +420,7 @@ class Job {
   SiteCard self_;
   const SendOptions& o_;
   fs::path dir_;
+  fs::path sealed_;  // the sealed bytes: in dir_, or the file of run_sealed()
   SendResult r_;
   std::function<bool(Job&)> on_sealed_;
 };
@@ -609,6 +638,53 @@ SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const T
     FileSource in(dir / "plain");
     return package::seal_plain(in, "stdin", self, trust, to, out, o.write);
   });
+}
+
+SendResult send_sealed(Hub& hub, const SiteIdentity& self, const fs::path& sealed,
+                       const fs::path& signature, const std::vector<std::string>& to,
+                       const SendOptions& o) {
+  const std::string name = sealed.string();
+  std::string sig_text;
+  try {
+    sig_text = read_small_file(signature, 16384);
+  } catch (const Error& e) {
+    throw Error(Exit::input, name + ": its signature cannot be read: " + e.what());
+  }
+  // Only what routes the upload is read here; the hub checks the signature
+  // over the bytes it receives before it commits them.
+  const auto sig = minisign::Signature::parse(sig_text);
+  if (sig.key_id != self.card().signing_key.id)
+    throw Error(Exit::bad_signature, signature.string() + ": not signed by this site (" +
+                                         self.site +
+                                         "): only the site that sealed a package "
+                                         "can send it");
+  const auto st = package::SealedStatement::parse(sig.trusted_comment);
+  if (st.sender != self.site || !st.to || st.to->empty())
+    throw Error(Exit::bad_signature, signature.string() + ": does not name " + self.site +
+                                         " as sender and the sites it was sealed for");
+  auto listed = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  if (!to.empty() && listed(to) != listed(*st.to))
+    throw Error(Exit::usage,
+                name + ": sealed for " + listed(*st.to) + ", not for " + listed(to) + " (--to)");
+  struct stat sb {};
+  if (::stat(sealed.c_str(), &sb) != 0)
+    throw Error(Exit::input, name + ": " + std::strerror(errno));
+
+  const std::string material = "iep-send v1\nhub " + hub.url() + "\nfrom " + self.site +
+                               "\nsealed " + st.package_id + "\n" + sig_text;
+  fs::path dir = job_dir(o, key_of(material));
+  Lock lock(dir / "lock", o.wait_for_lock, name, o.verbose);
+  Job job(hub, self, {}, o, dir, name);
+  if (job.already_sent()) return job.result();
+  write_file(dir / "input", material);
+  if (!fs::exists(dir / "sealed.minisig")) write_file(dir / "sealed.minisig", sig_text);
+  return job.run_sealed(sealed, st.package_id, static_cast<std::uint64_t>(sb.st_size), *st.to);
 }
 
 std::vector<SendOutcome> send_plans(const HubOptions& hub_options, const SiteIdentity& self,

@@ -12,9 +12,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "core/util.h"
 #include "iep/core/crc32c.h"
@@ -220,43 +222,62 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
   if (!st) throw Error(Exit::network, host + ": the upload " + url + " is gone (expired?)");
   std::uint64_t offset = st->offset;
   bool length_known = st->length.has_value();
-  // The chunk is read straight into the request's body (curl sends it from
-  // there), and the buffer is kept from one PATCH to the next: no copy and
-  // no fresh allocation per chunk.
+  // Each chunk is read straight into a request's body (curl sends it from
+  // there) and checksummed, the next one on a thread of its own while the
+  // current one is sent: the server's work on a chunk and ours on the next
+  // overlap. Two buffers serve in turn: no fresh allocation per chunk.
   const std::string& algorithm = checksum();
-  std::string body;
+  struct Chunk {
+    std::uint64_t offset = 0, avail = 0;  // where it starts; the data's size then
+    bool complete = false;                // the data was complete then
+    std::string body, sum;
+  };
+  auto prepare = [this, &data, &algorithm](std::uint64_t at, std::string buf) {
+    Chunk c;
+    c.offset = at;
+    std::tie(c.avail, c.complete) = data.wait(at + chunk_);
+    std::size_t n =
+        static_cast<std::size_t>(at < c.avail ? std::min<std::uint64_t>(chunk_, c.avail - at) : 0);
+    buf.resize(n);
+    auto* bytes = reinterpret_cast<std::uint8_t*>(buf.data());
+    data.read_at(at, MutableByteSpan(bytes, n));
+    c.sum = checksum_b64(algorithm, ByteSpan(bytes, n));
+    c.body = std::move(buf);
+    return c;
+  };
+  std::future<Chunk> ahead;
+  std::string spare;
   http::Response last;
   last.status = 204;
   if (progress) progress(offset);
   for (;;) {
-    auto [avail, complete] = data.wait(offset + chunk_);
-    if (complete && st->length && *st->length != avail)
+    Chunk c = ahead.valid() ? ahead.get() : prepare(offset, std::move(spare));
+    if (c.offset != offset) c = prepare(offset, std::move(c.body));  // a 409 moved the offset
+    if (c.complete && st->length && *st->length != c.avail)
       throw Error(Exit::rejected, host + ": the upload's length (" + std::to_string(*st->length) +
-                                      ") is not the package's (" + std::to_string(avail) + ")");
-    if (offset > avail)
+                                      ") is not the package's (" + std::to_string(c.avail) + ")");
+    if (offset > c.avail)
       throw Error(Exit::rejected, host + ": the server holds more bytes (" +
                                       std::to_string(offset) + ") than the package has");
-    if (complete && offset == avail && length_known) return last;
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_, avail - offset));
-    body.resize(n);
-    auto* bytes = reinterpret_cast<std::uint8_t*>(body.data());
-    data.read_at(offset, MutableByteSpan(bytes, n));
-    std::string sum = checksum_b64(algorithm, ByteSpan(bytes, n));
+    if (c.complete && offset == c.avail && length_known) return last;
+    const std::size_t n = c.body.size();
+    const bool final_chunk = c.complete && offset + n == c.avail;
+    if (!final_chunk) ahead = std::async(std::launch::async, prepare, offset + n, std::move(spare));
     http::Request req;
     req.method = "PATCH";
     req.url = url;
-    req.body = std::move(body);
+    req.body = std::move(c.body);
     req.headers.emplace_back("Content-Type", "application/offset+octet-stream");
     req.headers.emplace_back("Upload-Offset", std::to_string(offset));
-    req.headers.emplace_back("Upload-Checksum", algorithm + " " + sum);
+    req.headers.emplace_back("Upload-Checksum", algorithm + " " + c.sum);
     // A server that refuses the PATCH from its headers (409, 423 while the
     // previous, cut request still holds the upload) answers before the
     // body is sent: a cut costs at most one chunk.
     if (n > 0) req.headers.emplace_back("Expect", "100-continue");
-    bool declares = complete && !length_known && offset + n == avail;
-    if (declares) req.headers.emplace_back("Upload-Length", std::to_string(avail));
+    bool declares = final_chunk && !length_known;
+    if (declares) req.headers.emplace_back("Upload-Length", std::to_string(c.avail));
     auto r = request(req, "PATCH");
-    body = std::move(req.body);
+    spare = std::move(req.body);
     if (r.status == 409) {  // offset mismatch: ask where the server is
       st = status(url);
       if (!st) throw Error(Exit::network, host + ": the upload " + url + " is gone (expired?)");
@@ -272,7 +293,7 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
       throw Error(Exit::network, host + ": PATCH answered an unexpected Upload-Offset");
     offset = *off;
     sent_ += n;
-    if (declares) length_known = true, st->length = avail;
+    if (declares) length_known = true, st->length = c.avail;
     last = std::move(r);
     if (progress) progress(offset);
   }

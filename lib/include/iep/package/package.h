@@ -311,5 +311,8 @@ extern bool skip_signatures;
 
 // The detached signature file for a sealed package file: FILE.minisig.
 std::filesystem::path signature_path(const std::filesystem::path& sealed_file);
+// True when `p` is a regular file that begins as a sealed package does (the
+// age header line); nothing more of it is read.
+bool looks_sealed(const std::filesystem::path& p);
 
 }  // namespace iep::package

@@ -62,6 +62,16 @@ SendResult send_plan(Hub& hub, const SiteIdentity& self, package::Plan plan,
 SendResult send_plain(Hub& hub, const SiteIdentity& self, Source& plain, const TrustStore& trust,
                       const std::vector<SiteCard>& to, const SendOptions& options);
 
+// Uploads a package sealed earlier (iep-send --output FILE) as it is, with
+// its signature `signature` (FILE.minisig), which must be this site's: the
+// hub checks it over the bytes it receives. Its recipients are the ones it
+// was sealed for; `to`, when not empty, must name exactly those sites.
+// Keyed by the signature, which identifies the sealed bytes: a re-run
+// resumes, and a package already committed is not sent again.
+SendResult send_sealed(Hub& hub, const SiteIdentity& self, const std::filesystem::path& sealed,
+                       const std::filesystem::path& signature, const std::vector<std::string>& to,
+                       const SendOptions& options);
+
 // Sends several studies, options.jobs at a time; each result (or error, as
 // a result with an empty package and `error` set) reported in input order
 // once all are done. Returns the exit code of the first failure, or ok.
