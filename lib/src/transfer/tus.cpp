@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "core/util.h"
 #include "iep/core/crc32c.h"
@@ -251,7 +252,7 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
   last.status = 204;
   if (progress) progress(offset);
   for (;;) {
-    Chunk c = ahead.valid() ? ahead.get() : prepare(offset, std::move(spare));
+    Chunk c = ahead.valid() ? ahead.get() : prepare(offset, std::exchange(spare, {}));
     if (c.offset != offset) c = prepare(offset, std::move(c.body));  // a 409 moved the offset
     if (c.complete && st->length && *st->length != c.avail)
       throw Error(Exit::rejected, host + ": the upload's length (" + std::to_string(*st->length) +
@@ -262,7 +263,8 @@ http::Response TusClient::upload(const std::string& url, UploadData& data,
     if (c.complete && offset == c.avail && length_known) return last;
     const std::size_t n = c.body.size();
     const bool final_chunk = c.complete && offset + n == c.avail;
-    if (!final_chunk) ahead = std::async(std::launch::async, prepare, offset + n, std::move(spare));
+    if (!final_chunk)
+      ahead = std::async(std::launch::async, prepare, offset + n, std::exchange(spare, {}));
     http::Request req;
     req.method = "PATCH";
     req.url = url;
