@@ -272,7 +272,7 @@ class Job {
     double upload_end = 0;
     std::thread uploader([&] {
       try {
-        hub_.tus().upload(url, file, std::ref(progress));
+        hub_.tus().upload(url, file, std::ref(progress), TusClient::Status{});
       } catch (...) {
         upload_error = std::current_exception();
       }
@@ -361,11 +361,12 @@ class Job {
       if (committed_already()) return;
       url = hub_.tus().create(r_.size, {{"filename", "sealed.iep"}, {"package", r_.package}});
       write_file(up, url + "\n");
+      status = TusClient::Status{0, r_.size};
     }
     auto t0 = Clock::now();
     FileUploadData data(sealed.string());
     Progress progress(o_.progress, "sending");
-    hub_.tus().upload(url, data, std::ref(progress));
+    hub_.tus().upload(url, data, std::ref(progress), status);
     progress.done();
     r_.upload_seconds = since(t0);
     commit(url, sig_text);

@@ -217,9 +217,10 @@ std::optional<TusClient::Status> TusClient::status(const std::string& url) {
 }
 
 http::Response TusClient::upload(const std::string& url, UploadData& data,
-                                 const std::function<void(std::uint64_t)>& progress) {
+                                 const std::function<void(std::uint64_t)>& progress,
+                                 std::optional<Status> known) {
   std::string host = http::host_of(url);
-  auto st = status(url);
+  auto st = known ? known : status(url);
   if (!st) throw Error(Exit::network, host + ": the upload " + url + " is gone (expired?)");
   std::uint64_t offset = st->offset;
   bool length_known = st->length.has_value();

@@ -74,11 +74,13 @@ class TusClient {
   // HEAD; nothing when the upload is gone (404, 410).
   std::optional<Status> status(const std::string& url);
 
-  // Sends what the server lacks, from its offset (HEAD) to the end of
+  // Sends what the server lacks, from its offset (HEAD, unless the caller
+  // `known` it: an upload it just created or asked about) to the end of
   // `data`, declaring the length in the last PATCH when it was deferred.
   // `progress(offset)` after each chunk. Returns the last PATCH's answer.
   http::Response upload(const std::string& url, UploadData& data,
-                        const std::function<void(std::uint64_t)>& progress = {});
+                        const std::function<void(std::uint64_t)>& progress = {},
+                        std::optional<Status> known = std::nullopt);
 
   // DELETE (termination); errors are ignored (best effort).
   void terminate(const std::string& url) noexcept;
