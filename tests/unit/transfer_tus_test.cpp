@@ -188,6 +188,32 @@ TEST_CASE("tus: an upload cut in the middle resumes from the server's offset") {
   CHECK(server.stored(url) == data);
 }
 
+TEST_CASE("tus: a status given that the server no longer has: 409, then from its offset") {
+  fs::path dir = test::scratch("tus-409");
+  TusServer server(dir);
+  std::string data = random_bytes(6 * 65536, 4);
+  http::Client client;
+  std::string url;
+  {
+    TusClient tus(client, server.url, auth(), RetryPolicy{}, 65536);
+    url = tus.create(data.size(), {});
+    Growing g(data);
+    g.fail_after_ = 3 * 65536;
+    g.feed(data.size());
+    CHECK(test::code_of([&] { tus.upload(url, g); }) == Exit::network);
+  }
+  std::string before = server.stored(url);
+  REQUIRE(before.size() >= 2 * 65536);
+  test::write_file(dir / "in", data);
+  FileUploadData in((dir / "in").string());
+  TusClient tus(client, server.url, auth(), RetryPolicy{}, 65536);
+  // Told the upload is at 0: the first PATCH is refused (409), and the
+  // chunk read ahead for 65536 is not the one the server's offset wants.
+  tus.upload(url, in, {}, TusClient::Status{0, data.size()});
+  CHECK(tus.bytes_sent() == data.size() - before.size());
+  CHECK(server.stored(url) == data);
+}
+
 TEST_CASE("tus: a bad token is Exit::auth, a server that is gone is Exit::network") {
   fs::path dir = test::scratch("tus-errors");
   std::string url;
