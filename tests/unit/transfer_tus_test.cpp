@@ -163,20 +163,28 @@ TEST_CASE("tus: deferred length while the bytes are still being made") {
   CHECK(st->length == data.size());
 }
 
+namespace {
+
+// An upload of `data` (6 chunks of 64 KiB) cut while its fourth chunk is
+// read; its URL.
+std::string cut_upload(http::Client& client, const TusServer& server, const std::string& data) {
+  TusClient tus(client, server.url, auth(), RetryPolicy{}, 65536);
+  std::string url = tus.create(data.size(), {});
+  Growing g(data);
+  g.fail_after_ = 3 * 65536;
+  g.feed(data.size());
+  CHECK(test::code_of([&] { tus.upload(url, g); }) == Exit::network);
+  return url;
+}
+
+}  // namespace
+
 TEST_CASE("tus: an upload cut in the middle resumes from the server's offset") {
   fs::path dir = test::scratch("tus-resume");
   TusServer server(dir);
   std::string data = random_bytes(6 * 65536, 3);
   http::Client client;
-  std::string url;
-  {
-    TusClient tus(client, server.url, auth(), RetryPolicy{}, 65536);
-    url = tus.create(data.size(), {});
-    Growing g(data);
-    g.fail_after_ = 3 * 65536;
-    g.feed(data.size());
-    CHECK(test::code_of([&] { tus.upload(url, g); }) == Exit::network);
-  }
+  std::string url = cut_upload(client, server, data);
   std::string before = server.stored(url);
   CHECK(before.size() >= 3 * 65536);
   CHECK(before.size() < data.size());
@@ -193,15 +201,7 @@ TEST_CASE("tus: a status given that the server no longer has: 409, then from its
   TusServer server(dir);
   std::string data = random_bytes(6 * 65536, 4);
   http::Client client;
-  std::string url;
-  {
-    TusClient tus(client, server.url, auth(), RetryPolicy{}, 65536);
-    url = tus.create(data.size(), {});
-    Growing g(data);
-    g.fail_after_ = 3 * 65536;
-    g.feed(data.size());
-    CHECK(test::code_of([&] { tus.upload(url, g); }) == Exit::network);
-  }
+  std::string url = cut_upload(client, server, data);
   std::string before = server.stored(url);
   REQUIRE(before.size() >= 2 * 65536);
   test::write_file(dir / "in", data);
