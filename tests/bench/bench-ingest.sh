@@ -56,6 +56,12 @@ peer_seal="rm -f p.iep p.iep.minisig && iep-send -i keys/a.id --to trust-b --out
   node '$INTEROP/tus-upload.mjs' '$TUS_URL' p.iep --metadata-file signature=p.iep.minisig"
 compare "sub: seal + upload, iep-send --hub DIR vs --output then tus-js-client" 'rm -rf state && sync' \
   "$whole" "rm -rf '$T/tus-store'/* && sync" "$peer_seal" "$sealed_bytes"
+sent=$(find state -name sent.json | head -1)
+[[ -n $sent ]] || die "iep-send --hub DIR left no sent.json: nothing committed?"
+hcurl b -f "$HUB/v1/mailbox/$(json_get "$sent" 'j["package"]')" -o got.iep || die "the sealed-and-sent package cannot be downloaded"
+iep-open -i keys/b.id --from sites/trust-a.card got.iep -o got-open >/dev/null || die "the sealed-and-sent package does not open"
+same_content "the sealed-and-sent package" got-open
+rm -rf got-open got.iep
 js_hub="node '$INTEROP/tus-upload.mjs' '$HUB/v1/uploads' sealed.iep --token-file tokens/a --metadata-file signature=sealed.iep.minisig"
 # Each run starts with the page cache written back (sync): the rows before
 # leave gigabytes for the disk, which otherwise slow whoever writes next.
