@@ -7,7 +7,7 @@ PKGS="build-essential cmake pkg-config ninja-build
   doctest-dev libzstd-dev nlohmann-json3-dev libssl-dev libmicrohttpd-dev libsqlite3-dev libpq-dev postgresql
   clang libclang-rt-14-dev clang-tidy clang-format
   age minisign zstd tar time mandoc dcmtk dicom3tools libgdcm-tools bc openssl python3 python3-pydicom python3-numpy python3-tuspy python3-boto3 curl sqlite3
-  jing jq"
+  jing jq orthanc"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
