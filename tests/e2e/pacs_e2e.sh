@@ -69,6 +69,31 @@ for i in $(orthanc B GET /instances | jq -r '.[]'); do
     bad_items=$((bad_items + 1))
 done
 assert "every stored instance has the local issuer and the sender's ID in Original Attributes Sequence ($bad_items bad)" -- test "$bad_items" = 0
+# The CT slices (256 x 256: iep-store coerces their header alone and sends
+# the pixel data as stored), read back by pydicom: every element but the
+# reconciled ones as in the source file.
+mkdir -p fromb
+for i in $(orthanc B GET /instances | jq -r '.[]'); do orthanc B GET "/instances/$i/file" >"fromb/$i.dcm"; done
+assert "pydicom: the CT slices in Orthanc B are their source files but for the reconciled attributes" -- \
+  /usr/bin/python3 - ct fromb <<'PY'
+import glob, sys, pydicom
+src = {d.SOPInstanceUID: d for d in (pydicom.dcmread(f) for f in glob.glob(sys.argv[1] + "/*"))}
+changed = {0x00100020, 0x00100021, 0x04000561}
+seen = 0
+for f in glob.glob(sys.argv[2] + "/*.dcm"):
+    got = pydicom.dcmread(f)
+    want = src.get(got.SOPInstanceUID)
+    if want is None:
+        continue
+    seen += 1
+    assert got.PixelData == want.PixelData, f"{f}: pixel data differs"
+    for el in want:
+        if el.tag in changed or el.tag.group == 0x0002:
+            continue
+        assert el.tag in got and got[el.tag].value == el.value, f"{f}: {el.tag} differs"
+    assert got.PatientID == "B-000101", f"{f}: Patient ID {got.PatientID}"
+assert seen == 12, f"{seen} CT slices found in Orthanc B"
+PY
 assert "NOBODY1 is not in Orthanc B" -- test -z "$(orthanc B POST /tools/find -d '{"Level":"Patient","Query":{"PatientID":"NOBODY1"}}' | jq -r '.[]')"
 assert "the quarantined study waits with its package and a report" -- \
   test "$(find quarantine -name 'package.tar*' | wc -l)" = 1 -a "$(grep -rl NOBODY1 quarantine | wc -l)" -ge 1
