@@ -12,14 +12,19 @@
 
 namespace iep::pacs {
 
-std::optional<Header> parse_header(ByteSpan head, std::uint64_t size, const std::string& name) {
-  head = head.first(std::min(head.size(), kHeadBytes));
+std::optional<Header> parse_header(ByteSpan head, std::uint64_t size, const std::string& name,
+                                   std::size_t window) {
+  head = head.first(std::min(head.size(), window));
   if (head.size() >= size) return std::nullopt;  // no tail: the whole file is the header
   const auto meta = dicom::meta_header(head);
   if (!meta) return std::nullopt;
+  // Only the shape is wanted of this reading (DCMTK parses the header):
+  // values past a quarter of the window are left where they are.
+  dicom::ReadLimits limits;
+  limits.inline_value = window / 4;
   std::optional<dicom::File> f;
   try {
-    f = dicom::File::parse_head(std::string(head.begin(), head.end()), size, name);
+    f = dicom::File::parse_head(std::string(head.begin(), head.end()), size, name, limits);
   } catch (const Error&) {
     return std::nullopt;
   }
@@ -83,8 +88,8 @@ Bytes encode_dataset(DcmDataset& ds, E_TransferSyntax xfer, const std::string& n
 }
 
 std::optional<Bytes> coerce_header(ByteSpan file, const std::function<void(DcmDataset&)>& apply,
-                                   const std::string& name) {
-  auto h = parse_header(file, file.size(), name);
+                                   const std::string& name, std::size_t window) {
+  auto h = parse_header(file, file.size(), name, window);
   if (!h) return std::nullopt;
   DcmDataset& ds = *h->file->getDataset();
   apply(ds);

@@ -21,7 +21,8 @@
 
 namespace iep::pacs {
 
-// How many of an instance's first bytes are enough to find its header.
+// How many of an instance's first bytes are looked at to find its header
+// (smaller windows: tests and fuzzing).
 inline constexpr std::size_t kHeadBytes = 64 * 1024;
 
 struct Header {
@@ -37,7 +38,8 @@ struct Header {
 // `size` bytes in all. nullopt when the instance is not of that shape as
 // far as `head` shows, or when its bytes do not parse (a full parse then
 // says why).
-std::optional<Header> parse_header(ByteSpan head, std::uint64_t size, const std::string& name);
+std::optional<Header> parse_header(ByteSpan head, std::uint64_t size, const std::string& name,
+                                   std::size_t window = kHeadBytes);
 
 // The data set of instance `file` (all its bytes) after `apply`, in its
 // stored transfer syntax: the header coerced and encoded again (explicit
@@ -45,7 +47,7 @@ std::optional<Header> parse_header(ByteSpan head, std::uint64_t size, const std:
 // nullopt when parse_header() gives nothing, or when `apply` left an
 // element at or after the last one's tag: coerce the whole data set then.
 std::optional<Bytes> coerce_header(ByteSpan file, const std::function<void(DcmDataset&)>& apply,
-                                   const std::string& name);
+                                   const std::string& name, std::size_t window = kHeadBytes);
 
 // A data set encoded in `xfer` as coerce_header() encodes the header.
 Bytes encode_dataset(DcmDataset& ds, E_TransferSyntax xfer, const std::string& name);
