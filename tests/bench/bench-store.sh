@@ -7,7 +7,9 @@
 # (Debian's DCMTK leaves Nagle on otherwise: ~22 files/s). iep-store's time
 # includes reading and verifying the whole package (signature, every hash)
 # before the first instance is sent; dcmsend reads files from disk as they
-# are.
+# are. A row with --reconcile (a mapping table: every instance's Patient ID
+# coerced) shows what reconciliation costs. Each row gives storescp's CPU
+# per run, and the script ends with the floors that follow from them.
 #
 # usage: tests/bench/bench-store.sh [DATA_DIR] [BUILD_DIR]
 #   DATA_DIR   a folder holding ONE study (default: tests/bench/data/ct500,
@@ -32,7 +34,7 @@ die() { echo "bench-store: $*" >&2; exit 1; }
 for t in iep-keygen iep-pack iep-store; do
   [[ -x $build/$t ]] || die "$build/$t not found: build it first (see tests/bench/README.md)"
 done
-for t in storescp dcmsend python3; do
+for t in storescp dcmsend dcmdump echoscu zstd b2sum python3; do
   command -v "$t" >/dev/null || die "$t is not installed"
 done
 have_hyperfine=0
@@ -69,38 +71,85 @@ TCP_NODELAY=1 storescp --aetitle STORE --output-directory "$scratch/in" --fork "
 peer=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
+# storescp's CPU seconds so far, its association processes included (an
+# echo first, so that it has reaped the last one).
+peer_cpu() {
+  TCP_NODELAY=1 echoscu -aec STORE 127.0.0.1 "$port" >/dev/null 2>&1 || true
+  sleep 0.2
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15 + $16 + $17) / hz}' "/proc/$peer/stat"
+}
+# timed NAME PREP CMD: "median stddev cpu", cpu being what storescp spent
+# per run (the mean over the warm-up and timed runs).
+timed() {
+  local c0 c1 out
+  c0=$(peer_cpu)
+  out=$(median_time "$1" "$2" "$3")
+  c1=$(peer_cpu)
+  echo "$out $(echo "($c1 - $c0) / ($runs + $warmup)" | bc -l)"
+}
+
 # Every run starts with an empty storescp folder and no journal, and checks
 # afterwards that storescp holds all n instances.
 prep="rm -rf '$scratch/in' '$scratch/state' && mkdir '$scratch/in'"
 check="&& test \$(ls '$scratch/in' | wc -l) -eq $n"
 export TCP_NODELAY=1
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-read -r t_dcmsend s_dcmsend < <(median_time dcmsend "$prep" \
+read -r t_dcmsend s_dcmsend c_dcmsend < <(timed dcmsend "$prep" \
   "dcmsend -aec STORE +sd 127.0.0.1 $port '$data' $check")
-read -r t_one s_one < <(median_time store1 "$prep" \
+read -r t_one s_one c_one < <(timed store1 "$prep" \
   "'$build/iep-store' --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
-read -r t_four s_four < <(median_time store4 "$prep" \
+read -r t_four s_four c_four < <(timed store4 "$prep" \
   "'$build/iep-store' --associations 4 --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
+# With patient ID reconciliation by a mapping table (every instance's
+# header coerced, the original values kept in Original Attributes Sequence).
+pid=$(dcmdump +P PatientID "$(find "$data" -type f | head -1)" | sed -n '1s/.*\[\(.*\)\].*/\1/p')
+printf 'sender_issuer,sender_patient_id,local_patient_id,local_issuer\n,%s,LOCAL-%s,TRUST-B\n' "$pid" "$pid" \
+  >"$scratch/map.csv"
+echo '{"local_issuer": "TRUST-B", "table": "map.csv"}' >"$scratch/rules.json"
+read -r t_rec s_rec c_rec < <(timed store1rec "$prep" \
+  "'$build/iep-store' --state '$scratch/state' --reconcile '$scratch/rules.json' --quarantine '$scratch/q' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
 # The same from an uncompressed package (iep-pack --no-compress, as for a
 # local pipe): what zstd costs.
-read -r t_plain s_plain < <(median_time store1tar "$prep" \
+read -r t_plain s_plain c_plain < <(timed store1tar "$prep" \
   "'$build/iep-store' --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar' $check")
-read -r t_plain4 s_plain4 < <(median_time store4tar "$prep" \
+read -r t_plain4 s_plain4 c_plain4 < <(timed store4tar "$prep" \
   "'$build/iep-store' --associations 4 --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar' $check")
 
 bytes=$(du -sb "$data" | cut -f1)
 mib=$(echo "$bytes / 1048576" | bc -l)
 printf '%s instances, %.0f MiB, into storescp on loopback (median of %s runs)\n' "$n" "$mib" "$runs"
 echo "load average before: $load0 on $(nproc) cores (other work on the machine slows every row)"
-printf '%-28s %8s %8s %10s %8s\n' command seconds stddev files/s ratio
+printf '%-28s %8s %8s %10s %8s %13s\n' command seconds stddev files/s ratio "storescp CPU"
 row() {
-  printf '%-28s %8.3f %8.3f %10.0f %8.2f\n' "$1" "$2" "$3" "$(echo "$n / $2" | bc -l)" \
-    "$(echo "$t_dcmsend / $2" | bc -l)"
+  printf '%-28s %8.3f %8.3f %10.0f %8.2f %13.2f\n' "$1" "$2" "$3" "$(echo "$n / $2" | bc -l)" \
+    "$(echo "$t_dcmsend / $2" | bc -l)" "$4"
 }
-row "dcmsend" "$t_dcmsend" "$s_dcmsend"
-row "iep-store" "$t_one" "$s_one"
-row "iep-store --associations 4" "$t_four" "$s_four"
-row "iep-store (tar)" "$t_plain" "$s_plain"
-row "iep-store (tar) --assoc. 4" "$t_plain4" "$s_plain4"
+row "dcmsend" "$t_dcmsend" "$s_dcmsend" "$c_dcmsend"
+row "iep-store" "$t_one" "$s_one" "$c_one"
+row "iep-store --associations 4" "$t_four" "$s_four" "$c_four"
+row "iep-store --reconcile" "$t_rec" "$s_rec" "$c_rec"
+row "iep-store (tar)" "$t_plain" "$s_plain" "$c_plain"
+row "iep-store (tar) --assoc. 4" "$t_plain4" "$s_plain4" "$c_plain4"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "ratio = dcmsend's time / iep-store's (targets: >= 1.0 with one association, >= 1.5 with four)"
+
+# The floors. Nothing is sent before the whole package verified (principle
+# 3): at least decompressing and hashing it, here by zstd and b2sum alone
+# (CPU seconds, median of 3), on two cores. Then one association is one
+# storescp process, which spends its CPU seconds one after another; with
+# four, everything shares the two cores.
+cpu_of() {
+  /usr/bin/time -f "%U %S" -o "$scratch/cpu.txt" bash -c "$1" >/dev/null
+  awk '{print $1 + $2}' "$scratch/cpu.txt"
+}
+median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+z=$(median3 $(for _ in 1 2 3; do cpu_of "zstd -dc '$scratch/study.tar.zst' >/dev/null"; done))
+b=$(median3 $(for _ in 1 2 3; do cpu_of "b2sum '$scratch/study.tar' >/dev/null"; done))
+verify=$(echo "($z + $b) / 2" | bc -l)
+floor1=$(echo "$verify + $c_one" | bc -l)
+floor4=$(echo "($z + $b + $c_four) / 2" | bc -l)
+printf 'floor of the verification: (zstd -d %.2f + b2sum %.2f CPU-s) / 2 cores = %.3f s\n' "$z" "$b" "$verify"
+printf 'one association:  that + storescp %.2f CPU-s = %.3f s: at best %.2fx dcmsend (target 1.0)\n' \
+  "$c_one" "$floor1" "$(echo "$t_dcmsend / $floor1" | bc -l)"
+printf 'four:             (zstd + b2sum + storescp %.2f CPU-s) / 2 cores = %.3f s: at best %.2fx (target 1.5)\n' \
+  "$c_four" "$floor4" "$(echo "$t_dcmsend / $floor4" | bc -l)"
