@@ -69,9 +69,8 @@ for i in $(orthanc B GET /instances | jq -r '.[]'); do
     bad_items=$((bad_items + 1))
 done
 assert "every stored instance has the local issuer and the sender's ID in Original Attributes Sequence ($bad_items bad)" -- test "$bad_items" = 0
-# The CT slices (256 x 256: iep-store coerces their header alone and sends
-# the pixel data as stored), read back by pydicom: every element but the
-# reconciled ones as in the source file.
+# The CT slices read back from Orthanc B by pydicom: every element but the
+# reconciled ones as in the source file, pixel data included.
 mkdir -p fromb
 for i in $(orthanc B GET /instances | jq -r '.[]'); do orthanc B GET "/instances/$i/file" >"fromb/$i.dcm"; done
 assert "pydicom: the CT slices in Orthanc B are their source files but for the reconciled attributes" -- \

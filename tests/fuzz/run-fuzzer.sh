@@ -4,7 +4,7 @@
 # Seeds are made here with GNU tar, zstd and the built tools (IEP_BIN), so
 # no binaries are committed (fixture/fuzz.identity is a test key):
 # small tars for "tar", compressed and plain streams for "zstd", both for any
-# other target; small pydicom files for "dicom_stream" and "coerce", sample rules for
+# other target; small pydicom files for "dicom_stream", sample rules for
 # "pixel_rules", a real audit chain for "audit", a receipt and sealed statements for "statements". Files in tests/fuzz/corpus/<name>/ (if any) are added too.
 # Crashes land in <work dir>/artifacts/.
 set -euo pipefail
@@ -234,7 +234,7 @@ case "$name" in
   reconcile) reconcile_seeds ;;
   audit) audit_seeds ;;
   statements) statement_seeds ;;
-  dicom_stream | coerce) dicom_seeds ;;
+  dicom_stream) dicom_seeds ;;
   dicom_scan) dicom_scan_seeds ;;
   pixel_rules) rules_seeds ;;
   tar) tar_seeds ;;

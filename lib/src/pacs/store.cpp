@@ -40,7 +40,6 @@
 #include "iep/package/package.h"
 #include "iep/pacs/report.h"
 #include "pacs/association.h"
-#include "pacs/coerce.h"
 #include "pacs/commit.h"
 #include "pacs/store_hook.h"
 #include "pacs/store_pending.h"
@@ -168,15 +167,6 @@ Instance load_instance(const Spool& spool, const ManifestFile& f, Bytes& buf) {
     if (c.bad()) throw Error(Exit::invalid_dicom, f.path + ": does not parse: " + c.text());
   }
   return inst;
-}
-
-// An instance's header alone (parse_header()), read from its first bytes
-// in the spool; nullopt when it cannot be read alone.
-std::optional<Header> load_header(const Spool& spool, const ManifestFile& f, Bytes& buf) {
-  const auto [offset, size] = spool.where(f.path);
-  buf.resize(static_cast<std::size_t>(std::min<std::uint64_t>(size, kHeadBytes)));
-  read_at(spool, f, buf.data(), buf.size(), offset);
-  return parse_header(buf, size, f.path);
 }
 
 // An attachment's bytes from the spool (a report: bounded by the caller).
@@ -420,40 +410,29 @@ class Sender {
     Instance inst;                          // parsed (and coerced by the hook)
     Bytes bytes;                            // or as stored: the file's bytes,
     std::optional<dicom::MetaHeader> meta;  // and where its data set starts
-    bool coerced = false;                   // bytes: the data set, its header coerced
     std::string error;
   };
 
   // Reads one instance from the spool. Without a hook to apply, one with a
   // meta header is kept as its bytes, sent as they are when the peer takes
   // its transfer syntax (most of the time: it is proposed first); parsing
-  // waits until the peer wants it decoded. With a hook, its header alone is
-  // parsed and coerced where it can be (coerce.h), the pixel data kept as
-  // its bytes. Otherwise parsed whole, and the hook applied.
+  // waits until the peer wants it decoded. Otherwise parsed, and the hook
+  // applied.
   Prepared prepare(std::size_t i) {
     Prepared p;
     const ManifestFile& f = *todo_[i];
     try {
-      if (spool_.where(f.path).second <= kInMemory) {
+      if (!apply_ && spool_.where(f.path).second <= kInMemory) {
         read_spooled(spool_, f, p.bytes);
         p.meta = dicom::meta_header(p.bytes);
-        if (p.meta && !apply_) return p;
-        if (p.meta) {
-          if (auto coerced = coerce_header(p.bytes, apply_, f.path)) {
-            p.bytes = std::move(*coerced);
-            p.meta->data_offset = 0;
-            p.coerced = true;
-            return p;
-          }
-        }
-        p.meta.reset();
+        if (p.meta) return p;
         p.inst = parse_instance(p.bytes, f);
         p.bytes = Bytes();
       } else {
         Bytes buf;
         p.inst = load_instance(spool_, f, buf);
+        if (apply_) apply_(*p.inst.file->getDataset());
       }
-      if (apply_) apply_(*p.inst.file->getDataset());
     } catch (const std::exception& e) {
       p.error = e.what();
     }
@@ -515,13 +494,7 @@ class Sender {
       const bool as_stored = p.meta && as == stored_ts;
       if (!as_stored && !p.inst.file) {
         try {
-          if (p.coerced) {  // to decode: the whole data set, coerced again
-            Bytes buf;
-            p.inst = load_instance(spool_, f, buf);
-            apply_(*p.inst.file->getDataset());
-          } else {
-            p.inst = parse_instance(p.bytes, f);
-          }
+          p.inst = parse_instance(p.bytes, f);
         } catch (const Error& e) {
           done(i, {false, false, e.what()});
           return;
@@ -719,10 +692,6 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
                         for (const auto& e : m.files) {
                           if (e.attachment) continue;
                           Bytes b;
-                          if (auto h = load_header(spool, e, b)) {
-                            f(*h->file->getDataset());
-                            continue;
-                          }
                           Instance i = load_instance(spool, e, b);
                           f(*i.file->getDataset());
                         }

@@ -31,8 +31,7 @@ struct StudyInput {
   const Manifest& manifest;  // verified
   const std::string& input;  // names the package in messages
   // Calls f with the data set of every DICOM instance, in manifest order,
-  // one at a time (each parsed from the spool): of an instance that ends in
-  // native pixel data, all but that last element (coerce.h, parse_header()).
+  // one at a time (each parsed from the spool).
   std::function<void(const std::function<void(DcmDataset&)>& f)> each_instance;
   // The package as received, from its first byte, when the hook asked for
   // it (keep_package); else null.
