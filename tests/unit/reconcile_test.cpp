@@ -579,3 +579,33 @@ TEST_CASE("accession numbers the rules do not coerce cannot make a study ambiguo
   CHECK(d.action == Decision::Action::coerce);
   CHECK(!d.accession);
 }
+
+// iep-store learns a study's patient from each instance read by iep's own
+// reader (only the values the key needs go to DCMTK); the oracle is DCMTK
+// parsing the whole file: the same key, names in other character sets
+// included.
+TEST_CASE("the patient key from iep's reader is the key from the whole DCMTK data set") {
+  const fs::path dir = scratch("reconcile-key");
+  const fs::path with_nhs = edited(kPydicom / "CT_small.dcm", dir / "ct.dcm", [&](DcmDataset& d) {
+    set_patient(d, "P100", "HOSP_A", "1.2.826.0.1.3680043.2.1125.9");
+  });
+  const fs::path charsets = "/usr/lib/python3/dist-packages/pydicom/data/charset_files";
+  for (const fs::path& p :
+       {with_nhs, kPydicom / "MR_small.dcm", kPydicom / "SC_rgb_jpeg_dcmd.dcm",
+        charsets / "chrFren.dcm", charsets / "chrGerm.dcm", charsets / "chrRuss.dcm",
+        charsets / "chrGreek.dcm", charsets / "chrJapMulti.dcm", charsets / "chrKoreanMulti.dcm"}) {
+    CAPTURE(p);
+    DcmFileFormat ff;
+    REQUIRE(ff.loadFile(p.c_str()).good());
+    const PatientKey want = iep::pacs::patient_key(*ff.getDataset());
+    const PatientKey got = iep::pacs::patient_key(iep::dicom::File::read(p));
+    CHECK(got.patient_id == want.patient_id);
+    CHECK(got.issuer == want.issuer);
+    CHECK(got.name == want.name);
+    CHECK(got.birth_date == want.birth_date);
+    CHECK(got.sex == want.sex);
+    CHECK(got.accession == want.accession);
+    CHECK(got.study_uid == want.study_uid);
+    CHECK(got.other_ids == want.other_ids);
+  }
+}

@@ -1014,9 +1014,10 @@ bool apply(DcmItem& ds, const Decision& d) {
 // ---- Files -------------------------------------------------------------------
 
 PatientKey read_patient_key(const fs::path& file) {
-  // The bounded reader parses the outside file; the few values we need go
-  // into a small DCMTK data set for patient_key().
-  const dicom::File f = dicom::File::read(file);
+  return patient_key(dicom::File::read(file));
+}
+
+PatientKey patient_key(const dicom::File& f) {
   DcmDataset ds;
   const auto put = [&](DcmItem& into, const dicom::Item& from, std::uint32_t tag) {
     const dicom::Element* e = from.find(tag);

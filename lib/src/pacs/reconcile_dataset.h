@@ -6,6 +6,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcitem.h>
 
+#include "iep/dicom/dicom_stream.h"
 #include "iep/pacs/reconcile.h"
 
 namespace iep::pacs {
@@ -14,6 +15,11 @@ namespace iep::pacs {
 // values without padding, Patient's Name converted to UTF-8 from the data
 // set's Specific Character Set when DCMTK can (else as stored).
 PatientKey patient_key(DcmItem& dataset);
+
+// The same from a file read by iep's bounded reader (dicom_stream.h): the
+// few values it needs go into a small DCMTK data set, so that a study's
+// instances are not parsed whole by DCMTK to learn who they belong to.
+PatientKey patient_key(const dicom::File& file);
 
 // Coerces the data set by a coerce decision: Patient ID, Issuer of Patient
 // ID and, when the decision maps it, Accession Number take the local

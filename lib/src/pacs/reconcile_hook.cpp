@@ -111,7 +111,7 @@ std::shared_ptr<const StudyHook> reconcile_hook(const ReconcileOptions& options)
   hook->keep_package = true;
   hook->decide = [state](const StudyInput& in) -> StudyDecision {
     std::vector<PatientKey> keys;
-    in.each_instance([&](DcmDataset& ds) { keys.push_back(patient_key(ds)); });
+    in.each_instance([&](const dicom::File& f) { keys.push_back(patient_key(f)); });
     std::unique_lock lock(state->m);
     const ReconcileOptions& o = state->o;
     Decision d = state->rules.decide(keys);

@@ -144,29 +144,54 @@ Instance parse_instance(ByteSpan bytes, const ManifestFile& f) {
   return inst;
 }
 
-Instance load_instance(const Spool& spool, const ManifestFile& f, Bytes& buf) {
+// A large instance copied from the spool into an unnamed temporary file of its own.
+UniqueFd copy_out(const Spool& spool, const ManifestFile& f) {
   const auto [offset, size] = spool.where(f.path);
-  if (size <= kInMemory) {
+  UniqueFd own = unnamed_temp_file(f.path);
+  Bytes chunk(4 << 20);
+  for (std::uint64_t done = 0; done < size;) {
+    std::uint64_t n = std::min<std::uint64_t>(chunk.size(), size - done);
+    read_at(spool, f, chunk.data(), n, offset + done);
+    FdSink(own.get(), f.path).write(ByteSpan(chunk.data(), n));
+    done += n;
+  }
+  return own;
+}
+
+Instance load_instance(const Spool& spool, const ManifestFile& f, Bytes& buf) {
+  if (spool.where(f.path).second <= kInMemory) {
     read_spooled(spool, f, buf);
     return parse_instance(buf, f);
   }
   Instance inst;
   inst.file = std::make_unique<DcmFileFormat>();
   {
-    inst.own = unnamed_temp_file(f.path);
-    Bytes chunk(4 << 20);
-    for (std::uint64_t done = 0; done < size;) {
-      std::uint64_t n = std::min<std::uint64_t>(chunk.size(), size - done);
-      read_at(spool, f, chunk.data(), n, offset + done);
-      FdSink(inst.own.get(), f.path).write(ByteSpan(chunk.data(), n));
-      done += n;
-    }
+    inst.own = copy_out(spool, f);
     const OFCondition c =
         inst.file->loadFile(OFFilename(("/proc/self/fd/" + std::to_string(inst.own.get())).c_str()),
                             EXS_Unknown, EGL_noChange, 64 * 1024);
     if (c.bad()) throw Error(Exit::invalid_dicom, f.path + ": does not parse: " + c.text());
   }
   return inst;
+}
+
+// An instance read by iep's bounded reader: from its first bytes when a
+// pixel data value that runs to its end follows them (not read), else whole.
+dicom::File read_light(const Spool& spool, const ManifestFile& f) {
+  constexpr std::uint64_t kHead = 64 * 1024;
+  const auto [offset, size] = spool.where(f.path);
+  std::string head(static_cast<std::size_t>(std::min(size, kHead)), '\0');
+  read_at(spool, f, reinterpret_cast<std::uint8_t*>(head.data()), head.size(), offset);
+  if (head.size() < size) {
+    if (auto file = dicom::File::parse_head(head, size, f.path)) return std::move(*file);
+    if (size > kInMemory) {
+      const UniqueFd own = copy_out(spool, f);
+      return dicom::File::read("/proc/self/fd/" + std::to_string(own.get()));
+    }
+    head.resize(static_cast<std::size_t>(size));
+    read_at(spool, f, reinterpret_cast<std::uint8_t*>(head.data()), head.size(), offset);
+  }
+  return dicom::File::parse(std::move(head), f.path);
 }
 
 // An attachment's bytes from the spool (a report: bounded by the caller).
@@ -688,13 +713,9 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
         std::optional<FdSource> package;
         if (kept) package.emplace(kept->rewind(), label);
         StudyInput in{*inst.file->getDataset(), m, label,
-                      [&](const std::function<void(DcmDataset&)>& f) {
-                        for (const auto& e : m.files) {
-                          if (e.attachment) continue;
-                          Bytes b;
-                          Instance i = load_instance(spool, e, b);
-                          f(*i.file->getDataset());
-                        }
+                      [&](const std::function<void(const dicom::File&)>& f) {
+                        for (const auto& e : m.files)
+                          if (!e.attachment) f(read_light(spool, e));
                       },
                       package ? &*package : nullptr};
         StudyDecision d = o.study_hook->decide(in);

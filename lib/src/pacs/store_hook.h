@@ -17,6 +17,10 @@
 
 class DcmDataset;
 
+namespace iep::dicom {
+class File;
+}
+
 namespace iep::pacs {
 
 struct StudyDecision {
@@ -30,9 +34,10 @@ struct StudyInput {
   DcmDataset& first;         // the first DICOM instance, in manifest order
   const Manifest& manifest;  // verified
   const std::string& input;  // names the package in messages
-  // Calls f with the data set of every DICOM instance, in manifest order,
-  // one at a time (each parsed from the spool).
-  std::function<void(const std::function<void(DcmDataset&)>& f)> each_instance;
+  // Calls f with every DICOM instance, in manifest order, one at a time,
+  // each read from the spool by iep's bounded reader (a pixel data value
+  // that ends the instance is not read).
+  std::function<void(const std::function<void(const dicom::File&)>& f)> each_instance;
   // The package as received, from its first byte, when the hook asked for
   // it (keep_package); else null.
   Source* package = nullptr;
