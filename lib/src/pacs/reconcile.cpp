@@ -1080,7 +1080,7 @@ fs::path quarantine(const fs::path& dir, Source& package, const std::string& pac
     file_name.resize(file_name.size() - 4);  // given out decompressed
   const std::string base = now_compact() + "-" + uid;
   for (int n = 1; n <= 1000; ++n) {
-    const fs::path dest = dir / (n == 1 ? base : fmt::format("{}-{}", base, n));
+    fs::path dest = dir / (n == 1 ? base : fmt::format("{}-{}", base, n));
     if (fs::exists(fs::symlink_status(dest))) continue;
     StagedFolder folder(dest);
     const auto write_all = [&](const UniqueFd& fd, ByteSpan data, const std::string& what) {

@@ -700,16 +700,12 @@ StoreResult store_one(Source& src, const std::string& label, const StoreOptions&
         reports.emplace_back(&f, std::move(e));
     }
     if (!todo.empty() || !reports.empty()) {
+      // (Either needs a DICOM instance: todo holds them, a report is made from one.)
+      if (!first_instance) throw Error(Exit::internal, label + ": no DICOM instance to send");
       std::function<void(DcmDataset&)> apply;
       if (o.study_hook && o.study_hook->decide) {
-        const ManifestFile* first = nullptr;
-        for (const auto& f : m.files)
-          if (!f.attachment) {
-            first = &f;
-            break;
-          }
         Bytes buf;
-        Instance inst = load_instance(spool, *first, buf);
+        Instance inst = load_instance(spool, *first_instance, buf);
         std::optional<FdSource> package;
         if (kept) package.emplace(kept->rewind(), label);
         StudyInput in{*inst.file->getDataset(), m, label,
