@@ -15,8 +15,8 @@
 #   DATA_DIR   a folder holding ONE study (default: tests/bench/data/ct500,
 #              generated with make-study.py --slices 500 if absent)
 #   BUILD_DIR  where the iep-* tools are (default: build-bench, a Release build)
-# env: RUNS (timed runs per command, default 5; the median is reported),
-#      WARMUP (untimed runs first, default 1), NO_HYPERFINE=1 (time with bash)
+# env: RUNS (timed rounds, each running every command once, default 5; the
+#      median is reported), WARMUP (untimed rounds first, default 1)
 #
 # Exits non-zero if a command fails or storescp did not receive every
 # instance (checked after every run), never because something is slow.
@@ -37,8 +37,6 @@ done
 for t in storescp dcmsend dcmdump echoscu zstd b2sum python3; do
   command -v "$t" >/dev/null || die "$t is not installed"
 done
-have_hyperfine=0
-command -v hyperfine >/dev/null && [[ -z ${NO_HYPERFINE:-} ]] && have_hyperfine=1
 
 if [[ ! -d $data ]]; then
   echo "generating a 500-slice CT study in $data" >&2
@@ -56,7 +54,6 @@ cleanup() {
   rm -rf "$scratch"
 }
 trap cleanup EXIT
-. "$here/lib-timing.sh"
 
 export IEP_SITES=$scratch/sites HOME=$scratch/home
 mkdir -p "$IEP_SITES" "$HOME"
@@ -78,46 +75,64 @@ peer_cpu() {
   sleep 0.2
   awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15 + $16 + $17) / hz}' "/proc/$peer/stat"
 }
-# timed NAME PREP CMD: "median stddev cpu", cpu being what storescp spent
-# per run (the mean over the warm-up and timed runs).
-timed() {
-  local c0 c1 out
-  c0=$(peer_cpu)
-  out=$(median_time "$1" "$2" "$3")
-  c1=$(peer_cpu)
-  echo "$out $(echo "($c1 - $c0) / ($runs + $warmup)" | bc -l)"
-}
-
 # Every run starts with an empty storescp folder and no journal, and checks
-# afterwards that storescp holds all n instances.
-prep="rm -rf '$scratch/in' '$scratch/state' && mkdir '$scratch/in'"
+# afterwards that storescp holds all n instances; the last run's writes are
+# flushed first (sync), so that no row pays for the writeback of another.
+prep="rm -rf '$scratch/in' '$scratch/state' && mkdir '$scratch/in' && sync"
 check="&& test \$(ls '$scratch/in' | wc -l) -eq $n"
 export TCP_NODELAY=1
-load0=$(cut -d' ' -f1-3 /proc/loadavg)
-read -r t_dcmsend s_dcmsend c_dcmsend < <(timed dcmsend "$prep" \
-  "dcmsend -aec STORE +sd 127.0.0.1 $port '$data' $check")
-read -r t_one s_one c_one < <(timed store1 "$prep" \
-  "'$build/iep-store' --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
-read -r t_four s_four c_four < <(timed store4 "$prep" \
-  "'$build/iep-store' --associations 4 --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
 # With patient ID reconciliation by a mapping table (every instance's
-# header coerced, the original values kept in Original Attributes Sequence).
+# Patient ID coerced, the original values kept in Original Attributes Sequence).
 pid=$(dcmdump +P PatientID "$(find "$data" -type f | head -1)" | sed -n '1s/.*\[\(.*\)\].*/\1/p')
 printf 'sender_issuer,sender_patient_id,local_patient_id,local_issuer\n,%s,LOCAL-%s,TRUST-B\n' "$pid" "$pid" \
   >"$scratch/map.csv"
 echo '{"local_issuer": "TRUST-B", "table": "map.csv"}' >"$scratch/rules.json"
-read -r t_rec s_rec c_rec < <(timed store1rec "$prep" \
-  "'$build/iep-store' --state '$scratch/state' --reconcile '$scratch/rules.json' --quarantine '$scratch/q' --pacs STORE@127.0.0.1:$port '$scratch/study.tar.zst' $check")
-# The same from an uncompressed package (iep-pack --no-compress, as for a
-# local pipe): what zstd costs.
-read -r t_plain s_plain c_plain < <(timed store1tar "$prep" \
-  "'$build/iep-store' --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar' $check")
-read -r t_plain4 s_plain4 c_plain4 < <(timed store4tar "$prep" \
-  "'$build/iep-store' --associations 4 --state '$scratch/state' --pacs STORE@127.0.0.1:$port '$scratch/study.tar' $check")
+store="'$build/iep-store' --state '$scratch/state' --pacs STORE@127.0.0.1:$port"
+names=(dcmsend store1 store4 store1rec store1tar store4tar)
+declare -A cmd=(
+  [dcmsend]="dcmsend -aec STORE +sd 127.0.0.1 $port '$data'"
+  [store1]="$store '$scratch/study.tar.zst'"
+  [store4]="$store --associations 4 '$scratch/study.tar.zst'"
+  [store1rec]="$store --reconcile '$scratch/rules.json' --quarantine '$scratch/q' '$scratch/study.tar.zst'"
+  # The same from an uncompressed package (iep-pack --no-compress, as
+  # for a local pipe): what zstd costs.
+  [store1tar]="$store '$scratch/study.tar'"
+  [store4tar]="$store --associations 4 '$scratch/study.tar'"
+)
+# Rounds: each round runs every row once, so that a machine whose speed
+# drifts (these VMs do, by up to two within the hour) slows all rows alike.
+# Each run's wall time and storescp's CPU seconds during it go to NAME.times.
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((i = 0; i < warmup + runs; i++)); do
+  for name in "${names[@]}"; do
+    bash -c "$prep" || die "$name: prepare failed"
+    c0=$(peer_cpu)
+    t0=$(date +%s.%N)
+    bash -c "${cmd[$name]} $check" >/dev/null 2>"$scratch/$name.err" ||
+      { cat "$scratch/$name.err" >&2; die "$name failed: ${cmd[$name]}"; }
+    t1=$(date +%s.%N)
+    c1=$(peer_cpu)
+    ((i < warmup)) || echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l)" >>"$scratch/$name.times"
+  done
+done
+# stats NAME: "median-wall stddev median-storescp-CPU"
+stats() {
+  local w c
+  w=$(cut -d' ' -f1 "$scratch/$1.times" | sort -g | awk '{a[NR]=$1; s+=$1; q+=$1*$1}
+    END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; v=(NR>1)?(q-s*s/NR)/(NR-1):0; printf "%.4f %.4f", m, sqrt(v>0?v:0)}')
+  c=$(cut -d' ' -f2 "$scratch/$1.times" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')
+  echo "$w $c"
+}
+read -r t_dcmsend s_dcmsend c_dcmsend < <(stats dcmsend)
+read -r t_one s_one c_one < <(stats store1)
+read -r t_four s_four c_four < <(stats store4)
+read -r t_rec s_rec c_rec < <(stats store1rec)
+read -r t_plain s_plain c_plain < <(stats store1tar)
+read -r t_plain4 s_plain4 c_plain4 < <(stats store4tar)
 
 bytes=$(du -sb "$data" | cut -f1)
 mib=$(echo "$bytes / 1048576" | bc -l)
-printf '%s instances, %.0f MiB, into storescp on loopback (median of %s runs)\n' "$n" "$mib" "$runs"
+printf '%s instances, %.0f MiB, into storescp on loopback (median of %s rounds)\n' "$n" "$mib" "$runs"
 echo "load average before: $load0 on $(nproc) cores (other work on the machine slows every row)"
 printf '%-28s %8s %8s %10s %8s %13s\n' command seconds stddev files/s ratio "storescp CPU"
 row() {
