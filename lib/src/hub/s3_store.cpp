@@ -316,10 +316,8 @@ class Client {
       CURLcode rc = perform(req, r);
       if (rc == CURLE_OK && r.too_big)
         throw Error(Exit::output, where(req, what) + ": the reply is larger than expected");
-      bool retry = false;
       if (rc != CURLE_OK) {
-        retry = true;
-        last = curl_easy_strerror(rc);
+        last = curl_easy_strerror(rc);  // retried
       } else {
         // CompleteMultipartUpload and CopyObject may fail after a 200.
         std::string code = r.status == 200 && req.method != "GET" && req.method != "HEAD" &&
@@ -327,8 +325,8 @@ class Client {
                                ? r.code()
                                : (r.status >= 300 ? r.code() : "");
         if (r.status == 200 && !code.empty()) r.status = code == "SlowDown" ? 503 : 500;
-        retry = r.status == 500 || r.status == 503 || code == "SlowDown" ||
-                code == "InternalError" || code == "RequestTimeout";
+        const bool retry = r.status == 500 || r.status == 503 || code == "SlowDown" ||
+                           code == "InternalError" || code == "RequestTimeout";
         last = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
         if (!retry) return r;
       }

@@ -54,7 +54,7 @@ MHD_Result send(MHD_Connection* conn, Response& r) {
           }
         },
         r.stream.get(), [](void* cls) { delete static_cast<Source*>(cls); });
-    if (resp) r.stream.release();  // MHD frees it
+    if (resp) (void)r.stream.release();  // MHD frees it
   } else {
     resp = MHD_create_response_from_buffer(r.body.size(), r.body.data(), MHD_RESPMEM_MUST_COPY);
   }

@@ -99,6 +99,7 @@ std::string set_hash(const std::set<std::string>& sops) {
 
 struct Key {
   std::string site, study;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const Key&) const = default;
 };
 

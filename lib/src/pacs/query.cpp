@@ -107,7 +107,7 @@ void StudyQuery::add(const std::string& text, const char* flag, const std::strin
           m.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos)
         throw bad(fmt::format("'{}' is not a modality (upper-case letters, digits, _)", m));
   } else if (key == "StudyDate") {
-    const std::string today = today_in.empty() ? local_date(0) : today_in;
+    std::string today = today_in.empty() ? local_date(0) : today_in;
     const auto word = [&](const std::string& d) -> std::string {
       if (d == "today") return today;
       if (d == "yesterday") {

@@ -45,7 +45,7 @@ fs::path keep_pending(const fs::path& dir, const std::string& package_id, const 
   std::uint8_t magic[4] = {};
   const bool zstd = ::pread(fd, magic, 4, 0) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 &&
                     magic[2] == 0x2f && magic[3] == 0xfd;
-  const fs::path out = dir / (package_id + (zstd ? ".tar.zst" : ".tar"));
+  fs::path out = dir / (package_id + (zstd ? ".tar.zst" : ".tar"));
   const fs::path other = dir / (package_id + (zstd ? ".tar" : ".tar.zst"));
   {
     AtomicFile peer(dir / (package_id + ".pacs"), true, 0600);
