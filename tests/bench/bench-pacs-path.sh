@@ -9,6 +9,10 @@
 #            a mapping table, C-STORE)             target: <= 1.0x orthanc
 # Between runs the study is deleted from B. Each run is checked: B holds
 # every instance of the study (and, for iep, under the reconciled ID).
+# Then one run stage by stage, and the floors: B takes nothing before the
+# package is whole and verified (principle 3), so the pull from A and B's
+# ingest add up, by iep's own stages and by DCMTK's tools alone (getscu;
+# eight dcmsends in parallel).
 #
 # usage: tests/bench/bench-pacs-path.sh [DATA_DIR] [BUILD_DIR]
 #   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
@@ -17,7 +21,7 @@
 name=bench-pacs-path
 . "$(dirname "${BASH_SOURCE[0]}")/lib-hub.sh"
 . "$repo/tests/e2e/pacs_lib.bash"
-for t in Orthanc dcmsend jq; do
+for t in Orthanc dcmsend getscu jq; do
   command -v "$t" >/dev/null || die "$t is not installed (scripts/install-deps.sh)"
 done
 
@@ -72,6 +76,22 @@ stage "fetch (download, verify)" "iep-fetch -i keys/b.id --hub '$HUB' --token-fi
 stage "store into B (reconciled)" "iep-store --pacs ORTHANC_B@127.0.0.1:$B_DICOM --reconcile rules.json --quarantine quarantine ${STORE_ARGS:-} fetched.tar.zst"
 bash -c "$clear_b"
 stage "dcmsend of the files into B" "TCP_NODELAY=1 dcmsend -aec ORTHANC_B 127.0.0.1 $B_DICOM --scan-directories '$data'"
+# The same two ends by DCMTK's tools alone, none of iep: the pull from A by
+# getscu (C-GET into a folder), and B's ingest of the study by eight
+# dcmsends in parallel (Orthanc takes associations in parallel).
+rm -rf got split
+mkdir got
+stage "getscu: C-GET from A" "TCP_NODELAY=1 getscu -aec ORTHANC_A -od got -k QueryRetrieveLevel=STUDY -k StudyInstanceUID=$uid 127.0.0.1 $A_DICOM"
+(($(find got -type f | wc -l) == instances)) || die "getscu retrieved $(find got -type f | wc -l) of $instances instances"
+i=0
+for f in "$data"/*; do
+  mkdir -p "split/$((i % 8))"
+  ln -s "$f" "split/$((i % 8))/"
+  i=$((i + 1))
+done
+bash -c "$clear_b"
+stage "8 dcmsends in parallel into B" "for d in split/*; do TCP_NODELAY=1 dcmsend -aec ORTHANC_B 127.0.0.1 $B_DICOM --scan-directories \$d & done; wait"
+(($(b_count) == instances)) || die "the parallel dcmsends left $(b_count) of $instances instances in B"
 
 printf '%s: %d instances, %.1f MiB, %s runs\n' "$name" "$instances" "$(echo "$in_bytes / 1048576" | bc -l)" "$runs"
 printf '  orthanc /peers/B/store   %8.3f s  (sd %.3f)\n' "$t_orthanc" "$sd_orthanc"
@@ -85,3 +105,6 @@ floor=$(echo "${stage_s[pack from A (C-GET)]} + ${stage_s[store into B (reconcil
 printf '  floor: pack from A + store into B = %.3f s = %.2fx orthanc, with the hub, the\n' \
   "$floor" "$(echo "$floor / $t_orthanc" | bc -l)"
 echo "         network and sealing free (B takes nothing before the package is whole and verified)"
+tools=$(echo "${stage_s[getscu: C-GET from A]} + ${stage_s[8 dcmsends in parallel into B]}" | bc -l)
+printf '  the same by DCMTK alone: getscu + 8 dcmsends into B = %.3f s = %.2fx orthanc\n' \
+  "$tools" "$(echo "$tools / $t_orthanc" | bc -l)"
