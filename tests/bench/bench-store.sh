@@ -54,6 +54,7 @@ cleanup() {
   rm -rf "$scratch"
 }
 trap cleanup EXIT
+. "$here/lib-timing.sh"
 
 export IEP_SITES=$scratch/sites HOME=$scratch/home
 mkdir -p "$IEP_SITES" "$HOME"
@@ -99,6 +100,10 @@ declare -A cmd=(
   [store1tar]="$store '$scratch/study.tar'"
   [store4tar]="$store --associations 4 '$scratch/study.tar'"
 )
+# What a row's output must show besides the n instances (checked untimed).
+declare -A verify=(
+  [store1rec]="dcmdump +P PatientID \$(ls -d '$scratch'/in/* | head -1) | grep -q 'LOCAL-$pid'"
+)
 # Rounds: each round runs every row once, so that a machine whose speed
 # drifts (these VMs do, by up to two within the hour) slows all rows alike.
 # Each run's wall time and storescp's CPU seconds during it go to NAME.times.
@@ -111,17 +116,14 @@ for ((i = 0; i < warmup + runs; i++)); do
     bash -c "${cmd[$name]} $check" >/dev/null 2>"$scratch/$name.err" ||
       { cat "$scratch/$name.err" >&2; die "$name failed: ${cmd[$name]}"; }
     t1=$(date +%s.%N)
+    [[ -z ${verify[$name]:-} ]] || bash -c "${verify[$name]}" || die "$name: wrong output: ${verify[$name]} failed"
     c1=$(peer_cpu)
     ((i < warmup)) || echo "$(echo "$t1 - $t0" | bc -l) $(echo "$c1 - $c0" | bc -l)" >>"$scratch/$name.times"
   done
 done
 # stats NAME: "median-wall stddev median-storescp-CPU"
 stats() {
-  local w c
-  w=$(cut -d' ' -f1 "$scratch/$1.times" | sort -g | awk '{a[NR]=$1; s+=$1; q+=$1*$1}
-    END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; v=(NR>1)?(q-s*s/NR)/(NR-1):0; printf "%.4f %.4f", m, sqrt(v>0?v:0)}')
-  c=$(cut -d' ' -f2 "$scratch/$1.times" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", (NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2}')
-  echo "$w $c"
+  echo "$(cut -d' ' -f1 "$scratch/$1.times" | median_sd) $(cut -d' ' -f2 "$scratch/$1.times" | median_sd | cut -d' ' -f1)"
 }
 read -r t_dcmsend s_dcmsend c_dcmsend < <(stats dcmsend)
 read -r t_one s_one c_one < <(stats store1)
@@ -157,9 +159,8 @@ cpu_of() {
   /usr/bin/time -f "%U %S" -o "$scratch/cpu.txt" bash -c "$1" >/dev/null
   awk '{print $1 + $2}' "$scratch/cpu.txt"
 }
-median3() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
-z=$(median3 $(for _ in 1 2 3; do cpu_of "zstd -dc '$scratch/study.tar.zst' >/dev/null"; done))
-b=$(median3 $(for _ in 1 2 3; do cpu_of "b2sum '$scratch/study.tar' >/dev/null"; done))
+z=$(for _ in 1 2 3; do cpu_of "zstd -dc '$scratch/study.tar.zst' >/dev/null"; done | median_sd | cut -d' ' -f1)
+b=$(for _ in 1 2 3; do cpu_of "b2sum '$scratch/study.tar' >/dev/null"; done | median_sd | cut -d' ' -f1)
 verify=$(echo "($z + $b) / 2" | bc -l)
 floor1=$(echo "$verify + $c_one" | bc -l)
 floor4=$(echo "($z + $b + $c_four) / 2" | bc -l)

@@ -2,6 +2,12 @@
 # caller sets runs, warmup, have_hyperfine, scratch (a folder for outputs)
 # and die().
 
+# median_sd: the numbers on stdin, one per line; print "median stddev".
+median_sd() {
+  sort -g | awk '{a[NR]=$1; s+=$1; q+=$1*$1}
+    END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; v=(NR>1)?(q-s*s/NR)/(NR-1):0; printf "%.4f %.4f\n", m, sqrt(v>0?v:0)}'
+}
+
 # median_time NAME PREPARE CMD: time CMD (after PREPARE each run), print
 # "median stddev" in seconds. A failing CMD ends the benchmark.
 median_time() {
@@ -20,8 +26,7 @@ median_time() {
       t1=$(date +%s.%N)
       ((i >= warmup)) && times+=("$(echo "$t1 - $t0" | bc -l)")
     done
-    printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1; s+=$1; q+=$1*$1}
-      END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; v=(NR>1)?(q-s*s/NR)/(NR-1):0; printf "%.4f %.4f\n", m, sqrt(v>0?v:0)}'
+    printf '%s\n' "${times[@]}" | median_sd
   fi
 }
 
@@ -46,8 +51,7 @@ interleaved_times() {
   local name=$1 prep_a=$2 cmd_a=$3 prep_b=$4 cmd_b=$5 pid=${6:-} i side prep cmd p0 p1
   local -a wa=() wb=() ca=() cb=() pa=()
   _proc_cpu() { [[ -n $pid ]] && awk '{print ($14 + $15) / 100}' "/proc/$pid/stat" || echo 0; }
-  _stats() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1; s+=$1; q+=$1*$1}
-    END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; v=(NR>1)?(q-s*s/NR)/(NR-1):0; printf "%.4f %.4f", m, sqrt(v>0?v:0)}'; }
+  _stats() { printf '%s\n' "$@" | median_sd | tr -d '\n'; }
   for ((i = 0; i < warmup + runs; i++)); do
     for side in a b; do
       if [[ $side == a ]]; then prep=$prep_a cmd=$cmd_a; else prep=$prep_b cmd=$cmd_b; fi

@@ -61,7 +61,30 @@ iep-pack -i "$A" --no-compress -o big.tar big || exit 1
 start_storescp STORE "$T/inbig"
 expect 0 "a 64 MiB instance" -- iep-store --state "$T/statebig" --pacs STORE@127.0.0.1:$STORESCP_PORT big.tar
 assert "it arrived whole" -- test "$(dcmdump -q +P 7fe0,0010 "$T"/inbig/* | grep -o '# [0-9]*' | tr -dc 0-9)" -eq $((4096 * 4096 * 2 * 3))
+
+# ---- reconciliation learns each instance's patient with iep's own reader:
+# from its first bytes when its pixel data ends it, else whole (an element
+# after the pixel data), or from a temporary file of its own (over 64 MiB).
+printf 'sender_issuer,sender_patient_id,local_patient_id,local_issuer\n,1CT1,LOCAL-1CT1,TRUST-B\n' >map.csv
+echo '{"local_issuer": "TRUST-B", "table": "map.csv"}' >rules.json
+rm -rf "$T/inbig"
+start_storescp STORE "$T/inbig"
+expect 0 "a 64 MiB instance, reconciled" -- iep-store --state "$T/staterec" --reconcile rules.json \
+  --quarantine "$T/q" --pacs STORE@127.0.0.1:$STORESCP_PORT big.tar
+assert "it arrived under the local ID" -- test "$(dcmdump -q +P PatientID "$T"/inbig/* | head -1 | grep -o 'LOCAL-1CT1')" = LOCAL-1CT1
 rm -rf big big.tar "$T/inbig"
+make_study padded 3
+/usr/bin/python3 -c 'import pydicom, sys, glob
+for i, f in enumerate(sorted(glob.glob(sys.argv[1] + "/*"))):
+    d = pydicom.dcmread(f); d.add_new(0xFFFCFFFC, "OB", bytes(64))
+    if i == 2: d.PatientID = "OTHER"
+    d.save_as(f)' padded || exit 1
+iep-pack -i "$A" -o padded.tar.zst padded || exit 1
+start_storescp STORE "$T/inpad"
+expect 12 "instances read whole that disagree on the patient: quarantined" -- iep-store --state "$T/statepad" \
+  --reconcile rules.json --quarantine "$T/q" --pacs STORE@127.0.0.1:$STORESCP_PORT padded.tar.zst
+stderr_names "names both IDs" "disagree on Patient ID: '1CT1' and 'OTHER'"
+assert "nothing stored" -- test "$(count "$T/inpad")" -eq 0
 
 # ---- compressed instances: kept as they are, or decoded ------------------
 mkdir comp

@@ -188,8 +188,10 @@ dicom::File read_light(const Spool& spool, const ManifestFile& f) {
       const UniqueFd own = copy_out(spool, f);
       return dicom::File::read("/proc/self/fd/" + std::to_string(own.get()));
     }
+    const std::size_t have = head.size();  // and the rest
     head.resize(static_cast<std::size_t>(size));
-    read_at(spool, f, reinterpret_cast<std::uint8_t*>(head.data()), head.size(), offset);
+    read_at(spool, f, reinterpret_cast<std::uint8_t*>(head.data()) + have, size - have,
+            offset + have);
   }
   return dicom::File::parse(std::move(head), f.path);
 }
