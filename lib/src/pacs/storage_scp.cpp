@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include "iep/core/error.h"
@@ -68,6 +69,7 @@ void cut(T_ASC_Association* assoc) {
 struct Receiving {
   T_ASC_Association* assoc;
   std::uint64_t limit;
+  std::function<void()> before_cut;  // past the limit, before the connection is cut
   std::uint64_t bytes = 0;
   bool over = false;
 };
@@ -77,6 +79,7 @@ void on_progress(void* ctx, unsigned long bytes) {
   r->bytes = bytes;
   if (!r->over && r->bytes > r->limit) {
     r->over = true;
+    if (r->before_cut) r->before_cut();
     cut(r->assoc);
   }
 }
@@ -507,7 +510,17 @@ bool StorageScp::handle_store(T_ASC_Association* assoc, const AssociationInfo& i
     why = fmt::format("cannot create a file: {}", c.text());
     return refuse_unread(STATUS_STORE_Refused_OutOfResources);
   }
-  Receiving r{assoc, std::min(o_.max_instance_size, avail - o_.min_free_bytes)};
+  const std::uint64_t limit = std::min(o_.max_instance_size, avail - o_.min_free_bytes);
+  // The partial file goes, and the cause is said, before the connection is
+  // cut: once the peer sees the association end, nothing of it is left.
+  Receiving r{assoc, limit, [&] {
+                std::error_code ec;
+                fs::remove(tmp, ec);
+                say(fmt::format(
+                    "{}@{} to {}: instance {} is larger than {} MiB (or the disk is "
+                    "nearly full): association aborted",
+                    info.calling_aet, info.peer_host, info.called_aet, sop, limit >> 20));
+              }};
   T_ASC_PresentationContextID data_pres = 0;
   c = DIMSE_receiveDataSetInFile(assoc, DIMSE_NONBLOCKING, o_.net.dimse_timeout, &data_pres, out,
                                  on_progress, &r);
@@ -515,12 +528,7 @@ bool StorageScp::handle_store(T_ASC_Association* assoc, const AssociationInfo& i
   delete out;
   if (c.bad() || r.over) {
     ++failed;
-    if (r.over)
-      say(
-          fmt::format("{}@{} to {}: instance {} is larger than {} MiB (or the disk is nearly "
-                      "full): association aborted",
-                      info.calling_aet, info.peer_host, info.called_aet, sop, r.limit >> 20));
-    else
+    if (!r.over)
       say(fmt::format("{}@{} to {}: instance {} not received: {}", info.calling_aet, info.peer_host,
                       info.called_aet, sop, c.text()));
     ASC_abortAssociation(assoc);
@@ -592,7 +600,7 @@ bool StorageScp::handle_commitment(T_ASC_Association* assoc, const AssociationIn
   const T_ASC_PresentationContextID pres = pres_id;
   DcmDataset* raw = nullptr;
   if (req.DataSetType != DIMSE_DATASET_NULL) {
-    Receiving r{assoc, 64u << 20};
+    Receiving r{assoc, 64u << 20, {}};
     T_ASC_PresentationContextID p = 0;
     const OFCondition c = DIMSE_receiveDataSetInMemory(
         assoc, DIMSE_NONBLOCKING, o_.net.dimse_timeout, &p, &raw, on_progress, &r);
