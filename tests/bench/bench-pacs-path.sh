@@ -12,7 +12,8 @@
 # Then one run stage by stage, and the floors: B takes nothing before the
 # package is whole and verified (principle 3), so the pull from A and B's
 # ingest add up, by iep's own stages and by DCMTK's tools alone (getscu;
-# eight dcmsends in parallel).
+# eight dcmsends in parallel); and the last adds the two whole-study checks
+# that must come between them (by b2sum and zstd alone).
 #
 # usage: tests/bench/bench-pacs-path.sh [DATA_DIR] [BUILD_DIR]
 #   DATA_DIR   ONE study (default tests/bench/data/ct500, made if absent)
@@ -93,6 +94,22 @@ bash -c "$clear_b"
 stage "8 dcmsends in parallel into B" "for d in split/*; do TCP_NODELAY=1 dcmsend -aec ORTHANC_B 127.0.0.1 $B_DICOM --scan-directories \$d & done; wait"
 (($(b_count) == instances)) || die "the parallel dcmsends left $(b_count) of $instances instances in B"
 
+# The checks the brief puts between the two ends, each a whole pass over the
+# study that nothing after it can overlap: iep-fetch authenticates the
+# sealed bytes (the BLAKE2b-512 prehash that the sender's signature covers)
+# before it gives out a byte (principle 8), and iep-store verifies every
+# file's hash before the first C-STORE (principle 3). Here by b2sum and zstd
+# alone, in CPU seconds (median of 3): the sealed package's hash, one
+# sequential pass; the plain package's decompression and hashing, on two
+# cores. Decryption, the download and the hub's commit count as free.
+iep-send -i keys/a.id --to trust-b --output sealed.iep - <pulled.tar.zst
+zstd -qdc fetched.tar.zst >plain.tar
+median_cpu() { for _ in 1 2 3; do cpu_of "$1"; done | median_sd | cut -d' ' -f1; }
+c_auth=$(median_cpu "b2sum sealed.iep")
+c_unzstd=$(median_cpu "zstd -qdc fetched.tar.zst")
+c_hash=$(median_cpu "b2sum plain.tar")
+checks=$(echo "$c_auth + ($c_unzstd + $c_hash) / 2" | bc -l)
+
 printf '%s: %d instances, %.1f MiB, %s runs\n' "$name" "$instances" "$(echo "$in_bytes / 1048576" | bc -l)" "$runs"
 printf '  orthanc /peers/B/store   %8.3f s  (sd %.3f)\n' "$t_orthanc" "$sd_orthanc"
 printf '  iep pack|send;fetch|store %7.3f s  (sd %.3f)\n' "$t_iep" "$sd_iep"
@@ -108,3 +125,8 @@ echo "         network and sealing free (B takes nothing before the package is w
 tools=$(echo "${stage_s[getscu: C-GET from A]} + ${stage_s[8 dcmsends in parallel into B]}" | bc -l)
 printf '  the same by DCMTK alone: getscu + 8 dcmsends into B = %.3f s = %.2fx orthanc\n' \
   "$tools" "$(echo "$tools / $t_orthanc" | bc -l)"
+printf '  checks between them: fetch authenticates (b2sum of the sealed bytes %.3f CPU-s),\n' "$c_auth"
+printf '    store verifies ((zstd -d %.3f + b2sum %.3f CPU-s) / 2 cores) = %.3f s\n' \
+  "$c_unzstd" "$c_hash" "$checks"
+printf '  floor with the checks: DCMTK alone + checks = %.3f s = %.2fx orthanc (target <= 1.0x)\n' \
+  "$(echo "$tools + $checks" | bc -l)" "$(echo "($tools + $checks) / $t_orthanc" | bc -l)"

@@ -155,10 +155,6 @@ echo "ratio = dcmsend's time / iep-store's (targets: >= 1.0 with one association
 # (CPU seconds, median of 3), on two cores. Then one association is one
 # storescp process, which spends its CPU seconds one after another; with
 # four, everything shares the two cores.
-cpu_of() {
-  /usr/bin/time -f "%U %S" -o "$scratch/cpu.txt" bash -c "$1" >/dev/null
-  awk '{print $1 + $2}' "$scratch/cpu.txt"
-}
 z=$(for _ in 1 2 3; do cpu_of "zstd -dc '$scratch/study.tar.zst' >/dev/null"; done | median_sd | cut -d' ' -f1)
 b=$(for _ in 1 2 3; do cpu_of "b2sum '$scratch/study.tar' >/dev/null"; done | median_sd | cut -d' ' -f1)
 verify=$(echo "($z + $b) / 2" | bc -l)

@@ -88,5 +88,11 @@ time_run() {
     "$scratch/$name.cpu" >>"$scratch/$name.times"
 }
 
+# cpu_of CMD: the CPU seconds (user + sys, children included) of one run of CMD.
+cpu_of() {
+  /usr/bin/time -f "%U %S" -o "$scratch/cpu.txt" bash -c "$1" >/dev/null || die "failed: $1"
+  awk '{print $1 + $2}' "$scratch/cpu.txt"
+}
+
 # fastest NAME: "wall cpu" of the run of NAME with the least wall time.
 fastest() { sort -g "$scratch/$1.times" | head -n 1; }
