@@ -104,7 +104,6 @@ stage "8 dcmsends in parallel into B" "for d in split/*; do TCP_NODELAY=1 dcmsen
 # cores. Decryption, the download and the hub's commit count as free.
 iep-send -i keys/a.id --to trust-b --output sealed.iep - <pulled.tar.zst
 zstd -qdc fetched.tar.zst >plain.tar
-median_cpu() { for _ in 1 2 3; do cpu_of "$1"; done | median_sd | cut -d' ' -f1; }
 c_auth=$(median_cpu "b2sum sealed.iep")
 c_unzstd=$(median_cpu "zstd -qdc fetched.tar.zst")
 c_hash=$(median_cpu "b2sum plain.tar")

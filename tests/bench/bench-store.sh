@@ -155,8 +155,8 @@ echo "ratio = dcmsend's time / iep-store's (targets: >= 1.0 with one association
 # (CPU seconds, median of 3), on two cores. Then one association is one
 # storescp process, which spends its CPU seconds one after another; with
 # four, everything shares the two cores.
-z=$(for _ in 1 2 3; do cpu_of "zstd -dc '$scratch/study.tar.zst' >/dev/null"; done | median_sd | cut -d' ' -f1)
-b=$(for _ in 1 2 3; do cpu_of "b2sum '$scratch/study.tar' >/dev/null"; done | median_sd | cut -d' ' -f1)
+z=$(median_cpu "zstd -dc '$scratch/study.tar.zst'")
+b=$(median_cpu "b2sum '$scratch/study.tar'")
 verify=$(echo "($z + $b) / 2" | bc -l)
 floor1=$(echo "$verify + $c_one" | bc -l)
 floor4=$(echo "($z + $b + $c_four) / 2" | bc -l)

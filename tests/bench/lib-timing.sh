@@ -93,6 +93,8 @@ cpu_of() {
   /usr/bin/time -f "%U %S" -o "$scratch/cpu.txt" bash -c "$1" >/dev/null || die "failed: $1"
   awk '{print $1 + $2}' "$scratch/cpu.txt"
 }
+# median_cpu CMD: the median of three cpu_of CMD.
+median_cpu() { for _ in 1 2 3; do cpu_of "$1"; done | median_sd | cut -d' ' -f1; }
 
 # fastest NAME: "wall cpu" of the run of NAME with the least wall time.
 fastest() { sort -g "$scratch/$1.times" | head -n 1; }
