@@ -541,10 +541,9 @@ TEST_CASE("a file read from its head writes as the whole file does, on every cor
 }
 
 TEST_CASE("a head is declined unless the rest is its last element's defined-length value") {
-  const std::string header = explicit_el(8, 0x16, "UI", "1.2.3\0"s) +
-                             explicit_el(8, 0x18, "UI", "1.2.4\0"s) +
-                             explicit_el(0x28, 0x10, "US", le16(4)) +
-                             explicit_el(0x28, 0x11, "US", le16(4));
+  const std::string header =
+      explicit_el(8, 0x16, "UI", "1.2.3\0"s) + explicit_el(8, 0x18, "UI", "1.2.4\0"s) +
+      explicit_el(0x28, 0x10, "US", le16(4)) + explicit_el(0x28, 0x11, "US", le16(4));
   const std::string pixels(100000, 'p');
   const std::string ow = le16(0x7FE0) + le16(0x10) + "OW" + le16(0) + le32(100000);
   const std::string good = part10(kExplicit, header + ow + pixels);
@@ -562,29 +561,28 @@ TEST_CASE("a head is declined unless the rest is its last element's defined-leng
   // The header cut: declined (more head needed), never a guess.
   for (std::size_t n : {std::size_t{0}, std::size_t{100}, at - 1}) CHECK_FALSE(head(good, n));
   // An element after the pixel data, trailing padding included: declined.
-  const std::string padded = part10(kExplicit, header + ow + pixels) +
-                             le16(0xFFFC) + le16(0xFFFC) + "OB" + le16(0) + le32(2) + "\0\0"s;
+  const std::string padded = part10(kExplicit, header + ow + pixels) + le16(0xFFFC) + le16(0xFFFC) +
+                             "OB" + le16(0) + le32(2) + "\0\0"s;
   CHECK_FALSE(head(padded, at + 10));
   CHECK(File::parse(padded, "mem").data.elements.back().tag == 0xFFFCFFFC);  // whole: read
   // Encapsulated pixel data: declined (its length is not known up front).
   const std::string encapsulated =
-      part10("1.2.840.10008.1.2.4.50", header + le16(0x7FE0) + le16(0x10) + "OB" + le16(0) +
-                                           le32(0xFFFFFFFF) + le16(0xFFFE) + le16(0xE000) +
-                                           le32(0) + le16(0xFFFE) + le16(0xE000) + le32(50000) +
-                                           std::string(50000, 'j') + le16(0xFFFE) +
-                                           le16(0xE0DD) + le32(0));
+      part10("1.2.840.10008.1.2.4.50",
+             header + le16(0x7FE0) + le16(0x10) + "OB" + le16(0) + le32(0xFFFFFFFF) + le16(0xFFFE) +
+                 le16(0xE000) + le32(0) + le16(0xFFFE) + le16(0xE000) + le32(50000) +
+                 std::string(50000, 'j') + le16(0xFFFE) + le16(0xE0DD) + le32(0));
   CHECK(File::parse(encapsulated, "mem").data.elements.back().encapsulated);
   CHECK_FALSE(head(encapsulated, encapsulated.size() - 100));
   // A value in a sequence item running to the end: declined (not top level).
   const std::string nested = part10(
       kExplicit, header + le16(0x0040) + le16(0xA730) + "SQ" + le16(0) + le32(8 + 12 + 100000) +
-                     le16(0xFFFE) + le16(0xE000) + le32(12 + 100000) + le16(0x0011) +
-                     le16(0x1010) + "OB" + le16(0) + le32(100000) + pixels);
+                     le16(0xFFFE) + le16(0xE000) + le32(12 + 100000) + le16(0x0011) + le16(0x1010) +
+                     "OB" + le16(0) + le32(100000) + pixels);
   CHECK(File::parse(nested, "mem").data.elements.back().items.size() == 1);
   CHECK_FALSE(head(nested, nested.size() - 50000));
   // A length in the head that runs past the file's end: refused, as whole.
-  const std::string lying = part10(kExplicit, header + le16(0x7FE0) + le16(0x10) + "OW" +
-                                                  le16(0) + le32(200000) + pixels);
+  const std::string lying = part10(
+      kExplicit, header + le16(0x7FE0) + le16(0x10) + "OW" + le16(0) + le32(200000) + pixels);
   CHECK(code_of([&] { (void)head(lying, at + 10); }) == Exit::invalid_dicom);
   CHECK(read_code(lying) == Exit::invalid_dicom);
   CHECK(code_of([&] { (void)File::parse_head(good, good.size() - 1, "mem"); }) == Exit::internal);
@@ -616,4 +614,27 @@ TEST_CASE("a head's last value must stay last: written otherwise is an internal 
   REQUIRE(f.has_value());
   const fs::path out = scratch("dicom-stream-head") / "out.dcm";
   CHECK(code_of([&] { rewrite(*f, out); }) == Exit::internal);  // to a file: only whole files
+}
+
+// iep-store reads a large instance from a temporary file of no name: an
+// error must name the package's entry, not the descriptor.
+TEST_CASE("a file read from an open descriptor reads as by its path, and is named as told") {
+  const fs::path dir = scratch("dicom-stream-fd");
+  const fs::path ct = kPydicom / "CT_small.dcm";
+  const auto open_fd = [](const fs::path& p) {
+    iep::UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(fd.get() >= 0);
+    return fd;
+  };
+  const File by_path = File::read(ct);
+  const File by_fd = File::read(open_fd(ct), "entry/ct.dcm");
+  CHECK(by_fd.name() == "entry/ct.dcm");
+  CHECK(by_fd.text(0x00100020) == by_path.text(0x00100020));
+  CHECK(by_fd.data.elements.size() == by_path.data.elements.size());
+  const fs::path bad = dir / "bad.dcm";
+  write_file(bad, part10(kExplicit, le16(0x10) + le16(0x10) + "PN" + le16(200) + "AB"));
+  CHECK_THROWS_WITH_AS(File::read(open_fd(bad), "entry/bad.dcm"),
+                       doctest::Contains("entry/bad.dcm: "), iep::Error);
+  CHECK_THROWS_WITH_AS(File::read(open_fd(dir), "entry/dir"),
+                       doctest::Contains("entry/dir: not a regular file"), iep::Error);
 }

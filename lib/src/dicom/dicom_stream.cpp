@@ -586,14 +586,18 @@ struct Parser {
 File::~File() = default;
 
 File File::read(const fs::path& path, const ReadLimits& limits) {
-  File f;
-  f.name_ = path.string();
   // Non-blocking: opening a FIFO must not wait for a writer (it is refused below).
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) throw Error(Exit::input, f.name_ + ": cannot open: " + std::strerror(errno));
-  f.fd_.reset(fd);
+  if (fd < 0) throw Error(Exit::input, path.string() + ": cannot open: " + std::strerror(errno));
+  return read(UniqueFd(fd), path.string(), limits);
+}
+
+File File::read(UniqueFd fd, std::string name, const ReadLimits& limits) {
+  File f;
+  f.name_ = std::move(name);
+  f.fd_ = std::move(fd);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+  if (::fstat(f.fd_.get(), &st) != 0 || !S_ISREG(st.st_mode))
     throw Error(Exit::input, f.name_ + ": not a regular file");
   Parser p(f, limits);
   p.size = f.size = static_cast<std::uint64_t>(st.st_size);

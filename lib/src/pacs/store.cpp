@@ -184,10 +184,7 @@ dicom::File read_light(const Spool& spool, const ManifestFile& f) {
   read_at(spool, f, reinterpret_cast<std::uint8_t*>(head.data()), head.size(), offset);
   if (head.size() < size) {
     if (auto file = dicom::File::parse_head(head, size, f.path)) return std::move(*file);
-    if (size > kInMemory) {
-      const UniqueFd own = copy_out(spool, f);
-      return dicom::File::read("/proc/self/fd/" + std::to_string(own.get()));
-    }
+    if (size > kInMemory) return dicom::File::read(copy_out(spool, f), f.path);
     const std::size_t have = head.size();  // and the rest
     head.resize(static_cast<std::size_t>(size));
     read_at(spool, f, reinterpret_cast<std::uint8_t*>(head.data()) + have, size - have,

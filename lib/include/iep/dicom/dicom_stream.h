@@ -91,6 +91,9 @@ class File {
   // guessed). Throws Error(Exit::invalid_dicom, "PATH: cause") for anything
   // that is not well-formed DICOM, Error(Exit::input) when it cannot be read.
   static File read(const std::filesystem::path& path, const ReadLimits& limits = {});
+  // The same from an open regular file, named `name` in messages (a
+  // temporary file of no name of its own).
+  static File read(UniqueFd fd, std::string name, const ReadLimits& limits = {});
   // The same from bytes in memory (for fuzzing and tests).
   static File parse(std::string bytes, const std::string& name, const ReadLimits& limits = {});
   // The same from the first bytes (`head`) of a file of `size` bytes whose
