@@ -82,11 +82,12 @@ int main(int argc, char** argv) {
     if (auto self = iep::tool::maybe_identity(identity)) trust.add(self->card());
     o.trust = &trust;
     if (!reconcile.empty() || !quarantine.empty())
-      o.study_hook = iep::pacs::reconcile_hook(
-          {reconcile, quarantine, o.journal.parent_path() / "reconcile", o.pacs.to_string(),
-           [verbose](const std::string& line) {
-             if (verbose) std::fprintf(stderr, "iep-store: %s\n", line.c_str());
-           }});
+      o.study_hook =
+          iep::pacs::reconcile_hook({reconcile, quarantine, o.journal.parent_path() / "reconcile",
+                                     o.pacs.to_string(), [verbose](const std::string& line) {
+                                       if (verbose)
+                                         std::fprintf(stderr, "iep-store: %s\n", line.c_str());
+                                     }});
     if (verbose)
       o.log = [](const std::string& line) {
         std::fprintf(stderr, "iep-store: %s\n", line.c_str());

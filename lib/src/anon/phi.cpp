@@ -22,9 +22,9 @@
 
 #include "anon/anon_rules.h"
 #include "anon/anon_table.h"
-#include "iep/dicom/dicom.h"
 #include "iep/core/error.h"
 #include "iep/core/io.h"
+#include "iep/dicom/dicom.h"
 
 namespace fs = std::filesystem;
 using namespace std::string_view_literals;

@@ -30,9 +30,9 @@
 #include <mutex>
 #include <optional>
 
+#include "core/util.h"
 #include "iep/core/error.h"
 #include "iep/core/io.h"
-#include "core/util.h"
 
 namespace fs = std::filesystem;
 

@@ -25,8 +25,8 @@
 namespace iep::transfer {
 
 struct FetchOptions {
-  std::filesystem::path out;    // the folder studies go into (OUT/PACKAGE-ID)
-  bool to_stdout = false;       // each plain package onto stdout instead
+  std::filesystem::path out;  // the folder studies go into (OUT/PACKAGE-ID)
+  bool to_stdout = false;     // each plain package onto stdout instead
   // OUT/PACKAGE-ID is a folder to burn onto a disc instead (dicom/media.h:
   // DICOMDIR, DICOM/..., README.TXT), written once the package is opened.
   bool media = false;
